@@ -1,0 +1,116 @@
+#include "connection.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <iostream>
+#include <mutex>
+#include <sstream>
+
+#include "error.hpp"
+#include "kube/kubeconfig.hpp"
+#include "version.hpp"
+
+namespace cmsync::cli {
+
+namespace {
+
+std::string getenv_or(const char* name, const std::string& fallback = {}) {
+    const char* value = std::getenv(name);
+    return value == nullptr ? fallback : std::string(value);
+}
+
+std::string read_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) {
+        throw Error(fmt::format("cannot read {}", path));
+    }
+    std::ostringstream out;
+    out << in.rdbuf();
+    return out.str();
+}
+
+void log_line(const std::string& line) {
+    static std::mutex mutex;
+    const auto now = std::chrono::system_clock::now();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
+    std::lock_guard guard(mutex);
+    std::cerr << fmt::format("I{:%m%d %H:%M:%S}.{:03d} {}\n",
+                             fmt::gmtime(std::chrono::system_clock::to_time_t(now)), ms.count(),
+                             line);
+}
+
+}  // namespace
+
+kube::Environment read_environment() {
+    kube::Environment env;
+    if (const char* kc = std::getenv("KUBECONFIG")) {
+        env.kubeconfig = kc;
+    }
+    env.home = getenv_or("HOME");
+    env.service_host = getenv_or("KUBERNETES_SERVICE_HOST");
+    env.service_port = getenv_or("KUBERNETES_SERVICE_PORT", "443");
+    return env;
+}
+
+kube::RestConfig load_rest_config(const kube::ConnectionFlags& flags,
+                                  const kube::Environment& env) {
+    const auto paths = kube::kubeconfig_paths(flags.kubeconfig, env.kubeconfig, env.home);
+    std::vector<kube::Kubeconfig> configs;
+    for (const auto& path : paths) {
+        std::error_code ec;
+        const bool exists = std::filesystem::exists(path, ec);
+        if (!exists) {
+            if (!flags.kubeconfig.empty()) {
+                throw Error(fmt::format("kubeconfig {} (--kubeconfig) does not exist", path));
+            }
+            continue;  // KUBECONFIG entries and ~/.kube/config may be absent, as in kubectl
+        }
+        configs.push_back(kube::parse_kubeconfig(read_file(path), path));
+    }
+    if (configs.empty()) {
+        if (!env.service_host.empty()) {
+            std::string ns;
+            try {
+                ns = read_file(env.service_account_dir + "/namespace");
+            } catch (const Error&) {
+            }
+            return kube::in_cluster_config(env, ns, flags);
+        }
+        if (flags.server.empty()) {
+            throw Error(fmt::format(
+                "no kubeconfig found (looked at {}); set KUBECONFIG, --kubeconfig or --server",
+                paths.empty() ? std::string("$HOME/.kube/config")
+                              : fmt::format("{}", fmt::join(paths, ":"))));
+        }
+    }
+    return kube::resolve_rest_config(kube::merge_kubeconfigs(configs), flags);
+}
+
+Connection::Connection(const GlobalOptions& options)
+    : config_(load_rest_config(options.connection, read_environment())) {
+    credentials_ = std::make_unique<kube::Credentials>(
+        config_, kube::run_exec_plugin, read_file, [] { return std::chrono::system_clock::now(); });
+    http::CurlOptions curl;
+    curl.tls = config_.tls;
+    if (const auto cert = credentials_->exec_client_certificate()) {
+        curl.tls.cert_pem = cert->first;
+        curl.tls.key_pem = cert->second;
+    }
+    curl.proxy_url = config_.proxy_url;
+    curl.user_agent = fmt::format("kubectl-cmsync/{}", kVersion);
+    curl.timeout = config_.request_timeout;
+    transport_ = std::make_unique<http::CurlTransport>(std::move(curl));
+    http::ClientOptions client;
+    client.verbosity = options.verbosity;
+    client.log = log_line;
+    http_ = std::make_unique<http::Client>(*transport_, std::move(client));
+    api_ = std::make_unique<kube::ApiClient>(*http_, config_, *credentials_);
+}
+
+}  // namespace cmsync::cli

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <memory>
+
+#include "global_options.hpp"
+#include "http/client.hpp"
+#include "http/curl_transport.hpp"
+#include "kube/api_client.hpp"
+#include "kube/credentials.hpp"
+
+namespace cmsync::cli {
+
+/// The process environment as the core needs it.
+kube::Environment read_environment();
+
+/// Everything between the command and the API server, built from flags, files and the
+/// environment; logs go to stderr.
+class Connection {
+  public:
+    /// Throws Error when the kubeconfig cannot be read or resolved.
+    explicit Connection(const GlobalOptions& options);
+    kube::ApiClient& api() { return *api_; }
+    const kube::RestConfig& config() const { return config_; }
+
+  private:
+    kube::RestConfig config_;
+    std::unique_ptr<kube::Credentials> credentials_;
+    std::unique_ptr<http::CurlTransport> transport_;
+    std::unique_ptr<http::Client> http_;
+    std::unique_ptr<kube::ApiClient> api_;
+};
+
+/// Resolves the RestConfig only (no network): kubeconfig files, in-cluster, flags.
+kube::RestConfig load_rest_config(const kube::ConnectionFlags& flags, const kube::Environment& env);
+
+}  // namespace cmsync::cli

@@ -1,0 +1,62 @@
+// kubectl-cmsync: keeps ConfigMaps in step across namespaces. This file only wires the
+// subcommands together and maps failures to exit codes.
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+
+#include "cmd_diff.hpp"
+#include "cmd_version.hpp"
+#include "error.hpp"
+
+namespace {
+
+constexpr int kExitUsage = 2;
+constexpr int kExitFailed = 2;
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    CLI::App app("Keep ConfigMaps in step across Kubernetes namespaces.", "kubectl cmsync");
+    app.require_subcommand(1);
+    app.footer(R"(Examples:
+  kubectl cmsync diff ns-a ns-b ns-c --name app-config
+  kubectl cmsync version
+
+Run 'kubectl cmsync COMMAND --help' for a command's flags.)");
+    std::vector<std::function<int()>> runners;
+    runners.push_back(cmsync::cli::setup_version(app));
+    runners.push_back(cmsync::cli::setup_diff(app));
+
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::string message = e.what();
+        if (message.empty()) {
+            message = "invalid arguments";
+        }
+        std::cerr << "error: " << message << " (see 'kubectl cmsync --help')\n";
+        return kExitUsage;
+    }
+    const auto subs = app.get_subcommands();
+    std::size_t index = 0;
+    for (const auto* candidate : app.get_subcommands({})) {
+        if (candidate == subs.front()) {
+            break;
+        }
+        ++index;
+    }
+    try {
+        return runners.at(index)();
+    } catch (const cmsync::UsageError& e) {
+        std::cerr << "error: " << e.what() << " (see 'kubectl cmsync " << subs.front()->get_name()
+                  << " --help')\n";
+        return kExitUsage;
+    } catch (const std::exception& e) {
+        std::cerr << "error: " << e.what() << "\n";
+        return kExitFailed;
+    }
+}

@@ -1,0 +1,84 @@
+#include "target_options.hpp"
+
+#include <fmt/format.h>
+
+#include "error.hpp"
+#include "sync/validate.hpp"
+
+namespace cmsync::cli {
+
+void add_target_options(CLI::App& app, TargetOptions& o) {
+    app.add_option("namespaces", o.namespaces,
+                   "SOURCE_NS TARGET_NS... (with -n, every namespace here is a target)");
+    app.add_option("--name", o.names, "ConfigMap name(s) to sync (repeatable, comma-separated)")
+        ->delimiter(',');
+    app.add_option("-l,--selector", o.selector, "Label selector for the source ConfigMaps");
+    app.add_flag("--all", o.all, "Every ConfigMap of the source namespace");
+    app.add_option("--keys", o.keys,
+                   "Keys to manage (repeatable, comma-separated; default: every source key)")
+        ->delimiter(',');
+    app.add_option("--target-selector", o.target_selector,
+                   "Label selector picking target namespaces");
+    app.add_flag("--force", o.force,
+                 "Overwrite conflicting keys and take over copies owned by other sources");
+    app.add_option("--concurrency", o.concurrency, "Targets handled at once")
+        ->check(CLI::Range(1, 256));
+}
+
+SyncRequest make_sync_request(const CLI::App& app, const TargetOptions& o,
+                              const GlobalOptions& global) {
+    SyncRequest r;
+    auto positional = o.namespaces;
+    if (!global.connection.namespace_name.empty()) {
+        r.source_namespace = global.connection.namespace_name;
+    } else if (!positional.empty()) {
+        r.source_namespace = positional.front();
+        positional.erase(positional.begin());
+    } else {
+        throw UsageError("no source namespace: give SOURCE_NS TARGET_NS... or -n SOURCE_NS");
+    }
+    if (const auto why = invalid_namespace(r.source_namespace)) {
+        throw UsageError(*why);
+    }
+    for (const auto& ns : positional) {
+        if (const auto why = invalid_namespace(ns)) {
+            throw UsageError(*why);
+        }
+        if (ns == r.source_namespace) {
+            throw UsageError(fmt::format("target namespace \"{}\" is the source namespace", ns));
+        }
+    }
+    r.target_namespaces = positional;
+    r.target_selector = o.target_selector;
+    if (r.target_namespaces.empty() && r.target_selector.empty()) {
+        throw UsageError("no target namespace: give TARGET_NS... or --target-selector");
+    }
+    const int selections =
+        (o.names.empty() ? 0 : 1) + (o.selector.empty() ? 0 : 1) + (o.all ? 1 : 0);
+    if (selections == 0) {
+        throw UsageError("no selection: give --name NAME, -l/--selector LABELS or --all");
+    }
+    if (selections > 1) {
+        throw UsageError("give only one of --name, -l/--selector and --all");
+    }
+    for (const auto& name : o.names) {
+        if (const auto why = invalid_configmap_name(name)) {
+            throw UsageError(*why);
+        }
+    }
+    r.selection = Selection{o.names, o.selector, o.all};
+    if (app.count("--keys") > 0) {
+        for (const auto& key : o.keys) {
+            if (const auto why = invalid_key(key)) {
+                throw UsageError(*why);
+            }
+        }
+        r.keys = o.keys;
+    }
+    r.force = o.force;
+    r.chunk_size = global.chunk_size;
+    r.concurrency = o.concurrency;
+    return r;
+}
+
+}  // namespace cmsync::cli

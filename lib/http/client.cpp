@@ -1,0 +1,134 @@
+#include "http/client.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <random>
+#include <thread>
+
+namespace cmsync::http {
+
+namespace {
+
+constexpr std::chrono::milliseconds kMaxRetryAfter{30000};
+constexpr std::size_t kMaxLoggedBody = 16 * 1024;
+
+std::string clip(const std::string& body) {
+    if (body.size() <= kMaxLoggedBody) {
+        return body;
+    }
+    return body.substr(0, kMaxLoggedBody) + fmt::format("... ({} bytes)", body.size());
+}
+
+}  // namespace
+
+std::optional<std::chrono::milliseconds> retry_delay(const std::string& method,
+                                                     std::optional<long> status,
+                                                     const std::string& retry_after, int attempt,
+                                                     int max_attempts, double jitter) {
+    if (attempt >= max_attempts) {
+        return std::nullopt;
+    }
+    if (status) {
+        if (*status != 429 && *status < 500) {
+            return std::nullopt;
+        }
+        long seconds = -1;
+        const auto* end = retry_after.data() + retry_after.size();
+        if (std::from_chars(retry_after.data(), end, seconds).ptr != end || seconds < 0 ||
+            retry_after.empty()) {
+            return std::nullopt;  // client-go retries only when the server says when
+        }
+        return std::min(std::chrono::milliseconds(seconds * 1000), kMaxRetryAfter);
+    }
+    if (method != "GET") {
+        return std::nullopt;  // a write may have happened; the caller re-reads and re-plans
+    }
+    const auto base = std::chrono::milliseconds(200) * (1 << std::min(attempt - 1, 6));
+    return std::chrono::milliseconds(
+        static_cast<long>(static_cast<double>(base.count()) * (1.0 + jitter)));
+}
+
+Client::Client(Transport& transport, ClientOptions options)
+    : transport_(transport), options_(std::move(options)) {
+    if (!options_.sleep) {
+        options_.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
+    }
+    if (!options_.jitter) {
+        options_.jitter = [] {
+            thread_local std::mt19937 rng{std::random_device{}()};
+            return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+        };
+    }
+}
+
+void Client::log_request(const Request& request) const {
+    if (options_.verbosity < 7 || !options_.log) {
+        return;
+    }
+    options_.log(fmt::format("{} {}", request.method, request.url));
+    for (const auto& [key, value] : redact(request.headers)) {
+        options_.log(fmt::format("    {}: {}", key, value));
+    }
+    if (options_.verbosity >= 8 && !request.body.empty()) {
+        options_.log("Request Body: " + clip(request.body));
+    }
+}
+
+void Client::log_response(const Request& request, const Response& response,
+                          std::chrono::milliseconds took) const {
+    if (options_.verbosity < 6 || !options_.log) {
+        return;
+    }
+    options_.log(fmt::format("{} {} {} in {} milliseconds", request.method, request.url,
+                             response.status, took.count()));
+    if (options_.verbosity >= 8 && !response.body.empty()) {
+        options_.log("Response Body: " + clip(response.body));
+    }
+}
+
+Response Client::send(const Request& request) {
+    for (int attempt = 1;; ++attempt) {
+        log_request(request);
+        const auto start = std::chrono::steady_clock::now();
+        std::optional<std::chrono::milliseconds> delay;
+        try {
+            Response response = transport_.send(request);
+            log_response(request, response,
+                         std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::steady_clock::now() - start));
+            delay = retry_delay(request.method, response.status, response.header("Retry-After"),
+                                attempt, options_.max_attempts, options_.jitter());
+            if (!delay) {
+                return response;
+            }
+        } catch (const TransportError& e) {
+            delay = retry_delay(request.method, std::nullopt, "", attempt, options_.max_attempts,
+                                options_.jitter());
+            if (!delay) {
+                throw;
+            }
+            if (options_.verbosity >= 6 && options_.log) {
+                options_.log(
+                    fmt::format("{} {} failed: {}", request.method, request.url, e.what()));
+            }
+        }
+        if (options_.verbosity >= 6 && options_.log) {
+            options_.log(fmt::format("retrying in {} ms", delay->count()));
+        }
+        options_.sleep(*delay);
+    }
+}
+
+Response Client::stream(const Request& request, const BodySink& sink) {
+    log_request(request);
+    const auto start = std::chrono::steady_clock::now();
+    Response response = transport_.stream(request, sink);
+    log_response(request, response,
+                 std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now() - start));
+    return response;
+}
+
+}  // namespace cmsync::http

@@ -1,0 +1,53 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <optional>
+#include <string>
+
+#include "http/transport.hpp"
+
+namespace cmsync::http {
+
+using LogSink = std::function<void(const std::string&)>;
+using Sleeper = std::function<void(std::chrono::milliseconds)>;
+
+struct ClientOptions {
+    /// kubectl-style verbosity: 6 logs request lines and statuses, 7 headers, 8 bodies.
+    int verbosity = 0;
+    LogSink log;
+    /// Attempts in all, including the first.
+    int max_attempts = 5;
+    Sleeper sleep;                   ///< defaults to std::this_thread::sleep_for
+    std::function<double()> jitter;  ///< a number in [0, 1); defaults to a random one
+};
+
+/// Whether and how long to wait before attempt `attempt + 1` (attempt counts from 1).
+/// Retries: 429 and 5xx only when they carry Retry-After (honoured, at most 30 s); transport
+/// errors (`status` empty) for GET only, with jittered exponential backoff.
+std::optional<std::chrono::milliseconds> retry_delay(const std::string& method,
+                                                     std::optional<long> status,
+                                                     const std::string& retry_after, int attempt,
+                                                     int max_attempts, double jitter);
+
+/// Transport plus retries and request logging with credentials redacted.
+class Client {
+  public:
+    Client(Transport& transport, ClientOptions options);
+    /// Sends with retries; throws TransportError when the last attempt fails to connect.
+    Response send(const Request& request);
+    /// Streams without retries (a watch re-opens on its own terms).
+    Response stream(const Request& request, const BodySink& sink);
+    /// The verbosity requests are logged at.
+    int verbosity() const { return options_.verbosity; }
+
+  private:
+    void log_request(const Request& request) const;
+    void log_response(const Request& request, const Response& response,
+                      std::chrono::milliseconds took) const;
+
+    Transport& transport_;
+    ClientOptions options_;
+};
+
+}  // namespace cmsync::http

@@ -1,0 +1,221 @@
+#include "http/curl_easy.hpp"
+
+#include <fmt/format.h>
+
+namespace cmsync::http {
+
+namespace {
+
+struct PerformState {
+    CURL* handle;
+    Response* response;
+    const BodySink* sink;
+    bool stopped_by_sink = false;
+};
+
+size_t on_header(char* data, size_t size, size_t count, void* user) {
+    auto* state = static_cast<PerformState*>(user);
+    std::string_view line(data, size * count);
+    while (!line.empty() && (line.back() == '\n' || line.back() == '\r')) {
+        line.remove_suffix(1);
+    }
+    if (line.rfind("HTTP/", 0) == 0) {
+        state->response->headers.clear();  // a new response (after 100 or a proxy CONNECT)
+    } else if (const auto colon = line.find(':'); colon != std::string_view::npos) {
+        auto value = line.substr(colon + 1);
+        while (!value.empty() && value.front() == ' ') {
+            value.remove_prefix(1);
+        }
+        state->response->headers.emplace_back(std::string(line.substr(0, colon)),
+                                              std::string(value));
+    }
+    return size * count;
+}
+
+size_t on_body(char* data, size_t size, size_t count, void* user) {
+    auto* state = static_cast<PerformState*>(user);
+    const std::string_view chunk(data, size * count);
+    long status = 0;
+    curl_easy_getinfo(state->handle, CURLINFO_RESPONSE_CODE, &status);
+    if (state->sink != nullptr && status >= 200 && status < 300) {
+        if (!(*state->sink)(chunk)) {
+            state->stopped_by_sink = true;
+            return 0;
+        }
+    } else {
+        state->response->body.append(chunk);
+    }
+    return chunk.size();
+}
+
+std::string without_query(const std::string& url) {
+    return url.substr(0, url.find('?'));
+}
+
+}  // namespace
+
+CurlEasy::CurlEasy() : handle_(curl_easy_init()) {
+    if (handle_ == nullptr) {
+        throw TransportError("curl_easy_init failed");
+    }
+}
+
+CurlEasy::~CurlEasy() {
+    if (handle_ != nullptr) {
+        curl_easy_cleanup(handle_);
+    }
+    curl_slist_free_all(header_list_);
+    curl_slist_free_all(connect_to_);
+}
+
+CurlEasy::CurlEasy(CurlEasy&& other) noexcept
+    : handle_(other.handle_),
+      header_list_(other.header_list_),
+      connect_to_(other.connect_to_),
+      body_(std::move(other.body_)),
+      url_(std::move(other.url_)) {
+    other.handle_ = nullptr;
+    other.header_list_ = nullptr;
+    other.connect_to_ = nullptr;
+}
+
+template <typename T>
+void CurlEasy::set(CURLoption option, T value) {
+    const CURLcode code = curl_easy_setopt(handle_, option, value);
+    if (code != CURLE_OK) {
+        throw TransportError(
+            fmt::format("curl option {}: {}", static_cast<int>(option), curl_easy_strerror(code)));
+    }
+}
+
+void CurlEasy::reset() {
+    curl_easy_reset(handle_);
+    curl_slist_free_all(header_list_);
+    header_list_ = nullptr;
+    curl_slist_free_all(connect_to_);
+    connect_to_ = nullptr;
+    body_.clear();
+}
+
+void CurlEasy::set_url(const std::string& url) {
+    url_ = url;
+    set(CURLOPT_URL, url_.c_str());
+}
+
+void CurlEasy::set_method(const std::string& method, const std::string& body) {
+    body_ = body;
+    if (method == "GET") {
+        set(CURLOPT_HTTPGET, 1L);
+        return;
+    }
+    set(CURLOPT_CUSTOMREQUEST, method.c_str());
+    if (method != "DELETE" || !body_.empty()) {
+        set(CURLOPT_POSTFIELDS, body_.data());
+        set(CURLOPT_POSTFIELDSIZE_LARGE, static_cast<curl_off_t>(body_.size()));
+    }
+}
+
+void CurlEasy::set_headers(const Headers& headers) {
+    for (const auto& [key, value] : headers) {
+        header_list_ = curl_slist_append(header_list_, (key + ": " + value).c_str());
+    }
+    // curl adds "Expect: 100-continue" to large bodies; the apiserver does not need it.
+    header_list_ = curl_slist_append(header_list_, "Expect:");
+    set(CURLOPT_HTTPHEADER, header_list_);
+}
+
+void CurlEasy::set_share(CURLSH* share) {
+    set(CURLOPT_SHARE, share);
+}
+
+void CurlEasy::set_user_agent(const std::string& agent) {
+    set(CURLOPT_USERAGENT, agent.c_str());
+}
+
+void CurlEasy::set_accept_encoding_all() {
+    set(CURLOPT_ACCEPT_ENCODING, "");
+}
+
+void CurlEasy::set_http2() {
+    set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
+}
+
+void CurlEasy::set_connect_to(const std::string& mapping) {
+    curl_slist_free_all(connect_to_);
+    connect_to_ = curl_slist_append(nullptr, mapping.c_str());
+    set(CURLOPT_CONNECT_TO, connect_to_);
+}
+
+void CurlEasy::set_proxy(const std::string& url) {
+    set(CURLOPT_PROXY, url.c_str());
+}
+
+void CurlEasy::set_timeout(std::chrono::milliseconds timeout) {
+    set(CURLOPT_TIMEOUT_MS, static_cast<long>(timeout.count()));
+}
+
+void CurlEasy::set_connect_timeout(std::chrono::milliseconds timeout) {
+    set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout.count()));
+}
+
+void CurlEasy::set_tls(const std::string& ca_file, const std::string& ca_pem,
+                       const std::string& cert_file, const std::string& cert_pem,
+                       const std::string& key_file, const std::string& key_pem, bool verify) {
+    set(CURLOPT_SSL_VERIFYPEER, verify ? 1L : 0L);
+    set(CURLOPT_SSL_VERIFYHOST, verify ? 2L : 0L);
+    // curl copies blobs with CURL_BLOB_COPY, so the strings may go away afterwards.
+    auto blob = [](const std::string& pem) {
+        return curl_blob{const_cast<char*>(pem.data()), pem.size(), CURL_BLOB_COPY};
+    };
+    if (!ca_pem.empty()) {
+        auto b = blob(ca_pem);
+        set(CURLOPT_CAINFO_BLOB, &b);
+    } else if (!ca_file.empty()) {
+        set(CURLOPT_CAINFO, ca_file.c_str());
+    }
+    if (!cert_pem.empty()) {
+        auto b = blob(cert_pem);
+        set(CURLOPT_SSLCERT_BLOB, &b);
+        set(CURLOPT_SSLCERTTYPE, "PEM");
+    } else if (!cert_file.empty()) {
+        set(CURLOPT_SSLCERT, cert_file.c_str());
+    }
+    if (!key_pem.empty()) {
+        auto b = blob(key_pem);
+        set(CURLOPT_SSLKEY_BLOB, &b);
+        set(CURLOPT_SSLKEYTYPE, "PEM");
+    } else if (!key_file.empty()) {
+        set(CURLOPT_SSLKEY, key_file.c_str());
+    }
+}
+
+void CurlEasy::perform(Response& response, const BodySink* sink) {
+    PerformState state{handle_, &response, sink};
+    char error_buffer[CURL_ERROR_SIZE] = {};
+    set(CURLOPT_ERRORBUFFER, error_buffer);
+    set(CURLOPT_HEADERFUNCTION, &on_header);
+    set(CURLOPT_HEADERDATA, &state);
+    set(CURLOPT_WRITEFUNCTION, &on_body);
+    set(CURLOPT_WRITEDATA, &state);
+    set(CURLOPT_NOSIGNAL, 1L);
+    const CURLcode code = curl_easy_perform(handle_);
+    set(CURLOPT_ERRORBUFFER, static_cast<char*>(nullptr));
+    curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &response.status);
+    if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && state.stopped_by_sink)) {
+        return;
+    }
+    const std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
+    std::string what = "cannot reach";
+    if (code == CURLE_OPERATION_TIMEDOUT) {
+        what = "timed out talking to";
+    } else if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE ||
+               code == CURLE_SSL_CONNECT_ERROR || code == CURLE_SSL_CERTPROBLEM) {
+        what = "TLS failure with";
+    } else if (code == CURLE_PARTIAL_FILE || code == CURLE_RECV_ERROR ||
+               code == CURLE_HTTP2_STREAM || code == CURLE_HTTP2 || code == CURLE_GOT_NOTHING) {
+        what = "connection lost to";
+    }
+    throw TransportError(fmt::format("{} {}: {}", what, without_query(url_), detail));
+}
+
+}  // namespace cmsync::http

@@ -1,0 +1,52 @@
+#pragma once
+
+#include <curl/curl.h>
+
+#include <chrono>
+#include <string>
+
+#include "http/transport.hpp"
+
+namespace cmsync::http {
+
+/// A move-only owner of one CURL easy handle with typed setters that throw TransportError.
+class CurlEasy {
+  public:
+    CurlEasy();
+    ~CurlEasy();
+    CurlEasy(CurlEasy&& other) noexcept;
+    CurlEasy& operator=(CurlEasy&&) = delete;
+    CurlEasy(const CurlEasy&) = delete;
+    CurlEasy& operator=(const CurlEasy&) = delete;
+
+    /// Clears options; live connections and caches stay with the handle.
+    void reset();
+    void set_url(const std::string& url);
+    void set_method(const std::string& method, const std::string& body);
+    void set_headers(const Headers& headers);
+    void set_share(CURLSH* share);
+    void set_user_agent(const std::string& agent);
+    void set_accept_encoding_all();
+    void set_http2();
+    void set_connect_to(const std::string& mapping);
+    void set_proxy(const std::string& url);
+    void set_timeout(std::chrono::milliseconds timeout);
+    void set_connect_timeout(std::chrono::milliseconds timeout);
+    void set_tls(const std::string& ca_file, const std::string& ca_pem,
+                 const std::string& cert_file, const std::string& cert_pem,
+                 const std::string& key_file, const std::string& key_pem, bool verify);
+    /// Runs the request, filling `response`; with a sink, a 2xx body goes to the sink instead.
+    void perform(Response& response, const BodySink* sink);
+
+  private:
+    template <typename T>
+    void set(CURLoption option, T value);
+
+    CURL* handle_;
+    curl_slist* header_list_ = nullptr;
+    curl_slist* connect_to_ = nullptr;
+    std::string body_;
+    std::string url_;
+};
+
+}  // namespace cmsync::http

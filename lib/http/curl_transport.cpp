@@ -1,0 +1,146 @@
+#include "http/curl_transport.hpp"
+
+#include <curl/curl.h>
+
+#include <mutex>
+#include <vector>
+
+#include "http/curl_easy.hpp"
+
+namespace cmsync::http {
+
+namespace {
+
+// Splits "host[:port]" out of an absolute URL; used to pin tls-server-name via CONNECT_TO.
+struct HostPort {
+    std::string scheme_sep_host;
+    std::string host;
+    std::string port;
+};
+
+HostPort host_port(const std::string& url) {
+    const auto start = url.find("://");
+    const auto host_start = start == std::string::npos ? 0 : start + 3;
+    const auto host_end = url.find('/', host_start);
+    const auto authority = url.substr(
+        host_start, host_end == std::string::npos ? std::string::npos : host_end - host_start);
+    HostPort out;
+    if (!authority.empty() && authority.front() == '[') {
+        const auto close = authority.find(']');
+        out.host = authority.substr(0, close + 1);
+        if (close + 1 < authority.size() && authority[close + 1] == ':') {
+            out.port = authority.substr(close + 2);
+        }
+    } else {
+        const auto colon = authority.rfind(':');
+        out.host = authority.substr(0, colon);
+        if (colon != std::string::npos) {
+            out.port = authority.substr(colon + 1);
+        }
+    }
+    if (out.port.empty()) {
+        out.port = url.rfind("http://", 0) == 0 ? "80" : "443";
+    }
+    out.scheme_sep_host = url.substr(0, host_start);
+    return out;
+}
+
+}  // namespace
+
+struct CurlTransport::Impl {
+    CurlOptions options;
+    CURLSH* share = nullptr;
+    std::mutex share_mutexes[CURL_LOCK_DATA_LAST];
+    std::mutex pool_mutex;
+    std::vector<std::unique_ptr<CurlEasy>> pool;
+
+    static void lock(CURL*, curl_lock_data data, curl_lock_access, void* user) {
+        static_cast<Impl*>(user)->share_mutexes[data].lock();
+    }
+    static void unlock(CURL*, curl_lock_data data, void* user) {
+        static_cast<Impl*>(user)->share_mutexes[data].unlock();
+    }
+
+    std::unique_ptr<CurlEasy> acquire() {
+        {
+            std::lock_guard guard(pool_mutex);
+            if (!pool.empty()) {
+                auto easy = std::move(pool.back());
+                pool.pop_back();
+                return easy;
+            }
+        }
+        return std::make_unique<CurlEasy>();
+    }
+
+    void release(std::unique_ptr<CurlEasy> easy) {
+        std::lock_guard guard(pool_mutex);
+        pool.push_back(std::move(easy));
+    }
+
+    // Applies everything but the body handling; returns the URL actually requested.
+    void prepare(CurlEasy& easy, const Request& request, bool streaming) {
+        easy.reset();
+        std::string url = request.url;
+        const auto& tls = options.tls;
+        if (!tls.server_name.empty()) {
+            // Ask for the certificate's name, but connect to the configured server.
+            const auto hp = host_port(url);
+            easy.set_connect_to(tls.server_name + ":" + hp.port + ":" + hp.host + ":" + hp.port);
+            url.replace(hp.scheme_sep_host.size(), hp.host.size(), tls.server_name);
+        }
+        easy.set_url(url);
+        easy.set_method(request.method, request.body);
+        easy.set_headers(request.headers);
+        easy.set_share(share);
+        easy.set_user_agent(options.user_agent);
+        easy.set_accept_encoding_all();
+        easy.set_http2();
+        easy.set_connect_timeout(options.connect_timeout);
+        if (!streaming) {
+            easy.set_timeout(options.timeout);
+        }
+        if (!options.proxy_url.empty()) {
+            easy.set_proxy(options.proxy_url);
+        }
+        easy.set_tls(tls.ca_file, tls.ca_pem, tls.cert_file, tls.cert_pem, tls.key_file,
+                     tls.key_pem, !tls.insecure_skip_verify);
+    }
+};
+
+CurlTransport::CurlTransport(CurlOptions options) : impl_(std::make_unique<Impl>()) {
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    impl_->options = std::move(options);
+    impl_->share = curl_share_init();
+    curl_share_setopt(impl_->share, CURLSHOPT_LOCKFUNC, &Impl::lock);
+    curl_share_setopt(impl_->share, CURLSHOPT_UNLOCKFUNC, &Impl::unlock);
+    curl_share_setopt(impl_->share, CURLSHOPT_USERDATA, impl_.get());
+    curl_share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    curl_share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl_share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+}
+
+CurlTransport::~CurlTransport() {
+    impl_->pool.clear();
+    curl_share_cleanup(impl_->share);
+}
+
+Response CurlTransport::send(const Request& request) {
+    auto easy = impl_->acquire();
+    impl_->prepare(*easy, request, false);
+    Response response;
+    easy->perform(response, nullptr);
+    impl_->release(std::move(easy));
+    return response;
+}
+
+Response CurlTransport::stream(const Request& request, const BodySink& sink) {
+    auto easy = impl_->acquire();
+    impl_->prepare(*easy, request, true);
+    Response response;
+    easy->perform(response, &sink);
+    impl_->release(std::move(easy));
+    return response;
+}
+
+}  // namespace cmsync::http

@@ -1,0 +1,50 @@
+#pragma once
+
+#include <chrono>
+#include <memory>
+#include <string>
+
+#include "http/transport.hpp"
+
+namespace cmsync::http {
+
+/// TLS settings; PEM data wins over the matching file.
+struct TlsOptions {
+    std::string ca_file;
+    std::string ca_pem;
+    std::string cert_file;
+    std::string cert_pem;
+    std::string key_file;
+    std::string key_pem;
+    /// Verify against this name instead of the URL's host (kubeconfig tls-server-name).
+    std::string server_name;
+    bool insecure_skip_verify = false;
+};
+
+struct CurlOptions {
+    TlsOptions tls;
+    std::string proxy_url;
+    std::string user_agent;
+    /// Whole-request timeout for `send`; zero means none. Streams only use the connect timeout.
+    std::chrono::milliseconds timeout{0};
+    std::chrono::milliseconds connect_timeout{10000};
+};
+
+/// libcurl behind Transport: a pool of easy handles sharing one connection cache, so requests
+/// reuse connections (HTTP/2 when the server offers it) and may run from several threads.
+class CurlTransport final : public Transport {
+  public:
+    explicit CurlTransport(CurlOptions options);
+    ~CurlTransport() override;
+    CurlTransport(const CurlTransport&) = delete;
+    CurlTransport& operator=(const CurlTransport&) = delete;
+
+    Response send(const Request& request) override;
+    Response stream(const Request& request, const BodySink& sink) override;
+
+  private:
+    struct Impl;
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace cmsync::http

@@ -1,0 +1,32 @@
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+namespace cmsync::http {
+
+using Headers = std::vector<std::pair<std::string, std::string>>;
+
+/// One HTTP request; `url` is absolute.
+struct Request {
+    std::string method = "GET";
+    std::string url;
+    Headers headers;
+    std::string body;
+};
+
+/// One HTTP response with its whole body.
+struct Response {
+    long status = 0;
+    Headers headers;
+    std::string body;
+    /// The value of header `name` (case-insensitive), or an empty string.
+    std::string header(std::string_view name) const;
+};
+
+/// Returns `headers` with credentials (Authorization, tokens) replaced by a mask, for logs.
+Headers redact(const Headers& headers);
+
+}  // namespace cmsync::http

@@ -1,0 +1,31 @@
+#pragma once
+
+#include <functional>
+#include <string_view>
+
+#include "error.hpp"
+#include "http/message.hpp"
+
+namespace cmsync::http {
+
+/// The request could not be completed: connection refused, TLS failure, timeout, ...
+class TransportError : public Error {
+  public:
+    using Error::Error;
+};
+
+/// Receives body bytes of a streamed response; returning false stops the stream.
+using BodySink = std::function<bool(std::string_view)>;
+
+/// The narrow I/O edge of the HTTP layer: tests put a fake behind it.
+class Transport {
+  public:
+    virtual ~Transport() = default;
+    /// Sends `request` and returns the whole response; throws TransportError.
+    virtual Response send(const Request& request) = 0;
+    /// Sends `request` and passes the body to `sink` as it arrives (for watches); the returned
+    /// Response has status and headers, and the body only when the status is not 2xx.
+    virtual Response stream(const Request& request, const BodySink& sink) = 0;
+};
+
+}  // namespace cmsync::http

@@ -1,0 +1,188 @@
+#include "kube/api_client.hpp"
+
+#include <fmt/format.h>
+
+#include "kube/json.hpp"
+#include "kube/pager.hpp"
+
+namespace cmsync::kube {
+
+namespace {
+
+constexpr const char* kFieldManager = "kubectl-cmsync";
+
+std::string write_query(DryRun dry_run) {
+    std::string query = std::string("?fieldManager=") + kFieldManager;
+    if (dry_run == DryRun::server) {
+        query += "&dryRun=All";
+    }
+    return query;
+}
+
+}  // namespace
+
+std::string configmaps_path(const std::string& ns) {
+    return ns.empty() ? "/api/v1/configmaps"
+                      : fmt::format("/api/v1/namespaces/{}/configmaps", query_escape(ns));
+}
+
+ApiClient::ApiClient(http::Client& http, const RestConfig& config, Credentials& credentials)
+    : http_(http), config_(config), credentials_(credentials) {}
+
+http::Response ApiClient::call(const std::string& method, const std::string& path,
+                               const std::string& body, const Operation& op) {
+    for (int attempt = 0;; ++attempt) {
+        http::Request request;
+        request.method = method;
+        request.url = config_.server + path;
+        request.body = body;
+        request.headers.emplace_back("Accept", "application/json");
+        if (!body.empty()) {
+            request.headers.emplace_back("Content-Type", "application/json");
+        }
+        if (const auto auth = credentials_.authorization(); !auth.empty()) {
+            request.headers.emplace_back("Authorization", auth);
+        }
+        if (!config_.impersonate_user.empty()) {
+            request.headers.emplace_back("Impersonate-User", config_.impersonate_user);
+        }
+        for (const auto& group : config_.impersonate_groups) {
+            request.headers.emplace_back("Impersonate-Group", group);
+        }
+        auto response = http_.send(request);
+        if (response.status == 401 && attempt == 0 && credentials_.invalidate()) {
+            continue;  // an exec credential may have expired early: run the plugin once more
+        }
+        if (response.status >= 200 && response.status < 300) {
+            return response;
+        }
+        if (response.status == 404 && op.verb == "get") {
+            return response;
+        }
+        throw api_error(op, response);
+    }
+}
+
+std::optional<ConfigMap> ApiClient::get_configmap(const std::string& ns, const std::string& name) {
+    const Operation op{"get", "configmaps", name, ns};
+    auto response = call("GET", configmaps_path(ns) + "/" + query_escape(name), "", op);
+    if (response.status == 404) {
+        return std::nullopt;
+    }
+    return configmap_from_json(response.body, true);
+}
+
+std::string ApiClient::paged_list(const std::string& path, const ListOptions& options,
+                                  const Operation& op,
+                                  const std::function<void(rapidjson::Document&, bool)>& on_page) {
+    Pager pager(options.chunk_size);
+    bool restart = false;
+    for (;;) {
+        auto query = pager.query();
+        if (!options.label_selector.empty()) {
+            query += "&labelSelector=" + query_escape(options.label_selector);
+        }
+        if (!options.field_selector.empty()) {
+            query += "&fieldSelector=" + query_escape(options.field_selector);
+        }
+        http::Response response;
+        try {
+            response = call("GET", path + "?" + query, "", op);
+        } catch (const ApiError& e) {
+            if (e.code() == 410 && pager.on_expired()) {
+                restart = true;
+                continue;
+            }
+            throw;
+        }
+        rapidjson::Document doc;
+        if (!parse_json_object(response.body, doc)) {
+            throw Error(fmt::format("{}: the server's answer is not a JSON object", op.describe()));
+        }
+        const auto* meta = json_object(doc, "metadata");
+        const auto continue_token = meta ? json_string(*meta, "continue") : std::string();
+        const auto resource_version = meta ? json_string(*meta, "resourceVersion") : std::string();
+        on_page(doc, restart);
+        restart = false;
+        if (!pager.on_page(continue_token)) {
+            return resource_version;
+        }
+    }
+}
+
+std::string ApiClient::list_configmaps(const std::string& ns, const ListOptions& options,
+                                       const ConfigMapPageSink& sink) {
+    const Operation op{"list", "configmaps", "", ns};
+    return paged_list(configmaps_path(ns), options, op,
+                      [&](rapidjson::Document& doc, bool restart) {
+                          std::vector<ConfigMap> items;
+                          if (const auto it = doc.FindMember("items");
+                              it != doc.MemberEnd() && it->value.IsArray()) {
+                              items.reserve(it->value.Size());
+                              for (auto& item : it->value.GetArray()) {
+                                  if (item.IsObject() && !item.HasMember("apiVersion")) {
+                                      // list items carry no apiVersion/kind; raw copies are used
+                                      // for updates
+                                      item.AddMember("apiVersion", "v1", doc.GetAllocator());
+                                      item.AddMember("kind", "ConfigMap", doc.GetAllocator());
+                                  }
+                                  items.push_back(configmap_from_json(to_json(item), true));
+                              }
+                          }
+                          sink(std::move(items), restart);
+                      });
+}
+
+std::vector<std::string> ApiClient::list_namespace_names(const std::string& label_selector,
+                                                         int chunk_size) {
+    const Operation op{"list", "namespaces", "", ""};
+    std::vector<std::string> names;
+    ListOptions options{label_selector, "", chunk_size};
+    paged_list("/api/v1/namespaces", options, op, [&](rapidjson::Document& doc, bool restart) {
+        if (restart) {
+            names.clear();
+        }
+        if (const auto it = doc.FindMember("items"); it != doc.MemberEnd() && it->value.IsArray()) {
+            for (const auto& item : it->value.GetArray()) {
+                if (const auto* meta = json_object(item, "metadata")) {
+                    names.push_back(json_string(*meta, "name"));
+                }
+            }
+        }
+    });
+    return names;
+}
+
+ConfigMap ApiClient::create_configmap(const ConfigMap& cm, DryRun dry_run) {
+    const Operation op{"create", "configmaps", cm.name, cm.namespace_name};
+    ConfigMap body = cm;
+    body.resource_version.clear();
+    auto response = call("POST", configmaps_path(cm.namespace_name) + write_query(dry_run),
+                         configmap_to_json(body), op);
+    return configmap_from_json(response.body, true);
+}
+
+ConfigMap ApiClient::update_configmap(const ConfigMap& cm, DryRun dry_run) {
+    const Operation op{"update", "configmaps", cm.name, cm.namespace_name};
+    auto response = call(
+        "PUT",
+        configmaps_path(cm.namespace_name) + "/" + query_escape(cm.name) + write_query(dry_run),
+        configmap_to_json(cm), op);
+    return configmap_from_json(response.body, true);
+}
+
+void ApiClient::delete_configmap(const std::string& ns, const std::string& name,
+                                 const std::string& resource_version, DryRun dry_run) {
+    const Operation op{"delete", "configmaps", name, ns};
+    std::string body = R"({"kind":"DeleteOptions","apiVersion":"v1")";
+    if (!resource_version.empty()) {
+        body += fmt::format(R"(,"preconditions":{{"resourceVersion":"{}"}})", resource_version);
+    }
+    if (dry_run == DryRun::server) {
+        body += R"(,"dryRun":["All"])";
+    }
+    body += "}";
+    call("DELETE", configmaps_path(ns) + "/" + query_escape(name), body, op);
+}
+
+}  // namespace cmsync::kube

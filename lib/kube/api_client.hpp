@@ -1,0 +1,69 @@
+#pragma once
+
+#include <rapidjson/document.h>
+
+#include <functional>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "http/client.hpp"
+#include "kube/api_error.hpp"
+#include "kube/configmap.hpp"
+#include "kube/credentials.hpp"
+#include "kube/rest_config.hpp"
+
+namespace cmsync::kube {
+
+struct ListOptions {
+    std::string label_selector;
+    std::string field_selector;
+    int chunk_size = 500;
+};
+
+/// Receives one page of a paged list; `restart` is true on the first page after the list
+/// started over (an expired continue token): what earlier pages delivered is void.
+using ConfigMapPageSink = std::function<void(std::vector<ConfigMap>&& items, bool restart)>;
+
+enum class DryRun { none, server };
+
+/// The Kubernetes API calls cmsync makes, as typed functions. Errors are ApiError (with the
+/// operation named) or TransportError; "not found" on a get is a value.
+class ApiClient {
+  public:
+    ApiClient(http::Client& http, const RestConfig& config, Credentials& credentials);
+
+    /// The ConfigMap, or nothing when it does not exist.
+    std::optional<ConfigMap> get_configmap(const std::string& ns, const std::string& name);
+    /// Lists ConfigMaps of `ns` (all namespaces when empty) page by page; returns the list's
+    /// resourceVersion.
+    std::string list_configmaps(const std::string& ns, const ListOptions& options,
+                                const ConfigMapPageSink& sink);
+    /// Names of the namespaces matching `label_selector`, paged.
+    std::vector<std::string> list_namespace_names(const std::string& label_selector,
+                                                  int chunk_size);
+    /// POST; returns the stored object (or what would be stored, with dry run).
+    ConfigMap create_configmap(const ConfigMap& cm, DryRun dry_run);
+    /// PUT with cm.resource_version; a stale one gives ApiError 409.
+    ConfigMap update_configmap(const ConfigMap& cm, DryRun dry_run);
+    /// DELETE with a resourceVersion precondition when `resource_version` is set.
+    void delete_configmap(const std::string& ns, const std::string& name,
+                          const std::string& resource_version, DryRun dry_run);
+
+  private:
+    http::Response call(const std::string& method, const std::string& path, const std::string& body,
+                        const Operation& op);
+    /// Runs a paged list of `path`; `on_page` gets each page's parsed body and whether the list
+    /// started over. Returns the list's resourceVersion.
+    std::string paged_list(const std::string& path, const ListOptions& options, const Operation& op,
+                           const std::function<void(rapidjson::Document&, bool)>& on_page);
+
+    http::Client& http_;
+    const RestConfig& config_;
+    Credentials& credentials_;
+};
+
+/// "/api/v1/namespaces/NS/configmaps" or "/api/v1/configmaps" for all namespaces.
+std::string configmaps_path(const std::string& ns);
+
+}  // namespace cmsync::kube

@@ -1,0 +1,42 @@
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <mutex>
+#include <optional>
+#include <string>
+
+#include "kube/exec_credential.hpp"
+#include "kube/rest_config.hpp"
+
+namespace cmsync::kube {
+
+using FileReader = std::function<std::string(const std::string& path)>;
+using Clock = std::function<std::chrono::system_clock::time_point()>;
+
+/// Supplies the Authorization header for a RestConfig: a static token, a token file (re-read,
+/// it rotates), basic auth, or an exec plugin whose result is cached until it expires.
+/// Thread-safe.
+class Credentials {
+  public:
+    Credentials(const RestConfig& config, ExecRunner runner, FileReader read_file, Clock clock);
+
+    /// The Authorization header value, or an empty string for none.
+    std::string authorization();
+    /// Called after a 401: forgets cached exec output. True when asking again may help.
+    bool invalidate();
+    /// TLS client certificate/key from the exec plugin, if it returned one (runs it if needed).
+    std::optional<std::pair<std::string, std::string>> exec_client_certificate();
+
+  private:
+    const ExecCredential& exec_credential();  // requires mutex_
+
+    const RestConfig& config_;
+    ExecRunner runner_;
+    FileReader read_file_;
+    Clock clock_;
+    std::mutex mutex_;
+    std::optional<ExecCredential> cached_;
+};
+
+}  // namespace cmsync::kube

@@ -1,0 +1,267 @@
+#include "sync/merge.hpp"
+
+#include <fmt/format.h>
+
+#include <set>
+
+#include "sync/ownership.hpp"
+#include "sync/sha256.hpp"
+
+namespace cmsync {
+
+namespace {
+
+using kube::ConfigMap;
+using kube::Value;
+
+std::optional<Value> lookup(const ConfigMap* cm, const std::string& key) {
+    if (cm == nullptr) {
+        return std::nullopt;
+    }
+    const auto it = cm->data.find(key);
+    return it == cm->data.end() ? std::nullopt : std::optional<Value>(it->second);
+}
+
+std::string annotation(const ConfigMap& cm, const char* name) {
+    const auto it = cm.annotations.find(name);
+    return it == cm.annotations.end() ? std::string() : it->second;
+}
+
+// One row of the merge table, before --force.
+KeyPlan plan_key(const std::string& key, const std::optional<Value>& s,
+                 const std::optional<Value>& t, const std::optional<std::string>& h) {
+    KeyPlan plan{key, KeyAction::untouched, s, t, {}, false};
+    if (s) {
+        if (!t) {
+            plan.action = h ? KeyAction::conflict : KeyAction::add;
+            if (h) {
+                plan.reason = "managed key was deleted in the target";
+            }
+        } else if (*t == *s) {
+            plan.action = KeyAction::unchanged;
+        } else if (h && sha256_hex(t->bytes) == *h) {
+            plan.action = KeyAction::modify;
+        } else {
+            plan.action = KeyAction::conflict;
+            plan.reason = h ? "managed key was edited in the target"
+                            : "key exists in the target with another value";
+        }
+    } else if (t) {
+        if (h && sha256_hex(t->bytes) == *h) {
+            plan.action = KeyAction::remove;
+        } else if (h) {
+            plan.action = KeyAction::conflict;
+            plan.reason = "key was dropped by the source but edited in the target";
+        }
+    } else if (h) {
+        plan.action = KeyAction::forget;
+    }
+    return plan;
+}
+
+void force_key(KeyPlan& plan) {
+    if (plan.action != KeyAction::conflict) {
+        return;
+    }
+    plan.forced = true;
+    if (plan.source) {
+        plan.action = plan.target ? KeyAction::modify : KeyAction::add;
+    } else {
+        plan.action = KeyAction::remove;
+    }
+}
+
+}  // namespace
+
+std::string source_id(const ConfigMap& cm) {
+    return cm.namespace_name + "/" + cm.name;
+}
+
+TargetPlan plan_target(const MergeInput& input) {
+    const ConfigMap& source = *input.source;
+    const ConfigMap* target = input.target;
+    TargetPlan plan;
+    const std::string from = source_id(source);
+
+    std::optional<KeyHashes> recorded;
+    bool taking_over = false;
+    if (target != nullptr) {
+        const auto owner = annotation(*target, kSyncFromAnnotation);
+        if (!owner.empty() && owner != from) {
+            if (!input.force) {
+                plan.action = TargetAction::conflict;
+                plan.message = fmt::format("owned by {}", owner);
+                return plan;
+            }
+            taking_over = true;  // the other source's record says nothing about ours
+            plan.warnings.push_back(fmt::format("taking over from {} (--force)", owner));
+        }
+        if (const auto it = target->annotations.find(kLastSyncedAnnotation);
+            it != target->annotations.end() && !taking_over) {
+            recorded = parse_last_synced(it->second);
+            if (!recorded) {
+                plan.action = TargetAction::error;
+                plan.message = fmt::format("annotation {} is not a JSON object of hashes",
+                                           kLastSyncedAnnotation);
+                return plan;
+            }
+        }
+    }
+
+    std::set<std::string> managed;
+    std::set<std::string> named;
+    if (input.keys) {
+        named.insert(input.keys->begin(), input.keys->end());
+        managed = named;
+    } else {
+        for (const auto& [key, value] : source.data) {
+            managed.insert(key);
+        }
+    }
+    if (recorded) {
+        for (const auto& [key, hash] : *recorded) {
+            managed.insert(key);
+        }
+    }
+
+    KeyHashes next;
+    bool data_changes = false;
+    bool conflicts = false;
+    bool adds = false;
+    ConfigMap desired;
+    if (target != nullptr) {
+        desired = *target;
+    } else {
+        desired.name = source.name;
+        desired.namespace_name = input.target_namespace;
+    }
+    for (const auto& key : managed) {
+        std::optional<std::string> h;
+        if (recorded) {
+            if (const auto it = recorded->find(key); it != recorded->end()) {
+                h = it->second;
+            }
+        }
+        auto kp = plan_key(key, lookup(&source, key), lookup(target, key), h);
+        if (input.force) {
+            force_key(kp);
+        }
+        switch (kp.action) {
+            case KeyAction::add:
+            case KeyAction::modify:
+                desired.data[key] = *kp.source;
+                next[key] = sha256_hex(kp.source->bytes);
+                data_changes = true;
+                adds = adds || kp.action == KeyAction::add;
+                break;
+            case KeyAction::unchanged:
+                next[key] = sha256_hex(kp.source->bytes);
+                break;
+            case KeyAction::remove:
+                desired.data.erase(key);
+                data_changes = true;
+                break;
+            case KeyAction::conflict:
+                conflicts = true;
+                if (h) {
+                    next[key] = *h;  // keep the record: the key stays managed
+                }
+                break;
+            case KeyAction::forget:
+                break;
+            case KeyAction::untouched:
+                if (named.count(key) != 0) {
+                    plan.warnings.push_back(fmt::format("key \"{}\" not in source {}", key, from));
+                }
+                break;
+        }
+        if (kp.action != KeyAction::untouched) {
+            plan.keys.push_back(std::move(kp));
+        }
+    }
+
+    desired.labels[kManagedLabel] = "true";
+    desired.annotations[kSyncFromAnnotation] = from;
+    desired.annotations[kLastSyncedAnnotation] = format_last_synced(next);
+    const bool metadata_changes = target == nullptr || target->labels.count(kManagedLabel) == 0 ||
+                                  target->labels.at(kManagedLabel) != "true" ||
+                                  annotation(*target, kSyncFromAnnotation) != from || !recorded ||
+                                  *recorded != next;
+    if (target == nullptr) {
+        plan.write = adds;  // nothing to copy yet: no empty copy is created
+    } else {
+        plan.write = data_changes || metadata_changes;
+    }
+    if (plan.write) {
+        desired.annotations[kSourceVersionAnnotation] = source.resource_version;
+    }
+
+    if (conflicts) {
+        plan.action = TargetAction::conflict;
+        plan.message = "managed keys in conflict (use --force to overwrite)";
+    } else if (!plan.write) {
+        plan.action = TargetAction::unchanged;
+    } else {
+        plan.action = target == nullptr ? TargetAction::create : TargetAction::update;
+    }
+
+    if (plan.write && target != nullptr && target->immutable && data_changes) {
+        if (!input.force) {
+            plan.action = TargetAction::error;
+            plan.message = "target is immutable (use --force to delete and recreate it)";
+            plan.write = false;
+            return plan;
+        }
+        plan.recreate = true;
+        desired.resource_version.clear();
+    }
+    if (plan.write && kube::configmap_data_size(desired) > kMaxConfigMapBytes) {
+        plan.action = TargetAction::error;
+        plan.message = fmt::format("merged ConfigMap would hold {} bytes, over the 1 MiB limit",
+                                   kube::configmap_data_size(desired));
+        plan.write = false;
+        return plan;
+    }
+    if (plan.write) {
+        plan.desired = std::move(desired);
+    }
+    return plan;
+}
+
+const char* to_string(KeyAction action) {
+    switch (action) {
+        case KeyAction::add:
+            return "add";
+        case KeyAction::modify:
+            return "modify";
+        case KeyAction::remove:
+            return "remove";
+        case KeyAction::unchanged:
+            return "unchanged";
+        case KeyAction::conflict:
+            return "conflict";
+        case KeyAction::forget:
+            return "forget";
+        case KeyAction::untouched:
+            return "untouched";
+    }
+    return "?";
+}
+
+const char* to_string(TargetAction action) {
+    switch (action) {
+        case TargetAction::create:
+            return "create";
+        case TargetAction::update:
+            return "update";
+        case TargetAction::unchanged:
+            return "unchanged";
+        case TargetAction::conflict:
+            return "conflict";
+        case TargetAction::error:
+            return "error";
+    }
+    return "?";
+}
+
+}  // namespace cmsync

@@ -1,0 +1,61 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kube/configmap.hpp"
+
+namespace cmsync {
+
+/// What happens to one key of one target (SPEC.md, key-level merge table).
+enum class KeyAction { add, modify, remove, unchanged, conflict, forget, untouched };
+
+struct KeyPlan {
+    std::string key;
+    KeyAction action = KeyAction::untouched;
+    std::optional<kube::Value> source;  ///< the source's value, if any
+    std::optional<kube::Value> target;  ///< the target's current value, if any
+    std::string reason;                 ///< why a conflict (or a forced overwrite) happened
+    bool forced = false;                ///< a conflict that --force turned into a write
+};
+
+/// What happens to one target as a whole.
+enum class TargetAction { create, update, unchanged, conflict, error };
+
+struct MergeInput {
+    const kube::ConfigMap* source = nullptr;  ///< required
+    const kube::ConfigMap* target = nullptr;  ///< nullptr: the target does not exist
+    std::string target_namespace;
+    /// --keys; nothing means every key of the source.
+    std::optional<std::vector<std::string>> keys;
+    bool force = false;
+};
+
+struct TargetPlan {
+    TargetAction action = TargetAction::unchanged;
+    std::vector<KeyPlan> keys;  ///< every key of K ∪ keys(last-synced), in key order
+    /// The object to send when `write` is set (create, update, or the writable part of a
+    /// conflict); resourceVersion is the target's.
+    std::optional<kube::ConfigMap> desired;
+    bool write = false;
+    /// An immutable target with --force: delete it, then create `desired`.
+    bool recreate = false;
+    std::string message;  ///< for conflict and error: why
+    std::vector<std::string> warnings;
+};
+
+/// "NS/NAME", the value of the sync-from annotation for `cm`.
+std::string source_id(const kube::ConfigMap& cm);
+
+/// Plans one target: pure, no I/O. Keys outside K ∪ keys(last-synced) are never touched.
+TargetPlan plan_target(const MergeInput& input);
+
+/// Readable names for output and JSON.
+const char* to_string(KeyAction action);
+const char* to_string(TargetAction action);
+
+/// The API server's limit on data + binaryData.
+inline constexpr std::size_t kMaxConfigMapBytes = 1024 * 1024;
+
+}  // namespace cmsync

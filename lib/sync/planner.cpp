@@ -1,0 +1,124 @@
+#include "sync/planner.hpp"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <map>
+
+#include "sync/parallel.hpp"
+
+namespace cmsync {
+
+namespace {
+
+// Up to this many sources, a target namespace is read with one GET per name.
+constexpr std::size_t kMaxGetsPerNamespace = 8;
+
+}  // namespace
+
+std::vector<kube::ConfigMap> read_sources(kube::ApiClient& api, const SyncRequest& request) {
+    std::vector<kube::ConfigMap> sources;
+    const auto& sel = request.selection;
+    if (!sel.names.empty()) {
+        for (const auto& name : sel.names) {
+            auto cm = api.get_configmap(request.source_namespace, name);
+            if (!cm) {
+                throw Error(fmt::format("source ConfigMap \"{}\" not found in namespace \"{}\"",
+                                        name, request.source_namespace));
+            }
+            sources.push_back(std::move(*cm));
+        }
+    } else {
+        kube::ListOptions options{sel.all ? "" : sel.label_selector, "", request.chunk_size};
+        api.list_configmaps(request.source_namespace, options,
+                            [&](std::vector<kube::ConfigMap>&& items, bool restart) {
+                                if (restart) {
+                                    sources.clear();
+                                }
+                                for (auto& cm : items) {
+                                    cm.raw.clear();  // sources are only read
+                                    sources.push_back(std::move(cm));
+                                }
+                            });
+    }
+    std::sort(sources.begin(), sources.end(),
+              [](const auto& a, const auto& b) { return a.name < b.name; });
+    sources.erase(std::unique(sources.begin(), sources.end(),
+                              [](const auto& a, const auto& b) { return a.name == b.name; }),
+                  sources.end());
+    return sources;
+}
+
+std::vector<std::string> resolve_targets(kube::ApiClient& api, const SyncRequest& request) {
+    auto targets = request.target_namespaces;
+    if (!request.target_selector.empty()) {
+        for (auto& ns : api.list_namespace_names(request.target_selector, request.chunk_size)) {
+            targets.push_back(std::move(ns));
+        }
+    }
+    std::sort(targets.begin(), targets.end());
+    targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
+    std::erase(targets, request.source_namespace);
+    return targets;
+}
+
+std::vector<std::optional<kube::ConfigMap>> read_targets(
+    kube::ApiClient& api, const std::string& ns, const std::vector<kube::ConfigMap>& sources,
+    int chunk_size) {
+    std::vector<std::optional<kube::ConfigMap>> out(sources.size());
+    if (sources.size() <= kMaxGetsPerNamespace) {
+        for (std::size_t i = 0; i < sources.size(); ++i) {
+            out[i] = api.get_configmap(ns, sources[i].name);
+        }
+        return out;
+    }
+    std::map<std::string, std::size_t> index;
+    for (std::size_t i = 0; i < sources.size(); ++i) {
+        index.emplace(sources[i].name, i);
+    }
+    api.list_configmaps(ns, kube::ListOptions{"", "", chunk_size},
+                        [&](std::vector<kube::ConfigMap>&& items, bool restart) {
+                            if (restart) {
+                                std::fill(out.begin(), out.end(), std::nullopt);
+                            }
+                            for (auto& cm : items) {
+                                if (const auto it = index.find(cm.name); it != index.end()) {
+                                    out[it->second] = std::move(cm);
+                                }
+                            }
+                        });
+    return out;
+}
+
+std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncRequest& request,
+                                    const std::vector<kube::ConfigMap>& sources,
+                                    const std::vector<std::string>& targets) {
+    std::vector<std::vector<TargetOutcome>> per_namespace(targets.size());
+    parallel_for(targets.size(), request.concurrency, [&](std::size_t t) {
+        const auto& ns = targets[t];
+        auto& outcomes = per_namespace[t];
+        std::vector<std::optional<kube::ConfigMap>> current;
+        std::string read_error;
+        try {
+            current = read_targets(api, ns, sources, request.chunk_size);
+        } catch (const std::exception& e) {
+            read_error = e.what();
+        }
+        for (std::size_t i = 0; i < sources.size(); ++i) {
+            TargetOutcome o{source_id(sources[i]), ns, sources[i].name, {}, read_error};
+            if (read_error.empty()) {
+                const MergeInput input{&sources[i], current[i] ? &*current[i] : nullptr, ns,
+                                       request.keys, request.force};
+                o.plan = plan_target(input);
+            }
+            outcomes.push_back(std::move(o));
+        }
+    });
+    std::vector<TargetOutcome> all;
+    for (auto& group : per_namespace) {
+        std::move(group.begin(), group.end(), std::back_inserter(all));
+    }
+    return all;
+}
+
+}  // namespace cmsync

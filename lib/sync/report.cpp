@@ -1,0 +1,176 @@
+#include "sync/report.hpp"
+
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+
+#include "kube/json.hpp"
+#include "sync/sha256.hpp"
+#include "sync/unified_diff.hpp"
+
+namespace cmsync {
+
+namespace {
+
+constexpr const char* kRed = "\x1b[31m";
+constexpr const char* kGreen = "\x1b[32m";
+constexpr const char* kCyan = "\x1b[36m";
+constexpr const char* kYellow = "\x1b[33m";
+constexpr const char* kBold = "\x1b[1m";
+constexpr const char* kReset = "\x1b[0m";
+
+std::string describe_value(const std::optional<kube::Value>& value) {
+    if (!value) {
+        return {};
+    }
+    if (!value->binary) {
+        return value->bytes;
+    }
+    return fmt::format("(binary, {} bytes, sha256 {})\n", value->bytes.size(),
+                       sha256_hex(value->bytes).substr(0, 16));
+}
+
+bool shows_diff(KeyAction action) {
+    return action == KeyAction::add || action == KeyAction::modify || action == KeyAction::remove ||
+           action == KeyAction::conflict;
+}
+
+std::string colorize(const std::string& diff) {
+    std::string out;
+    std::size_t start = 0;
+    while (start < diff.size()) {
+        auto end = diff.find('\n', start);
+        end = end == std::string::npos ? diff.size() : end;
+        const auto line = diff.substr(start, end - start);
+        const char* color = nullptr;
+        if (line.rfind("---", 0) == 0 || line.rfind("+++", 0) == 0) {
+            color = kBold;
+        } else if (line.rfind("@@", 0) == 0) {
+            color = kCyan;
+        } else if (!line.empty() && line[0] == '-') {
+            color = kRed;
+        } else if (!line.empty() && line[0] == '+') {
+            color = kGreen;
+        }
+        out += color != nullptr ? fmt::format("{}{}{}\n", color, line, kReset) : line + "\n";
+        start = end + 1;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string key_diff(const TargetOutcome& outcome, const KeyPlan& key) {
+    const auto target_label =
+        fmt::format("{}/{}:{}", outcome.namespace_name, outcome.name, key.key);
+    const auto source_label = fmt::format("{}:{}", outcome.source, key.key);
+    const bool to_source = key.action != KeyAction::remove;
+    return unified_diff(describe_value(key.target),
+                        to_source ? describe_value(key.source) : std::string(),
+                        target_label + (key.target ? "" : " (absent)"),
+                        to_source ? source_label : target_label + " (removed)");
+}
+
+std::string render_diff_text(const std::vector<TargetOutcome>& outcomes, bool color) {
+    std::string out;
+    for (const auto& o : outcomes) {
+        const auto action = o.action();
+        std::string line = fmt::format("{}/{}: {}", o.namespace_name, o.name, to_string(action));
+        if (!o.error.empty()) {
+            line += ": " + o.error;
+        } else if (!o.plan.message.empty()) {
+            line += ": " + o.plan.message;
+        }
+        std::vector<std::string> changed;
+        for (const auto& k : o.plan.keys) {
+            if (shows_diff(k.action)) {
+                changed.push_back(fmt::format("{} {}", to_string(k.action), k.key));
+            }
+        }
+        if (!changed.empty()) {
+            line += fmt::format(" ({})", fmt::join(changed, ", "));
+        }
+        const char* head_color = action == TargetAction::unchanged ? nullptr
+                                 : action == TargetAction::error || action == TargetAction::conflict
+                                     ? kYellow
+                                     : kBold;
+        out += color && head_color != nullptr ? fmt::format("{}{}{}\n", head_color, line, kReset)
+                                              : line + "\n";
+        for (const auto& w : o.plan.warnings) {
+            out += fmt::format("  warning: {}\n", w);
+        }
+        for (const auto& k : o.plan.keys) {
+            if (!shows_diff(k.action)) {
+                continue;
+            }
+            if (k.action == KeyAction::conflict) {
+                out += fmt::format("  conflict on \"{}\": {}\n", k.key, k.reason);
+            }
+            const auto diff = key_diff(o, k);
+            out += color ? colorize(diff) : diff;
+        }
+    }
+    return out;
+}
+
+std::string render_diff_json(const std::string& source_namespace,
+                             const std::vector<TargetOutcome>& outcomes) {
+    rapidjson::Document doc(rapidjson::kObjectType);
+    auto& a = doc.GetAllocator();
+    const auto str = [&](const std::string& s) { return rapidjson::Value(s, a); };
+    doc.AddMember("source", str(source_namespace), a);
+    rapidjson::Value targets(rapidjson::kArrayType);
+    for (const auto& o : outcomes) {
+        rapidjson::Value t(rapidjson::kObjectType);
+        t.AddMember("source", str(o.source), a);
+        t.AddMember("namespace", str(o.namespace_name), a);
+        t.AddMember("name", str(o.name), a);
+        t.AddMember("action", rapidjson::StringRef(to_string(o.action())), a);
+        if (!o.plan.message.empty()) {
+            t.AddMember("message", str(o.plan.message), a);
+        }
+        rapidjson::Value keys(rapidjson::kArrayType);
+        for (const auto& k : o.plan.keys) {
+            rapidjson::Value key(rapidjson::kObjectType);
+            key.AddMember("key", str(k.key), a);
+            key.AddMember("change", rapidjson::StringRef(to_string(k.action)), a);
+            if (!k.reason.empty()) {
+                key.AddMember("reason", str(k.reason), a);
+            }
+            if (k.forced) {
+                key.AddMember("forced", true, a);
+            }
+            if (shows_diff(k.action)) {
+                key.AddMember("diff", str(key_diff(o, k)), a);
+            }
+            keys.PushBack(key, a);
+        }
+        t.AddMember("keys", keys, a);
+        if (!o.plan.warnings.empty()) {
+            rapidjson::Value warnings(rapidjson::kArrayType);
+            for (const auto& w : o.plan.warnings) {
+                warnings.PushBack(str(w), a);
+            }
+            t.AddMember("warnings", warnings, a);
+        }
+        t.AddMember("error", o.error.empty() ? rapidjson::Value() : str(o.error), a);
+        targets.PushBack(t, a);
+    }
+    doc.AddMember("targets", targets, a);
+    return kube::to_json(doc) + "\n";
+}
+
+int diff_exit_code(const std::vector<TargetOutcome>& outcomes) {
+    int code = 0;
+    for (const auto& o : outcomes) {
+        const auto action = o.action();
+        if (action == TargetAction::error) {
+            return 2;
+        }
+        if (action != TargetAction::unchanged) {
+            code = 1;
+        }
+    }
+    return code;
+}
+
+}  // namespace cmsync
