@@ -14,14 +14,13 @@ namespace cmsync::cli {
 namespace {
 
 struct DiffOptions {
-    GlobalOptions global;
     TargetOptions targets;
     std::string output = "text";
 };
 
 }  // namespace
 
-std::function<int()> setup_diff(CLI::App& app) {
+std::function<int()> setup_diff(CLI::App& app, GlobalOptions& global) {
     auto options = std::make_shared<DiffOptions>();
     auto* sub = app.add_subcommand("diff", "Show what sync would change, per target (dry run)");
     sub->footer(R"(Examples:
@@ -34,15 +33,14 @@ std::function<int()> setup_diff(CLI::App& app) {
   # Every ConfigMap labelled team=web, to every namespace labelled env=prod
   kubectl cmsync diff -n ns-a -l team=web --target-selector env=prod
 
-Exit status: 0 nothing would change, 1 changes or conflicts, 2 an error.)");
+Exit status: 0 nothing would change, 1 changes or conflicts, 2 an error.
+Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)");
     add_target_options(*sub, options->targets);
     sub->add_option("-o,--output", options->output, "Output format: text or json")
         ->check(CLI::IsMember({"text", "json"}));
-    add_global_options(*sub, options->global);
-    return [options, sub] {
-        finish_global_options(*sub, options->global);
-        const auto request = make_sync_request(*sub, options->targets, options->global);
-        Connection connection(options->global);
+    return [options, sub, &global] {
+        const auto request = make_sync_request(*sub, options->targets, global);
+        Connection connection(global);
         auto& api = connection.api();
         const auto sources = read_sources(api, request);
         const auto targets = resolve_targets(api, request);
@@ -54,7 +52,7 @@ Exit status: 0 nothing would change, 1 changes or conflicts, 2 an error.)");
                 std::cerr << "warning: no ConfigMap in namespace \"" << request.source_namespace
                           << "\" matches the selection\n";
             }
-            std::cout << render_diff_text(outcomes, use_color(options->global.color));
+            std::cout << render_diff_text(outcomes, use_color(global.color));
         }
         return diff_exit_code(outcomes);
     };

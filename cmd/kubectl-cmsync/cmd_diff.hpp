@@ -4,9 +4,11 @@
 
 #include <functional>
 
+#include "global_options.hpp"
+
 namespace cmsync::cli {
 
 /// Adds `diff` to `app`; the returned function runs it and returns the exit code.
-std::function<int()> setup_diff(CLI::App& app);
+std::function<int()> setup_diff(CLI::App& app, GlobalOptions& global);
 
 }  // namespace cmsync::cli

@@ -7,6 +7,7 @@
 #include "cmd_diff.hpp"
 #include "cmd_version.hpp"
 #include "error.hpp"
+#include "global_options.hpp"
 
 namespace {
 
@@ -23,9 +24,14 @@ int main(int argc, char** argv) {
   kubectl cmsync version
 
 Run 'kubectl cmsync COMMAND --help' for a command's flags.)");
+    cmsync::cli::GlobalOptions global;
+    cmsync::cli::add_global_options(app, global);
     std::vector<std::function<int()>> runners;
     runners.push_back(cmsync::cli::setup_version(app));
-    runners.push_back(cmsync::cli::setup_diff(app));
+    runners.push_back(cmsync::cli::setup_diff(app, global));
+    for (auto* sub : app.get_subcommands({})) {
+        sub->fallthrough();  // connection flags may stand before or after the command
+    }
 
     try {
         app.parse(argc, argv);
@@ -50,6 +56,7 @@ Run 'kubectl cmsync COMMAND --help' for a command's flags.)");
         ++index;
     }
     try {
+        cmsync::cli::finish_global_options(app, global);
         return runners.at(index)();
     } catch (const cmsync::UsageError& e) {
         std::cerr << "error: " << e.what() << " (see 'kubectl cmsync " << subs.front()->get_name()

@@ -104,6 +104,9 @@ Response Client::send(const Request& request) {
                 return response;
             }
         } catch (const TransportError& e) {
+            if (!e.transient()) {
+                throw;
+            }
             delay = retry_delay(request.method, std::nullopt, "", attempt, options_.max_attempts,
                                 options_.jitter());
             if (!delay) {

@@ -206,16 +206,20 @@ void CurlEasy::perform(Response& response, const BodySink* sink) {
     }
     const std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
     std::string what = "cannot reach";
+    bool transient = code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
+                     code == CURLE_SEND_ERROR;
     if (code == CURLE_OPERATION_TIMEDOUT) {
         what = "timed out talking to";
+        transient = true;
     } else if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE ||
                code == CURLE_SSL_CONNECT_ERROR || code == CURLE_SSL_CERTPROBLEM) {
         what = "TLS failure with";
     } else if (code == CURLE_PARTIAL_FILE || code == CURLE_RECV_ERROR ||
                code == CURLE_HTTP2_STREAM || code == CURLE_HTTP2 || code == CURLE_GOT_NOTHING) {
         what = "connection lost to";
+        transient = true;
     }
-    throw TransportError(fmt::format("{} {}: {}", what, without_query(url_), detail));
+    throw TransportError(fmt::format("{} {}: {}", what, without_query(url_), detail), transient);
 }
 
 }  // namespace cmsync::http

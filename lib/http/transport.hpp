@@ -11,7 +11,14 @@ namespace cmsync::http {
 /// The request could not be completed: connection refused, TLS failure, timeout, ...
 class TransportError : public Error {
   public:
-    using Error::Error;
+    explicit TransportError(const std::string& message, bool transient = false)
+        : Error(message), transient_(transient) {}
+    /// Whether trying again may help (connection refused or lost, timeout), unlike TLS
+    /// verification failures.
+    bool transient() const { return transient_; }
+
+  private:
+    bool transient_;
 };
 
 /// Receives body bytes of a streamed response; returning false stops the stream.

@@ -1,0 +1,99 @@
+#include <doctest/doctest.h>
+
+#include <deque>
+
+#include "http/client.hpp"
+
+using namespace cmsync::http;
+using namespace std::chrono_literals;
+
+TEST_CASE("retry_delay: 429/5xx only with Retry-After; transport errors for GET only") {
+    CHECK(retry_delay("GET", 429, "2", 1, 5, 0.0) == 2000ms);
+    CHECK(retry_delay("PUT", 503, "1", 1, 5, 0.0) == 1000ms);
+    CHECK(retry_delay("GET", 429, "", 1, 5, 0.0) == std::nullopt);
+    CHECK(retry_delay("GET", 500, "soon", 1, 5, 0.0) == std::nullopt);
+    CHECK(retry_delay("GET", 404, "1", 1, 5, 0.0) == std::nullopt);
+    CHECK(retry_delay("GET", 429, "3600", 1, 5, 0.0) == 30000ms);    // capped
+    CHECK(retry_delay("GET", 429, "1", 5, 5, 0.0) == std::nullopt);  // bounded
+    CHECK(retry_delay("GET", std::nullopt, "", 1, 5, 0.0) == 200ms);
+    CHECK(retry_delay("GET", std::nullopt, "", 3, 5, 0.5) == 1200ms);
+    CHECK(retry_delay("POST", std::nullopt, "", 1, 5, 0.0) == std::nullopt);
+}
+
+TEST_CASE("redact masks credentials, keeps the scheme") {
+    const auto out = redact(
+        {{"authorization", "Bearer abc.def"}, {"Accept", "x"}, {"Proxy-Authorization", "s3cret"}});
+    CHECK(out[0].second == "Bearer <masked>");
+    CHECK(out[1].second == "x");
+    CHECK(out[2].second == "<masked>");
+}
+
+namespace {
+
+// A scripted Transport: answers from a queue, counting requests. Unit tests only.
+class ScriptedTransport : public Transport {
+  public:
+    std::deque<Response> answers;
+    int transport_failures = 0;
+    bool transient = true;
+    int calls = 0;
+    Response send(const Request&) override {
+        ++calls;
+        if (transport_failures > 0) {
+            --transport_failures;
+            throw TransportError("cannot reach https://s: refused", transient);
+        }
+        auto r = answers.front();
+        answers.pop_front();
+        return r;
+    }
+    Response stream(const Request& r, const BodySink&) override { return send(r); }
+};
+
+}  // namespace
+
+TEST_CASE("Client retries as retry_delay says and logs with credentials masked") {
+    ScriptedTransport t;
+    std::vector<std::chrono::milliseconds> slept;
+    std::vector<std::string> logs;
+    ClientOptions options;
+    options.verbosity = 8;
+    options.log = [&](const std::string& line) { logs.push_back(line); };
+    options.sleep = [&](std::chrono::milliseconds d) { slept.push_back(d); };
+    options.jitter = [] { return 0.0; };
+    Client client(t, options);
+    Request get{"GET", "https://s/api", {{"Authorization", "Bearer sekrit"}}, ""};
+    SUBCASE("429 with Retry-After, then success") {
+        t.answers = {Response{429, {{"Retry-After", "1"}}, "slow down"}, Response{200, {}, "{}"}};
+        CHECK(client.send(get).status == 200);
+        CHECK(slept == std::vector<std::chrono::milliseconds>{1000ms});
+        for (const auto& line : logs) {
+            CHECK(line.find("sekrit") == std::string::npos);
+        }
+    }
+    SUBCASE("transient transport errors on GET, then success") {
+        t.transport_failures = 2;
+        t.answers = {Response{200, {}, ""}};
+        CHECK(client.send(get).status == 200);
+        CHECK(t.calls == 3);
+    }
+    SUBCASE("TLS failures are not retried") {
+        t.transport_failures = 1;
+        t.transient = false;
+        CHECK_THROWS_AS(client.send(get), TransportError);
+        CHECK(t.calls == 1);
+    }
+    SUBCASE("a write is not retried after a transport error") {
+        t.transport_failures = 1;
+        Request put{"PUT", "https://s/api", {}, "{}"};
+        CHECK_THROWS_AS(client.send(put), TransportError);
+        CHECK(t.calls == 1);
+    }
+    SUBCASE("retries are bounded") {
+        for (int i = 0; i < 5; ++i) {
+            t.answers.push_back(Response{503, {{"Retry-After", "0"}}, ""});
+        }
+        CHECK(client.send(get).status == 503);
+        CHECK(t.calls == 5);
+    }
+}

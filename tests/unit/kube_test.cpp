@@ -1,0 +1,180 @@
+#include <doctest/doctest.h>
+
+#include "error.hpp"
+#include "kube/api_error.hpp"
+#include "kube/base64.hpp"
+#include "kube/configmap.hpp"
+#include "kube/credentials.hpp"
+#include "kube/exec_credential.hpp"
+#include "kube/pager.hpp"
+
+using namespace cmsync::kube;
+
+TEST_CASE("base64 round trips and rejects junk") {
+    for (const std::string& s :
+         std::vector<std::string>{"", "a", "ab", "abc", "abcd", std::string("\0\xff\x10", 3)}) {
+        CHECK(base64_decode(base64_encode(s)) == s);
+    }
+    CHECK(base64_encode("hello") == "aGVsbG8=");
+    CHECK(base64_decode("aGVs\nbG8=") == std::string("hello"));
+    CHECK_FALSE(base64_decode("aGVsbG8"));
+    CHECK_FALSE(base64_decode("a=Vs"));
+    CHECK_FALSE(base64_decode("****"));
+}
+
+TEST_CASE("pager: loop on continue, never on item count") {
+    Pager pager(500);
+    CHECK(pager.query() == "limit=500");
+    CHECK(pager.on_page("tok/1+="));
+    CHECK(pager.query() == "limit=500&continue=tok%2F1%2B%3D");
+    CHECK(pager.on_page("tok2"));  // a page may hold zero items and still continue
+    CHECK_FALSE(pager.on_page(""));
+    CHECK(pager.pages() == 3);
+}
+
+TEST_CASE("pager: an expired token restarts from the beginning, boundedly") {
+    Pager first(10);
+    CHECK_FALSE(first.on_expired());  // a 410 on the first page is an error
+    Pager pager(10, 2);
+    pager.on_page("a");
+    CHECK(pager.on_expired());
+    CHECK(pager.query() == "limit=10");
+    CHECK(pager.restarts() == 1);
+    CHECK(pager.pages() == 0);
+    pager.on_page("b");
+    CHECK(pager.on_expired());
+    pager.on_page("c");
+    CHECK_FALSE(pager.on_expired());
+}
+
+TEST_CASE("api_error names verb, resource and namespace") {
+    cmsync::http::Response forbidden{
+        403,
+        {},
+        R"({"kind":"Status","status":"Failure","message":"configmaps \"x\" is forbidden: User \"u\" cannot get resource","reason":"Forbidden","code":403})"};
+    const auto e = api_error({"get", "configmaps", "x", "ns-b"}, forbidden);
+    CHECK(e.code() == 403);
+    CHECK(e.reason() == "Forbidden");
+    CHECK(std::string(e.what()) ==
+          "get configmaps \"x\" in namespace \"ns-b\": forbidden (check RBAC): configmaps \"x\" "
+          "is forbidden: User \"u\" cannot get resource");
+    SUBCASE("a plain-text body is reported as text") {
+        cmsync::http::Response throttled{
+            429, {{"Retry-After", "1"}}, "Too many requests, please try again later.\n"};
+        const auto t = api_error({"list", "configmaps", "", "a"}, throttled);
+        CHECK(std::string(t.what()) ==
+              "list configmaps in namespace \"a\": too many requests: "
+              "Too many requests, please try again later.");
+        CHECK(t.reason().empty());
+    }
+    SUBCASE("cluster scope") {
+        cmsync::http::Response gone{
+            410, {}, R"({"kind":"Status","reason":"Expired","message":"too old","code":410})"};
+        const auto g = api_error({"list", "namespaces", "", ""}, gone);
+        CHECK(std::string(g.what()) == "list namespaces: gone: too old");
+        CHECK(g.reason() == "Expired");
+    }
+}
+
+TEST_CASE("configmap JSON: data and binaryData in one key space, unknown fields kept") {
+    const std::string json =
+        R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"n","resourceVersion":"5","labels":{"l":"1"},"annotations":{"x":"y"},"finalizers":["keep/me"],"managedFields":[{"manager":"m"}]},"data":{"t":"text"},"binaryData":{"b":"AAE="},"immutable":true})";
+    auto cm = configmap_from_json(json, true);
+    CHECK(cm.name == "a");
+    CHECK(cm.resource_version == "5");
+    CHECK(cm.data.at("t") == Value{"text", false});
+    CHECK(cm.data.at("b") == Value{std::string("\0\1", 2), true});
+    CHECK(cm.immutable);
+    CHECK(configmap_data_size(cm) == 6);
+    cm.data.erase("t");
+    cm.data["moved"] = Value{"m", false};
+    const auto back = configmap_from_json(configmap_to_json(cm), false);
+    CHECK(back.data.size() == 2);
+    CHECK(back.data.at("moved").bytes == "m");
+    const auto out = configmap_to_json(cm);
+    CHECK(out.find("keep/me") != std::string::npos);
+    CHECK(out.find("managedFields") == std::string::npos);
+    CHECK_THROWS_AS(configmap_from_json("[]", false), cmsync::Error);
+}
+
+TEST_CASE("exec credentials") {
+    ExecConfig exec;
+    exec.api_version = "client.authentication.k8s.io/v1";
+    exec.command = "plugin";
+    exec.provide_cluster_info = true;
+    SUBCASE("exec info carries the cluster when asked") {
+        const auto info = exec_info_json(exec, "https://s", "PEM");
+        CHECK(
+            info ==
+            R"({"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","spec":{"interactive":false,"cluster":{"server":"https://s","certificate-authority-data":"UEVN"}}})");
+    }
+    SUBCASE("token with expiry") {
+        const auto c = parse_exec_credential(
+            R"({"apiVersion":"client.authentication.k8s.io/v1","kind":"ExecCredential","status":{"token":"t0k","expirationTimestamp":"2030-01-02T03:04:05Z"}})",
+            exec);
+        CHECK(c.token == "t0k");
+        REQUIRE(c.expiry);
+        CHECK(std::chrono::system_clock::to_time_t(*c.expiry) == 1893553445);
+    }
+    SUBCASE("errors never quote the output") {
+        CHECK_THROWS_WITH_AS(parse_exec_credential("secret-token-text", exec),
+                             "exec plugin plugin: output is not an ExecCredential JSON object",
+                             cmsync::Error);
+        CHECK_THROWS_WITH_AS(
+            parse_exec_credential(
+                R"({"apiVersion":"client.authentication.k8s.io/v1beta1","status":{"token":"x"}})",
+                exec),
+            doctest::Contains("expected \"client.authentication.k8s.io/v1\""), cmsync::Error);
+        CHECK_THROWS_AS(
+            parse_exec_credential(R"({"apiVersion":"client.authentication.k8s.io/v1","status":{}})",
+                                  exec),
+            cmsync::Error);
+    }
+    SUBCASE("rfc3339 offsets") {
+        CHECK(parse_rfc3339("2030-01-02T04:04:05+01:00") == parse_rfc3339("2030-01-02T03:04:05Z"));
+        CHECK(parse_rfc3339("2030-01-02T03:04:05.123Z") == parse_rfc3339("2030-01-02T03:04:05Z"));
+        CHECK_FALSE(parse_rfc3339("yesterday"));
+    }
+}
+
+TEST_CASE("credentials: exec output cached until expiry, re-run after invalidate") {
+    RestConfig config;
+    config.server = "https://s";
+    ExecConfig exec;
+    exec.command = "p";
+    config.exec = exec;
+    int runs = 0;
+    auto now = std::chrono::system_clock::from_time_t(1000);
+    Credentials creds(
+        config,
+        [&](const ExecConfig&, const std::string&) {
+            ++runs;
+            return std::string(R"({"status":{"token":"t)") + std::to_string(runs) +
+                   R"(","expirationTimestamp":"1970-01-01T00:20:00Z"}})";
+        },
+        [](const std::string&) { return std::string(); }, [&] { return now; });
+    CHECK(creds.authorization() == "Bearer t1");
+    CHECK(creds.authorization() == "Bearer t1");
+    now = std::chrono::system_clock::from_time_t(1200);  // expired
+    CHECK(creds.authorization() == "Bearer t2");
+    CHECK(creds.invalidate());
+    CHECK(creds.authorization() == "Bearer t3");
+    CHECK(runs == 3);
+}
+
+TEST_CASE("credentials: token file re-read each time, basic auth") {
+    RestConfig config;
+    config.token_file = "/tok";
+    std::string content = "one\n";
+    Credentials creds(
+        config, nullptr, [&](const std::string&) { return content; }, nullptr);
+    CHECK(creds.authorization() == "Bearer one");
+    content = "two";
+    CHECK(creds.authorization() == "Bearer two");
+    CHECK_FALSE(creds.invalidate());
+    RestConfig basic;
+    basic.username = "u";
+    basic.password = "p";
+    Credentials b(basic, nullptr, nullptr, nullptr);
+    CHECK(b.authorization() == "Basic dTpw");
+}

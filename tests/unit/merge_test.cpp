@@ -1,0 +1,315 @@
+#include "sync/merge.hpp"
+
+#include <doctest/doctest.h>
+
+#include "sync/ownership.hpp"
+#include "sync/sha256.hpp"
+
+using cmsync::KeyAction;
+using cmsync::TargetAction;
+using cmsync::kube::ConfigMap;
+using cmsync::kube::Value;
+
+namespace {
+
+ConfigMap source(std::map<std::string, std::string> data) {
+    ConfigMap cm;
+    cm.namespace_name = "ns-a";
+    cm.name = "app";
+    cm.resource_version = "42";
+    for (auto& [k, v] : data) {
+        cm.data[k] = Value{v, false};
+    }
+    return cm;
+}
+
+// A copy of ns-a/app in ns-b with `data` and last-synced `hashes` (key -> value hashed).
+ConfigMap target_copy(std::map<std::string, std::string> data,
+                      std::optional<std::map<std::string, std::string>> hashed_values,
+                      const std::string& from = "ns-a/app") {
+    ConfigMap cm;
+    cm.namespace_name = "ns-b";
+    cm.name = "app";
+    cm.resource_version = "7";
+    for (auto& [k, v] : data) {
+        cm.data[k] = Value{v, false};
+    }
+    cm.labels[cmsync::kManagedLabel] = "true";
+    cm.annotations[cmsync::kSyncFromAnnotation] = from;
+    if (hashed_values) {
+        cmsync::KeyHashes h;
+        for (auto& [k, v] : *hashed_values) {
+            h[k] = cmsync::sha256_hex(v);
+        }
+        cm.annotations[cmsync::kLastSyncedAnnotation] = cmsync::format_last_synced(h);
+    }
+    return cm;
+}
+
+cmsync::TargetPlan plan(const ConfigMap& s, const ConfigMap* t,
+                        std::optional<std::vector<std::string>> keys = std::nullopt,
+                        bool force = false) {
+    return cmsync::plan_target({&s, t, "ns-b", std::move(keys), force});
+}
+
+KeyAction key_action(const cmsync::TargetPlan& p, const std::string& key) {
+    for (const auto& k : p.keys) {
+        if (k.key == key) {
+            return k.action;
+        }
+    }
+    return KeyAction::untouched;
+}
+
+cmsync::KeyHashes recorded(const cmsync::TargetPlan& p) {
+    REQUIRE(p.desired);
+    return *cmsync::parse_last_synced(p.desired->annotations.at(cmsync::kLastSyncedAnnotation));
+}
+
+}  // namespace
+
+TEST_CASE("merge table, row by row") {
+    SUBCASE("s | none | none -> add") {
+        const auto s = source({{"k", "v"}});
+        const auto t = target_copy({}, std::map<std::string, std::string>{});
+        const auto p = plan(s, &t);
+        CHECK(key_action(p, "k") == KeyAction::add);
+        CHECK(p.action == TargetAction::update);
+        CHECK(p.desired->data.at("k").bytes == "v");
+        CHECK(recorded(p).at("k") == cmsync::sha256_hex("v"));
+    }
+    SUBCASE("s | t == s | any -> unchanged, nothing written when recorded") {
+        const auto s = source({{"k", "v"}});
+        const auto t = target_copy({{"k", "v"}}, std::map<std::string, std::string>{{"k", "v"}});
+        const auto p = plan(s, &t);
+        CHECK(key_action(p, "k") == KeyAction::unchanged);
+        CHECK(p.action == TargetAction::unchanged);
+        CHECK_FALSE(p.write);
+        CHECK_FALSE(p.desired);
+    }
+    SUBCASE("s | t == s | none -> unchanged, record h") {
+        const auto s = source({{"k", "v"}});
+        const auto t = target_copy({{"k", "v"}}, std::nullopt);
+        const auto p = plan(s, &t);
+        CHECK(key_action(p, "k") == KeyAction::unchanged);
+        CHECK(p.write);
+        CHECK(recorded(p).at("k") == cmsync::sha256_hex("v"));
+    }
+    SUBCASE("s | t != s | hash(t) == h -> modify") {
+        const auto s = source({{"k", "new"}});
+        const auto t =
+            target_copy({{"k", "old"}}, std::map<std::string, std::string>{{"k", "old"}});
+        const auto p = plan(s, &t);
+        CHECK(key_action(p, "k") == KeyAction::modify);
+        CHECK(p.action == TargetAction::update);
+        CHECK(p.desired->data.at("k").bytes == "new");
+        CHECK(p.desired->resource_version == "7");
+        CHECK(recorded(p).at("k") == cmsync::sha256_hex("new"));
+    }
+    SUBCASE("s | t != s | none -> conflict") {
+        const auto s = source({{"k", "new"}});
+        const auto t = target_copy({{"k", "theirs"}}, std::map<std::string, std::string>{});
+        const auto p = plan(s, &t);
+        CHECK(key_action(p, "k") == KeyAction::conflict);
+        CHECK(p.action == TargetAction::conflict);
+    }
+    SUBCASE("s | t != s | hash(t) != h -> conflict, value and record kept") {
+        const auto s = source({{"k", "new"}, {"j", "1"}});
+        const auto t =
+            target_copy({{"k", "edited"}}, std::map<std::string, std::string>{{"k", "old"}});
+        const auto p = plan(s, &t);
+        CHECK(key_action(p, "k") == KeyAction::conflict);
+        CHECK(key_action(p, "j") == KeyAction::add);
+        CHECK(p.action == TargetAction::conflict);
+        REQUIRE(p.write);  // the other key still syncs
+        CHECK(p.desired->data.at("k").bytes == "edited");
+        CHECK(p.desired->data.at("j").bytes == "1");
+        CHECK(recorded(p).at("k") == cmsync::sha256_hex("old"));
+    }
+    SUBCASE("s | none | present -> conflict (managed key deleted)") {
+        const auto s = source({{"k", "v"}});
+        const auto t = target_copy({}, std::map<std::string, std::string>{{"k", "v"}});
+        const auto p = plan(s, &t);
+        CHECK(key_action(p, "k") == KeyAction::conflict);
+        CHECK(p.keys.front().reason == "managed key was deleted in the target");
+    }
+    SUBCASE("none | t | hash(t) == h -> remove") {
+        const auto s = source({{"other", "x"}});
+        const auto t = target_copy({{"k", "v"}, {"other", "x"}},
+                                   std::map<std::string, std::string>{{"k", "v"}, {"other", "x"}});
+        const auto p = plan(s, &t);
+        CHECK(key_action(p, "k") == KeyAction::remove);
+        CHECK(p.desired->data.count("k") == 0);
+        CHECK(recorded(p).count("k") == 0);
+    }
+    SUBCASE("none | t | hash(t) != h -> conflict") {
+        const auto s = source({});
+        const auto t =
+            target_copy({{"k", "edited"}}, std::map<std::string, std::string>{{"k", "v"}});
+        const auto p = plan(s, &t);
+        CHECK(key_action(p, "k") == KeyAction::conflict);
+    }
+    SUBCASE("none | none | present -> forget h") {
+        const auto s = source({{"other", "x"}});
+        const auto t = target_copy({{"other", "x"}},
+                                   std::map<std::string, std::string>{{"k", "v"}, {"other", "x"}});
+        const auto p = plan(s, &t);
+        CHECK(key_action(p, "k") == KeyAction::forget);
+        CHECK(p.write);
+        CHECK(recorded(p).count("k") == 0);
+    }
+    SUBCASE("none | t or none | none -> untouched, warned when named in --keys") {
+        const auto s = source({{"a", "1"}});
+        const auto t = target_copy({{"a", "1"}, {"missing", "theirs"}},
+                                   std::map<std::string, std::string>{{"a", "1"}});
+        const auto p = plan(s, &t, std::vector<std::string>{"a", "missing"});
+        CHECK(key_action(p, "missing") == KeyAction::untouched);
+        CHECK(p.action == TargetAction::unchanged);
+        REQUIRE(p.warnings.size() == 1);
+        CHECK(p.warnings.front() == "key \"missing\" not in source ns-a/app");
+    }
+}
+
+TEST_CASE("--force turns every conflict into the source's value or a removal") {
+    SUBCASE("edited key overwritten") {
+        const auto s = source({{"k", "new"}});
+        const auto t =
+            target_copy({{"k", "edited"}}, std::map<std::string, std::string>{{"k", "old"}});
+        const auto p = plan(s, &t, std::nullopt, true);
+        CHECK(key_action(p, "k") == KeyAction::modify);
+        CHECK(p.keys.front().forced);
+        CHECK(p.action == TargetAction::update);
+        CHECK(p.desired->data.at("k").bytes == "new");
+    }
+    SUBCASE("deleted key restored") {
+        const auto s = source({{"k", "v"}});
+        const auto t = target_copy({}, std::map<std::string, std::string>{{"k", "v"}});
+        CHECK(key_action(plan(s, &t, std::nullopt, true), "k") == KeyAction::add);
+    }
+    SUBCASE("key dropped by source but edited: removed") {
+        const auto s = source({});
+        const auto t =
+            target_copy({{"k", "edited"}}, std::map<std::string, std::string>{{"k", "v"}});
+        const auto p = plan(s, &t, std::nullopt, true);
+        CHECK(key_action(p, "k") == KeyAction::remove);
+        CHECK(p.desired->data.count("k") == 0);
+    }
+}
+
+TEST_CASE("keys outside K and last-synced are never touched") {
+    const auto s = source({{"config.yaml", "v2"}, {"secret-ish", "src"}});
+    const auto t = target_copy({{"config.yaml", "v1"}, {"local", "mine"}, {"secret-ish", "theirs"}},
+                               std::map<std::string, std::string>{{"config.yaml", "v1"}});
+    const auto p = plan(s, &t, std::vector<std::string>{"config.yaml"});
+    CHECK(p.action == TargetAction::update);
+    CHECK(p.keys.size() == 1);
+    CHECK(p.desired->data.at("local").bytes == "mine");
+    CHECK(p.desired->data.at("secret-ish").bytes == "theirs");
+    CHECK(p.desired->data.at("config.yaml").bytes == "v2");
+}
+
+TEST_CASE("a missing target is created with the managed keys, label and annotations") {
+    const auto s = source({{"a", "1"}, {"b", "2"}});
+    const auto p = plan(s, nullptr, std::vector<std::string>{"a"});
+    CHECK(p.action == TargetAction::create);
+    REQUIRE(p.desired);
+    CHECK(p.desired->namespace_name == "ns-b");
+    CHECK(p.desired->name == "app");
+    CHECK(p.desired->data.size() == 1);
+    CHECK(p.desired->labels.at(cmsync::kManagedLabel) == "true");
+    CHECK(p.desired->annotations.at(cmsync::kSyncFromAnnotation) == "ns-a/app");
+    CHECK(p.desired->annotations.at(cmsync::kSourceVersionAnnotation) == "42");
+    CHECK(recorded(p) == cmsync::KeyHashes{{"a", cmsync::sha256_hex("1")}});
+    CHECK(p.desired->resource_version.empty());
+}
+
+TEST_CASE("no empty copy is created when no managed key is in the source") {
+    const auto s = source({{"a", "1"}});
+    const auto p = plan(s, nullptr, std::vector<std::string>{"zzz"});
+    CHECK(p.action == TargetAction::unchanged);
+    CHECK_FALSE(p.write);
+    CHECK(p.warnings.size() == 1);
+}
+
+TEST_CASE("a target owned by another source is a conflict as a whole") {
+    const auto s = source({{"k", "v"}});
+    const auto t =
+        target_copy({{"k", "x"}}, std::map<std::string, std::string>{{"k", "x"}}, "ns-x/other");
+    const auto p = plan(s, &t);
+    CHECK(p.action == TargetAction::conflict);
+    CHECK(p.message == "owned by ns-x/other");
+    CHECK(p.keys.empty());
+    CHECK_FALSE(p.write);
+    SUBCASE("--force takes it over") {
+        const auto forced = plan(s, &t, std::nullopt, true);
+        CHECK(forced.action == TargetAction::update);
+        CHECK(forced.desired->annotations.at(cmsync::kSyncFromAnnotation) == "ns-a/app");
+        CHECK(forced.desired->data.at("k").bytes == "v");
+    }
+}
+
+TEST_CASE("data and binaryData are one key space: a key moves with the source") {
+    auto s = source({});
+    s.data["k"] = Value{"\x01\x02", true};
+    const auto t =
+        target_copy({{"k", "\x01\x02"}}, std::map<std::string, std::string>{{"k", "\x01\x02"}});
+    const auto p = plan(s, &t);
+    CHECK(key_action(p, "k") == KeyAction::modify);
+    CHECK(p.desired->data.at("k").binary);
+}
+
+TEST_CASE("immutable targets") {
+    const auto s = source({{"k", "new"}});
+    auto t = target_copy({{"k", "old"}, {"mine", "1"}},
+                         std::map<std::string, std::string>{{"k", "old"}});
+    t.immutable = true;
+    t.labels["team"] = "web";
+    SUBCASE("changes needed: an error for that target") {
+        const auto p = plan(s, &t);
+        CHECK(p.action == TargetAction::error);
+        CHECK(p.message == "target is immutable (use --force to delete and recreate it)");
+        CHECK_FALSE(p.write);
+    }
+    SUBCASE("--force: recreate, keeping unmanaged keys and labels") {
+        const auto p = plan(s, &t, std::nullopt, true);
+        CHECK(p.recreate);
+        CHECK(p.desired->data.at("mine").bytes == "1");
+        CHECK(p.desired->data.at("k").bytes == "new");
+        CHECK(p.desired->labels.at("team") == "web");
+        CHECK(p.desired->immutable);
+        CHECK(p.desired->resource_version.empty());
+    }
+    SUBCASE("nothing to change: unchanged") {
+        auto same = target_copy({{"k", "new"}}, std::map<std::string, std::string>{{"k", "new"}});
+        same.immutable = true;
+        CHECK(plan(s, &same).action == TargetAction::unchanged);
+    }
+}
+
+TEST_CASE("a merged object over 1 MiB is an error found before sending") {
+    const auto s = source({{"big", std::string(600 * 1024, 'x')}});
+    const auto t =
+        target_copy({{"own", std::string(500 * 1024, 'y')}}, std::map<std::string, std::string>{});
+    const auto p = plan(s, &t);
+    CHECK(p.action == TargetAction::error);
+    CHECK(p.message.find("over the 1 MiB limit") != std::string::npos);
+    CHECK_FALSE(p.write);
+}
+
+TEST_CASE("a malformed last-synced annotation is an error, not a silent overwrite") {
+    const auto s = source({{"k", "v"}});
+    auto t = target_copy({{"k", "x"}}, std::nullopt);
+    t.annotations[cmsync::kLastSyncedAnnotation] = "not json";
+    CHECK(plan(s, &t).action == TargetAction::error);
+}
+
+TEST_CASE("an unmanaged ConfigMap with equal values is adopted") {
+    const auto s = source({{"k", "v"}});
+    ConfigMap t;
+    t.namespace_name = "ns-b";
+    t.name = "app";
+    t.data["k"] = Value{"v", false};
+    const auto p = plan(s, &t);
+    CHECK(p.action == TargetAction::update);
+    CHECK(p.desired->labels.at(cmsync::kManagedLabel) == "true");
+}

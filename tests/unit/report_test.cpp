@@ -1,0 +1,96 @@
+#include <doctest/doctest.h>
+
+#include "sync/report.hpp"
+#include "sync/unified_diff.hpp"
+#include "sync/validate.hpp"
+
+using namespace cmsync;
+
+TEST_CASE("unified_diff") {
+    SUBCASE("equal texts give nothing") {
+        CHECK(unified_diff("a\n", "a\n", "x", "y").empty());
+    }
+    SUBCASE("one changed line with context") {
+        const auto d =
+            unified_diff("1\n2\n3\n4\n5\n6\n7\n8\n", "1\n2\n3\n4\nFIVE\n6\n7\n8\n", "old", "new");
+        CHECK(d == "--- old\n+++ new\n@@ -2,7 +2,7 @@\n 2\n 3\n 4\n-5\n+FIVE\n 6\n 7\n 8\n");
+    }
+    SUBCASE("from nothing") {
+        CHECK(unified_diff("", "a\nb\n", "old", "new") ==
+              "--- old\n+++ new\n@@ -0,0 +1,2 @@\n+a\n+b\n");
+    }
+    SUBCASE("to nothing") {
+        CHECK(unified_diff("a\n", "", "old", "new") == "--- old\n+++ new\n@@ -1,1 +0,0 @@\n-a\n");
+    }
+    SUBCASE("distant changes make two hunks") {
+        std::string a;
+        std::string b;
+        for (int i = 1; i <= 20; ++i) {
+            a += std::to_string(i) + "\n";
+            b += (i == 2 || i == 18 ? "x" : std::to_string(i)) + "\n";
+        }
+        const auto d = unified_diff(a, b, "o", "n", 2);
+        CHECK(d ==
+              "--- o\n+++ n\n@@ -1,4 +1,4 @@\n 1\n-2\n+x\n 3\n 4\n@@ -16,5 +16,5 @@\n 16\n "
+              "17\n-18\n+x\n 19\n 20\n");
+    }
+    SUBCASE("only a trailing newline differs") {
+        CHECK(unified_diff("a\n", "a", "o", "n").find("trailing newline") != std::string::npos);
+    }
+}
+
+TEST_CASE("diff exit codes: 0 nothing, 1 changes or conflicts, 2 errors") {
+    TargetOutcome unchanged{"a/x", "b", "x", {}, ""};
+    TargetOutcome update{"a/x", "c", "x", {}, ""};
+    update.plan.action = TargetAction::update;
+    TargetOutcome conflict{"a/x", "d", "x", {}, ""};
+    conflict.plan.action = TargetAction::conflict;
+    TargetOutcome failed{"a/x", "e", "x", {}, "forbidden"};
+    CHECK(diff_exit_code({unchanged}) == 0);
+    CHECK(diff_exit_code({unchanged, update}) == 1);
+    CHECK(diff_exit_code({conflict}) == 1);
+    CHECK(diff_exit_code({update, failed}) == 2);
+    CHECK(diff_exit_code({}) == 0);
+}
+
+TEST_CASE("render_diff_text colours only when asked") {
+    TargetOutcome o{"a/x", "b", "x", {}, ""};
+    o.plan.action = TargetAction::create;
+    o.plan.keys.push_back(
+        {"k", KeyAction::add, kube::Value{"v\n", false}, std::nullopt, "", false});
+    const auto plain = render_diff_text({o}, false);
+    CHECK(plain == "b/x: create (add k)\n--- b/x:k (absent)\n+++ a/x:k\n@@ -0,0 +1,1 @@\n+v\n");
+    const auto colored = render_diff_text({o}, true);
+    CHECK(colored.find("\x1b[32m+v\x1b[0m") != std::string::npos);
+}
+
+TEST_CASE("render_diff_json shape") {
+    TargetOutcome o{"a/x", "b", "x", {}, "boom"};
+    const auto json = render_diff_json("a", {o});
+    CHECK(
+        json ==
+        R"({"source":"a","targets":[{"source":"a/x","namespace":"b","name":"x","action":"error","keys":[],"error":"boom"}]})"
+        "\n");
+}
+
+TEST_CASE("validation of names, keys and durations") {
+    CHECK_FALSE(invalid_namespace("ns-a"));
+    CHECK(invalid_namespace("Bad_NS"));
+    CHECK(invalid_namespace(std::string(64, 'a')));
+    CHECK(invalid_namespace("-a"));
+    CHECK_FALSE(invalid_configmap_name("app.config-1"));
+    CHECK(invalid_configmap_name("App"));
+    CHECK(invalid_configmap_name("a..b"));
+    CHECK_FALSE(invalid_key("config.yaml"));
+    CHECK_FALSE(invalid_key("A_b-c.d"));
+    CHECK(invalid_key("a/b"));
+    CHECK(invalid_key(".."));
+    CHECK(invalid_key("..x"));
+    CHECK(invalid_key(""));
+    CHECK(parse_duration("0") == std::chrono::milliseconds(0));
+    CHECK(parse_duration("1m30s") == std::chrono::milliseconds(90000));
+    CHECK(parse_duration("250ms") == std::chrono::milliseconds(250));
+    CHECK(parse_duration("1.5s") == std::chrono::milliseconds(1500));
+    CHECK_FALSE(parse_duration("forever"));
+    CHECK_FALSE(parse_duration("5"));
+}
