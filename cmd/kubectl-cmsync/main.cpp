@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cmd_diff.hpp"
+#include "cmd_sync.hpp"
 #include "cmd_version.hpp"
 #include "error.hpp"
 #include "global_options.hpp"
@@ -21,6 +22,7 @@ int main(int argc, char** argv) {
     app.require_subcommand(1);
     app.footer(R"(Examples:
   kubectl cmsync diff ns-a ns-b ns-c --name app-config
+  kubectl cmsync sync ns-a ns-b ns-c --name app-config --keys config.yaml
   kubectl cmsync version
 
 Run 'kubectl cmsync COMMAND --help' for a command's flags.)");
@@ -29,6 +31,7 @@ Run 'kubectl cmsync COMMAND --help' for a command's flags.)");
     std::vector<std::function<int()>> runners;
     runners.push_back(cmsync::cli::setup_version(app));
     runners.push_back(cmsync::cli::setup_diff(app, global));
+    runners.push_back(cmsync::cli::setup_sync(app, global));
     for (auto* sub : app.get_subcommands({})) {
         sub->fallthrough();  // connection flags may stand before or after the command
     }

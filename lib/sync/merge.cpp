@@ -82,6 +82,10 @@ TargetPlan plan_target(const MergeInput& input) {
     const ConfigMap* target = input.target;
     TargetPlan plan;
     const std::string from = source_id(source);
+    if (target != nullptr) {
+        plan.target_exists = true;
+        plan.target_resource_version = target->resource_version;
+    }
 
     std::optional<KeyHashes> recorded;
     bool taking_over = false;

@@ -41,7 +41,9 @@ struct TargetPlan {
     bool write = false;
     /// An immutable target with --force: delete it, then create `desired`.
     bool recreate = false;
-    std::string message;  ///< for conflict and error: why
+    bool target_exists = false;
+    std::string target_resource_version;  ///< of the target read, for PUT and delete
+    std::string message;                  ///< for conflict and error: why
     std::vector<std::string> warnings;
 };
 

@@ -92,7 +92,8 @@ std::vector<std::optional<kube::ConfigMap>> read_targets(
 
 std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncRequest& request,
                                     const std::vector<kube::ConfigMap>& sources,
-                                    const std::vector<std::string>& targets) {
+                                    const std::vector<std::string>& targets,
+                                    const OutcomeHandler& handle) {
     std::vector<std::vector<TargetOutcome>> per_namespace(targets.size());
     parallel_for(targets.size(), request.concurrency, [&](std::size_t t) {
         const auto& ns = targets[t];
@@ -110,6 +111,9 @@ std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncRequest& req
                 const MergeInput input{&sources[i], current[i] ? &*current[i] : nullptr, ns,
                                        request.keys, request.force};
                 o.plan = plan_target(input);
+                if (handle) {
+                    handle(o, sources[i]);
+                }
             }
             outcomes.push_back(std::move(o));
         }

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,10 +42,15 @@ std::vector<std::optional<kube::ConfigMap>> read_targets(
     kube::ApiClient& api, const std::string& ns, const std::vector<kube::ConfigMap>& sources,
     int chunk_size);
 
-/// Plans every (source, target namespace) pair; reads run concurrently per namespace. A failed
-/// read becomes that target's error; other targets are unaffected.
+/// Called on a worker thread with each planned outcome and its source (sync applies it there).
+using OutcomeHandler = std::function<void(TargetOutcome&, const kube::ConfigMap& source)>;
+
+/// Plans every (source, target namespace) pair; namespaces are handled concurrently
+/// (request.concurrency), and `handle`, when given, runs right after each plan. A failed read
+/// becomes that target's error; other targets are unaffected.
 std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncRequest& request,
                                     const std::vector<kube::ConfigMap>& sources,
-                                    const std::vector<std::string>& targets);
+                                    const std::vector<std::string>& targets,
+                                    const OutcomeHandler& handle = {});
 
 }  // namespace cmsync

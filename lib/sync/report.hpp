@@ -13,7 +13,9 @@ struct TargetOutcome {
     std::string namespace_name;
     std::string name;
     TargetPlan plan;
-    std::string error;  ///< set when reading or writing this target failed
+    std::string error;          ///< set when reading or writing this target failed
+    bool applied = false;       ///< sync: the plan's write was accepted by the server
+    int conflicts_retried = 0;  ///< sync: 409s answered by reading and planning again
     /// The action reported: plan.action, or error when `error` is set.
     TargetAction action() const { return error.empty() ? plan.action : TargetAction::error; }
 };

@@ -1,0 +1,103 @@
+#include "cmd_sync.hpp"
+
+#include <cstdlib>
+#include <iostream>
+#include <memory>
+
+#include "connection.hpp"
+#include "error.hpp"
+#include "output.hpp"
+#include "sync/planner.hpp"
+#include "sync/sync_report.hpp"
+#include "sync/writer.hpp"
+#include "target_options.hpp"
+
+namespace cmsync::cli {
+
+namespace {
+
+struct SyncOptions {
+    TargetOptions targets;
+    std::string output = "text";
+    std::string dry_run = "none";
+};
+
+DryRunMode parse_dry_run(const std::string& text) {
+    if (text == "client") {
+        return DryRunMode::client;
+    }
+    if (text == "server") {
+        return DryRunMode::server;
+    }
+    return DryRunMode::none;
+}
+
+// CMSYNC_TEST_BEFORE_WRITE: a shell command run before each write, with CMSYNC_TARGET set to
+// NS/NAME. The e2e suite uses it to race another writer against cmsync; unset in real use.
+std::function<void(const kube::ConfigMap&)> test_hook_from_environment() {
+    const char* hook = std::getenv("CMSYNC_TEST_BEFORE_WRITE");
+    if (hook == nullptr || *hook == '\0') {
+        return {};
+    }
+    const std::string command = hook;
+    return [command](const kube::ConfigMap& cm) {
+        const auto line = "CMSYNC_TARGET='" + cm.namespace_name + "/" + cm.name + "' " + command;
+        if (std::system(line.c_str()) != 0) {
+            std::cerr << "warning: CMSYNC_TEST_BEFORE_WRITE failed\n";
+        }
+    };
+}
+
+}  // namespace
+
+std::function<int()> setup_sync(CLI::App& app, GlobalOptions& global) {
+    auto options = std::make_shared<SyncOptions>();
+    auto* sub = app.add_subcommand("sync", "Bring every target in step once (for CI pipelines)");
+    sub->footer(R"(Examples:
+  # Copy app-config's config.yaml key from ns-a to ns-b and ns-c; other keys stay untouched
+  kubectl cmsync sync ns-a ns-b ns-c --name app-config --keys config.yaml
+
+  # Let the API server validate everything, store nothing
+  kubectl cmsync sync ns-a ns-b --name app-config --dry-run=server
+
+  # Overwrite hand edits of managed keys, as JSON for a pipeline
+  kubectl cmsync sync ns-a ns-b --name app-config --force -o json
+
+Exit status: 0 every target in step, 1 a target in conflict or error (the others were still
+synced), 2 the command could not run (usage, kubeconfig, auth, unreachable server, no source).
+Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)");
+    add_target_options(*sub, options->targets);
+    sub->add_option("-o,--output", options->output, "Output format: text or json")
+        ->check(CLI::IsMember({"text", "json"}));
+    sub->add_option("--dry-run", options->dry_run,
+                    "none: write; client: only plan; server: the server validates, stores nothing")
+        ->check(CLI::IsMember({"none", "client", "server"}));
+    return [options, sub, &global] {
+        const auto request = make_sync_request(*sub, options->targets, global);
+        Connection connection(global);
+        auto& api = connection.api();
+        const auto sources = read_sources(api, request);
+        const auto targets = resolve_targets(api, request);
+        WriteOptions write;
+        write.dry_run = parse_dry_run(options->dry_run);
+        write.keys = request.keys;
+        write.force = request.force;
+        write.before_write = test_hook_from_environment();
+        const auto outcomes = plan_all(api, request, sources, targets,
+                                       [&](TargetOutcome& outcome, const kube::ConfigMap& source) {
+                                           apply_outcome(api, source, outcome, write);
+                                       });
+        if (sources.empty()) {
+            std::cerr << "warning: no ConfigMap in namespace \"" << request.source_namespace
+                      << "\" matches the selection\n";
+        }
+        if (options->output == "json") {
+            std::cout << render_sync_json(request.source_namespace, outcomes, write.dry_run);
+        } else {
+            std::cout << render_sync_text(outcomes, write.dry_run, use_color(global.color));
+        }
+        return sync_exit_code(outcomes);
+    };
+}
+
+}  // namespace cmsync::cli

@@ -1,0 +1,155 @@
+#include "sync/sync_report.hpp"
+
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+
+#include <map>
+
+#include "kube/json.hpp"
+
+namespace cmsync {
+
+namespace {
+
+const char* dry_run_name(DryRunMode mode) {
+    switch (mode) {
+        case DryRunMode::none:
+            return "none";
+        case DryRunMode::client:
+            return "client";
+        case DryRunMode::server:
+            return "server";
+    }
+    return "none";
+}
+
+bool written(KeyAction action) {
+    return action == KeyAction::add || action == KeyAction::modify || action == KeyAction::remove ||
+           action == KeyAction::conflict;
+}
+
+std::map<std::string, int> tally(const std::vector<TargetOutcome>& outcomes) {
+    std::map<std::string, int> counts;
+    for (const auto& o : outcomes) {
+        ++counts[sync_result(o)];
+    }
+    return counts;
+}
+
+}  // namespace
+
+std::string sync_result(const TargetOutcome& o) {
+    if (!o.error.empty()) {
+        return "error";
+    }
+    switch (o.plan.action) {
+        case TargetAction::create:
+            return "created";
+        case TargetAction::update:
+            return o.plan.recreate ? "recreated" : "updated";
+        case TargetAction::unchanged:
+            return "unchanged";
+        case TargetAction::conflict:
+            return "conflict";
+        case TargetAction::error:
+            return "error";
+    }
+    return "error";
+}
+
+std::string render_sync_text(const std::vector<TargetOutcome>& outcomes, DryRunMode dry_run,
+                             bool color) {
+    std::string out;
+    for (const auto& o : outcomes) {
+        const auto result = sync_result(o);
+        auto line = fmt::format("{}/{}: {}", o.namespace_name, o.name, result);
+        std::vector<std::string> keys;
+        for (const auto& k : o.plan.keys) {
+            if (written(k.action) && result != "error") {
+                keys.push_back(fmt::format("{} {}", to_string(k.action), k.key));
+            }
+        }
+        if (!keys.empty()) {
+            line += fmt::format(" ({})", fmt::join(keys, ", "));
+        }
+        if (!o.error.empty()) {
+            line += ": " + o.error;
+        } else if (!o.plan.message.empty()) {
+            line += ": " + o.plan.message;
+        }
+        const bool bad = result == "conflict" || result == "error";
+        out += color && bad ? fmt::format("\x1b[33m{}\x1b[0m\n", line) : line + "\n";
+        for (const auto& w : o.plan.warnings) {
+            out += fmt::format("  warning: {}\n", w);
+        }
+    }
+    std::vector<std::string> parts;
+    for (const auto& [result, count] : tally(outcomes)) {
+        parts.push_back(fmt::format("{} {}", count, result));
+    }
+    out += fmt::format(
+        "{} target{}{}{}{}\n", outcomes.size(), outcomes.size() == 1 ? "" : "s",
+        parts.empty() ? "" : ": ", fmt::join(parts, ", "),
+        dry_run == DryRunMode::none ? "" : fmt::format(" (dry run: {})", dry_run_name(dry_run)));
+    return out;
+}
+
+std::string render_sync_json(const std::string& source_namespace,
+                             const std::vector<TargetOutcome>& outcomes, DryRunMode dry_run) {
+    rapidjson::Document doc(rapidjson::kObjectType);
+    auto& a = doc.GetAllocator();
+    const auto str = [&](const std::string& s) { return rapidjson::Value(s, a); };
+    doc.AddMember("source", str(source_namespace), a);
+    doc.AddMember("dryRun", rapidjson::StringRef(dry_run_name(dry_run)), a);
+    rapidjson::Value targets(rapidjson::kArrayType);
+    for (const auto& o : outcomes) {
+        rapidjson::Value t(rapidjson::kObjectType);
+        t.AddMember("source", str(o.source), a);
+        t.AddMember("namespace", str(o.namespace_name), a);
+        t.AddMember("name", str(o.name), a);
+        t.AddMember("result", str(sync_result(o)), a);
+        rapidjson::Value keys(rapidjson::kArrayType);
+        for (const auto& k : o.plan.keys) {
+            rapidjson::Value key(rapidjson::kObjectType);
+            key.AddMember("key", str(k.key), a);
+            key.AddMember("change", rapidjson::StringRef(to_string(k.action)), a);
+            if (!k.reason.empty()) {
+                key.AddMember("reason", str(k.reason), a);
+            }
+            keys.PushBack(key, a);
+        }
+        t.AddMember("keys", keys, a);
+        if (!o.plan.message.empty()) {
+            t.AddMember("message", str(o.plan.message), a);
+        }
+        if (!o.plan.warnings.empty()) {
+            rapidjson::Value warnings(rapidjson::kArrayType);
+            for (const auto& w : o.plan.warnings) {
+                warnings.PushBack(str(w), a);
+            }
+            t.AddMember("warnings", warnings, a);
+        }
+        t.AddMember("retries", o.conflicts_retried, a);
+        t.AddMember("error", o.error.empty() ? rapidjson::Value() : str(o.error), a);
+        targets.PushBack(t, a);
+    }
+    doc.AddMember("targets", targets, a);
+    rapidjson::Value summary(rapidjson::kObjectType);
+    for (const auto& [result, count] : tally(outcomes)) {
+        summary.AddMember(str(result), rapidjson::Value(count), a);
+    }
+    doc.AddMember("summary", summary, a);
+    return kube::to_json(doc) + "\n";
+}
+
+int sync_exit_code(const std::vector<TargetOutcome>& outcomes) {
+    for (const auto& o : outcomes) {
+        const auto result = sync_result(o);
+        if (result == "conflict" || result == "error") {
+            return 1;
+        }
+    }
+    return 0;
+}
+
+}  // namespace cmsync

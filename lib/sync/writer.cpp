@@ -1,0 +1,92 @@
+#include "sync/writer.hpp"
+
+#include <fmt/format.h>
+
+#include <random>
+#include <thread>
+
+namespace cmsync {
+
+namespace {
+
+kube::DryRun server_dry_run(const WriteOptions& options) {
+    return options.dry_run == DryRunMode::server ? kube::DryRun::server : kube::DryRun::none;
+}
+
+void pause_before_retry(const WriteOptions& options, int attempt) {
+    const double jitter = options.jitter ? options.jitter() : [] {
+        thread_local std::mt19937 rng{std::random_device{}()};
+        return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+    }();
+    const auto delay =
+        std::chrono::milliseconds(static_cast<long>((50 << std::min(attempt, 5)) * (0.5 + jitter)));
+    if (options.sleep) {
+        options.sleep(delay);
+    } else {
+        std::this_thread::sleep_for(delay);
+    }
+}
+
+// Writes `plan.desired`; returns false when a 409 asks for a fresh read and a new plan.
+bool write_once(kube::ApiClient& api, const TargetPlan& plan, const WriteOptions& options) {
+    const auto dry_run = server_dry_run(options);
+    const auto& desired = *plan.desired;
+    if (options.before_write) {
+        options.before_write(desired);
+    }
+    try {
+        if (plan.recreate) {
+            api.delete_configmap(desired.namespace_name, desired.name, plan.target_resource_version,
+                                 dry_run);
+            if (dry_run == kube::DryRun::server) {
+                return true;  // a dry-run create would meet the object the delete left alone
+            }
+            api.create_configmap(desired, dry_run);
+        } else if (!plan.target_exists) {
+            api.create_configmap(desired, dry_run);
+        } else {
+            api.update_configmap(desired, dry_run);
+        }
+        return true;
+    } catch (const ApiError& e) {
+        if (e.code() == 409) {
+            return false;  // Conflict (stale resourceVersion) or AlreadyExists
+        }
+        throw;
+    }
+}
+
+}  // namespace
+
+void apply_outcome(kube::ApiClient& api, const kube::ConfigMap& source, TargetOutcome& outcome,
+                   const WriteOptions& options) {
+    if (!outcome.error.empty() || !outcome.plan.write || options.dry_run == DryRunMode::client) {
+        return;
+    }
+    try {
+        for (int attempt = 0;; ++attempt) {
+            if (write_once(api, outcome.plan, options)) {
+                outcome.applied = true;
+                return;
+            }
+            if (attempt >= options.max_conflict_retries) {
+                outcome.error = fmt::format(
+                    "gave up after {} conflicting writes: the copy keeps changing", attempt + 1);
+                return;
+            }
+            ++outcome.conflicts_retried;
+            pause_before_retry(options, attempt);
+            const auto current = api.get_configmap(outcome.namespace_name, outcome.name);
+            const MergeInput input{&source, current ? &*current : nullptr, outcome.namespace_name,
+                                   options.keys, options.force};
+            outcome.plan = plan_target(input);
+            if (!outcome.plan.write) {
+                return;  // someone else brought it in step, or it is now a conflict only
+            }
+        }
+    } catch (const std::exception& e) {
+        outcome.error = e.what();
+    }
+}
+
+}  // namespace cmsync

@@ -1,0 +1,212 @@
+# `kubectl cmsync sync` against the real apiserver (issue 4); outcomes checked with kubectl and
+# with the apiserver's audit log.
+
+# ConfigMap writes (create/update/delete) the audit log recorded in namespace $1.
+audit_writes() {
+  jq -r --arg ns "$1" 'select(.stage == "ResponseComplete" and .objectRef.namespace == $ns
+    and .objectRef.resource == "configmaps" and (.verb == "create" or .verb == "update"
+    or .verb == "delete" or .verb == "patch")) | .verb' "$CMSYNC_CLUSTER_DIR/audit.log" | wc -l
+}
+
+test_sync_creates_then_second_run_writes_nothing() {
+  local a b c
+  a=$(new_ns src); b=$(new_ns dst); c=$(new_ns dst)
+  k -n "$a" create configmap app-config --from-literal=config.yaml=$'a: 1\n' --from-literal=x=1 >/dev/null
+  run kubectl cmsync sync "$a" "$b" "$c" --name app-config
+  expect_rc 0
+  expect_in "$out" "$b/app-config: created (add config.yaml, add x)"
+  expect_in "$out" "2 targets: 2 created"
+  for ns in "$b" "$c"; do
+    expect_eq "$(cm_key "$ns" app-config config.yaml)" $'a: 1'
+    expect_eq "$(k -n "$ns" get cm app-config -o jsonpath='{.metadata.labels.cmsync\.io/managed}')" true
+    expect_eq "$(k -n "$ns" get cm app-config -o jsonpath='{.metadata.annotations.cmsync\.io/sync-from}')" "$a/app-config"
+    expect_eq "$(k -n "$ns" get cm app-config -o jsonpath='{.metadata.annotations.cmsync\.io/last-synced}' | jq -r '.["config.yaml"]')" "$(sha256 $'a: 1\n')"
+    expect_eq "$(k -n "$ns" get cm app-config -o jsonpath='{.metadata.managedFields[0].manager}')" kubectl-cmsync
+  done
+  local before_b before_c
+  before_b=$(audit_writes "$b"); before_c=$(audit_writes "$c")
+  expect_eq "$before_b" 1 "audit: one create in $b"
+  run kubectl cmsync sync "$a" "$b" "$c" --name app-config -v 6
+  expect_rc 0
+  expect_in "$out" "2 targets: 2 unchanged"
+  expect_eq "$(grep -cE ' (POST|PUT|DELETE|PATCH) https://' <<<"$err")" 0 "write requests in -v 6"
+  expect_eq "$(audit_writes "$b")" "$before_b" "audit writes in $b"
+  expect_eq "$(audit_writes "$c")" "$before_c" "audit writes in $c"
+}
+
+test_sync_keys_leave_other_keys_alone_and_follow_source() {
+  local a b
+  a=$(new_ns src); b=$(new_ns dst)
+  k -n "$a" create configmap app-config --from-literal=config.yaml=v1 --from-literal=feature=on \
+    --from-literal=source-only=s >/dev/null
+  k -n "$b" create configmap app-config --from-literal=local=mine --from-literal=feature=theirs >/dev/null
+  run kubectl cmsync sync "$a" "$b" --name app-config --keys config.yaml,feature --force
+  expect_rc 0
+  expect_eq "$(cm_key "$b" app-config local)" mine
+  expect_eq "$(cm_key "$b" app-config source-only)" "<absent>"
+  expect_eq "$(cm_key "$b" app-config config.yaml)" v1
+  # a change of the source's config.yaml updates that key only
+  k -n "$a" patch configmap app-config --type merge -p '{"data":{"config.yaml":"v2","source-only":"changed"}}' >/dev/null
+  run kubectl cmsync sync "$a" "$b" --name app-config --keys config.yaml,feature -o json
+  expect_rc 0
+  expect_eq "$(jqv "$out" '.targets[0].result')" updated
+  expect_eq "$(jqv "$out" '[.targets[0].keys[] | select(.change == "modify") | .key] | join(",")')" config.yaml
+  expect_eq "$(cm_key "$b" app-config config.yaml)" v2
+  expect_eq "$(cm_key "$b" app-config local)" mine
+  expect_eq "$(cm_key "$b" app-config source-only)" "<absent>"
+  # the source drops a managed key: removed where the target still holds what was written
+  k -n "$a" patch configmap app-config --type json -p '[{"op":"remove","path":"/data/feature"}]' >/dev/null
+  run kubectl cmsync sync "$a" "$b" --name app-config --keys config.yaml,feature
+  expect_rc 0
+  expect_in "$out" "remove feature"
+  expect_eq "$(cm_key "$b" app-config feature)" "<absent>"
+  expect_eq "$(cm_key "$b" app-config local)" mine
+}
+
+test_sync_hand_edit_is_conflict_unless_forced() {
+  local a b c
+  a=$(new_ns src); b=$(new_ns dst); c=$(new_ns dst)
+  k -n "$a" create configmap app-config --from-literal=config.yaml=v1 >/dev/null
+  run kubectl cmsync sync "$a" "$b" "$c" --name app-config
+  expect_rc 0
+  k -n "$b" patch configmap app-config --type merge -p '{"data":{"config.yaml":"hand edit"}}' >/dev/null
+  k -n "$a" patch configmap app-config --type merge -p '{"data":{"config.yaml":"v2"}}' >/dev/null
+  run kubectl cmsync sync "$a" "$b" "$c" --name app-config
+  expect_rc 1
+  expect_in "$out" "$b/app-config: conflict"
+  expect_in "$out" "$c/app-config: updated"
+  expect_eq "$(cm_key "$b" app-config config.yaml)" "hand edit"
+  expect_eq "$(cm_key "$c" app-config config.yaml)" v2
+  run kubectl cmsync sync "$a" "$b" "$c" --name app-config --force
+  expect_rc 0
+  expect_eq "$(cm_key "$b" app-config config.yaml)" v2
+}
+
+test_sync_conflicting_writer_gets_409_retry_and_both_changes_survive() {
+  local a b
+  a=$(new_ns src); b=$(new_ns dst)
+  k -n "$a" create configmap app-config --from-literal=config.yaml=v1 >/dev/null
+  k -n "$b" create configmap app-config --from-literal=local=0 >/dev/null
+  # Before cmsync's first write, another writer changes an unmanaged key of the target.
+  cat >"$T/race" <<RACE
+#!/bin/sh
+[ -e "$T/raced" ] && exit 0
+touch "$T/raced"
+kubectl --kubeconfig "$CMSYNC_ADMIN_KUBECONFIG" -n "$b" patch configmap app-config --type merge -p '{"data":{"local":"changed-by-other"}}' >/dev/null
+RACE
+  chmod +x "$T/race"
+  CMSYNC_TEST_BEFORE_WRITE="$T/race" run kubectl cmsync sync "$a" "$b" --name app-config -o json -v 6
+  expect_rc 0
+  expect_eq "$(grep -cE "PUT https://[^ ]+/namespaces/$b/configmaps/app-config\?fieldManager=kubectl-cmsync 409" <<<"$err")" 1 "one 409"
+  expect_eq "$(grep -cE "PUT https://[^ ]+/namespaces/$b/configmaps/app-config\?fieldManager=kubectl-cmsync 200" <<<"$err")" 1 "then one successful PUT"
+  expect_eq "$(jqv "$out" '.targets[0].retries')" 1
+  expect_eq "$(cm_key "$b" app-config local)" changed-by-other
+  expect_eq "$(cm_key "$b" app-config config.yaml)" v1
+}
+
+test_sync_immutable_and_terminating_targets_fail_alone() {
+  local a imm term ok
+  a=$(new_ns src); imm=$(new_ns dst); term=$(new_ns dst); ok=$(new_ns dst)
+  k -n "$a" create configmap app-config --from-literal=config.yaml=v1 >/dev/null
+  cat <<YAML | k apply -f - >/dev/null
+apiVersion: v1
+kind: ConfigMap
+metadata: {name: app-config, namespace: $imm, labels: {team: web}}
+immutable: true
+data: {own: keep}
+YAML
+  k -n "$term" create configmap other --from-literal=a=b >/dev/null
+  k delete namespace "$term" --wait=false >/dev/null
+  expect_eq "$(k get namespace "$term" -o jsonpath='{.status.phase}')" Terminating
+  run kubectl cmsync sync "$a" "$imm" "$term" "$ok" --name app-config
+  expect_rc 1
+  expect_in "$out" "$imm/app-config: error: target is immutable (use --force to delete and recreate it)"
+  expect_match "$out" "$term/app-config: error: create configmaps \"app-config\" in namespace \"$term\": forbidden \(check RBAC\): .*being terminated"
+  expect_in "$out" "$ok/app-config: created"
+  expect_eq "$(cm_key "$ok" app-config config.yaml)" v1
+  expect_eq "$(cm_key "$imm" app-config config.yaml)" "<absent>"
+  # --force re-creates the immutable copy, keeping its own key, labels and immutability
+  run kubectl cmsync sync "$a" "$imm" --name app-config --force
+  expect_rc 0
+  expect_in "$out" "$imm/app-config: recreated"
+  expect_eq "$(cm_key "$imm" app-config config.yaml)" v1
+  expect_eq "$(cm_key "$imm" app-config own)" keep
+  expect_eq "$(k -n "$imm" get cm app-config -o jsonpath='{.metadata.labels.team}')" web
+  expect_eq "$(k -n "$imm" get cm app-config -o jsonpath='{.immutable}')" true
+}
+
+test_sync_restricted_user_without_update_fails_that_target_only() {
+  local a b c
+  a=$(new_ns src); b=$(new_ns dst); c=$(new_ns dst)
+  k -n "$a" create configmap app-config --from-literal=config.yaml=v1 >/dev/null
+  k -n "$c" create configmap app-config --from-literal=own=1 >/dev/null
+  k -n "$a" create role read --verb=get,list,watch --resource=configmaps >/dev/null
+  k -n "$a" create rolebinding read --role=read --user=cmsync-restricted >/dev/null
+  k -n "$b" create role write --verb=get,list,watch,create,update --resource=configmaps >/dev/null
+  k -n "$b" create rolebinding write --role=write --user=cmsync-restricted >/dev/null
+  k -n "$c" create role read --verb=get,list,watch,create --resource=configmaps >/dev/null
+  k -n "$c" create rolebinding read --role=read --user=cmsync-restricted >/dev/null
+  run kubectl cmsync --kubeconfig "$CMSYNC_RESTRICTED_KUBECONFIG" sync "$a" "$b" "$c" --name app-config
+  expect_rc 1
+  expect_in "$out" "$b/app-config: created"
+  expect_in "$out" "$c/app-config: error: update configmaps \"app-config\" in namespace \"$c\": forbidden (check RBAC)"
+  expect_eq "$(cm_key "$c" app-config config.yaml)" "<absent>"
+  expect_eq "$(cm_key "$b" app-config config.yaml)" v1
+}
+
+test_sync_dry_run_server_and_client_store_nothing() {
+  local a b
+  a=$(new_ns src); b=$(new_ns dst)
+  k -n "$a" create configmap app-config --from-literal=config.yaml=v1 >/dev/null
+  run kubectl cmsync sync "$a" "$b" --name app-config --dry-run=server -v 6
+  expect_rc 0
+  expect_in "$out" "$b/app-config: created"
+  expect_in "$out" "(dry run: server)"
+  expect_match "$err" "POST https://[^ ]+/namespaces/$b/configmaps\?fieldManager=kubectl-cmsync&dryRun=All 201"
+  run k -n "$b" get configmap app-config
+  expect_rc 1
+  run kubectl cmsync sync "$a" "$b" --name app-config --dry-run=client -v 6
+  expect_rc 0
+  expect_eq "$(grep -cE ' (POST|PUT) https://' <<<"$err")" 0 "writes with --dry-run=client"
+  run k -n "$b" get configmap app-config
+  expect_rc 1
+}
+
+test_sync_unreachable_server_and_missing_source_exit_2() {
+  local a b
+  a=$(new_ns src); b=$(new_ns dst)
+  run kubectl cmsync sync "$a" "$b" --name nope
+  expect_rc 2
+  expect_eq "$err" "error: source ConfigMap \"nope\" not found in namespace \"$a\""
+  run kubectl cmsync --server https://127.0.0.1:1 sync "$a" "$b" --name nope
+  expect_rc 2
+  expect_in "$err" "error: cannot reach https://127.0.0.1:1/api/v1/namespaces/$a/configmaps/nope"
+}
+
+test_sync_fan_out_to_100_namespaces() {
+  local a targets=() start elapsed
+  a=$(new_ns src)
+  k -n "$a" create configmap app-config --from-literal=config.yaml="$(head -c 3000 /dev/zero | tr '\0' 'x')" \
+    --from-literal=b=2 --from-literal=c=3 >/dev/null
+  local suffix=$RANDOM$RANDOM
+  for i in $(seq 1 100); do
+    targets+=("fan-$suffix-$i")
+    printf -- '---\napiVersion: v1\nkind: Namespace\nmetadata: {name: fan-%s-%d}\n' "$suffix" "$i"
+  done >"$T/ns.yaml"
+  k apply -f "$T/ns.yaml" >/dev/null
+  start=$(date +%s%N)
+  run kubectl cmsync sync "$a" "${targets[@]}" --name app-config -o json
+  elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
+  expect_rc 0
+  expect_eq "$(jqv "$out" '.summary.created')" 100
+  local found
+  found=$(k get configmaps -A -l cmsync.io/managed=true -o json |
+    jq --arg src "$a/app-config" '[.items[] | select(.metadata.annotations["cmsync.io/sync-from"] == $src and (.data.b == "2"))] | length')
+  expect_eq "$found" 100 "copies verified by kubectl"
+  echo "fan-out to 100 namespaces: ${elapsed} ms" | tee -a "${CMSYNC_E2E_FIGURES:-/dev/null}"
+  start=$(date +%s%N)
+  run kubectl cmsync sync "$a" "${targets[@]}" --name app-config -o json
+  echo "no-op rerun over 100 namespaces: $(( ($(date +%s%N) - start) / 1000000 )) ms" | tee -a "${CMSYNC_E2E_FIGURES:-/dev/null}"
+  expect_eq "$(jqv "$out" '.summary.unchanged')" 100
+  k delete namespace "${targets[@]}" --wait=false >/dev/null
+}
