@@ -1,0 +1,154 @@
+// The writer's error paths against a scripted transport (a fake of the HTTP edge, for unit
+// tests only; the e2e suite covers the same paths against the real apiserver).
+#include "sync/writer.hpp"
+
+#include <doctest/doctest.h>
+
+#include <deque>
+
+#include "kube/json.hpp"
+#include "sync/ownership.hpp"
+
+using namespace cmsync;
+
+namespace {
+
+class Scripted : public http::Transport {
+  public:
+    std::deque<http::Response> answers;
+    std::vector<http::Request> requests;
+    http::Response send(const http::Request& r) override {
+        requests.push_back(r);
+        REQUIRE_FALSE(answers.empty());
+        auto a = answers.front();
+        answers.pop_front();
+        return a;
+    }
+    http::Response stream(const http::Request& r, const http::BodySink&) override {
+        return send(r);
+    }
+};
+
+std::string target_json(const std::string& rv, const std::string& extra_key) {
+    return R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"app","namespace":"b","resourceVersion":")" +
+           rv + R"("},"data":{")" + extra_key + R"(":"x"}})";
+}
+
+const char* kConflict =
+    R"({"kind":"Status","reason":"Conflict","code":409,"message":"the object has been modified"})";
+
+struct Fixture {
+    Scripted transport;
+    http::Client http{transport, [] {
+                          http::ClientOptions o;
+                          o.sleep = [](std::chrono::milliseconds) {};
+                          return o;
+                      }()};
+    kube::RestConfig config = [] {
+        kube::RestConfig c;
+        c.server = "https://s";
+        return c;
+    }();
+    kube::Credentials credentials{config, nullptr, nullptr, nullptr};
+    kube::ApiClient api{http, config, credentials};
+    kube::ConfigMap source = [] {
+        kube::ConfigMap s;
+        s.namespace_name = "a";
+        s.name = "app";
+        s.data["k"] = kube::Value{"v", false};
+        return s;
+    }();
+    WriteOptions options = [] {
+        WriteOptions o;
+        o.sleep = [](std::chrono::milliseconds) {};
+        o.jitter = [] { return 0.0; };
+        return o;
+    }();
+
+    TargetOutcome planned(const std::optional<kube::ConfigMap>& target) {
+        TargetOutcome o{"a/app", "b", "app", {}, ""};
+        o.plan = plan_target({&source, target ? &*target : nullptr, "b", std::nullopt, false});
+        return o;
+    }
+};
+
+}  // namespace
+
+TEST_CASE("409 Conflict: read again, plan again, write again; the other writer's key survives") {
+    Fixture f;
+    const auto target = kube::configmap_from_json(target_json("1", "own"), true);
+    auto outcome = f.planned(target);
+    f.transport.answers = {{409, {}, kConflict},
+                           {200, {}, target_json("2", "theirs")},
+                           {200, {}, target_json("3", "theirs")}};
+    apply_outcome(f.api, f.source, outcome, f.options);
+    CHECK(outcome.applied);
+    CHECK(outcome.error.empty());
+    CHECK(outcome.conflicts_retried == 1);
+    REQUIRE(f.transport.requests.size() == 3);
+    CHECK(f.transport.requests[0].method == "PUT");
+    CHECK(f.transport.requests[1].method == "GET");
+    const auto& last = f.transport.requests[2];
+    CHECK(last.method == "PUT");
+    CHECK(last.url == "https://s/api/v1/namespaces/b/configmaps/app?fieldManager=kubectl-cmsync");
+    const auto sent = kube::configmap_from_json(last.body, false);
+    CHECK(sent.resource_version == "2");
+    CHECK(sent.data.at("theirs").bytes == "x");
+    CHECK(sent.data.at("k").bytes == "v");
+}
+
+TEST_CASE("409 AlreadyExists after a create: read and update") {
+    Fixture f;
+    auto outcome = f.planned(std::nullopt);
+    f.transport.answers = {{409, {}, R"({"kind":"Status","reason":"AlreadyExists","code":409})"},
+                           {200, {}, target_json("5", "own")},
+                           {200, {}, target_json("6", "own")}};
+    apply_outcome(f.api, f.source, outcome, f.options);
+    CHECK(outcome.applied);
+    CHECK(f.transport.requests[0].method == "POST");
+    CHECK(f.transport.requests[2].method == "PUT");
+    CHECK(outcome.plan.action == TargetAction::update);
+}
+
+TEST_CASE("conflict retries are bounded") {
+    Fixture f;
+    const auto target = kube::configmap_from_json(target_json("1", "own"), true);
+    auto outcome = f.planned(target);
+    for (int i = 0; i < 6; ++i) {
+        f.transport.answers.push_back({409, {}, kConflict});
+        if (i < 5) {
+            f.transport.answers.push_back({200, {}, target_json(std::to_string(i + 2), "own")});
+        }
+    }
+    apply_outcome(f.api, f.source, outcome, f.options);
+    CHECK_FALSE(outcome.applied);
+    CHECK(outcome.error == "gave up after 6 conflicting writes: the copy keeps changing");
+}
+
+TEST_CASE("other API errors end up in the outcome, not as exceptions") {
+    Fixture f;
+    const auto target = kube::configmap_from_json(target_json("1", "own"), true);
+    auto outcome = f.planned(target);
+    f.transport.answers = {
+        {403, {}, R"({"kind":"Status","reason":"Forbidden","code":403,"message":"no"})"}};
+    apply_outcome(f.api, f.source, outcome, f.options);
+    CHECK(outcome.error ==
+          "update configmaps \"app\" in namespace \"b\": forbidden (check RBAC): no");
+}
+
+TEST_CASE("dry runs") {
+    Fixture f;
+    auto outcome = f.planned(std::nullopt);
+    SUBCASE("client: nothing sent") {
+        f.options.dry_run = DryRunMode::client;
+        apply_outcome(f.api, f.source, outcome, f.options);
+        CHECK(f.transport.requests.empty());
+    }
+    SUBCASE("server: dryRun=All") {
+        f.options.dry_run = DryRunMode::server;
+        f.transport.answers = {{201, {}, target_json("1", "k")}};
+        apply_outcome(f.api, f.source, outcome, f.options);
+        CHECK(f.transport.requests[0].url ==
+              "https://s/api/v1/namespaces/b/configmaps?fieldManager=kubectl-cmsync&dryRun=All");
+    }
+}
