@@ -7,6 +7,7 @@
 #include "cmd_diff.hpp"
 #include "cmd_sync.hpp"
 #include "cmd_version.hpp"
+#include "cmd_watch.hpp"
 #include "error.hpp"
 #include "global_options.hpp"
 
@@ -23,6 +24,7 @@ int main(int argc, char** argv) {
     app.footer(R"(Examples:
   kubectl cmsync diff ns-a ns-b ns-c --name app-config
   kubectl cmsync sync ns-a ns-b ns-c --name app-config --keys config.yaml
+  kubectl cmsync watch ns-a ns-b ns-c --name app-config
   kubectl cmsync version
 
 Run 'kubectl cmsync COMMAND --help' for a command's flags.)");
@@ -32,6 +34,7 @@ Run 'kubectl cmsync COMMAND --help' for a command's flags.)");
     runners.push_back(cmsync::cli::setup_version(app));
     runners.push_back(cmsync::cli::setup_diff(app, global));
     runners.push_back(cmsync::cli::setup_sync(app, global));
+    runners.push_back(cmsync::cli::setup_watch(app, global));
     for (auto* sub : app.get_subcommands({})) {
         sub->fallthrough();  // connection flags may stand before or after the command
     }

@@ -124,10 +124,11 @@ Response Client::send(const Request& request) {
     }
 }
 
-Response Client::stream(const Request& request, const BodySink& sink) {
+Response Client::stream(const Request& request, const BodySink& sink,
+                        const CancelCheck& cancelled) {
     log_request(request);
     const auto start = std::chrono::steady_clock::now();
-    Response response = transport_.stream(request, sink);
+    Response response = transport_.stream(request, sink, cancelled);
     log_response(request, response,
                  std::chrono::duration_cast<std::chrono::milliseconds>(
                      std::chrono::steady_clock::now() - start));

@@ -37,7 +37,7 @@ class Client {
     /// Sends with retries; throws TransportError when the last attempt fails to connect.
     Response send(const Request& request);
     /// Streams without retries (a watch re-opens on its own terms).
-    Response stream(const Request& request, const BodySink& sink);
+    Response stream(const Request& request, const BodySink& sink, const CancelCheck& cancelled);
     /// The verbosity requests are logged at.
     int verbosity() const { return options_.verbosity; }
 

@@ -10,8 +10,18 @@ struct PerformState {
     CURL* handle;
     Response* response;
     const BodySink* sink;
+    const CancelCheck* cancelled;
     bool stopped_by_sink = false;
 };
+
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    auto* state = static_cast<PerformState*>(user);
+    if ((*state->cancelled)()) {
+        state->stopped_by_sink = true;
+        return 1;
+    }
+    return 0;
+}
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
     auto* state = static_cast<PerformState*>(user);
@@ -38,7 +48,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
     long status = 0;
     curl_easy_getinfo(state->handle, CURLINFO_RESPONSE_CODE, &status);
     if (state->sink != nullptr && status >= 200 && status < 300) {
-        if (!(*state->sink)(chunk)) {
+        if (!(*state->sink)(chunk) || (state->cancelled != nullptr && (*state->cancelled)())) {
             state->stopped_by_sink = true;
             return 0;
         }
@@ -189,8 +199,13 @@ void CurlEasy::set_tls(const std::string& ca_file, const std::string& ca_pem,
     }
 }
 
-void CurlEasy::perform(Response& response, const BodySink* sink) {
-    PerformState state{handle_, &response, sink};
+void CurlEasy::perform(Response& response, const BodySink* sink, const CancelCheck* cancelled) {
+    PerformState state{handle_, &response, sink, cancelled};
+    if (cancelled != nullptr) {
+        set(CURLOPT_NOPROGRESS, 0L);
+        set(CURLOPT_XFERINFOFUNCTION, &on_progress);
+        set(CURLOPT_XFERINFODATA, &state);
+    }
     char error_buffer[CURL_ERROR_SIZE] = {};
     set(CURLOPT_ERRORBUFFER, error_buffer);
     set(CURLOPT_HEADERFUNCTION, &on_header);
@@ -201,7 +216,8 @@ void CurlEasy::perform(Response& response, const BodySink* sink) {
     const CURLcode code = curl_easy_perform(handle_);
     set(CURLOPT_ERRORBUFFER, static_cast<char*>(nullptr));
     curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &response.status);
-    if (code == CURLE_OK || (code == CURLE_WRITE_ERROR && state.stopped_by_sink)) {
+    if (code == CURLE_OK || ((code == CURLE_WRITE_ERROR || code == CURLE_ABORTED_BY_CALLBACK) &&
+                             state.stopped_by_sink)) {
         return;
     }
     const std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);

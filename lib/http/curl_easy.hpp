@@ -36,7 +36,8 @@ class CurlEasy {
                  const std::string& cert_file, const std::string& cert_pem,
                  const std::string& key_file, const std::string& key_pem, bool verify);
     /// Runs the request, filling `response`; with a sink, a 2xx body goes to the sink instead.
-    void perform(Response& response, const BodySink* sink);
+    /// `cancelled`, when given, is polled during the transfer; true aborts it quietly.
+    void perform(Response& response, const BodySink* sink, const CancelCheck* cancelled);
 
   private:
     template <typename T>

@@ -129,16 +129,17 @@ Response CurlTransport::send(const Request& request) {
     auto easy = impl_->acquire();
     impl_->prepare(*easy, request, false);
     Response response;
-    easy->perform(response, nullptr);
+    easy->perform(response, nullptr, nullptr);
     impl_->release(std::move(easy));
     return response;
 }
 
-Response CurlTransport::stream(const Request& request, const BodySink& sink) {
+Response CurlTransport::stream(const Request& request, const BodySink& sink,
+                               const CancelCheck& cancelled) {
     auto easy = impl_->acquire();
     impl_->prepare(*easy, request, true);
     Response response;
-    easy->perform(response, &sink);
+    easy->perform(response, &sink, cancelled ? &cancelled : nullptr);
     impl_->release(std::move(easy));
     return response;
 }

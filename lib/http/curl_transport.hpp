@@ -40,7 +40,8 @@ class CurlTransport final : public Transport {
     CurlTransport& operator=(const CurlTransport&) = delete;
 
     Response send(const Request& request) override;
-    Response stream(const Request& request, const BodySink& sink) override;
+    Response stream(const Request& request, const BodySink& sink,
+                    const CancelCheck& cancelled) override;
 
   private:
     struct Impl;

@@ -24,6 +24,9 @@ class TransportError : public Error {
 /// Receives body bytes of a streamed response; returning false stops the stream.
 using BodySink = std::function<bool(std::string_view)>;
 
+/// Polled while a stream is open (about once a second and on every chunk); true ends it.
+using CancelCheck = std::function<bool()>;
+
 /// The narrow I/O edge of the HTTP layer: tests put a fake behind it.
 class Transport {
   public:
@@ -32,7 +35,8 @@ class Transport {
     virtual Response send(const Request& request) = 0;
     /// Sends `request` and passes the body to `sink` as it arrives (for watches); the returned
     /// Response has status and headers, and the body only when the status is not 2xx.
-    virtual Response stream(const Request& request, const BodySink& sink) = 0;
+    virtual Response stream(const Request& request, const BodySink& sink,
+                            const CancelCheck& cancelled) = 0;
 };
 
 }  // namespace cmsync::http

@@ -4,6 +4,7 @@
 
 #include "kube/json.hpp"
 #include "kube/pager.hpp"
+#include "kube/watch_decoder.hpp"
 
 namespace cmsync::kube {
 
@@ -29,27 +30,32 @@ std::string configmaps_path(const std::string& ns) {
 ApiClient::ApiClient(http::Client& http, const RestConfig& config, Credentials& credentials)
     : http_(http), config_(config), credentials_(credentials) {}
 
+http::Request ApiClient::request(const std::string& method, const std::string& path,
+                                 const std::string& body) {
+    http::Request request;
+    request.method = method;
+    request.url = config_.server + path;
+    request.body = body;
+    request.headers.emplace_back("Accept", "application/json");
+    if (!body.empty()) {
+        request.headers.emplace_back("Content-Type", "application/json");
+    }
+    if (const auto auth = credentials_.authorization(); !auth.empty()) {
+        request.headers.emplace_back("Authorization", auth);
+    }
+    if (!config_.impersonate_user.empty()) {
+        request.headers.emplace_back("Impersonate-User", config_.impersonate_user);
+    }
+    for (const auto& group : config_.impersonate_groups) {
+        request.headers.emplace_back("Impersonate-Group", group);
+    }
+    return request;
+}
+
 http::Response ApiClient::call(const std::string& method, const std::string& path,
                                const std::string& body, const Operation& op) {
     for (int attempt = 0;; ++attempt) {
-        http::Request request;
-        request.method = method;
-        request.url = config_.server + path;
-        request.body = body;
-        request.headers.emplace_back("Accept", "application/json");
-        if (!body.empty()) {
-            request.headers.emplace_back("Content-Type", "application/json");
-        }
-        if (const auto auth = credentials_.authorization(); !auth.empty()) {
-            request.headers.emplace_back("Authorization", auth);
-        }
-        if (!config_.impersonate_user.empty()) {
-            request.headers.emplace_back("Impersonate-User", config_.impersonate_user);
-        }
-        for (const auto& group : config_.impersonate_groups) {
-            request.headers.emplace_back("Impersonate-Group", group);
-        }
-        auto response = http_.send(request);
+        auto response = http_.send(request(method, path, body));
         if (response.status == 401 && attempt == 0 && credentials_.invalidate()) {
             continue;  // an exec credential may have expired early: run the plugin once more
         }
@@ -151,6 +157,59 @@ std::vector<std::string> ApiClient::list_namespace_names(const std::string& labe
         }
     });
     return names;
+}
+
+void ApiClient::watch(const std::string& path, bool configmaps, const WatchOptions& options,
+                      const Operation& op, const WatchHandler& on_event,
+                      const http::CancelCheck& cancelled) {
+    auto query =
+        fmt::format("?watch=1&allowWatchBookmarks=true&timeoutSeconds={}", options.timeout_seconds);
+    if (!options.resource_version.empty()) {
+        query += "&resourceVersion=" + query_escape(options.resource_version);
+    }
+    if (!options.label_selector.empty()) {
+        query += "&labelSelector=" + query_escape(options.label_selector);
+    }
+    WatchDecoder decoder;
+    std::string failure;
+    const auto sink = [&](std::string_view bytes) {
+        for (auto& text : decoder.feed(bytes)) {
+            try {
+                if (!on_event(parse_watch_event(text, configmaps))) {
+                    return false;
+                }
+            } catch (const Error& e) {
+                failure = e.what();
+                return false;
+            }
+        }
+        return true;
+    };
+    for (int attempt = 0;; ++attempt) {
+        auto response = http_.stream(request("GET", path + query, ""), sink, cancelled);
+        if (!failure.empty()) {
+            throw Error(fmt::format("{}: {}", op.describe(), failure));
+        }
+        if (response.status == 401 && attempt == 0 && credentials_.invalidate()) {
+            continue;
+        }
+        if (response.status < 200 || response.status >= 300) {
+            throw api_error(op, response);
+        }
+        return;
+    }
+}
+
+void ApiClient::watch_configmaps(const std::string& ns, const WatchOptions& options,
+                                 const WatchHandler& on_event, const http::CancelCheck& cancelled) {
+    watch(configmaps_path(ns), true, options, Operation{"watch", "configmaps", "", ns}, on_event,
+          cancelled);
+}
+
+void ApiClient::watch_namespaces(const WatchOptions& options, const WatchHandler& on_event,
+                                 const http::CancelCheck& cancelled) {
+    watch("/api/v1/namespaces", false, options, Operation{"watch", "namespaces", "", ""}, on_event,
+          cancelled);
 }
 
 ConfigMap ApiClient::create_configmap(const ConfigMap& cm, DryRun dry_run) {

@@ -12,6 +12,7 @@
 #include "kube/configmap.hpp"
 #include "kube/credentials.hpp"
 #include "kube/rest_config.hpp"
+#include "kube/watch_event.hpp"
 
 namespace cmsync::kube {
 
@@ -26,6 +27,15 @@ struct ListOptions {
 using ConfigMapPageSink = std::function<void(std::vector<ConfigMap>&& items, bool restart)>;
 
 enum class DryRun { none, server };
+
+struct WatchOptions {
+    std::string resource_version;  ///< events after this one; empty: current state first
+    int timeout_seconds = 300;
+    std::string label_selector;
+};
+
+/// Receives each event of a watch; returning false ends the watch.
+using WatchHandler = std::function<bool(WatchEvent&&)>;
 
 /// The Kubernetes API calls cmsync makes, as typed functions. Errors are ApiError (with the
 /// operation named) or TransportError; "not found" on a get is a value.
@@ -50,7 +60,21 @@ class ApiClient {
     void delete_configmap(const std::string& ns, const std::string& name,
                           const std::string& resource_version, DryRun dry_run);
 
+    /// Watches ConfigMaps of `ns` (all namespaces when empty) with bookmarks. Returns when the
+    /// server ends the stream or `on_event` says stop; throws ApiError for an HTTP error (410
+    /// included) and TransportError when the connection drops.
+    void watch_configmaps(const std::string& ns, const WatchOptions& options,
+                          const WatchHandler& on_event, const http::CancelCheck& cancelled);
+    /// Watches Namespaces (for --target-selector), as watch_configmaps.
+    void watch_namespaces(const WatchOptions& options, const WatchHandler& on_event,
+                          const http::CancelCheck& cancelled);
+
   private:
+    void watch(const std::string& path, bool configmaps, const WatchOptions& options,
+               const Operation& op, const WatchHandler& on_event,
+               const http::CancelCheck& cancelled);
+    http::Request request(const std::string& method, const std::string& path,
+                          const std::string& body);
     http::Response call(const std::string& method, const std::string& path, const std::string& body,
                         const Operation& op);
     /// Runs a paged list of `path`; `on_page` gets each page's parsed body and whether the list

@@ -232,6 +232,60 @@ TargetPlan plan_target(const MergeInput& input) {
     return plan;
 }
 
+TargetPlan plan_orphan(const ConfigMap& target, const std::string& from, bool prune, bool force) {
+    TargetPlan plan;
+    plan.target_exists = true;
+    plan.target_resource_version = target.resource_version;
+    if (annotation(target, kSyncFromAnnotation) != from) {
+        plan.action = TargetAction::unchanged;  // not a copy of this source
+        return plan;
+    }
+    if (!prune) {
+        plan.action = TargetAction::conflict;
+        plan.message = fmt::format("orphaned: source {} is gone (--prune removes its keys)", from);
+        return plan;
+    }
+    const auto recorded = parse_last_synced(annotation(target, kLastSyncedAnnotation));
+    ConfigMap desired = target;
+    KeyHashes next;
+    bool conflicts = false;
+    for (const auto& [key, hash] : recorded.value_or(KeyHashes{})) {
+        auto kp = plan_key(key, std::nullopt, lookup(&target, key), hash);
+        if (force) {
+            force_key(kp);
+        }
+        if (kp.action == KeyAction::remove) {
+            desired.data.erase(key);
+        } else if (kp.action == KeyAction::conflict) {
+            conflicts = true;
+            next[key] = hash;
+        }
+        if (kp.action != KeyAction::untouched) {
+            plan.keys.push_back(std::move(kp));
+        }
+    }
+    if (conflicts) {
+        plan.action = TargetAction::conflict;
+        plan.message = "orphaned copy with edited managed keys (use --force to remove them)";
+        desired.annotations[kLastSyncedAnnotation] = format_last_synced(next);
+        plan.write = true;
+        plan.desired = std::move(desired);
+        return plan;
+    }
+    plan.action = TargetAction::update;
+    plan.write = true;
+    if (desired.data.empty()) {
+        plan.delete_copy = true;
+    } else {
+        desired.labels.erase(kManagedLabel);
+        desired.annotations.erase(kSyncFromAnnotation);
+        desired.annotations.erase(kLastSyncedAnnotation);
+        desired.annotations.erase(kSourceVersionAnnotation);
+    }
+    plan.desired = std::move(desired);
+    return plan;
+}
+
 const char* to_string(KeyAction action) {
     switch (action) {
         case KeyAction::add:

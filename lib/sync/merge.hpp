@@ -41,6 +41,8 @@ struct TargetPlan {
     bool write = false;
     /// An immutable target with --force: delete it, then create `desired`.
     bool recreate = false;
+    /// --prune of an orphan whose managed keys were all it held: delete the copy.
+    bool delete_copy = false;
     bool target_exists = false;
     std::string target_resource_version;  ///< of the target read, for PUT and delete
     std::string message;                  ///< for conflict and error: why
@@ -52,6 +54,13 @@ std::string source_id(const kube::ConfigMap& cm);
 
 /// Plans one target: pure, no I/O. Keys outside K ∪ keys(last-synced) are never touched.
 TargetPlan plan_target(const MergeInput& input);
+
+/// Plans a copy whose source `source_id` is gone. Without `prune` nothing is written (the copy
+/// is reported as an orphan: action conflict, message "orphaned"). With `prune`, managed keys
+/// still holding what cmsync wrote are removed (edited ones are conflicts unless `force`), and
+/// a copy left with no key is deleted.
+TargetPlan plan_orphan(const kube::ConfigMap& target, const std::string& source_id, bool prune,
+                       bool force);
 
 /// Readable names for output and JSON.
 const char* to_string(KeyAction action);

@@ -35,7 +35,10 @@ bool write_once(kube::ApiClient& api, const TargetPlan& plan, const WriteOptions
         options.before_write(desired);
     }
     try {
-        if (plan.recreate) {
+        if (plan.delete_copy) {
+            api.delete_configmap(desired.namespace_name, desired.name, plan.target_resource_version,
+                                 dry_run);
+        } else if (plan.recreate) {
             api.delete_configmap(desired.namespace_name, desired.name, plan.target_resource_version,
                                  dry_run);
             if (dry_run == kube::DryRun::server) {
@@ -60,6 +63,15 @@ bool write_once(kube::ApiClient& api, const TargetPlan& plan, const WriteOptions
 
 void apply_outcome(kube::ApiClient& api, const kube::ConfigMap& source, TargetOutcome& outcome,
                    const WriteOptions& options) {
+    const Replanner replan = [&](const std::optional<kube::ConfigMap>& current) {
+        return plan_target({&source, current ? &*current : nullptr, outcome.namespace_name,
+                            options.keys, options.force});
+    };
+    apply_outcome(api, replan, outcome, options);
+}
+
+void apply_outcome(kube::ApiClient& api, const Replanner& replan, TargetOutcome& outcome,
+                   const WriteOptions& options) {
     if (!outcome.error.empty() || !outcome.plan.write || options.dry_run == DryRunMode::client) {
         return;
     }
@@ -76,10 +88,7 @@ void apply_outcome(kube::ApiClient& api, const kube::ConfigMap& source, TargetOu
             }
             ++outcome.conflicts_retried;
             pause_before_retry(options, attempt);
-            const auto current = api.get_configmap(outcome.namespace_name, outcome.name);
-            const MergeInput input{&source, current ? &*current : nullptr, outcome.namespace_name,
-                                   options.keys, options.force};
-            outcome.plan = plan_target(input);
+            outcome.plan = replan(api.get_configmap(outcome.namespace_name, outcome.name));
             if (!outcome.plan.write) {
                 return;  // someone else brought it in step, or it is now a conflict only
             }

@@ -30,7 +30,14 @@ struct WriteOptions {
 /// the target again, plans again and retries (bounded, jittered); on 409 AlreadyExists after a
 /// create it reads and plans again. Errors end up in `outcome.error`; nothing is thrown for
 /// API or transport failures of this target.
+/// Plans again from a fresh read of the target (nothing: it is gone).
+using Replanner = std::function<TargetPlan(const std::optional<kube::ConfigMap>& target)>;
+
 void apply_outcome(kube::ApiClient& api, const kube::ConfigMap& source, TargetOutcome& outcome,
+                   const WriteOptions& options);
+
+/// As above, with a caller's own way to plan again after a 409 (used for orphans).
+void apply_outcome(kube::ApiClient& api, const Replanner& replan, TargetOutcome& outcome,
                    const WriteOptions& options);
 
 }  // namespace cmsync

@@ -47,7 +47,9 @@ class ScriptedTransport : public Transport {
         answers.pop_front();
         return r;
     }
-    Response stream(const Request& r, const BodySink&) override { return send(r); }
+    Response stream(const Request& r, const BodySink&, const CancelCheck&) override {
+        return send(r);
+    }
 };
 
 }  // namespace

@@ -24,7 +24,8 @@ class Scripted : public http::Transport {
         answers.pop_front();
         return a;
     }
-    http::Response stream(const http::Request& r, const http::BodySink&) override {
+    http::Response stream(const http::Request& r, const http::BodySink&,
+                          const http::CancelCheck&) override {
         return send(r);
     }
 };

@@ -1,0 +1,147 @@
+#include "cmd_watch.hpp"
+
+#include <fmt/chrono.h>
+#include <fmt/format.h>
+
+#include <atomic>
+#include <csignal>
+#include <iostream>
+#include <memory>
+#include <mutex>
+
+#include "connection.hpp"
+#include "error.hpp"
+#include "kube/json.hpp"
+#include "sync/validate.hpp"
+#include "sync/watcher.hpp"
+#include "target_options.hpp"
+
+namespace cmsync::cli {
+
+namespace {
+
+std::atomic<bool> g_stop{false};
+
+extern "C" void on_signal(int) {
+    g_stop = true;
+}
+
+struct WatchOptions {
+    TargetOptions targets;
+    std::string resync_period = "5m";
+    std::string state_file;
+    bool prune = false;
+    std::string scope = "auto";
+    std::string log_format = "text";
+};
+
+std::string now_utc() {
+    const auto now = std::chrono::system_clock::now();
+    const auto ms =
+        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
+    return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z",
+                       fmt::gmtime(std::chrono::system_clock::to_time_t(now)), ms.count());
+}
+
+std::string json_line(const std::vector<std::pair<std::string, std::string>>& fields,
+                      const std::vector<std::string>& keys) {
+    rapidjson::Document doc(rapidjson::kObjectType);
+    auto& a = doc.GetAllocator();
+    for (const auto& [k, v] : fields) {
+        if (!v.empty()) {
+            doc.AddMember(rapidjson::Value(k, a), rapidjson::Value(v, a), a);
+        }
+    }
+    if (!keys.empty()) {
+        rapidjson::Value list(rapidjson::kArrayType);
+        for (const auto& key : keys) {
+            list.PushBack(rapidjson::Value(key, a), a);
+        }
+        doc.AddMember("keys", list, a);
+    }
+    return kube::to_json(doc);
+}
+
+}  // namespace
+
+std::function<int()> setup_watch(CLI::App& app, GlobalOptions& global) {
+    auto options = std::make_shared<WatchOptions>();
+    auto* sub = app.add_subcommand("watch", "Keep targets in step until interrupted");
+    sub->footer(R"(Examples:
+  # Keep app-config of ns-a copied to ns-b and ns-c
+  kubectl cmsync watch ns-a ns-b ns-c --name app-config
+
+  # Every namespace labelled env=prod, now and later; resume after restarts
+  kubectl cmsync watch -n platform --target-selector env=prod --name app-config \
+    --state-file /var/lib/cmsync/state.json --log-format json
+
+Stops on SIGINT/SIGTERM after finishing writes in flight (exit 0).
+Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)");
+    add_target_options(*sub, options->targets);
+    sub->add_option("--resync-period", options->resync_period,
+                    "Full relist and repair this often (0 = off)");
+    sub->add_option("--state-file", options->state_file,
+                    "Save resourceVersions here so a restarted watch resumes");
+    sub->add_flag("--prune", options->prune,
+                  "When a source is deleted, remove its managed keys (and empty copies)");
+    sub->add_option("--watch-scope", options->scope,
+                    "auto, namespaces (a watch per namespace) or cluster (one, filtered here)")
+        ->check(CLI::IsMember({"auto", "namespaces", "cluster"}));
+    sub->add_option("--log-format", options->log_format, "text or json")
+        ->check(CLI::IsMember({"text", "json"}));
+    return [options, sub, &global] {
+        WatchConfig config;
+        config.request = make_sync_request(*sub, options->targets, global);
+        const auto period = parse_duration(options->resync_period);
+        if (!period) {
+            throw UsageError(fmt::format("invalid --resync-period \"{}\"", options->resync_period));
+        }
+        config.resync_period = *period;
+        config.state_file = options->state_file;
+        config.prune = options->prune;
+        config.scope = options->scope == "cluster"      ? WatchScope::cluster
+                       : options->scope == "namespaces" ? WatchScope::namespaces
+                                                        : WatchScope::automatic;
+        config.write.keys = config.request.keys;
+        config.write.force = config.request.force;
+        const bool json = options->log_format == "json";
+        auto out_mutex = std::make_shared<std::mutex>();
+        const auto on_action = [json, out_mutex](const WatchAction& a) {
+            std::string line;
+            if (json) {
+                line = json_line({{"time", now_utc()},
+                                  {"target", a.target},
+                                  {"action", a.action},
+                                  {"detail", a.detail}},
+                                 a.keys);
+            } else {
+                line = fmt::format("{} {} {}", now_utc(), a.target, a.action);
+                if (!a.keys.empty()) {
+                    line += fmt::format(" ({})", fmt::join(a.keys, ", "));
+                }
+                if (!a.detail.empty()) {
+                    line += ": " + a.detail;
+                }
+            }
+            std::lock_guard guard(*out_mutex);
+            std::cout << line << std::endl;
+        };
+        const auto log = [json, out_mutex](const std::string& message) {
+            std::lock_guard guard(*out_mutex);
+            if (json) {
+                std::cerr << json_line({{"time", now_utc()}, {"info", message}}, {}) << std::endl;
+            } else {
+                std::cerr << now_utc() << " " << message << std::endl;
+            }
+        };
+        Connection connection(global);
+        std::signal(SIGINT, on_signal);
+        std::signal(SIGTERM, on_signal);
+        Watcher watcher(connection.api(), config, on_action, log);
+        watcher.run(g_stop);
+        log("stopped");
+        return 0;
+    };
+}
+
+}  // namespace cmsync::cli

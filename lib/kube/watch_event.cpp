@@ -1,0 +1,61 @@
+#include "kube/watch_event.hpp"
+
+#include <rapidjson/document.h>
+
+#include "error.hpp"
+#include "kube/json.hpp"
+
+namespace cmsync::kube {
+
+WatchEvent parse_watch_event(const std::string& json, bool configmaps) {
+    rapidjson::Document doc;
+    if (!parse_json_object(json, doc)) {
+        throw Error("watch: the server sent something that is not a JSON event");
+    }
+    const auto type = json_string(doc, "type");
+    WatchEvent event;
+    if (type == "ADDED") {
+        event.type = WatchEventType::added;
+    } else if (type == "MODIFIED") {
+        event.type = WatchEventType::modified;
+    } else if (type == "DELETED") {
+        event.type = WatchEventType::deleted;
+    } else if (type == "BOOKMARK") {
+        event.type = WatchEventType::bookmark;
+    } else if (type == "ERROR") {
+        event.type = WatchEventType::error;
+    } else {
+        throw Error("watch: unknown event type \"" + type + "\"");
+    }
+    const auto* object = json_object(doc, "object");
+    if (object == nullptr) {
+        throw Error("watch: event without an object");
+    }
+    if (event.type == WatchEventType::error) {
+        if (const auto it = object->FindMember("code");
+            it != object->MemberEnd() && it->value.IsInt()) {
+            event.error_code = it->value.GetInt();
+        }
+        event.error_reason = json_string(*object, "reason");
+        event.error_message = json_string(*object, "message");
+        return event;
+    }
+    if (const auto* meta = json_object(*object, "metadata")) {
+        event.resource_version = json_string(*meta, "resourceVersion");
+        event.namespace_name = json_string(*meta, "namespace");
+        event.name = json_string(*meta, "name");
+        if (const auto* labels = json_object(*meta, "labels")) {
+            for (const auto& m : labels->GetObject()) {
+                if (m.value.IsString()) {
+                    event.labels.emplace(m.name.GetString(), m.value.GetString());
+                }
+            }
+        }
+    }
+    if (configmaps && event.type != WatchEventType::bookmark) {
+        event.object = configmap_from_json(to_json(*object), true);
+    }
+    return event;
+}
+
+}  // namespace cmsync::kube

@@ -1,0 +1,29 @@
+#pragma once
+
+#include <optional>
+#include <string>
+
+#include "kube/configmap.hpp"
+
+namespace cmsync::kube {
+
+enum class WatchEventType { added, modified, deleted, bookmark, error };
+
+/// One watch event. Bookmarks carry only a resourceVersion; errors carry a Status.
+struct WatchEvent {
+    WatchEventType type = WatchEventType::bookmark;
+    std::string resource_version;     ///< of the object (or bookmark): the stream's new position
+    std::optional<ConfigMap> object;  ///< ConfigMap events (namespace events use `name`)
+    std::string namespace_name;
+    std::string name;
+    std::map<std::string, std::string> labels;  ///< of the object (namespace events)
+    int error_code = 0;  ///< ERROR: Status.code (410 = the resourceVersion is too old)
+    std::string error_reason;
+    std::string error_message;
+};
+
+/// Parses one event object; `configmaps` selects how the object is read. Throws Error when the
+/// text is not an event.
+WatchEvent parse_watch_event(const std::string& json, bool configmaps);
+
+}  // namespace cmsync::kube

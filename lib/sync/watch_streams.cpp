@@ -1,0 +1,187 @@
+#include "sync/watch_streams.hpp"
+
+#include <fmt/format.h>
+
+#include <random>
+
+#include "http/transport.hpp"
+#include "sync/backoff.hpp"
+
+namespace cmsync {
+
+namespace {
+
+double random_unit() {
+    thread_local std::mt19937 rng{std::random_device{}()};
+    return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
+
+void sleep_unless(const std::atomic<bool>& stop, std::chrono::milliseconds delay) {
+    const auto until = std::chrono::steady_clock::now() + delay;
+    while (!stop && std::chrono::steady_clock::now() < until) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+}
+
+}  // namespace
+
+void EventQueue::push(StreamEvent event) {
+    {
+        std::lock_guard guard(mutex_);
+        items_.push_back(std::move(event));
+    }
+    ready_.notify_one();
+}
+
+std::vector<StreamEvent> EventQueue::pop_all(std::chrono::milliseconds timeout) {
+    std::unique_lock lock(mutex_);
+    ready_.wait_for(lock, timeout, [&] { return !items_.empty(); });
+    std::vector<StreamEvent> out(std::make_move_iterator(items_.begin()),
+                                 std::make_move_iterator(items_.end()));
+    items_.clear();
+    return out;
+}
+
+StreamRunner::StreamRunner(kube::ApiClient& api, EventQueue& queue, int chunk_size,
+                           std::function<void(const std::string&)> log)
+    : api_(api), queue_(queue), chunk_size_(chunk_size), log_(std::move(log)) {}
+
+StreamRunner::~StreamRunner() {
+    stop_all();
+}
+
+void StreamRunner::start(StreamSpec spec) {
+    std::lock_guard guard(mutex_);
+    auto stream = std::make_unique<Stream>();
+    auto& ref = *stream;
+    const auto key = spec.key;
+    ref.thread =
+        std::thread([this, spec = std::move(spec), &ref]() mutable { run(std::move(spec), ref); });
+    streams_[key] = std::move(stream);
+}
+
+void StreamRunner::stop(const std::string& key) {
+    std::unique_ptr<Stream> stream;
+    {
+        std::lock_guard guard(mutex_);
+        const auto it = streams_.find(key);
+        if (it == streams_.end()) {
+            return;
+        }
+        stream = std::move(it->second);
+        streams_.erase(it);
+    }
+    stream->stop = true;
+    stream->thread.join();
+}
+
+void StreamRunner::stop_all() {
+    std::map<std::string, std::unique_ptr<Stream>> streams;
+    {
+        std::lock_guard guard(mutex_);
+        streams.swap(streams_);
+    }
+    for (auto& [key, stream] : streams) {
+        stream->stop = true;
+    }
+    for (auto& [key, stream] : streams) {
+        stream->thread.join();
+    }
+}
+
+bool StreamRunner::running(const std::string& key) const {
+    std::lock_guard guard(mutex_);
+    return streams_.count(key) != 0;
+}
+
+std::string StreamRunner::relist(const StreamSpec& spec, const Stream& self) {
+    StreamEvent out;
+    out.stream = spec.key;
+    out.kind = StreamEvent::Kind::relisted;
+    out.resource_version = api_.list_configmaps(
+        spec.namespace_name, kube::ListOptions{"", "", chunk_size_},
+        [&](std::vector<kube::ConfigMap>&& items, bool restart) {
+            if (restart) {
+                out.items.clear();
+            }
+            for (auto& cm : items) {
+                if (!spec.relevant || spec.relevant(cm.namespace_name, cm.name)) {
+                    out.items.push_back(std::move(cm));
+                }
+            }
+        });
+    auto rv = out.resource_version;
+    if (!self.stop) {
+        queue_.push(std::move(out));
+    }
+    return rv;
+}
+
+void StreamRunner::run(StreamSpec spec, Stream& self) {
+    std::string rv = spec.resource_version;
+    Backoff backoff;
+    const auto cancelled = [&self] { return self.stop.load(); };
+    while (!self.stop) {
+        try {
+            if (rv.empty() && !spec.namespaces) {
+                rv = relist(spec, self);
+                continue;
+            }
+            bool expired = false;
+            const kube::WatchOptions options{rv, 300 + static_cast<int>(random_unit() * 300),
+                                             spec.label_selector};
+            const auto on_event = [&](kube::WatchEvent&& event) {
+                if (event.type == kube::WatchEventType::error) {
+                    if (event.error_code == 410) {
+                        expired = true;
+                        return false;
+                    }
+                    throw Error(fmt::format("watch {}: {} {}", spec.key, event.error_code,
+                                            event.error_message));
+                }
+                if (!event.resource_version.empty()) {
+                    rv = event.resource_version;
+                }
+                if (event.type != kube::WatchEventType::bookmark &&
+                    (spec.namespaces || !spec.relevant ||
+                     spec.relevant(event.namespace_name, event.name))) {
+                    queue_.push(
+                        StreamEvent{spec.key, StreamEvent::Kind::event, std::move(event), {}, rv});
+                } else {
+                    queue_.push(StreamEvent{spec.key,
+                                            StreamEvent::Kind::event,
+                                            kube::WatchEvent{},
+                                            {},
+                                            rv});  // position only
+                }
+                return !self.stop;
+            };
+            if (spec.namespaces) {
+                api_.watch_namespaces(options, on_event, cancelled);
+            } else {
+                api_.watch_configmaps(spec.namespace_name, options, on_event, cancelled);
+            }
+            if (expired) {
+                log_(fmt::format("watch {}: resourceVersion {} is too old (410): relisting",
+                                 spec.key, rv));
+                rv.clear();
+            }
+            backoff.reset();
+        } catch (const ApiError& e) {
+            if (e.code() == 410) {
+                log_(fmt::format("watch {}: 410 Gone: relisting", spec.key));
+                rv.clear();
+                continue;
+            }
+            const auto delay = backoff.next(random_unit());
+            log_(fmt::format("watch {}: {}; again in {} ms", spec.key, e.what(), delay.count()));
+            sleep_unless(self.stop, delay);
+        } catch (const std::exception& e) {
+            const auto delay = backoff.next(random_unit());
+            log_(fmt::format("watch {}: {}; again in {} ms", spec.key, e.what(), delay.count()));
+            sleep_unless(self.stop, delay);
+        }
+    }
+}
+
+}  // namespace cmsync

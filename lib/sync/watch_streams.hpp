@@ -1,0 +1,87 @@
+#pragma once
+
+#include <atomic>
+#include <condition_variable>
+#include <deque>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kube/api_client.hpp"
+
+namespace cmsync {
+
+/// What a stream thread hands to the watch loop.
+struct StreamEvent {
+    enum class Kind { event, relisted };
+    std::string stream;  ///< the stream's key
+    Kind kind = Kind::event;
+    kube::WatchEvent event;              ///< kind == event
+    std::vector<kube::ConfigMap> items;  ///< kind == relisted: the relevant objects listed
+    std::string resource_version;        ///< the stream's position after this
+};
+
+/// A blocking queue between stream threads and the watch loop.
+class EventQueue {
+  public:
+    void push(StreamEvent event);
+    /// Everything queued, waiting up to `timeout` for the first item.
+    std::vector<StreamEvent> pop_all(std::chrono::milliseconds timeout);
+
+  private:
+    std::mutex mutex_;
+    std::condition_variable ready_;
+    std::deque<StreamEvent> items_;
+};
+
+/// One stream to run: ConfigMaps of a namespace, of the cluster (namespace empty), or the
+/// namespaces matching a label selector.
+struct StreamSpec {
+    std::string key;
+    std::string namespace_name;
+    bool namespaces = false;
+    std::string label_selector;
+    std::string resource_version;  ///< resume from here; empty: list first
+    /// Which ConfigMaps matter (cluster scope sees all of them); called from stream threads.
+    std::function<bool(const std::string& ns, const std::string& name)> relevant;
+};
+
+/// Runs each stream on its own thread: list when there is no resourceVersion, watch from it,
+/// record every event's RV (bookmarks too), re-watch from it after a close, back off
+/// (0.8 s doubling to 30 s, jitter) after failures, and relist after a 410.
+class StreamRunner {
+  public:
+    StreamRunner(kube::ApiClient& api, EventQueue& queue, int chunk_size,
+                 std::function<void(const std::string&)> log);
+    ~StreamRunner();
+    StreamRunner(const StreamRunner&) = delete;
+    StreamRunner& operator=(const StreamRunner&) = delete;
+
+    void start(StreamSpec spec);
+    /// Stops one stream (a namespace that no longer matches); joins it.
+    void stop(const std::string& key);
+    /// Stops all streams and joins them.
+    void stop_all();
+    bool running(const std::string& key) const;
+
+  private:
+    struct Stream {
+        std::atomic<bool> stop{false};
+        std::thread thread;
+    };
+    void run(StreamSpec spec, Stream& self);
+    std::string relist(const StreamSpec& spec, const Stream& self);
+
+    kube::ApiClient& api_;
+    EventQueue& queue_;
+    int chunk_size_;
+    std::function<void(const std::string&)> log_;
+    mutable std::mutex mutex_;
+    std::map<std::string, std::unique_ptr<Stream>> streams_;
+};
+
+}  // namespace cmsync

@@ -1,0 +1,485 @@
+#include "sync/watcher.hpp"
+
+#include <fmt/format.h>
+
+#include "sync/parallel.hpp"
+#include "sync/sha256.hpp"
+#include "sync/sync_report.hpp"
+
+namespace cmsync {
+
+namespace {
+
+constexpr const char* kNamespacesStream = "#namespaces";
+constexpr const char* kClusterStream = "*";
+
+bool same_data(const kube::ConfigMap& a, const kube::ConfigMap& b) {
+    return a.data == b.data;
+}
+
+std::vector<std::string> changed_keys(const TargetPlan& plan) {
+    std::vector<std::string> keys;
+    for (const auto& k : plan.keys) {
+        if (k.action != KeyAction::unchanged && k.action != KeyAction::untouched) {
+            keys.push_back(fmt::format("{} {}", to_string(k.action), k.key));
+        }
+    }
+    return keys;
+}
+
+}  // namespace
+
+Watcher::Watcher(kube::ApiClient& api, WatchConfig config,
+                 std::function<void(const WatchAction&)> on_action,
+                 std::function<void(const std::string&)> log)
+    : api_(api),
+      config_(std::move(config)),
+      on_action_(std::move(on_action)),
+      log_(std::move(log)) {
+    const auto& sel = config_.request.selection;
+    if (!sel.label_selector.empty()) {
+        selector_ = LabelSelector::parse(sel.label_selector);
+        if (!selector_) {
+            throw UsageError(fmt::format("invalid label selector \"{}\"", sel.label_selector));
+        }
+    }
+}
+
+Watcher::~Watcher() = default;
+
+std::string Watcher::source_digest(const kube::ConfigMap& cm) const {
+    std::string all;
+    for (const auto& [key, value] : cm.data) {
+        all += fmt::format("{}:{}:{}:{}\n", key, value.binary ? 'b' : 't', value.bytes.size(),
+                           sha256_hex(value.bytes));
+    }
+    return sha256_hex(all);
+}
+
+bool Watcher::selected(const kube::ConfigMap& cm) const {
+    const auto& sel = config_.request.selection;
+    if (sel.all) {
+        return true;
+    }
+    if (selector_) {
+        return selector_->matches(cm.labels);
+    }
+    return std::find(sel.names.begin(), sel.names.end(), cm.name) != sel.names.end();
+}
+
+bool Watcher::relevant(const std::string& ns, const std::string& name) const {
+    std::lock_guard guard(mutex_);
+    if (ns == config_.request.source_namespace) {
+        return true;
+    }
+    return targets_.count(ns) != 0 && source_names_.count(name) != 0;
+}
+
+StreamSpec Watcher::configmap_stream(const std::string& key, const std::string& ns,
+                                     const std::string& rv) {
+    StreamSpec spec;
+    spec.key = key;
+    spec.namespace_name = ns;
+    spec.resource_version = rv;
+    spec.relevant = [this](const std::string& n, const std::string& name) {
+        return relevant(n, name);
+    };
+    return spec;
+}
+
+void Watcher::report(const TargetOutcome& o) {
+    WatchAction action{o.namespace_name + "/" + o.name, sync_result(o), changed_keys(o.plan), ""};
+    if (!o.error.empty()) {
+        action.detail = o.error;
+    } else if (o.plan.action == TargetAction::conflict) {
+        std::lock_guard guard(mutex_);
+        auto& seen = drift_seen_[action.target];
+        if (seen == o.plan.target_resource_version) {
+            return;  // this state of the copy was reported already
+        }
+        seen = o.plan.target_resource_version;
+        action.action = o.plan.message.rfind("orphaned", 0) == 0 ? "orphaned" : "drift";
+        action.detail = o.plan.message;
+    } else if (o.plan.action == TargetAction::unchanged || !o.applied) {
+        return;
+    }
+    on_action_(action);
+}
+
+void Watcher::handle_target(const std::string& ns, const std::string& name,
+                            const std::optional<kube::ConfigMap>& copy) {
+    const auto it = sources_.find(name);
+    if (it == sources_.end()) {
+        return;
+    }
+    TargetOutcome o{source_id(it->second), ns, name, {}, ""};
+    o.plan = plan_target(
+        {&it->second, copy ? &*copy : nullptr, ns, config_.write.keys, config_.write.force});
+    apply_outcome(api_, it->second, o, config_.write);
+    report(o);
+}
+
+void Watcher::sync_source(const std::string& name, const std::set<std::string>& namespaces) {
+    const auto it = sources_.find(name);
+    if (it == sources_.end()) {
+        return;
+    }
+    const std::vector<std::string> list(namespaces.begin(), namespaces.end());
+    parallel_for(list.size(), config_.request.concurrency, [&](std::size_t i) {
+        TargetOutcome o{source_id(it->second), list[i], name, {}, ""};
+        try {
+            const auto copy = api_.get_configmap(list[i], name);
+            o.plan = plan_target({&it->second, copy ? &*copy : nullptr, list[i], config_.write.keys,
+                                  config_.write.force});
+            apply_outcome(api_, it->second, o, config_.write);
+        } catch (const std::exception& e) {
+            o.error = e.what();
+        }
+        report(o);
+    });
+}
+
+void Watcher::orphan(const std::string& name, const std::string& ns) {
+    const auto from = config_.request.source_namespace + "/" + name;
+    TargetOutcome o{from, ns, name, {}, ""};
+    try {
+        const auto copy = api_.get_configmap(ns, name);
+        if (!copy) {
+            return;
+        }
+        o.plan = plan_orphan(*copy, from, config_.prune, config_.write.force);
+        const Replanner replan = [&](const std::optional<kube::ConfigMap>& current) {
+            return current ? plan_orphan(*current, from, config_.prune, config_.write.force)
+                           : TargetPlan{};
+        };
+        apply_outcome(api_, replan, o, config_.write);
+    } catch (const std::exception& e) {
+        o.error = e.what();
+    }
+    report(o);
+}
+
+void Watcher::handle_source(const kube::WatchEvent& event) {
+    const auto& name = event.name;
+    const bool was = sources_.count(name) != 0;
+    const bool gone =
+        event.type == kube::WatchEventType::deleted || (event.object && !selected(*event.object));
+    if (gone) {
+        if (!was) {
+            return;
+        }
+        sources_.erase(name);
+        dirty_.erase(name);
+        log_(fmt::format("source {}/{} is gone", config_.request.source_namespace, name));
+        std::set<std::string> targets;
+        {
+            std::lock_guard guard(mutex_);
+            source_names_.erase(name);
+            targets = targets_;
+        }
+        for (const auto& ns : targets) {
+            orphan(name, ns);
+        }
+        return;
+    }
+    auto cm = *event.object;
+    cm.raw.clear();
+    if (was && same_data(sources_.at(name), cm)) {
+        sources_[name] = std::move(cm);  // labels or annotations only: nothing to copy
+        return;
+    }
+    {
+        std::lock_guard guard(mutex_);
+        source_names_.insert(name);
+    }
+    sources_[name] = std::move(cm);
+    dirty_.insert(name);  // coalesced: handled once the queue is drained (latest wins)
+}
+
+void Watcher::handle_relist(StreamEvent& event) {
+    const auto& source_ns = config_.request.source_namespace;
+    const bool covers_source = event.stream == kClusterStream || event.stream == source_ns;
+    std::set<std::string> covered;
+    {
+        std::lock_guard guard(mutex_);
+        if (event.stream == kClusterStream) {
+            covered = targets_;
+        } else if (targets_.count(event.stream) != 0) {
+            covered.insert(event.stream);
+        }
+    }
+    std::map<std::string, std::map<std::string, kube::ConfigMap>> copies;
+    std::set<std::string> listed_sources;
+    for (auto& cm : event.items) {
+        if (cm.namespace_name == source_ns) {
+            if (covers_source && selected(cm)) {
+                listed_sources.insert(cm.name);
+                kube::WatchEvent e;
+                e.type = kube::WatchEventType::modified;
+                e.name = cm.name;
+                e.object = std::move(cm);
+                handle_source(e);
+            }
+        } else if (covered.count(cm.namespace_name) != 0) {
+            auto ns = cm.namespace_name;
+            auto name = cm.name;
+            copies[ns].emplace(std::move(name), std::move(cm));
+        }
+    }
+    if (covers_source) {
+        std::vector<std::string> missing;
+        for (const auto& [name, cm] : sources_) {
+            if (listed_sources.count(name) == 0) {
+                missing.push_back(name);
+            }
+        }
+        for (const auto& name : missing) {
+            kube::WatchEvent e;
+            e.type = kube::WatchEventType::deleted;
+            e.name = name;
+            handle_source(e);  // a delete the watch missed
+        }
+    }
+    for (const auto& ns : covered) {
+        for (const auto& [name, source] : sources_) {
+            if (dirty_.count(name) != 0) {
+                continue;  // the pass for the changed source covers it
+            }
+            const auto it = copies[ns].find(name);
+            handle_target(
+                ns, name,
+                it == copies[ns].end() ? std::nullopt : std::optional<kube::ConfigMap>(it->second));
+        }
+    }
+}
+
+void Watcher::add_target(const std::string& ns, bool list_now) {
+    {
+        std::lock_guard guard(mutex_);
+        if (ns == config_.request.source_namespace || !targets_.insert(ns).second) {
+            return;
+        }
+    }
+    log_(fmt::format("namespace {} is a target now", ns));
+    if (!cluster_scope_ && list_now) {
+        streams_->start(configmap_stream(ns, ns, ""));  // lists, then the pass for it
+        return;
+    }
+    if (list_now) {
+        for (const auto& [name, source] : sources_) {
+            sync_source(name, {ns});
+        }
+    }
+}
+
+void Watcher::handle_namespace(const kube::WatchEvent& event) {
+    if (event.type == kube::WatchEventType::deleted) {
+        {
+            std::lock_guard guard(mutex_);
+            if (targets_.erase(event.name) == 0) {
+                return;
+            }
+        }
+        log_(fmt::format("namespace {} no longer matches --target-selector", event.name));
+        if (!cluster_scope_) {
+            streams_->stop(event.name);
+        }
+        return;
+    }
+    add_target(event.name, true);
+}
+
+void Watcher::handle(StreamEvent& event) {
+    if (!event.resource_version.empty()) {
+        stream_rvs_[event.stream] = event.resource_version;
+    }
+    if (event.kind == StreamEvent::Kind::relisted) {
+        handle_relist(event);
+        return;
+    }
+    const auto& e = event.event;
+    if (e.type == kube::WatchEventType::bookmark || e.type == kube::WatchEventType::error) {
+        return;
+    }
+    if (event.stream == kNamespacesStream) {
+        handle_namespace(e);
+        return;
+    }
+    if (e.namespace_name == config_.request.source_namespace) {
+        handle_source(e);
+        return;
+    }
+    bool target = false;
+    {
+        std::lock_guard guard(mutex_);
+        target = targets_.count(e.namespace_name) != 0;
+    }
+    if (target && dirty_.count(e.name) == 0) {
+        handle_target(e.namespace_name, e.name,
+                      e.type == kube::WatchEventType::deleted ? std::nullopt : e.object);
+    }
+}
+
+void Watcher::resync_all() {
+    log_("resync: full relist and repair");
+    auto listed = read_sources(api_, config_.request);
+    std::set<std::string> names;
+    for (auto& cm : listed) {
+        names.insert(cm.name);
+        kube::WatchEvent e;
+        e.type = kube::WatchEventType::modified;
+        e.name = cm.name;
+        e.object = std::move(cm);
+        handle_source(e);
+    }
+    std::vector<std::string> missing;
+    for (const auto& [name, cm] : sources_) {
+        if (names.count(name) == 0) {
+            missing.push_back(name);
+        }
+    }
+    for (const auto& name : missing) {
+        kube::WatchEvent e;
+        e.type = kube::WatchEventType::deleted;
+        e.name = name;
+        handle_source(e);
+    }
+    std::set<std::string> targets;
+    {
+        std::lock_guard guard(mutex_);
+        targets = targets_;
+    }
+    for (const auto& [name, source] : sources_) {
+        sync_source(name, targets);
+    }
+    dirty_.clear();
+}
+
+void Watcher::save_state() {
+    if (config_.state_file.empty()) {
+        return;
+    }
+    WatchState state;
+    state.scope = cluster_scope_ ? "cluster" : "namespaces";
+    state.resource_versions = stream_rvs_;
+    for (const auto& [name, cm] : sources_) {
+        state.source_digests[name] = source_digest(cm);
+    }
+    write_file_atomically(config_.state_file, format_watch_state(state));
+}
+
+void Watcher::start_streams(const std::optional<WatchState>& resumed) {
+    const auto rv_of = [&](const std::string& key) {
+        if (!resumed) {
+            return std::string();
+        }
+        const auto it = resumed->resource_versions.find(key);
+        return it == resumed->resource_versions.end() ? std::string() : it->second;
+    };
+    std::set<std::string> targets;
+    {
+        std::lock_guard guard(mutex_);
+        targets = targets_;
+    }
+    if (cluster_scope_) {
+        streams_->start(configmap_stream(kClusterStream, "", rv_of(kClusterStream)));
+    } else {
+        const auto& src = config_.request.source_namespace;
+        streams_->start(configmap_stream(src, src, rv_of(src)));
+        for (const auto& ns : targets) {
+            streams_->start(configmap_stream(ns, ns, rv_of(ns)));
+        }
+    }
+    if (!config_.request.target_selector.empty()) {
+        StreamSpec spec;
+        spec.key = kNamespacesStream;
+        spec.namespaces = true;
+        spec.label_selector = config_.request.target_selector;
+        spec.resource_version = rv_of(kNamespacesStream);
+        streams_->start(std::move(spec));
+    }
+}
+
+void Watcher::run(const std::atomic<bool>& stop) {
+    const auto& request = config_.request;
+    std::optional<WatchState> resumed;
+    if (!config_.state_file.empty()) {
+        if (const auto text = read_file_if_exists(config_.state_file)) {
+            resumed = parse_watch_state(*text, config_.state_file);
+        }
+    }
+    const auto targets = resolve_targets(api_, request);
+    cluster_scope_ =
+        config_.scope == WatchScope::cluster ||
+        (config_.scope == WatchScope::automatic &&
+         (!request.target_selector.empty() || targets.size() > config_.cluster_threshold));
+    if (resumed && resumed->scope != (cluster_scope_ ? "cluster" : "namespaces")) {
+        log_("state file was written for another watch scope: starting afresh");
+        resumed.reset();
+    }
+    {
+        std::lock_guard guard(mutex_);
+        targets_.insert(targets.begin(), targets.end());
+    }
+    // The sources are read first, so that every target's first pass knows them.
+    for (auto& cm : read_sources(api_, request)) {
+        const auto name = cm.name;
+        if (resumed) {
+            const auto it = resumed->source_digests.find(name);
+            if (it == resumed->source_digests.end() || it->second != source_digest(cm)) {
+                dirty_.insert(name);  // changed while nobody watched
+            }
+        }
+        cm.raw.clear();
+        std::lock_guard guard(mutex_);
+        source_names_.insert(name);
+        sources_.emplace(name, std::move(cm));
+    }
+    if (resumed) {
+        stream_rvs_ = resumed->resource_versions;
+        for (const auto& [name, digest] : resumed->source_digests) {
+            if (sources_.count(name) == 0) {
+                for (const auto& ns : targets) {
+                    orphan(name, ns);  // deleted while nobody watched
+                }
+            }
+        }
+        log_(fmt::format("resuming from state file {}", config_.state_file));
+    }
+    log_(fmt::format("watching {} source ConfigMap(s) in {} for {} target namespace(s), {} scope",
+                     sources_.size(), request.source_namespace, targets.size(),
+                     cluster_scope_ ? "cluster" : "namespace"));
+    streams_ = std::make_unique<StreamRunner>(api_, queue_, request.chunk_size, log_);
+    start_streams(resumed);
+    auto last_resync = std::chrono::steady_clock::now();
+    while (!stop) {
+        auto events = queue_.pop_all(std::chrono::milliseconds(200));
+        for (auto& event : events) {
+            handle(event);
+        }
+        if (!dirty_.empty()) {
+            std::set<std::string> targets_now;
+            {
+                std::lock_guard guard(mutex_);
+                targets_now = targets_;
+            }
+            const auto dirty = std::move(dirty_);
+            dirty_.clear();
+            for (const auto& name : dirty) {
+                sync_source(name, targets_now);
+            }
+        }
+        if (config_.resync_period.count() > 0 &&
+            std::chrono::steady_clock::now() - last_resync >= config_.resync_period) {
+            resync_all();
+            last_resync = std::chrono::steady_clock::now();
+        }
+        if (!events.empty()) {
+            save_state();
+        }
+    }
+    streams_->stop_all();
+    save_state();
+}
+
+}  // namespace cmsync

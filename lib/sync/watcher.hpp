@@ -1,0 +1,92 @@
+#pragma once
+
+#include <atomic>
+#include <chrono>
+#include <functional>
+#include <map>
+#include <memory>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "kube/api_client.hpp"
+#include "sync/label_selector.hpp"
+#include "sync/planner.hpp"
+#include "sync/watch_state.hpp"
+#include "sync/watch_streams.hpp"
+#include "sync/writer.hpp"
+
+namespace cmsync {
+
+enum class WatchScope { automatic, namespaces, cluster };
+
+struct WatchConfig {
+    SyncRequest request;
+    WriteOptions write;
+    bool prune = false;
+    std::chrono::milliseconds resync_period{5 * 60 * 1000};  ///< zero: off
+    std::string state_file;
+    WatchScope scope = WatchScope::automatic;
+    /// With scope automatic, more namespaces than this use one cluster-scope watch.
+    std::size_t cluster_threshold = 20;
+};
+
+/// One action of the watch loop, for the log: a write, drift, an orphan, an error.
+struct WatchAction {
+    std::string target;  ///< NS/NAME
+    std::string action;  ///< created, updated, recreated, deleted, drift, orphaned, error, ...
+    std::vector<std::string> keys;
+    std::string detail;
+};
+
+/// `watch`: lists, syncs once, then keeps targets in step from watch events until `stop`.
+class Watcher {
+  public:
+    Watcher(kube::ApiClient& api, WatchConfig config,
+            std::function<void(const WatchAction&)> on_action,
+            std::function<void(const std::string&)> log);
+    ~Watcher();
+    /// Runs until `stop` is set; then finishes writes in flight and saves state. Throws Error
+    /// for what makes watching impossible (the source namespace cannot be read).
+    void run(const std::atomic<bool>& stop);
+
+  private:
+    struct Copy;
+    void start_streams(const std::optional<WatchState>& resumed);
+    StreamSpec configmap_stream(const std::string& key, const std::string& ns,
+                                const std::string& rv);
+    bool relevant(const std::string& ns, const std::string& name) const;
+    bool selected(const kube::ConfigMap& cm) const;
+    void handle(StreamEvent& event);
+    void handle_source(const kube::WatchEvent& event);
+    void handle_target(const std::string& ns, const std::string& name,
+                       const std::optional<kube::ConfigMap>& copy);
+    void handle_relist(StreamEvent& event);
+    void handle_namespace(const kube::WatchEvent& event);
+    void add_target(const std::string& ns, bool list_now);
+    void sync_source(const std::string& name, const std::set<std::string>& namespaces);
+    void orphan(const std::string& name, const std::string& ns);
+    void report(const TargetOutcome& outcome);
+    void resync_all();
+    void save_state();
+    std::string source_digest(const kube::ConfigMap& cm) const;
+
+    kube::ApiClient& api_;
+    WatchConfig config_;
+    std::function<void(const WatchAction&)> on_action_;
+    std::function<void(const std::string&)> log_;
+    std::optional<LabelSelector> selector_;
+    bool cluster_scope_ = false;
+    EventQueue queue_;
+    std::unique_ptr<StreamRunner> streams_;
+    mutable std::mutex mutex_;       // guards the two sets below (read by stream threads)
+    std::set<std::string> targets_;  ///< target namespaces
+    std::set<std::string> source_names_;
+    std::map<std::string, kube::ConfigMap> sources_;  ///< name -> source (data only)
+    std::set<std::string> dirty_;                     ///< sources changed since the last pass
+    std::map<std::string, std::string> stream_rvs_;
+    std::map<std::string, std::string> drift_seen_;  ///< NS/NAME -> RV already reported
+};
+
+}  // namespace cmsync
