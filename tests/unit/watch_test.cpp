@@ -1,0 +1,159 @@
+#include <doctest/doctest.h>
+
+#include "error.hpp"
+#include "kube/watch_decoder.hpp"
+#include "kube/watch_event.hpp"
+#include "sync/backoff.hpp"
+#include "sync/label_selector.hpp"
+#include "sync/merge.hpp"
+#include "sync/ownership.hpp"
+#include "sync/sha256.hpp"
+#include "sync/watch_state.hpp"
+
+using namespace cmsync;
+
+namespace {
+
+// Three events as the apiserver writes them, with braces, quotes and escapes inside strings.
+const std::string kStream =
+    R"({"type":"ADDED","object":{"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"n","resourceVersion":"10"},"data":{"k":"}{\"\\"}}})"
+    "\n"
+    R"({"type":"BOOKMARK","object":{"kind":"ConfigMap","apiVersion":"v1","metadata":{"resourceVersion":"12"}}})"
+    R"x({"type":"ERROR","object":{"kind":"Status","apiVersion":"v1","status":"Failure","message":"too old resource version: 1 (12)","reason":"Expired","code":410}})x"
+    "\n";
+
+}  // namespace
+
+TEST_CASE("watch decoder: the same three events however the stream is split") {
+    for (std::size_t cut = 0; cut <= kStream.size(); ++cut) {
+        CAPTURE(cut);
+        kube::WatchDecoder decoder;
+        auto events = decoder.feed(std::string_view(kStream).substr(0, cut));
+        for (auto& e : decoder.feed(std::string_view(kStream).substr(cut))) {
+            events.push_back(std::move(e));
+        }
+        REQUIRE(events.size() == 3);
+        CHECK(decoder.pending() == 0);
+        const auto added = kube::parse_watch_event(events[0], true);
+        CHECK(added.type == kube::WatchEventType::added);
+        CHECK(added.resource_version == "10");
+        CHECK(added.object->data.at("k").bytes == "}{\"\\");
+        CHECK(kube::parse_watch_event(events[1], true).resource_version == "12");
+        const auto error = kube::parse_watch_event(events[2], true);
+        CHECK(error.type == kube::WatchEventType::error);
+        CHECK(error.error_code == 410);
+        CHECK(error.error_reason == "Expired");
+    }
+}
+
+TEST_CASE("watch decoder: byte by byte, and split at every pair of offsets") {
+    kube::WatchDecoder one;
+    std::size_t count = 0;
+    for (const char c : kStream) {
+        count += one.feed(std::string_view(&c, 1)).size();
+    }
+    CHECK(count == 3);
+    for (std::size_t a = 0; a < kStream.size(); a += 7) {
+        for (std::size_t b = a; b <= kStream.size(); b += 5) {
+            kube::WatchDecoder d;
+            std::size_t n = d.feed(std::string_view(kStream).substr(0, a)).size();
+            n += d.feed(std::string_view(kStream).substr(a, b - a)).size();
+            n += d.feed(std::string_view(kStream).substr(b)).size();
+            CHECK(n == 3);
+        }
+    }
+}
+
+TEST_CASE("watch events: unknown types and non-events are errors") {
+    CHECK_THROWS_AS(kube::parse_watch_event(R"({"type":"WHAT","object":{}})", true), Error);
+    CHECK_THROWS_AS(kube::parse_watch_event(R"({"type":"ADDED"})", true), Error);
+    const auto ns = kube::parse_watch_event(
+        R"({"type":"MODIFIED","object":{"metadata":{"name":"x","resourceVersion":"3","labels":{"env":"prod"}}}})",
+        false);
+    CHECK(ns.name == "x");
+    CHECK(ns.labels.at("env") == "prod");
+    CHECK_FALSE(ns.object);
+}
+
+TEST_CASE("backoff: 0.8 s doubling to 30 s, jittered, reset") {
+    Backoff b;
+    using ms = std::chrono::milliseconds;
+    CHECK(b.next(0.0) == ms(800));
+    CHECK(b.next(0.0) == ms(1600));
+    CHECK(b.next(0.5) == ms(4800));
+    for (int i = 0; i < 10; ++i) {
+        b.next(0.0);
+    }
+    CHECK(b.next(0.9) == ms(30000));
+    b.reset();
+    CHECK(b.next(0.0) == ms(800));
+}
+
+TEST_CASE("label selectors") {
+    const auto m = [](const char* sel, std::map<std::string, std::string> labels) {
+        const auto s = LabelSelector::parse(sel);
+        REQUIRE(s);
+        return s->matches(labels);
+    };
+    CHECK(m("env=prod", {{"env", "prod"}}));
+    CHECK_FALSE(m("env=prod", {{"env", "dev"}}));
+    CHECK(m("env==prod,team", {{"env", "prod"}, {"team", "x"}}));
+    CHECK_FALSE(m("env==prod,team", {{"env", "prod"}}));
+    CHECK(m("env!=prod", {}));
+    CHECK(m("!team", {{"env", "a"}}));
+    CHECK(m("env in (a, b)", {{"env", "b"}}));
+    CHECK_FALSE(m("env in (a,b)", {}));
+    CHECK(m("env notin (a,b)", {{"env", "c"}}));
+    CHECK(m("", {{"x", "y"}}));
+    CHECK(m("cmsync.io/managed=true", {{"cmsync.io/managed", "true"}}));
+    CHECK_FALSE(LabelSelector::parse("env in a"));
+    CHECK_FALSE(LabelSelector::parse("=x"));
+}
+
+TEST_CASE("watch state round trip and rejection") {
+    WatchState s{"namespaces", {{"ns-a", "10"}, {"*", "12"}}, {{"app", "abc"}}};
+    CHECK(parse_watch_state(format_watch_state(s), "/f") == s);
+    CHECK_THROWS_WITH_AS(parse_watch_state("{}", "/f"),
+                         "state file /f: not a kubectl-cmsync state file (version 1)", Error);
+}
+
+TEST_CASE("orphans") {
+    kube::ConfigMap copy;
+    copy.namespace_name = "b";
+    copy.name = "app";
+    copy.resource_version = "4";
+    copy.data["k"] = kube::Value{"v", false};
+    copy.annotations[kSyncFromAnnotation] = "a/app";
+    copy.annotations[kLastSyncedAnnotation] = format_last_synced({{"k", sha256_hex("v")}});
+    copy.labels[kManagedLabel] = "true";
+    SUBCASE("reported, not touched, without --prune") {
+        const auto p = plan_orphan(copy, "a/app", false, false);
+        CHECK(p.action == TargetAction::conflict);
+        CHECK_FALSE(p.write);
+        CHECK(p.message.rfind("orphaned", 0) == 0);
+    }
+    SUBCASE("--prune deletes a copy left empty") {
+        const auto p = plan_orphan(copy, "a/app", true, false);
+        CHECK(p.write);
+        CHECK(p.delete_copy);
+        CHECK(p.target_resource_version == "4");
+    }
+    SUBCASE("--prune keeps the copy's own keys and drops ownership") {
+        copy.data["own"] = kube::Value{"1", false};
+        const auto p = plan_orphan(copy, "a/app", true, false);
+        CHECK_FALSE(p.delete_copy);
+        CHECK(p.desired->data.count("k") == 0);
+        CHECK(p.desired->data.at("own").bytes == "1");
+        CHECK(p.desired->labels.count(kManagedLabel) == 0);
+    }
+    SUBCASE("an edited managed key is a conflict unless --force") {
+        copy.data["k"] = kube::Value{"edited", false};
+        CHECK(plan_orphan(copy, "a/app", true, false).action == TargetAction::conflict);
+        CHECK(plan_orphan(copy, "a/app", true, true).delete_copy);
+    }
+    SUBCASE("a copy of another source is left alone") {
+        const auto p = plan_orphan(copy, "x/app", true, true);
+        CHECK(p.action == TargetAction::unchanged);
+        CHECK_FALSE(p.write);
+    }
+}
