@@ -127,6 +127,9 @@ Response Client::send(const Request& request) {
 Response Client::stream(const Request& request, const BodySink& sink,
                         const CancelCheck& cancelled) {
     log_request(request);
+    if (options_.verbosity == 6 && options_.log) {
+        options_.log(fmt::format("{} {} (stream opened)", request.method, request.url));
+    }
     const auto start = std::chrono::steady_clock::now();
     Response response = transport_.stream(request, sink, cancelled);
     log_response(request, response,

@@ -228,8 +228,11 @@ void CurlEasy::perform(Response& response, const BodySink* sink, const CancelChe
         what = "timed out talking to";
         transient = true;
     } else if (code == CURLE_PEER_FAILED_VERIFICATION || code == CURLE_SSL_CACERT_BADFILE ||
-               code == CURLE_SSL_CONNECT_ERROR || code == CURLE_SSL_CERTPROBLEM) {
+               code == CURLE_SSL_CERTPROBLEM) {
         what = "TLS failure with";
+    } else if (code == CURLE_SSL_CONNECT_ERROR) {
+        what = "TLS failure with";
+        transient = true;  // also a connection dropped during the handshake
     } else if (code == CURLE_PARTIAL_FILE || code == CURLE_RECV_ERROR ||
                code == CURLE_HTTP2_STREAM || code == CURLE_HTTP2 || code == CURLE_GOT_NOTHING) {
         what = "connection lost to";

@@ -115,7 +115,8 @@ CurlTransport::CurlTransport(CurlOptions options) : impl_(std::make_unique<Impl>
     curl_share_setopt(impl_->share, CURLSHOPT_LOCKFUNC, &Impl::lock);
     curl_share_setopt(impl_->share, CURLSHOPT_UNLOCKFUNC, &Impl::unlock);
     curl_share_setopt(impl_->share, CURLSHOPT_USERDATA, impl_.get());
-    curl_share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_CONNECT);
+    // Not CURL_LOCK_DATA_CONNECT: libcurl does not support one connection cache used by
+    // concurrent threads. Each pooled handle keeps its own connections alive instead.
     curl_share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl_share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 }

@@ -30,8 +30,9 @@ struct CurlOptions {
     std::chrono::milliseconds connect_timeout{10000};
 };
 
-/// libcurl behind Transport: a pool of easy handles sharing one connection cache, so requests
-/// reuse connections (HTTP/2 when the server offers it) and may run from several threads.
+/// libcurl behind Transport: a pool of easy handles, each keeping its connection alive between
+/// requests (HTTP/2 when the server offers it), sharing DNS and TLS sessions; requests may run
+/// from several threads at once.
 class CurlTransport final : public Transport {
   public:
     explicit CurlTransport(CurlOptions options);

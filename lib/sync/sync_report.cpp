@@ -46,7 +46,7 @@ std::string sync_result(const TargetOutcome& o) {
         case TargetAction::create:
             return "created";
         case TargetAction::update:
-            return o.plan.recreate ? "recreated" : "updated";
+            return o.plan.delete_copy ? "deleted" : o.plan.recreate ? "recreated" : "updated";
         case TargetAction::unchanged:
             return "unchanged";
         case TargetAction::conflict:

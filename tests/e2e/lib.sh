@@ -68,3 +68,67 @@ make_copy() {  # target_ns source_ns name key=value...
 
 # Request lines in cmsync's -v 6 log.
 request_lines() { grep -E '^I[0-9]{4} .* (GET|POST|PUT|DELETE|PATCH) https://' <<<"$1" || true; }
+
+# wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds; fails the test on timeout.
+wait_for() {
+  local limit=$1
+  shift
+  local deadline=$((SECONDS + limit))
+  until "$@" >/dev/null 2>&1; do
+    (( SECONDS < deadline )) || fail "timed out after ${limit}s waiting for: $*"
+    sleep 0.1
+  done
+}
+
+# key_is NS NAME KEY VALUE: true when the ConfigMap key holds VALUE.
+key_is() { [[ "$(cm_key "$1" "$2" "$3")" == "$4" ]]; }
+
+# start_watch ARGS...: runs `kubectl cmsync watch ARGS` in the background (logs in $T).
+start_watch() {
+  kubectl cmsync watch "$@" >>"$T/watch.out" 2>>"$T/watch.err" &
+  echo $! >"$T/watch.pid"
+  echo $! >>"$T/bg.pids"
+}
+
+# stop_watch [SIGNAL]: stops it and waits; fails unless it exits 0 (for INT/TERM).
+stop_watch() {
+  local pid
+  pid=$(cat "$T/watch.pid")
+  kill -"${1:-INT}" "$pid" 2>/dev/null || true
+  local code=0
+  wait "$pid" || code=$?
+  [[ "${1:-INT}" == KILL || $code -eq 0 ]] || { out=$(cat "$T/watch.out"); err=$(cat "$T/watch.err"); rc=$code; fail "watch exited $code"; }
+}
+
+# watch_log: what the watcher printed so far (actions on stdout, info and -v logs on stderr).
+watch_log() { cat "$T/watch.out" "$T/watch.err"; }
+
+# A TCP proxy (socat) in front of the apiserver; cut_proxy drops every connection through it.
+start_proxy() {  # port target_port
+  socat "TCP-LISTEN:$1,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$2" &
+  echo $! >"$T/proxy.pid"
+  echo $! >>"$T/bg.pids"
+  wait_for 5 bash -c "echo >/dev/tcp/127.0.0.1/$1"
+}
+cut_proxy() {
+  local pid
+  pid=$(cat "$T/proxy.pid")
+  pkill -KILL -P "$pid" 2>/dev/null || true
+  kill -KILL "$pid" 2>/dev/null || true
+  wait "$pid" 2>/dev/null || true
+}
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1]); s.close()'; }
+# A kubeconfig like the admin's that talks to 127.0.0.1:PORT.
+kubeconfig_for_port() {  # port file
+  sed -E "s#server: https://127.0.0.1:[0-9]+#server: https://127.0.0.1:$1#" "$CMSYNC_ADMIN_KUBECONFIG" >"$2"
+}
+
+# Whatever a test left running in the background is stopped when it ends, pass or fail.
+kill_background() {
+  [[ -f "$T/bg.pids" ]] || return 0
+  while read -r pid; do
+    pkill -KILL -P "$pid" 2>/dev/null || true
+    kill -KILL "$pid" 2>/dev/null || true
+  done <"$T/bg.pids"
+}
+trap kill_background EXIT

@@ -1,0 +1,194 @@
+# `kubectl cmsync watch` against the real apiserver, with faults (issue 5). Each test bounds its
+# waits and stops what it started.
+
+test_watch_source_update_reaches_all_targets() {
+  local a targets=() start ms
+  a=$(new_ns src)
+  for i in $(seq 1 10); do targets+=("$(new_ns dst)"); done
+  k -n "$a" create configmap app-config --from-literal=config.yaml=v1 --from-literal=other=1 >/dev/null
+  start_watch "$a" "${targets[@]}" --name app-config
+  for ns in "${targets[@]}"; do wait_for 20 key_is "$ns" app-config config.yaml v1; done
+  for round in 1 2 3; do
+    start=$(date +%s%N)
+    k -n "$a" patch configmap app-config --type merge -p "{\"data\":{\"config.yaml\":\"v2-$round\"}}" >/dev/null
+    for ns in "${targets[@]}"; do wait_for 20 key_is "$ns" app-config config.yaml "v2-$round"; done
+    ms=$(( ($(date +%s%N) - start) / 1000000 ))
+    echo "watch propagation to 10 targets, round $round: ${ms} ms (includes kubectl polling)" | tee -a "${CMSYNC_E2E_FIGURES:-/dev/null}"
+  done
+  stop_watch INT
+  expect_in "$(watch_log)" "stopped"
+  # one write per target per change: 1 create + 3 updates, nothing echoed back
+  local writes
+  writes=$(jq -r --arg ns "${targets[0]}" 'select(.stage == "ResponseComplete" and .objectRef.namespace == $ns and .objectRef.resource == "configmaps" and (.verb == "create" or .verb == "update")) | .verb' "$CMSYNC_CLUSTER_DIR/audit.log" | sort | uniq -c | tr -s ' ' | paste -sd, -)
+  expect_eq "$writes" " 1 create, 3 update" "writes to one target"
+}
+
+test_watch_hand_edit_is_drift_then_force_restores() {
+  local a b
+  a=$(new_ns src); b=$(new_ns dst)
+  k -n "$a" create configmap app-config --from-literal=config.yaml=v1 >/dev/null
+  start_watch "$a" "$b" --name app-config
+  wait_for 20 key_is "$b" app-config config.yaml v1
+  k -n "$b" patch configmap app-config --type merge -p '{"data":{"config.yaml":"hand edit","own":"x"}}' >/dev/null
+  wait_for 10 grep -q "$b/app-config drift" "$T/watch.out"
+  sleep 1
+  expect_eq "$(cm_key "$b" app-config config.yaml)" "hand edit"
+  stop_watch TERM
+  start_watch "$a" "$b" --name app-config --force
+  wait_for 20 key_is "$b" app-config config.yaml v1
+  expect_eq "$(cm_key "$b" app-config own)" x
+  stop_watch TERM
+}
+
+test_watch_new_namespace_matching_target_selector_gets_copy() {
+  local a label b c
+  label=cmsync-e2e-$RANDOM
+  a=$(new_ns src); b=$(new_ns dst "team=$label")
+  k -n "$a" create configmap app-config --from-literal=config.yaml=v1 >/dev/null
+  start_watch -n "$a" --target-selector "team=$label" --name app-config --log-format json
+  wait_for 20 key_is "$b" app-config config.yaml v1
+  c=$(new_ns dst)
+  sleep 1
+  expect_eq "$(cm_key "$c" app-config config.yaml)" "<absent>"
+  k label namespace "$c" "team=$label" >/dev/null
+  wait_for 20 key_is "$c" app-config config.yaml v1
+  stop_watch INT
+  expect_eq "$(jq -r "select(.target == \"$c/app-config\") | .action" "$T/watch.out")" created
+}
+
+test_watch_source_deleted_with_prune() {
+  local a b c
+  a=$(new_ns src); b=$(new_ns dst); c=$(new_ns dst)
+  k -n "$a" create configmap app-config --from-literal=config.yaml=v1 >/dev/null
+  k -n "$c" create configmap app-config --from-literal=own=1 >/dev/null
+  start_watch "$a" "$b" "$c" --name app-config --prune
+  wait_for 20 key_is "$b" app-config config.yaml v1
+  wait_for 20 key_is "$c" app-config config.yaml v1
+  k -n "$a" delete configmap app-config >/dev/null
+  wait_for 20 bash -c "! kubectl --kubeconfig '$CMSYNC_ADMIN_KUBECONFIG' -n '$b' get configmap app-config"
+  wait_for 20 key_is "$c" app-config config.yaml "<absent>"
+  expect_eq "$(cm_key "$c" app-config own)" 1
+  stop_watch INT
+  expect_in "$(cat "$T/watch.out")" "$b/app-config deleted"
+}
+
+test_watch_proxy_cut_resumes_from_resource_version_without_relist() {
+  local a b port api_port
+  a=$(new_ns src); b=$(new_ns dst)
+  k -n "$a" create configmap app-config --from-literal=config.yaml=v1 >/dev/null
+  port=$(free_port)
+  api_port=$(sed -E 's#.*:##' "$CMSYNC_CLUSTER_DIR/server")
+  start_proxy "$port" "$api_port"
+  kubeconfig_for_port "$port" "$T/proxy.kubeconfig"
+  start_watch --kubeconfig "$T/proxy.kubeconfig" "$a" "$b" --name app-config -v 6 --watch-scope namespaces
+  wait_for 20 key_is "$b" app-config config.yaml v1
+  wait_for 10 grep -q "watch=1.*resourceVersion=" "$T/watch.err"
+  local lists_before
+  lists_before=$(grep -cE 'GET https://[^ ]+/configmaps\?limit=' "$T/watch.err")
+  cut_proxy
+  start_proxy "$port" "$api_port"
+  k -n "$a" patch configmap app-config --type merge -p '{"data":{"config.yaml":"v2"}}' >/dev/null
+  wait_for 30 key_is "$b" app-config config.yaml v2
+  stop_watch INT
+  expect_eq "$(grep -cE 'GET https://[^ ]+/configmaps\?limit=' "$T/watch.err")" "$lists_before" "list requests after the cut"
+  expect_match "$(watch_log)" "watch $a: .*connection lost|watch $a: .*cannot reach"
+  expect_eq "$(grep -c 'relisting' "$T/watch.err")" 0 "relists"
+  cut_proxy
+}
+
+test_watch_kill_9_and_restart_with_state_file() {
+  local a b
+  a=$(new_ns src); b=$(new_ns dst)
+  k -n "$a" create configmap app-config --from-literal=config.yaml=v1 >/dev/null
+  start_watch "$a" "$b" --name app-config --state-file "$T/state.json" -v 6
+  wait_for 20 key_is "$b" app-config config.yaml v1
+  wait_for 10 test -s "$T/state.json"
+  stop_watch KILL
+  expect_eq "$(stat -c %a "$T/state.json")" 600
+  k -n "$a" patch configmap app-config --type merge -p '{"data":{"config.yaml":"v2"}}' >/dev/null
+  k -n "$b" patch configmap app-config --type merge -p '{"data":{"extra":"added while down"}}' >/dev/null
+  : >"$T/watch.err"
+  start_watch "$a" "$b" --name app-config --state-file "$T/state.json" -v 6
+  wait_for 20 key_is "$b" app-config config.yaml v2
+  expect_in "$(watch_log)" "resuming from state file"
+  # resumed from saved resourceVersions: the target namespace was watched, not listed again
+  expect_eq "$(grep -cE "GET https://[^ ]+/namespaces/$b/configmaps\?limit=" "$T/watch.err")" 0 "target lists after resume"
+  expect_match "$(cat "$T/watch.err")" "namespaces/$b/configmaps\?watch=1.*resourceVersion=[0-9]+"
+  expect_eq "$(cm_key "$b" app-config extra)" "added while down"
+  stop_watch TERM
+}
+
+test_watch_apiserver_restart_converges_without_duplicate_writes() {
+  local a b c
+  a=$(new_ns src); b=$(new_ns dst); c=$(new_ns dst)
+  k -n "$a" create configmap app-config --from-literal=config.yaml=v1 >/dev/null
+  start_watch "$a" "$b" "$c" --name app-config
+  wait_for 20 key_is "$b" app-config config.yaml v1
+  wait_for 20 key_is "$c" app-config config.yaml v1
+  # Stop the apiserver the watcher talks to; make the changes through a second apiserver on
+  # the same etcd, then stop that one and restart the first.
+  local pid port
+  pid=$(cat "$CMSYNC_CLUSTER_DIR/apiserver.pid")
+  kill "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  port=$(free_port)
+  sed -E "s/^--secure-port=.*/--secure-port=$port/; s#^--audit-log-path=.*#--audit-log-path=$T/audit2.log#" \
+    "$CMSYNC_CLUSTER_DIR/apiserver-args" >"$T/args2"
+  mapfile -t args2 <"$T/args2"
+  "$CMSYNC_CLUSTER_BIN/kube-apiserver" "${args2[@]}" >"$T/apiserver2.log" 2>&1 &
+  local pid2=$!
+  echo "$pid2" >>"$T/bg.pids"
+  kubeconfig_for_port "$port" "$T/second.kubeconfig"
+  wait_for 60 kubectl --kubeconfig "$T/second.kubeconfig" get --raw /readyz
+  kubectl --kubeconfig "$T/second.kubeconfig" -n "$a" patch configmap app-config --type merge -p '{"data":{"config.yaml":"v2"}}' >/dev/null
+  kubectl --kubeconfig "$T/second.kubeconfig" -n "$c" delete configmap app-config >/dev/null
+  kill "$pid2"; wait "$pid2" 2>/dev/null || true
+  local mark
+  mark=$(wc -l <"$CMSYNC_CLUSTER_DIR/audit.log")
+  "$CMSYNC_SOURCE_DIR/tests/cluster/start-apiserver" "$CMSYNC_CLUSTER_DIR"
+  wait_for 60 key_is "$b" app-config config.yaml v2
+  wait_for 60 key_is "$c" app-config config.yaml v2
+  sleep 2
+  stop_watch INT
+  local writes
+  writes=$(tail -n +"$((mark + 1))" "$CMSYNC_CLUSTER_DIR/audit.log" |
+    jq -r --arg b "$b" --arg c "$c" 'select(.stage == "ResponseComplete" and .objectRef.resource == "configmaps" and (.objectRef.namespace == $b or .objectRef.namespace == $c) and (.verb == "create" or .verb == "update") and .responseStatus.code < 300) | .objectRef.namespace + " " + .verb' | sort | paste -sd, -)
+  expect_eq "$writes" "$b update,$c create" "successful writes after the restart"
+}
+
+test_watch_410_after_compaction_relists_and_handles_missed_delete() {
+  # A control plane of its own, with the watch cache off, so an old resourceVersion is a 410.
+  local env_file
+  env_file=$T/cluster.env
+  "$CMSYNC_SOURCE_DIR/tests/cluster/up" --no-watch-cache --env-file "$env_file" >/dev/null 2>"$T/up.err"
+  local dir admin
+  dir=$(sed -n 's/^export CMSYNC_CLUSTER_DIR=//p' "$env_file")
+  admin=$dir/admin.kubeconfig
+  echo "$dir" >"$T/second-cluster"
+  trap '"$CMSYNC_SOURCE_DIR/tests/cluster/down" "$(cat "$T/second-cluster")" 2>/dev/null; kill_background' EXIT
+  kc() { kubectl --kubeconfig "$admin" "$@"; }
+  kc create namespace src >/dev/null; kc create namespace dst1 >/dev/null; kc create namespace dst2 >/dev/null
+  kc -n src create configmap app-config --from-literal=config.yaml=v1 >/dev/null
+  local port api_port
+  port=$(free_port)
+  api_port=$(sed -E 's#.*:##' "$dir/server")
+  start_proxy "$port" "$api_port"
+  sed -E "s#server: https://127.0.0.1:[0-9]+#server: https://127.0.0.1:$port#" "$admin" >"$T/proxy.kubeconfig"
+  start_watch --kubeconfig "$T/proxy.kubeconfig" src dst1 dst2 --name app-config -v 6 --watch-scope namespaces
+  kv() { [[ "$(kc -n "$1" get configmap app-config -o jsonpath="{.data.config\.yaml}" 2>/dev/null)" == "$2" ]]; }
+  wait_for 20 kv dst1 v1
+  wait_for 20 kv dst2 v1
+  wait_for 10 grep -q "namespaces/dst2/configmaps?watch=1" "$T/watch.err"
+  kill -STOP "$(cat "$T/watch.pid")"
+  cut_proxy
+  kc -n src patch configmap app-config --type merge -p '{"data":{"config.yaml":"v2"}}' >/dev/null
+  kc -n dst2 delete configmap app-config >/dev/null
+  for i in $(seq 1 5); do kc -n dst1 create configmap "filler-$i" --from-literal=a=b >/dev/null; done
+  "$CMSYNC_SOURCE_DIR/tests/cluster/compact" "$dir" >/dev/null
+  start_proxy "$port" "$api_port"
+  kill -CONT "$(cat "$T/watch.pid")"
+  wait_for 40 kv dst1 v2
+  wait_for 40 kv dst2 v2
+  stop_watch INT
+  expect_match "$(cat "$T/watch.err")" "(410|too old).*relisting"
+  cut_proxy
+}
