@@ -5,6 +5,7 @@
 #include <iostream>
 
 #include "cmd_diff.hpp"
+#include "cmd_resync.hpp"
 #include "cmd_sync.hpp"
 #include "cmd_version.hpp"
 #include "cmd_watch.hpp"
@@ -25,6 +26,7 @@ int main(int argc, char** argv) {
   kubectl cmsync diff ns-a ns-b ns-c --name app-config
   kubectl cmsync sync ns-a ns-b ns-c --name app-config --keys config.yaml
   kubectl cmsync watch ns-a ns-b ns-c --name app-config
+  kubectl cmsync resync -A
   kubectl cmsync version
 
 Run 'kubectl cmsync COMMAND --help' for a command's flags.)");
@@ -35,6 +37,7 @@ Run 'kubectl cmsync COMMAND --help' for a command's flags.)");
     runners.push_back(cmsync::cli::setup_diff(app, global));
     runners.push_back(cmsync::cli::setup_sync(app, global));
     runners.push_back(cmsync::cli::setup_watch(app, global));
+    runners.push_back(cmsync::cli::setup_resync(app, global));
     for (auto* sub : app.get_subcommands({})) {
         sub->fallthrough();  // connection flags may stand before or after the command
     }

@@ -226,6 +226,17 @@ void Watcher::handle_relist(StreamEvent& event) {
             copies[ns].emplace(std::move(name), std::move(cm));
         }
     }
+    const bool first_list = listed_once_.insert(event.stream).second;
+    if (!covers_source && !covered.empty() && !first_list) {
+        // A target relisted after an outage or a 410: the source stream may not have caught up
+        // yet, so read the sources now rather than copy stale data (and write twice).
+        try {
+            refresh_sources();
+        } catch (const std::exception& e) {
+            log_(fmt::format("cannot read the sources: {}", e.what()));
+            return;  // the next relist or resync repairs this namespace
+        }
+    }
     if (covers_source) {
         std::vector<std::string> missing;
         for (const auto& [name, cm] : sources_) {
@@ -320,8 +331,7 @@ void Watcher::handle(StreamEvent& event) {
     }
 }
 
-void Watcher::resync_all() {
-    log_("resync: full relist and repair");
+void Watcher::refresh_sources() {
     auto listed = read_sources(api_, config_.request);
     std::set<std::string> names;
     for (auto& cm : listed) {
@@ -344,6 +354,11 @@ void Watcher::resync_all() {
         e.name = name;
         handle_source(e);
     }
+}
+
+void Watcher::resync_all() {
+    log_("resync: full relist and repair");
+    refresh_sources();
     std::set<std::string> targets;
     {
         std::lock_guard guard(mutex_);

@@ -69,6 +69,8 @@ class Watcher {
     void orphan(const std::string& name, const std::string& ns);
     void report(const TargetOutcome& outcome);
     void resync_all();
+    /// Reads the sources again (a paged list) and feeds what changed to handle_source.
+    void refresh_sources();
     void save_state();
     std::string source_digest(const kube::ConfigMap& cm) const;
 
@@ -86,6 +88,7 @@ class Watcher {
     std::map<std::string, kube::ConfigMap> sources_;  ///< name -> source (data only)
     std::set<std::string> dirty_;                     ///< sources changed since the last pass
     std::map<std::string, std::string> stream_rvs_;
+    std::set<std::string> listed_once_;              ///< streams past their first list
     std::map<std::string, std::string> drift_seen_;  ///< NS/NAME -> RV already reported
 };
 

@@ -1,0 +1,142 @@
+#include "sync/resync.hpp"
+
+#include <fmt/format.h>
+
+#include "sync/ownership.hpp"
+#include "sync/parallel.hpp"
+#include "sync/sync_report.hpp"
+
+namespace cmsync {
+
+namespace {
+
+// Sources read so far: "NS/NAME" -> the source, nothing when it is gone, or the read error.
+struct SourceEntry {
+    std::optional<kube::ConfigMap> source;
+    std::string error;
+};
+
+std::string annotation(const kube::ConfigMap& cm, const char* name) {
+    const auto it = cm.annotations.find(name);
+    return it == cm.annotations.end() ? std::string() : it->second;
+}
+
+ResyncOutcome resync_copy(kube::ApiClient& api, const kube::ConfigMap& copy,
+                          const std::map<std::string, SourceEntry>& sources,
+                          const ResyncRequest& request) {
+    ResyncOutcome out;
+    auto& o = out.target;
+    o.namespace_name = copy.namespace_name;
+    o.name = copy.name;
+    o.source = annotation(copy, kSyncFromAnnotation);
+    WriteOptions write;
+    write.dry_run = request.dry_run;
+    write.force = request.force;
+    const auto it = sources.find(o.source);
+    if (it == sources.end()) {
+        o.error =
+            fmt::format("annotation {} is missing or not NAMESPACE/NAME", kSyncFromAnnotation);
+        out.kind = "error";
+        return out;
+    }
+    if (!it->second.error.empty()) {
+        o.error = it->second.error;
+        out.kind = "error";
+        return out;
+    }
+    if (!it->second.source) {
+        o.plan = plan_orphan(copy, o.source, request.prune, request.force);
+        const auto from = o.source;
+        const Replanner replan = [&](const std::optional<kube::ConfigMap>& current) {
+            return current ? plan_orphan(*current, from, request.prune, request.force)
+                           : TargetPlan{};
+        };
+        apply_outcome(api, replan, o, write);
+        out.kind = o.error.empty() ? "orphaned" : "error";
+        return out;
+    }
+    const auto recorded = parse_last_synced(annotation(copy, kLastSyncedAnnotation));
+    if (!recorded) {
+        o.error = fmt::format("annotation {} is missing or not a JSON object of hashes",
+                              kLastSyncedAnnotation);
+        out.kind = "error";
+        return out;
+    }
+    std::vector<std::string> keys;
+    for (const auto& [key, hash] : *recorded) {
+        keys.push_back(key);
+    }
+    write.keys = keys;
+    o.plan = plan_target({&*it->second.source, &copy, copy.namespace_name, keys, request.force});
+    apply_outcome(api, *it->second.source, o, write);
+    const auto result = sync_result(o);
+    out.kind = result == "unchanged"  ? "in-step"
+               : result == "conflict" ? "conflict"
+               : result == "error"    ? "error"
+                                      : "updated";
+    return out;
+}
+
+void handle_page(kube::ApiClient& api, std::vector<kube::ConfigMap>& page,
+                 std::map<std::string, SourceEntry>& sources, const ResyncRequest& request,
+                 ResyncSummary& summary,
+                 const std::function<void(const ResyncOutcome&)>& on_outcome) {
+    for (const auto& copy : page) {
+        const auto from = annotation(copy, kSyncFromAnnotation);
+        const auto slash = from.find('/');
+        if (slash == std::string::npos || sources.count(from) != 0) {
+            continue;
+        }
+        SourceEntry entry;
+        try {
+            entry.source = api.get_configmap(from.substr(0, slash), from.substr(slash + 1));
+            if (entry.source) {
+                entry.source->raw.clear();
+            }
+        } catch (const std::exception& e) {
+            entry.error = e.what();
+        }
+        sources.emplace(from, std::move(entry));
+    }
+    std::vector<ResyncOutcome> outcomes(page.size());
+    parallel_for(page.size(), request.concurrency,
+                 [&](std::size_t i) { outcomes[i] = resync_copy(api, page[i], sources, request); });
+    for (const auto& o : outcomes) {
+        ++summary.counts[o.kind];
+        on_outcome(o);
+    }
+}
+
+}  // namespace
+
+ResyncSummary resync(kube::ApiClient& api, const ResyncRequest& request,
+                     const std::function<void(const ResyncOutcome&)>& on_outcome) {
+    ResyncSummary summary;
+    std::map<std::string, SourceEntry> sources;
+    const kube::ListOptions options{std::string(kManagedLabel) + "=true", "", request.chunk_size};
+    const auto scopes =
+        request.namespaces.empty() ? std::vector<std::string>{""} : request.namespaces;
+    for (const auto& ns : scopes) {
+        try {
+            api.list_configmaps(ns, options,
+                                [&](std::vector<kube::ConfigMap>&& page, bool restart) {
+                                    if (restart) {
+                                        // The continue token expired: the list starts over. Copies
+                                        // handled before are in step now, so handling them again
+                                        // writes nothing.
+                                        ++summary.list_restarts;
+                                        summary.counts.clear();
+                                    }
+                                    handle_page(api, page, sources, request, summary, on_outcome);
+                                    if (request.after_page) {
+                                        request.after_page();
+                                    }
+                                });
+        } catch (const std::exception& e) {
+            summary.namespace_errors.push_back(e.what());
+        }
+    }
+    return summary;
+}
+
+}  // namespace cmsync

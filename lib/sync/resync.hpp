@@ -1,0 +1,45 @@
+#pragma once
+
+#include <functional>
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "kube/api_client.hpp"
+#include "sync/report.hpp"
+#include "sync/writer.hpp"
+
+namespace cmsync {
+
+struct ResyncRequest {
+    std::vector<std::string> namespaces;  ///< empty: all namespaces (-A)
+    bool prune = false;
+    bool force = false;
+    DryRunMode dry_run = DryRunMode::none;
+    int chunk_size = 500;
+    int concurrency = 16;
+    /// Runs after each page is handled (tests use it to expire the continue token).
+    std::function<void()> after_page;
+};
+
+/// One copy's result; `kind` is in-step, updated, conflict, orphaned or error.
+struct ResyncOutcome {
+    TargetOutcome target;
+    std::string kind;
+};
+
+struct ResyncSummary {
+    std::map<std::string, int> counts;          ///< kind -> copies
+    std::vector<std::string> namespace_errors;  ///< namespaces that could not be listed
+    int list_restarts = 0;
+};
+
+/// Finds every copy (label cmsync.io/managed=true, paged), reads each source once, and
+/// re-applies the merge with the copy's recorded key set; orphans are reported or, with prune,
+/// pruned. Pages are handled as they arrive and dropped: memory follows the page size, not the
+/// number of copies. `on_outcome` gets each copy's result as soon as it is known.
+ResyncSummary resync(kube::ApiClient& api, const ResyncRequest& request,
+                     const std::function<void(const ResyncOutcome&)>& on_outcome);
+
+}  // namespace cmsync
