@@ -9,6 +9,7 @@
 #include "cmd_sync.hpp"
 #include "cmd_version.hpp"
 #include "cmd_watch.hpp"
+#include "complete.hpp"
 #include "error.hpp"
 #include "global_options.hpp"
 
@@ -38,10 +39,14 @@ Run 'kubectl cmsync COMMAND --help' for a command's flags.)");
     runners.push_back(cmsync::cli::setup_sync(app, global));
     runners.push_back(cmsync::cli::setup_watch(app, global));
     runners.push_back(cmsync::cli::setup_resync(app, global));
+    runners.push_back(cmsync::cli::setup_completion(app));
     for (auto* sub : app.get_subcommands({})) {
         sub->fallthrough();  // connection flags may stand before or after the command
     }
 
+    if (argc >= 2 && std::string(argv[1]) == "__complete") {
+        return cmsync::cli::run_complete(app, std::vector<std::string>(argv + 2, argv + argc));
+    }
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {

@@ -51,7 +51,6 @@ test_resync_repairs_900_copies_and_second_run_writes_nothing() {
   expect_in "$out" "(deleted)"
   run k -n "${targets[0]}" get configmap gone
   expect_rc 1
-  k delete namespace "${targets[@]}" --wait=false >/dev/null
 }
 
 test_resync_list_restarts_after_expired_continue_token() {
