@@ -75,19 +75,19 @@ std::string render_diff_text(const std::vector<TargetOutcome>& outcomes, bool co
     for (const auto& o : outcomes) {
         const auto action = o.action();
         std::string line = fmt::format("{}/{}: {}", o.namespace_name, o.name, to_string(action));
-        if (!o.error.empty()) {
-            line += ": " + o.error;
-        } else if (!o.plan.message.empty()) {
-            line += ": " + o.plan.message;
-        }
         std::vector<std::string> changed;
         for (const auto& k : o.plan.keys) {
             if (shows_diff(k.action)) {
                 changed.push_back(fmt::format("{} {}", to_string(k.action), k.key));
             }
         }
-        if (!changed.empty()) {
+        if (!changed.empty() && o.error.empty()) {
             line += fmt::format(" ({})", fmt::join(changed, ", "));
+        }
+        if (!o.error.empty()) {
+            line += ": " + o.error;
+        } else if (!o.plan.message.empty()) {
+            line += ": " + o.plan.message;
         }
         const char* head_color = action == TargetAction::unchanged ? nullptr
                                  : action == TargetAction::error || action == TargetAction::conflict

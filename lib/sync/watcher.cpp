@@ -251,17 +251,27 @@ void Watcher::handle_relist(StreamEvent& event) {
             handle_source(e);  // a delete the watch missed
         }
     }
+    struct Task {
+        std::string ns;
+        std::string name;
+        std::optional<kube::ConfigMap> copy;
+    };
+    std::vector<Task> tasks;
     for (const auto& ns : covered) {
         for (const auto& [name, source] : sources_) {
             if (dirty_.count(name) != 0) {
                 continue;  // the pass for the changed source covers it
             }
-            const auto it = copies[ns].find(name);
-            handle_target(
-                ns, name,
-                it == copies[ns].end() ? std::nullopt : std::optional<kube::ConfigMap>(it->second));
+            auto& listed = copies[ns];
+            const auto it = listed.find(name);
+            tasks.push_back({ns, name,
+                             it == listed.end()
+                                 ? std::nullopt
+                                 : std::optional<kube::ConfigMap>(std::move(it->second))});
         }
     }
+    parallel_for(tasks.size(), config_.request.concurrency,
+                 [&](std::size_t i) { handle_target(tasks[i].ns, tasks[i].name, tasks[i].copy); });
 }
 
 void Watcher::add_target(const std::string& ns, bool list_now) {
