@@ -4,8 +4,6 @@
 
 namespace cmsync::http {
 
-namespace {
-
 struct PerformState {
     CURL* handle;
     Response* response;
@@ -13,6 +11,8 @@ struct PerformState {
     const CancelCheck* cancelled;
     bool stopped_by_sink = false;
 };
+
+namespace {
 
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
     auto* state = static_cast<PerformState*>(user);
@@ -71,6 +71,7 @@ CurlEasy::CurlEasy() : handle_(curl_easy_init()) {
 }
 
 CurlEasy::~CurlEasy() {
+    state_.reset();
     if (handle_ != nullptr) {
         curl_easy_cleanup(handle_);
     }
@@ -82,6 +83,7 @@ CurlEasy::CurlEasy(CurlEasy&& other) noexcept
     : handle_(other.handle_),
       header_list_(other.header_list_),
       connect_to_(other.connect_to_),
+      state_(std::move(other.state_)),
       body_(std::move(other.body_)),
       url_(std::move(other.url_)) {
     other.handle_ = nullptr;
@@ -199,28 +201,34 @@ void CurlEasy::set_tls(const std::string& ca_file, const std::string& ca_pem,
     }
 }
 
-void CurlEasy::perform(Response& response, const BodySink* sink, const CancelCheck* cancelled) {
-    PerformState state{handle_, &response, sink, cancelled};
+void CurlEasy::begin(Response& response, const BodySink* sink, const CancelCheck* cancelled) {
+    state_ = std::make_unique<PerformState>(PerformState{handle_, &response, sink, cancelled});
+    error_buffer_[0] = '\0';
     if (cancelled != nullptr) {
         set(CURLOPT_NOPROGRESS, 0L);
         set(CURLOPT_XFERINFOFUNCTION, &on_progress);
-        set(CURLOPT_XFERINFODATA, &state);
+        set(CURLOPT_XFERINFODATA, state_.get());
     }
-    char error_buffer[CURL_ERROR_SIZE] = {};
-    set(CURLOPT_ERRORBUFFER, error_buffer);
+    set(CURLOPT_ERRORBUFFER, error_buffer_);
     set(CURLOPT_HEADERFUNCTION, &on_header);
-    set(CURLOPT_HEADERDATA, &state);
+    set(CURLOPT_HEADERDATA, state_.get());
     set(CURLOPT_WRITEFUNCTION, &on_body);
-    set(CURLOPT_WRITEDATA, &state);
+    set(CURLOPT_WRITEDATA, state_.get());
     set(CURLOPT_NOSIGNAL, 1L);
-    const CURLcode code = curl_easy_perform(handle_);
+}
+
+void CurlEasy::finish(CURLcode code) {
     set(CURLOPT_ERRORBUFFER, static_cast<char*>(nullptr));
-    curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &response.status);
-    if (code == CURLE_OK || ((code == CURLE_WRITE_ERROR || code == CURLE_ABORTED_BY_CALLBACK) &&
-                             state.stopped_by_sink)) {
+    const bool stopped_by_sink = state_ && state_->stopped_by_sink;
+    if (state_) {
+        curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &state_->response->status);
+    }
+    state_.reset();
+    if (code == CURLE_OK ||
+        ((code == CURLE_WRITE_ERROR || code == CURLE_ABORTED_BY_CALLBACK) && stopped_by_sink)) {
         return;
     }
-    const std::string detail = error_buffer[0] != '\0' ? error_buffer : curl_easy_strerror(code);
+    const std::string detail = error_buffer_[0] != '\0' ? error_buffer_ : curl_easy_strerror(code);
     std::string what = "cannot reach";
     bool transient = code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
                      code == CURLE_SEND_ERROR;
@@ -239,6 +247,11 @@ void CurlEasy::perform(Response& response, const BodySink* sink, const CancelChe
         transient = true;
     }
     throw TransportError(fmt::format("{} {}: {}", what, without_query(url_), detail), transient);
+}
+
+void CurlEasy::perform(Response& response, const BodySink* sink, const CancelCheck* cancelled) {
+    begin(response, sink, cancelled);
+    finish(curl_easy_perform(handle_));
 }
 
 }  // namespace cmsync::http

@@ -3,11 +3,14 @@
 #include <curl/curl.h>
 
 #include <chrono>
+#include <memory>
 #include <string>
 
 #include "http/transport.hpp"
 
 namespace cmsync::http {
+
+struct PerformState;
 
 /// A move-only owner of one CURL easy handle with typed setters that throw TransportError.
 class CurlEasy {
@@ -38,6 +41,11 @@ class CurlEasy {
     /// Runs the request, filling `response`; with a sink, a 2xx body goes to the sink instead.
     /// `cancelled`, when given, is polled during the transfer; true aborts it quietly.
     void perform(Response& response, const BodySink* sink, const CancelCheck* cancelled);
+    /// perform() in two halves, for a multi handle that drives the transfer: begin() installs
+    /// the callbacks; finish() takes the transfer's result and throws as perform() does.
+    void begin(Response& response, const BodySink* sink, const CancelCheck* cancelled);
+    void finish(CURLcode code);
+    CURL* handle() const { return handle_; }
 
   private:
     template <typename T>
@@ -46,6 +54,8 @@ class CurlEasy {
     CURL* handle_;
     curl_slist* header_list_ = nullptr;
     curl_slist* connect_to_ = nullptr;
+    std::unique_ptr<PerformState> state_;
+    char error_buffer_[CURL_ERROR_SIZE] = {};
     std::string body_;
     std::string url_;
 };

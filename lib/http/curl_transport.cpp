@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "http/curl_easy.hpp"
+#include "http/curl_multiplexer.hpp"
 
 namespace cmsync::http {
 
@@ -53,6 +54,8 @@ struct CurlTransport::Impl {
     std::mutex share_mutexes[CURL_LOCK_DATA_LAST];
     std::mutex pool_mutex;
     std::vector<std::unique_ptr<CurlEasy>> pool;
+    std::unique_ptr<CurlMultiplexer> streams;  // started with the first stream
+    std::mutex streams_mutex;
 
     static void lock(CURL*, curl_lock_data data, curl_lock_access, void* user) {
         static_cast<Impl*>(user)->share_mutexes[data].lock();
@@ -122,6 +125,7 @@ CurlTransport::CurlTransport(CurlOptions options) : impl_(std::make_unique<Impl>
 }
 
 CurlTransport::~CurlTransport() {
+    impl_->streams.reset();
     impl_->pool.clear();
     curl_share_cleanup(impl_->share);
 }
@@ -137,11 +141,21 @@ Response CurlTransport::send(const Request& request) {
 
 Response CurlTransport::stream(const Request& request, const BodySink& sink,
                                const CancelCheck& cancelled) {
-    auto easy = impl_->acquire();
-    impl_->prepare(*easy, request, true);
+    CurlMultiplexer* streams = nullptr;
+    {
+        std::lock_guard guard(impl_->streams_mutex);
+        if (!impl_->streams) {
+            impl_->streams = std::make_unique<CurlMultiplexer>();
+        }
+        streams = impl_->streams.get();
+    }
+    // Streams get handles of their own (not from the pool): their connection lives in the
+    // multiplexer, shared by every stream.
+    CurlEasy easy;
+    impl_->prepare(easy, request, true);
     Response response;
-    easy->perform(response, &sink, cancelled ? &cancelled : nullptr);
-    impl_->release(std::move(easy));
+    easy.begin(response, &sink, cancelled ? &cancelled : nullptr);
+    easy.finish(streams->run(easy));
     return response;
 }
 

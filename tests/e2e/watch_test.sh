@@ -192,3 +192,25 @@ test_watch_410_after_compaction_relists_and_handles_missed_delete() {
   expect_match "$(cat "$T/watch.err")" "(410|too old).*relisting"
   cut_proxy
 }
+
+test_watch_streams_share_one_connection() {
+  local a targets=() port pid conns
+  a=$(new_ns src)
+  for i in $(seq 1 8); do targets+=("$(new_ns dst)"); done
+  k -n "$a" create configmap app-config --from-literal=config.yaml=v1 >/dev/null
+  start_watch "$a" "${targets[@]}" --name app-config --watch-scope namespaces --state-file "$T/state.json"
+  for ns in "${targets[@]}"; do wait_for 20 key_is "$ns" app-config config.yaml v1; done
+  stop_watch INT
+  # Resumed from the state file there are no lists: one read of the sources, then 9 watches.
+  start_watch "$a" "${targets[@]}" --name app-config --watch-scope namespaces --state-file "$T/state.json" -v 6
+  wait_for 20 bash -c "[ \$(grep -c 'watch=1.*stream opened' '$T/watch.err') -ge 9 ]"
+  sleep 1
+  port=$(sed -E 's#.*:##' "$CMSYNC_CLUSTER_DIR/server")
+  pid=$(cat "$T/watch.pid")
+  conns=$(ss -Htnp state established "( dport = :$port )" | grep -c "pid=$pid," || true)
+  echo "connections of the watcher to the apiserver: $conns"
+  (( conns >= 1 && conns <= 2 )) || fail "9 watch streams should share one HTTP/2 connection (plus at most one for requests); saw $conns"
+  k -n "$a" patch configmap app-config --type merge -p '{"data":{"config.yaml":"v2"}}' >/dev/null
+  for ns in "${targets[@]}"; do wait_for 20 key_is "$ns" app-config config.yaml v2; done
+  stop_watch INT
+}
