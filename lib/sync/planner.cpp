@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <map>
+#include <set>
 
 #include "sync/parallel.hpp"
 
@@ -13,6 +14,46 @@ namespace {
 
 // Up to this many sources, a target namespace is read with one GET per name.
 constexpr std::size_t kMaxGetsPerNamespace = 8;
+// From this many target namespaces on, the copies of a few named sources are read with one
+// cluster-wide list per name (fieldSelector metadata.name) instead of a GET per namespace.
+constexpr std::size_t kMinTargetsForClusterRead = 50;
+
+using Prefetched = std::map<std::string, std::map<std::string, kube::ConfigMap>>;  // ns -> name
+
+// The copies in `targets` of each source, from cluster-scope lists; nothing when the user may
+// not list cluster-wide (namespace-scoped Roles are enough for cmsync: fall back to GETs).
+std::optional<Prefetched> read_targets_cluster_wide(kube::ApiClient& api,
+                                                    const std::vector<kube::ConfigMap>& sources,
+                                                    const std::vector<std::string>& targets,
+                                                    int chunk_size) {
+    if (targets.size() < kMinTargetsForClusterRead || sources.size() > kMaxGetsPerNamespace) {
+        return std::nullopt;
+    }
+    const std::set<std::string> wanted(targets.begin(), targets.end());
+    Prefetched out;
+    try {
+        for (const auto& source : sources) {
+            const kube::ListOptions options{"", "metadata.name=" + source.name, chunk_size};
+            api.list_configmaps("", options,
+                                [&](std::vector<kube::ConfigMap>&& items, bool restart) {
+                                    if (restart) {
+                                        for (auto& [ns, copies] : out) {
+                                            copies.erase(source.name);
+                                        }
+                                    }
+                                    for (auto& cm : items) {
+                                        if (wanted.count(cm.namespace_name) != 0) {
+                                            auto ns = cm.namespace_name;
+                                            out[ns].insert_or_assign(source.name, std::move(cm));
+                                        }
+                                    }
+                                });
+        }
+    } catch (const ApiError&) {
+        return std::nullopt;  // e.g. 403 without a ClusterRole
+    }
+    return out;
+}
 
 }  // namespace
 
@@ -94,6 +135,7 @@ std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncRequest& req
                                     const std::vector<kube::ConfigMap>& sources,
                                     const std::vector<std::string>& targets,
                                     const OutcomeHandler& handle) {
+    auto prefetched = read_targets_cluster_wide(api, sources, targets, request.chunk_size);
     std::vector<std::vector<TargetOutcome>> per_namespace(targets.size());
     parallel_for(targets.size(), request.concurrency, [&](std::size_t t) {
         const auto& ns = targets[t];
@@ -101,7 +143,18 @@ std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncRequest& req
         std::vector<std::optional<kube::ConfigMap>> current;
         std::string read_error;
         try {
-            current = read_targets(api, ns, sources, request.chunk_size);
+            if (prefetched) {
+                current.resize(sources.size());
+                const auto copies = prefetched->find(ns);
+                for (std::size_t i = 0; copies != prefetched->end() && i < sources.size(); ++i) {
+                    if (const auto it = copies->second.find(sources[i].name);
+                        it != copies->second.end()) {
+                        current[i] = it->second;
+                    }
+                }
+            } else {
+                current = read_targets(api, ns, sources, request.chunk_size);
+            }
         } catch (const std::exception& e) {
             read_error = e.what();
         }

@@ -195,10 +195,13 @@ test_sync_fan_out_to_100_namespaces() {
   done >"$T/ns.yaml"
   k apply -f "$T/ns.yaml" >/dev/null
   start=$(date +%s%N)
-  run kubectl cmsync sync "$a" "${targets[@]}" --name app-config -o json
+  run kubectl cmsync sync "$a" "${targets[@]}" --name app-config -o json -v 6
   elapsed=$(( ($(date +%s%N) - start) / 1000000 ))
   expect_rc 0
   expect_eq "$(jqv "$out" '.summary.created')" 100
+  # the copies were read with one cluster-wide list, not a GET per namespace
+  expect_eq "$(grep -cE 'GET https://[^ ]+/api/v1/configmaps\?limit=500&fieldSelector=metadata.name%3Dapp-config 200' <<<"$err")" 1 "cluster-wide reads"
+  expect_eq "$(grep -cE "GET https://[^ ]+/namespaces/fan-$suffix-[0-9]+/configmaps/app-config" <<<"$err")" 0 "per-namespace GETs"
   local found
   found=$(k get configmaps -A -l cmsync.io/managed=true -o json |
     jq --arg src "$a/app-config" '[.items[] | select(.metadata.annotations["cmsync.io/sync-from"] == $src and (.data.b == "2"))] | length')
