@@ -209,16 +209,11 @@ void Watcher::handle_relist(StreamEvent& event) {
         }
     }
     std::map<std::string, std::map<std::string, kube::ConfigMap>> copies;
-    std::set<std::string> listed_sources;
+    std::vector<kube::ConfigMap> listed_sources;
     for (auto& cm : event.items) {
         if (cm.namespace_name == source_ns) {
             if (covers_source && selected(cm)) {
-                listed_sources.insert(cm.name);
-                kube::WatchEvent e;
-                e.type = kube::WatchEventType::modified;
-                e.name = cm.name;
-                e.object = std::move(cm);
-                handle_source(e);
+                listed_sources.push_back(std::move(cm));
             }
         } else if (covered.count(cm.namespace_name) != 0) {
             auto ns = cm.namespace_name;
@@ -238,18 +233,7 @@ void Watcher::handle_relist(StreamEvent& event) {
         }
     }
     if (covers_source) {
-        std::vector<std::string> missing;
-        for (const auto& [name, cm] : sources_) {
-            if (listed_sources.count(name) == 0) {
-                missing.push_back(name);
-            }
-        }
-        for (const auto& name : missing) {
-            kube::WatchEvent e;
-            e.type = kube::WatchEventType::deleted;
-            e.name = name;
-            handle_source(e);  // a delete the watch missed
-        }
+        apply_listed_sources(std::move(listed_sources));
     }
     struct Task {
         std::string ns;
@@ -342,7 +326,10 @@ void Watcher::handle(StreamEvent& event) {
 }
 
 void Watcher::refresh_sources() {
-    auto listed = read_sources(api_, config_.request);
+    apply_listed_sources(read_sources(api_, config_.request));
+}
+
+void Watcher::apply_listed_sources(std::vector<kube::ConfigMap> listed) {
     std::set<std::string> names;
     for (auto& cm : listed) {
         names.insert(cm.name);
@@ -362,7 +349,7 @@ void Watcher::refresh_sources() {
         kube::WatchEvent e;
         e.type = kube::WatchEventType::deleted;
         e.name = name;
-        handle_source(e);
+        handle_source(e);  // a delete the watch missed
     }
 }
 

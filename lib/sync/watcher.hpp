@@ -71,6 +71,9 @@ class Watcher {
     void resync_all();
     /// Reads the sources again (a paged list) and feeds what changed to handle_source.
     void refresh_sources();
+    /// Feeds a complete list of the selected sources to handle_source: changes, and deletes
+    /// for cached sources the list no longer has.
+    void apply_listed_sources(std::vector<kube::ConfigMap> listed);
     void save_state();
     std::string source_digest(const kube::ConfigMap& cm) const;
 
