@@ -4,6 +4,7 @@
 #include <rapidjson/document.h>
 
 #include "kube/json.hpp"
+#include "sync/report_json.hpp"
 #include "sync/sha256.hpp"
 #include "sync/unified_diff.hpp"
 
@@ -130,28 +131,14 @@ std::string render_diff_json(const std::string& source_namespace,
         }
         rapidjson::Value keys(rapidjson::kArrayType);
         for (const auto& k : o.plan.keys) {
-            rapidjson::Value key(rapidjson::kObjectType);
-            key.AddMember("key", str(k.key), a);
-            key.AddMember("change", rapidjson::StringRef(to_string(k.action)), a);
-            if (!k.reason.empty()) {
-                key.AddMember("reason", str(k.reason), a);
-            }
-            if (k.forced) {
-                key.AddMember("forced", true, a);
-            }
+            auto key = key_plan_json(k, a);
             if (shows_diff(k.action)) {
                 key.AddMember("diff", str(key_diff(o, k)), a);
             }
             keys.PushBack(key, a);
         }
         t.AddMember("keys", keys, a);
-        if (!o.plan.warnings.empty()) {
-            rapidjson::Value warnings(rapidjson::kArrayType);
-            for (const auto& w : o.plan.warnings) {
-                warnings.PushBack(str(w), a);
-            }
-            t.AddMember("warnings", warnings, a);
-        }
+        add_warnings_json(t, o.plan.warnings, a);
         t.AddMember("error", o.error.empty() ? rapidjson::Value() : str(o.error), a);
         targets.PushBack(t, a);
     }

@@ -6,6 +6,7 @@
 #include <map>
 
 #include "kube/json.hpp"
+#include "sync/report_json.hpp"
 
 namespace cmsync {
 
@@ -110,25 +111,13 @@ std::string render_sync_json(const std::string& source_namespace,
         t.AddMember("result", str(sync_result(o)), a);
         rapidjson::Value keys(rapidjson::kArrayType);
         for (const auto& k : o.plan.keys) {
-            rapidjson::Value key(rapidjson::kObjectType);
-            key.AddMember("key", str(k.key), a);
-            key.AddMember("change", rapidjson::StringRef(to_string(k.action)), a);
-            if (!k.reason.empty()) {
-                key.AddMember("reason", str(k.reason), a);
-            }
-            keys.PushBack(key, a);
+            keys.PushBack(key_plan_json(k, a), a);
         }
         t.AddMember("keys", keys, a);
         if (!o.plan.message.empty()) {
             t.AddMember("message", str(o.plan.message), a);
         }
-        if (!o.plan.warnings.empty()) {
-            rapidjson::Value warnings(rapidjson::kArrayType);
-            for (const auto& w : o.plan.warnings) {
-                warnings.PushBack(str(w), a);
-            }
-            t.AddMember("warnings", warnings, a);
-        }
+        add_warnings_json(t, o.plan.warnings, a);
         t.AddMember("retries", o.conflicts_retried, a);
         t.AddMember("error", o.error.empty() ? rapidjson::Value() : str(o.error), a);
         targets.PushBack(t, a);
