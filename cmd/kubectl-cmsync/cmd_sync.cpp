@@ -1,6 +1,5 @@
 #include "cmd_sync.hpp"
 
-#include <cstdlib>
 #include <iostream>
 #include <memory>
 
@@ -11,6 +10,7 @@
 #include "sync/sync_report.hpp"
 #include "sync/writer.hpp"
 #include "target_options.hpp"
+#include "test_hooks.hpp"
 
 namespace cmsync::cli {
 
@@ -30,22 +30,6 @@ DryRunMode parse_dry_run(const std::string& text) {
         return DryRunMode::server;
     }
     return DryRunMode::none;
-}
-
-// CMSYNC_TEST_BEFORE_WRITE: a shell command run before each write, with CMSYNC_TARGET set to
-// NS/NAME. The e2e suite uses it to race another writer against cmsync; unset in real use.
-std::function<void(const kube::ConfigMap&)> test_hook_from_environment() {
-    const char* hook = std::getenv("CMSYNC_TEST_BEFORE_WRITE");
-    if (hook == nullptr || *hook == '\0') {
-        return {};
-    }
-    const std::string command = hook;
-    return [command](const kube::ConfigMap& cm) {
-        const auto line = "CMSYNC_TARGET='" + cm.namespace_name + "/" + cm.name + "' " + command;
-        if (std::system(line.c_str()) != 0) {
-            std::cerr << "warning: CMSYNC_TEST_BEFORE_WRITE failed\n";
-        }
-    };
 }
 
 }  // namespace
@@ -82,7 +66,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         write.dry_run = parse_dry_run(options->dry_run);
         write.keys = request.keys;
         write.force = request.force;
-        write.before_write = test_hook_from_environment();
+        write.before_write = before_write_hook_from_environment();
         const auto outcomes = plan_all(api, request, sources, targets,
                                        [&](TargetOutcome& outcome, const kube::ConfigMap& source) {
                                            apply_outcome(api, source, outcome, write);

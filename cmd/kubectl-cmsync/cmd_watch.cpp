@@ -15,6 +15,7 @@
 #include "sync/validate.hpp"
 #include "sync/watcher.hpp"
 #include "target_options.hpp"
+#include "test_hooks.hpp"
 
 namespace cmsync::cli {
 
@@ -104,6 +105,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
                                                         : WatchScope::automatic;
         config.write.keys = config.request.keys;
         config.write.force = config.request.force;
+        config.write.before_write = before_write_hook_from_environment();
         const bool json = options->log_format == "json";
         auto out_mutex = std::make_shared<std::mutex>();
         const auto on_action = [json, out_mutex](const WatchAction& a) {

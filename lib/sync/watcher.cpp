@@ -35,7 +35,12 @@ Watcher::Watcher(kube::ApiClient& api, WatchConfig config,
     : api_(api),
       config_(std::move(config)),
       on_action_(std::move(on_action)),
-      log_(std::move(log)) {
+      log_(std::move(log)),
+      copies_(config_.request.source_namespace) {
+    config_.write.observed = [this](const std::string& ns, const std::string& name,
+                                    const std::optional<kube::ConfigMap>& now) {
+        copies_.learned(ns, name, now);
+    };
     const auto& sel = config_.request.selection;
     if (!sel.label_selector.empty()) {
         selector_ = LabelSelector::parse(sel.label_selector);
@@ -119,7 +124,8 @@ void Watcher::handle_target(const std::string& ns, const std::string& name,
     report(o);
 }
 
-void Watcher::sync_source(const std::string& name, const std::set<std::string>& namespaces) {
+void Watcher::sync_source(const std::string& name, const std::set<std::string>& namespaces,
+                          bool fresh) {
     const auto it = sources_.find(name);
     if (it == sources_.end()) {
         return;
@@ -128,7 +134,13 @@ void Watcher::sync_source(const std::string& name, const std::set<std::string>& 
     parallel_for(list.size(), config_.request.concurrency, [&](std::size_t i) {
         TargetOutcome o{source_id(it->second), list[i], name, {}, ""};
         try {
-            const auto copy = api_.get_configmap(list[i], name);
+            // The cached copy saves a read; if it is stale, the write meets a 409 and the
+            // writer reads the copy afresh.
+            auto copy = fresh ? std::nullopt : copies_.find(list[i], name);
+            if (!copy) {
+                copy = api_.get_configmap(list[i], name);
+                copies_.learned(list[i], name, copy);
+            }
             o.plan = plan_target({&it->second, copy ? &*copy : nullptr, list[i], config_.write.keys,
                                   config_.write.force});
             apply_outcome(api_, it->second, o, config_.write);
@@ -170,6 +182,7 @@ void Watcher::handle_source(const kube::WatchEvent& event) {
         }
         sources_.erase(name);
         dirty_.erase(name);
+        copies_.forget_name(name);
         log_(fmt::format("source {}/{} is gone", config_.request.source_namespace, name));
         std::set<std::string> targets;
         {
@@ -243,15 +256,14 @@ void Watcher::handle_relist(StreamEvent& event) {
     std::vector<Task> tasks;
     for (const auto& ns : covered) {
         for (const auto& [name, source] : sources_) {
-            if (dirty_.count(name) != 0) {
-                continue;  // the pass for the changed source covers it
-            }
             auto& listed = copies[ns];
             const auto it = listed.find(name);
-            tasks.push_back({ns, name,
-                             it == listed.end()
-                                 ? std::nullopt
-                                 : std::optional<kube::ConfigMap>(std::move(it->second))});
+            auto copy = it == listed.end() ? std::nullopt
+                                           : std::optional<kube::ConfigMap>(std::move(it->second));
+            copies_.from_list(ns, name, copy);
+            if (dirty_.count(name) == 0) {  // else the pass for the changed source covers it
+                tasks.push_back({ns, name, std::move(copy)});
+            }
         }
     }
     parallel_for(tasks.size(), config_.request.concurrency,
@@ -286,6 +298,7 @@ void Watcher::handle_namespace(const kube::WatchEvent& event) {
             }
         }
         log_(fmt::format("namespace {} no longer matches --target-selector", event.name));
+        copies_.forget_namespace(event.name);
         if (!cluster_scope_) {
             streams_->stop(event.name);
         }
@@ -319,9 +332,15 @@ void Watcher::handle(StreamEvent& event) {
         std::lock_guard guard(mutex_);
         target = targets_.count(e.namespace_name) != 0;
     }
-    if (target && dirty_.count(e.name) == 0) {
-        handle_target(e.namespace_name, e.name,
-                      e.type == kube::WatchEventType::deleted ? std::nullopt : e.object);
+    if (!target) {
+        return;
+    }
+    const auto copy = e.type == kube::WatchEventType::deleted ? std::nullopt : e.object;
+    if (!copies_.from_watch(e.namespace_name, e.name, copy)) {
+        return;  // older than the state this watcher wrote or read since: nothing to plan
+    }
+    if (dirty_.count(e.name) == 0) {
+        handle_target(e.namespace_name, e.name, copy);
     }
 }
 
@@ -362,7 +381,7 @@ void Watcher::resync_all() {
         targets = targets_;
     }
     for (const auto& [name, source] : sources_) {
-        sync_source(name, targets);
+        sync_source(name, targets, true);  // a safety net: reads every copy, not the cache
     }
     dirty_.clear();
 }

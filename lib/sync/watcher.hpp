@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "kube/api_client.hpp"
+#include "sync/copy_cache.hpp"
 #include "sync/label_selector.hpp"
 #include "sync/planner.hpp"
 #include "sync/watch_state.hpp"
@@ -52,7 +53,6 @@ class Watcher {
     void run(const std::atomic<bool>& stop);
 
   private:
-    struct Copy;
     void start_streams(const std::optional<WatchState>& resumed);
     StreamSpec configmap_stream(const std::string& key, const std::string& ns,
                                 const std::string& rv);
@@ -65,7 +65,9 @@ class Watcher {
     void handle_relist(StreamEvent& event);
     void handle_namespace(const kube::WatchEvent& event);
     void add_target(const std::string& ns, bool list_now);
-    void sync_source(const std::string& name, const std::set<std::string>& namespaces);
+    /// One pass of source `name` over `namespaces`; `fresh` reads every copy (no cache).
+    void sync_source(const std::string& name, const std::set<std::string>& namespaces,
+                     bool fresh = false);
     void orphan(const std::string& name, const std::string& ns);
     void report(const TargetOutcome& outcome);
     void resync_all();
@@ -93,6 +95,7 @@ class Watcher {
     std::map<std::string, std::string> stream_rvs_;
     std::set<std::string> listed_once_;              ///< streams past their first list
     std::map<std::string, std::string> drift_seen_;  ///< NS/NAME -> RV already reported
+    CopyCache copies_;                               ///< what is known of the copies
 };
 
 }  // namespace cmsync

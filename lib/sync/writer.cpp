@@ -27,14 +27,23 @@ void pause_before_retry(const WriteOptions& options, int attempt) {
     }
 }
 
+void observe(const WriteOptions& options, const TargetOutcome& outcome,
+             const std::optional<kube::ConfigMap>& now) {
+    if (options.observed) {
+        options.observed(outcome.namespace_name, outcome.name, now);
+    }
+}
+
 // Writes `plan.desired`; returns false when a 409 asks for a fresh read and a new plan.
-bool write_once(kube::ApiClient& api, const TargetPlan& plan, const WriteOptions& options) {
+bool write_once(kube::ApiClient& api, const TargetOutcome& outcome, const WriteOptions& options) {
+    const auto& plan = outcome.plan;
     const auto dry_run = server_dry_run(options);
     const auto& desired = *plan.desired;
     if (options.before_write) {
         options.before_write(desired);
     }
     try {
+        std::optional<kube::ConfigMap> now;
         if (plan.delete_copy) {
             api.delete_configmap(desired.namespace_name, desired.name, plan.target_resource_version,
                                  dry_run);
@@ -44,16 +53,22 @@ bool write_once(kube::ApiClient& api, const TargetPlan& plan, const WriteOptions
             if (dry_run == kube::DryRun::server) {
                 return true;  // a dry-run create would meet the object the delete left alone
             }
-            api.create_configmap(desired, dry_run);
+            now = api.create_configmap(desired, dry_run);
         } else if (!plan.target_exists) {
-            api.create_configmap(desired, dry_run);
+            now = api.create_configmap(desired, dry_run);
         } else {
-            api.update_configmap(desired, dry_run);
+            now = api.update_configmap(desired, dry_run);
+        }
+        if (dry_run == kube::DryRun::none) {
+            observe(options, outcome, now);
         }
         return true;
     } catch (const ApiError& e) {
         if (e.code() == 409) {
             return false;  // Conflict (stale resourceVersion) or AlreadyExists
+        }
+        if (e.code() == 404 && plan.target_exists && !plan.delete_copy && !plan.recreate) {
+            return false;  // the copy planned from is gone: read again (and create it)
         }
         throw;
     }
@@ -77,7 +92,7 @@ void apply_outcome(kube::ApiClient& api, const Replanner& replan, TargetOutcome&
     }
     try {
         for (int attempt = 0;; ++attempt) {
-            if (write_once(api, outcome.plan, options)) {
+            if (write_once(api, outcome, options)) {
                 outcome.applied = true;
                 return;
             }
@@ -88,7 +103,9 @@ void apply_outcome(kube::ApiClient& api, const Replanner& replan, TargetOutcome&
             }
             ++outcome.conflicts_retried;
             pause_before_retry(options, attempt);
-            outcome.plan = replan(api.get_configmap(outcome.namespace_name, outcome.name));
+            const auto current = api.get_configmap(outcome.namespace_name, outcome.name);
+            observe(options, outcome, current);
+            outcome.plan = replan(current);
             if (!outcome.plan.write) {
                 return;  // someone else brought it in step, or it is now a conflict only
             }

@@ -23,16 +23,22 @@ struct WriteOptions {
     std::function<double()> jitter;                        ///< in [0, 1)
     /// Runs right before each write request (tests use it to race another writer).
     std::function<void(const kube::ConfigMap& desired)> before_write;
+    /// Told each state of the target the writer learns: the server's answer to a write (not in
+    /// dry runs), a fresh read after a 409, nothing after a delete (the watcher's copy cache).
+    std::function<void(const std::string& ns, const std::string& name,
+                       const std::optional<kube::ConfigMap>& now)>
+        observed;
 };
 
-/// Carries out `outcome.plan` for one target: POST a missing copy, PUT with the target's
-/// resourceVersion, or (immutable + --force) delete and re-create. On 409 Conflict it reads
-/// the target again, plans again and retries (bounded, jittered); on 409 AlreadyExists after a
-/// create it reads and plans again. Errors end up in `outcome.error`; nothing is thrown for
-/// API or transport failures of this target.
 /// Plans again from a fresh read of the target (nothing: it is gone).
 using Replanner = std::function<TargetPlan(const std::optional<kube::ConfigMap>& target)>;
 
+/// Carries out `outcome.plan` for one target: POST a missing copy, PUT with the target's
+/// resourceVersion, or (immutable + --force) delete and re-create. On 409 Conflict it reads
+/// the target again, plans again and retries (bounded, jittered); so it does on 409
+/// AlreadyExists after a create and on 404 after an update (the copy it planned from is gone).
+/// Errors end up in `outcome.error`; nothing is thrown for API or transport failures of this
+/// target.
 void apply_outcome(kube::ApiClient& api, const kube::ConfigMap& source, TargetOutcome& outcome,
                    const WriteOptions& options);
 

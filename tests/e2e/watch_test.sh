@@ -23,6 +23,70 @@ test_watch_source_update_reaches_all_targets() {
   expect_eq "$writes" " 1 create, 3 update" "writes to one target"
 }
 
+# -v 6 request lines for one copy since line MARK of the watcher's log: METHOD STATUS.
+copy_requests() {  # mark ns
+  tail -n "+$(($1 + 1))" "$T/watch.err" |
+    grep -oE "(GET|PUT|POST) https://[^ ]+/namespaces/$2/configmaps(/app-config)?(\?fieldManager=kubectl-cmsync)? [0-9]{3}" |
+    awk '{print $1, $3}' | paste -sd, -
+}
+
+test_watch_source_change_is_one_put_per_copy_and_a_stale_copy_is_read_again() {
+  local a b c mark
+  a=$(new_ns src); b=$(new_ns dst); c=$(new_ns dst)
+  k -n "$a" create configmap app-config --from-literal=config.yaml=v1 >/dev/null
+  k -n "$c" create configmap app-config --from-literal=local=0 >/dev/null
+  # Once armed, the hook changes c's copy right before the watcher writes it: the watcher's
+  # cached copy is then stale, as when a change has not reached it yet.
+  cat >"$T/race" <<RACE
+#!/bin/sh
+[ "\$CMSYNC_TARGET" = "$c/app-config" ] || exit 0
+if [ -e "$T/armed" ]; then
+  rm -f "$T/armed"
+  kubectl --kubeconfig "$CMSYNC_ADMIN_KUBECONFIG" -n "$c" patch configmap app-config --type merge -p '{"data":{"local":"changed-by-other"}}' >/dev/null
+elif [ -e "$T/armed-delete" ]; then
+  rm -f "$T/armed-delete"
+  kubectl --kubeconfig "$CMSYNC_ADMIN_KUBECONFIG" -n "$c" delete configmap app-config >/dev/null
+fi
+RACE
+  chmod +x "$T/race"
+  export CMSYNC_TEST_BEFORE_WRITE="$T/race"
+  start_watch "$a" "$b" "$c" --name app-config -v 6
+  unset CMSYNC_TEST_BEFORE_WRITE
+  wait_for 20 key_is "$b" app-config config.yaml v1
+  wait_for 20 key_is "$c" app-config config.yaml v1
+  # A source change costs one PUT per copy and no read: the copies are known from the watch.
+  mark=$(wc -l <"$T/watch.err")
+  k -n "$a" patch configmap app-config --type merge -p '{"data":{"config.yaml":"v2"}}' >/dev/null
+  wait_for 20 key_is "$b" app-config config.yaml v2
+  wait_for 20 key_is "$c" app-config config.yaml v2
+  sleep 0.5
+  expect_eq "$(copy_requests "$mark" "$b")" "PUT 200" "requests for $b's copy"
+  expect_eq "$(copy_requests "$mark" "$c")" "PUT 200" "requests for $c's copy"
+  # A stale cached copy: the PUT carries its resourceVersion, meets 409, and the copy is read
+  # and written again; the other writer's key survives.
+  touch "$T/armed"
+  mark=$(wc -l <"$T/watch.err")
+  k -n "$a" patch configmap app-config --type merge -p '{"data":{"config.yaml":"v3"}}' >/dev/null
+  wait_for 20 key_is "$b" app-config config.yaml v3
+  wait_for 20 key_is "$c" app-config config.yaml v3
+  sleep 0.5
+  expect_eq "$(copy_requests "$mark" "$b")" "PUT 200" "requests for $b's copy"
+  expect_eq "$(copy_requests "$mark" "$c")" "PUT 409,GET 200,PUT 200" "requests for $c's copy"
+  expect_eq "$(cm_key "$c" app-config local)" changed-by-other
+  # A cached copy deleted behind the watcher's back: the PUT meets 404, the copy is read
+  # (gone) and created again.
+  touch "$T/armed-delete"
+  mark=$(wc -l <"$T/watch.err")
+  k -n "$a" patch configmap app-config --type merge -p '{"data":{"config.yaml":"v4"}}' >/dev/null
+  wait_for 20 key_is "$b" app-config config.yaml v4
+  wait_for 20 key_is "$c" app-config config.yaml v4
+  sleep 0.5
+  expect_eq "$(copy_requests "$mark" "$c")" "PUT 404,GET 404,POST 201" "requests for $c's copy"
+  expect_eq "$(cm_key "$c" app-config local)" "<absent>"
+  stop_watch INT
+  expect_not_in "$(watch_log)" "error"
+}
+
 test_watch_hand_edit_is_drift_then_force_restores() {
   local a b
   a=$(new_ns src); b=$(new_ns dst)

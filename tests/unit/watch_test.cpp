@@ -4,6 +4,7 @@
 #include "kube/watch_decoder.hpp"
 #include "kube/watch_event.hpp"
 #include "sync/backoff.hpp"
+#include "sync/copy_cache.hpp"
 #include "sync/label_selector.hpp"
 #include "sync/merge.hpp"
 #include "sync/ownership.hpp"
@@ -155,5 +156,97 @@ TEST_CASE("orphans") {
         const auto p = plan_orphan(copy, "x/app", true, true);
         CHECK(p.action == TargetAction::unchanged);
         CHECK_FALSE(p.write);
+    }
+}
+
+namespace {
+
+kube::ConfigMap copy_of(const std::string& ns, const std::string& name, const std::string& from,
+                        const std::string& rv) {
+    kube::ConfigMap cm;
+    cm.namespace_name = ns;
+    cm.name = name;
+    cm.resource_version = rv;
+    if (!from.empty()) {
+        cm.annotations[kSyncFromAnnotation] = from;
+    }
+    return cm;
+}
+
+}  // namespace
+
+TEST_CASE("copy cache: keeps copies of our sources only, forgets by namespace and name") {
+    CopyCache cache("src");
+    cache.from_list("b", "app", copy_of("b", "app", "src/app", "1"));
+    cache.from_watch("b", "db", copy_of("b", "db", "src/db", "2"));
+    cache.learned("c", "app", copy_of("c", "app", "src/app", "3"));
+    cache.from_list("bb", "app", copy_of("bb", "app", "src/app", "4"));
+    REQUIRE(cache.size() == 4);
+    CHECK(cache.find("b", "app")->resource_version == "1");
+    CHECK(cache.find("c", "app")->resource_version == "3");
+    CHECK_FALSE(cache.find("b", "other"));
+
+    SUBCASE("not ours (any more): nothing to plan from, so it is read before a write") {
+        cache.from_watch("b", "app", copy_of("b", "app", "", "5"));          // annotation removed
+        cache.learned("c", "app", copy_of("c", "app", "other/app", "6"));    // taken over
+        cache.from_list("d", "app", copy_of("d", "app", "src/other", "7"));  // another name's
+        CHECK_FALSE(cache.find("b", "app"));
+        CHECK_FALSE(cache.find("c", "app"));
+        CHECK_FALSE(cache.find("d", "app"));
+        CHECK(cache.size() == 2);
+    }
+    SUBCASE("deleted") {
+        cache.from_watch("b", "app", std::nullopt);
+        CHECK_FALSE(cache.find("b", "app"));
+    }
+    SUBCASE("forget a namespace, not its prefix neighbours") {
+        cache.forget_namespace("b");
+        CHECK(cache.size() == 2);
+        CHECK(cache.find("bb", "app"));
+        CHECK(cache.find("c", "app"));
+    }
+    SUBCASE("forget a source name everywhere") {
+        cache.forget_name("app");
+        CHECK(cache.size() == 1);
+        CHECK(cache.find("b", "db"));
+    }
+}
+
+TEST_CASE("copy cache: events older than a learned state are stale until the watch catches up") {
+    CopyCache cache("src");
+    cache.from_list("b", "app", copy_of("b", "app", "src/app", "10"));
+
+    SUBCASE("own write answered 12; the event of someone's write 11 comes after it") {
+        cache.learned("b", "app", copy_of("b", "app", "src/app", "12"));
+        CHECK_FALSE(cache.from_watch("b", "app", copy_of("b", "app", "src/app", "11")));
+        CHECK(cache.find("b", "app")->resource_version == "12");
+        CHECK(cache.from_watch("b", "app", copy_of("b", "app", "src/app", "12")));
+        CHECK(cache.from_watch("b", "app", copy_of("b", "app", "src/app", "13")));
+        CHECK(cache.find("b", "app")->resource_version == "13");
+    }
+    SUBCASE("a write the server found to change nothing answers with the state seen") {
+        cache.learned("b", "app", copy_of("b", "app", "src/app", "10"));
+        CHECK(cache.from_watch("b", "app", copy_of("b", "app", "src/app", "14")));
+    }
+    SUBCASE("own delete: older events are stale until the delete arrives") {
+        cache.learned("b", "app", std::nullopt);
+        CHECK_FALSE(cache.find("b", "app"));
+        CHECK_FALSE(cache.from_watch("b", "app", copy_of("b", "app", "src/app", "11")));
+        CHECK_FALSE(cache.find("b", "app"));
+        CHECK(cache.from_watch("b", "app", std::nullopt));
+        CHECK(cache.from_watch("b", "app", copy_of("b", "app", "src/app", "15")));
+    }
+    SUBCASE("a list is the whole truth: nothing awaited any more") {
+        cache.learned("b", "app", copy_of("b", "app", "src/app", "12"));
+        cache.from_list("b", "app", copy_of("b", "app", "src/app", "16"));
+        CHECK(cache.from_watch("b", "app", copy_of("b", "app", "src/app", "17")));
+    }
+    SUBCASE("untracked copies (the watch never reported on them) skip no event") {
+        cache.learned("n", "app", copy_of("n", "app", "src/app", "20"));
+        CHECK(cache.find("n", "app")->resource_version == "20");
+        CHECK(cache.from_watch("n", "app", copy_of("n", "app", "src/app", "19")));
+        CHECK(cache.find("n", "app")->resource_version == "19");
+        cache.learned("m", "app", std::nullopt);
+        CHECK(cache.from_watch("m", "app", copy_of("m", "app", "", "21")));
     }
 }

@@ -98,6 +98,63 @@ TEST_CASE("409 Conflict: read again, plan again, write again; the other writer's
     CHECK(sent.data.at("k").bytes == "v");
 }
 
+TEST_CASE("observed: the answer to a write, the fresh read after a 409, nothing after a delete") {
+    Fixture f;
+    std::vector<std::string> seen;  // "ns/name rv" or "ns/name gone"
+    f.options.observed = [&](const std::string& ns, const std::string& name,
+                             const std::optional<kube::ConfigMap>& now) {
+        seen.push_back(ns + "/" + name + " " + (now ? now->resource_version : "gone"));
+    };
+    SUBCASE("a stale copy: 409, read, write") {
+        const auto stale = kube::configmap_from_json(target_json("1", "own"), true);
+        auto outcome = f.planned(stale);
+        f.transport.answers = {{409, {}, kConflict},
+                               {200, {}, target_json("2", "theirs")},
+                               {200, {}, target_json("3", "theirs")}};
+        apply_outcome(f.api, f.source, outcome, f.options);
+        CHECK(seen == std::vector<std::string>{"b/app 2", "b/app 3"});
+    }
+    SUBCASE("a create") {
+        auto outcome = f.planned(std::nullopt);
+        f.transport.answers = {{201, {}, target_json("7", "k")}};
+        apply_outcome(f.api, f.source, outcome, f.options);
+        CHECK(seen == std::vector<std::string>{"b/app 7"});
+    }
+    SUBCASE("a deleted copy") {
+        auto outcome = f.planned(kube::configmap_from_json(target_json("4", "own"), true));
+        outcome.plan.delete_copy = true;
+        f.transport.answers = {{200, {}, R"({"kind":"Status","status":"Success"})"}};
+        apply_outcome(f.api, f.source, outcome, f.options);
+        CHECK(f.transport.requests[0].method == "DELETE");
+        CHECK(seen == std::vector<std::string>{"b/app gone"});
+    }
+    SUBCASE("server dry run: the answer is not the stored object") {
+        f.options.dry_run = DryRunMode::server;
+        auto outcome = f.planned(std::nullopt);
+        f.transport.answers = {{201, {}, target_json("1", "k")}};
+        apply_outcome(f.api, f.source, outcome, f.options);
+        CHECK(f.transport.requests.size() == 1);
+        CHECK(seen.empty());
+    }
+}
+
+TEST_CASE("404 on an update: the copy planned from is gone, read again and create it") {
+    Fixture f;
+    auto outcome = f.planned(kube::configmap_from_json(target_json("1", "own"), true));
+    f.transport.answers = {
+        {404, {}, R"({"kind":"Status","reason":"NotFound","code":404,"message":"gone"})"},
+        {404, {}, R"({"kind":"Status","reason":"NotFound","code":404,"message":"gone"})"},
+        {201, {}, target_json("2", "k")}};
+    apply_outcome(f.api, f.source, outcome, f.options);
+    CHECK(outcome.applied);
+    CHECK(outcome.error.empty());
+    REQUIRE(f.transport.requests.size() == 3);
+    CHECK(f.transport.requests[0].method == "PUT");
+    CHECK(f.transport.requests[1].method == "GET");
+    CHECK(f.transport.requests[2].method == "POST");
+    CHECK(outcome.plan.action == TargetAction::create);
+}
+
 TEST_CASE("409 AlreadyExists after a create: read and update") {
     Fixture f;
     auto outcome = f.planned(std::nullopt);

@@ -1,0 +1,67 @@
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <utility>
+
+#include "kube/configmap.hpp"
+
+namespace cmsync {
+
+/// What `watch` knows of each copy (a ConfigMap named like a source, in a target namespace),
+/// so that a source change costs one write per copy instead of a read and a write.
+///
+/// States come from two places: the watch (events and lists, in the stream's order) and what
+/// the watcher learns outside it (the answer to its own write, a read after a 409). A learned
+/// state is newer than any event still on its way, so until the watch delivers that state
+/// (the same resourceVersion, or a delete), older events for the copy are reported as stale:
+/// planning from them would only meet a 409. resourceVersions are compared for equality only.
+///
+/// Objects are kept only for copies of a source in `source_namespace` (sync-from
+/// "SOURCE_NS/NAME" of the same name); memory is bounded by sources x targets. A stale entry is
+/// harmless: writes carry its resourceVersion, and a 409 (or 404) makes the writer read afresh.
+/// Thread-safe.
+class CopyCache {
+  public:
+    explicit CopyCache(std::string source_namespace);
+
+    /// A watch event's state (nothing: deleted). False when it is older than a learned state
+    /// the watch has not delivered yet: nothing is recorded, and the event is to be skipped.
+    bool from_watch(const std::string& ns, const std::string& name,
+                    const std::optional<kube::ConfigMap>& now);
+    /// A list's state (nothing: not listed): the whole truth at the list's resourceVersion.
+    void from_list(const std::string& ns, const std::string& name,
+                   const std::optional<kube::ConfigMap>& now);
+    /// A state learned outside the watch: the answer to a write, a read (nothing: gone).
+    void learned(const std::string& ns, const std::string& name,
+                 const std::optional<kube::ConfigMap>& now);
+
+    /// The copy to plan from, if known and ours; otherwise it is to be read.
+    std::optional<kube::ConfigMap> find(const std::string& ns, const std::string& name) const;
+    /// Every copy in `ns` (the namespace is no longer a target).
+    void forget_namespace(const std::string& ns);
+    /// Every copy of the source `name` (the source is gone).
+    void forget_name(const std::string& name);
+    std::size_t size() const;
+
+  private:
+    struct Entry {
+        bool tracked = false;  ///< the watch has reported on this copy and keeps doing so
+        bool seen_exists = false;
+        std::string seen_rv;  ///< the last state the watch delivered
+        /// A learned state the watch has yet to deliver: its resourceVersion, "" for a delete.
+        std::optional<std::string> awaiting;
+        std::optional<kube::ConfigMap> copy;  ///< the newest state, when it is a copy of ours
+    };
+    void keep(Entry& entry, const std::optional<kube::ConfigMap>& now) const;
+    void seen(Entry& entry, const std::optional<kube::ConfigMap>& now) const;
+    void drop_if_empty(const std::pair<std::string, std::string>& key);
+
+    std::string source_namespace_;
+    mutable std::mutex mutex_;
+    std::map<std::pair<std::string, std::string>, Entry> entries_;  ///< (ns, name)
+};
+
+}  // namespace cmsync
