@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "http/curl_api.hpp"
+
 namespace cmsync::http {
 
 struct PerformState {
@@ -46,7 +48,7 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
     auto* state = static_cast<PerformState*>(user);
     const std::string_view chunk(data, size * count);
     long status = 0;
-    curl_easy_getinfo(state->handle, CURLINFO_RESPONSE_CODE, &status);
+    curl().easy_getinfo(state->handle, CURLINFO_RESPONSE_CODE, &status);
     if (state->sink != nullptr && status >= 200 && status < 300) {
         if (!(*state->sink)(chunk) || (state->cancelled != nullptr && (*state->cancelled)())) {
             state->stopped_by_sink = true;
@@ -64,7 +66,7 @@ std::string without_query(const std::string& url) {
 
 }  // namespace
 
-CurlEasy::CurlEasy() : handle_(curl_easy_init()) {
+CurlEasy::CurlEasy() : handle_(curl().easy_init()) {
     if (handle_ == nullptr) {
         throw TransportError("curl_easy_init failed");
     }
@@ -73,10 +75,10 @@ CurlEasy::CurlEasy() : handle_(curl_easy_init()) {
 CurlEasy::~CurlEasy() {
     state_.reset();
     if (handle_ != nullptr) {
-        curl_easy_cleanup(handle_);
+        curl().easy_cleanup(handle_);
     }
-    curl_slist_free_all(header_list_);
-    curl_slist_free_all(connect_to_);
+    curl().slist_free_all(header_list_);
+    curl().slist_free_all(connect_to_);
 }
 
 CurlEasy::CurlEasy(CurlEasy&& other) noexcept
@@ -93,18 +95,18 @@ CurlEasy::CurlEasy(CurlEasy&& other) noexcept
 
 template <typename T>
 void CurlEasy::set(CURLoption option, T value) {
-    const CURLcode code = curl_easy_setopt(handle_, option, value);
+    const CURLcode code = curl().easy_setopt(handle_, option, value);
     if (code != CURLE_OK) {
-        throw TransportError(
-            fmt::format("curl option {}: {}", static_cast<int>(option), curl_easy_strerror(code)));
+        throw TransportError(fmt::format("curl option {}: {}", static_cast<int>(option),
+                                         curl().easy_strerror(code)));
     }
 }
 
 void CurlEasy::reset() {
-    curl_easy_reset(handle_);
-    curl_slist_free_all(header_list_);
+    curl().easy_reset(handle_);
+    curl().slist_free_all(header_list_);
     header_list_ = nullptr;
-    curl_slist_free_all(connect_to_);
+    curl().slist_free_all(connect_to_);
     connect_to_ = nullptr;
     body_.clear();
 }
@@ -129,10 +131,10 @@ void CurlEasy::set_method(const std::string& method, const std::string& body) {
 
 void CurlEasy::set_headers(const Headers& headers) {
     for (const auto& [key, value] : headers) {
-        header_list_ = curl_slist_append(header_list_, (key + ": " + value).c_str());
+        header_list_ = curl().slist_append(header_list_, (key + ": " + value).c_str());
     }
     // curl adds "Expect: 100-continue" to large bodies; the apiserver does not need it.
-    header_list_ = curl_slist_append(header_list_, "Expect:");
+    header_list_ = curl().slist_append(header_list_, "Expect:");
     set(CURLOPT_HTTPHEADER, header_list_);
 }
 
@@ -153,8 +155,8 @@ void CurlEasy::set_http2() {
 }
 
 void CurlEasy::set_connect_to(const std::string& mapping) {
-    curl_slist_free_all(connect_to_);
-    connect_to_ = curl_slist_append(nullptr, mapping.c_str());
+    curl().slist_free_all(connect_to_);
+    connect_to_ = curl().slist_append(nullptr, mapping.c_str());
     set(CURLOPT_CONNECT_TO, connect_to_);
 }
 
@@ -221,14 +223,15 @@ void CurlEasy::finish(CURLcode code) {
     set(CURLOPT_ERRORBUFFER, static_cast<char*>(nullptr));
     const bool stopped_by_sink = state_ && state_->stopped_by_sink;
     if (state_) {
-        curl_easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &state_->response->status);
+        curl().easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &state_->response->status);
     }
     state_.reset();
     if (code == CURLE_OK ||
         ((code == CURLE_WRITE_ERROR || code == CURLE_ABORTED_BY_CALLBACK) && stopped_by_sink)) {
         return;
     }
-    const std::string detail = error_buffer_[0] != '\0' ? error_buffer_ : curl_easy_strerror(code);
+    const std::string detail =
+        error_buffer_[0] != '\0' ? error_buffer_ : curl().easy_strerror(code);
     std::string what = "cannot reach";
     bool transient = code == CURLE_COULDNT_CONNECT || code == CURLE_COULDNT_RESOLVE_HOST ||
                      code == CURLE_SEND_ERROR;
@@ -251,7 +254,7 @@ void CurlEasy::finish(CURLcode code) {
 
 void CurlEasy::perform(Response& response, const BodySink* sink, const CancelCheck* cancelled) {
     begin(response, sink, cancelled);
-    finish(curl_easy_perform(handle_));
+    finish(curl().easy_perform(handle_));
 }
 
 }  // namespace cmsync::http

@@ -2,10 +2,12 @@
 
 #include <algorithm>
 
+#include "http/curl_api.hpp"
+
 namespace cmsync::http {
 
-CurlMultiplexer::CurlMultiplexer() : multi_(curl_multi_init()) {
-    curl_multi_setopt(multi_, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
+CurlMultiplexer::CurlMultiplexer() : multi_(curl().multi_init()) {
+    curl().multi_setopt(multi_, CURLMOPT_PIPELINING, static_cast<long>(CURLPIPE_MULTIPLEX));
     thread_ = std::thread([this] { loop(); });
 }
 
@@ -14,18 +16,18 @@ CurlMultiplexer::~CurlMultiplexer() {
         std::lock_guard guard(mutex_);
         stop_ = true;
     }
-    curl_multi_wakeup(multi_);
+    curl().multi_wakeup(multi_);
     thread_.join();
-    curl_multi_cleanup(multi_);
+    curl().multi_cleanup(multi_);
 }
 
 CURLcode CurlMultiplexer::run(CurlEasy& easy) {
     // Wait for a connection that can carry another stream rather than open a new one.
-    curl_easy_setopt(easy.handle(), CURLOPT_PIPEWAIT, 1L);
+    curl().easy_setopt(easy.handle(), CURLOPT_PIPEWAIT, 1L);
     Transfer transfer{&easy};
     std::unique_lock lock(mutex_);
     incoming_.push_back(&transfer);
-    curl_multi_wakeup(multi_);
+    curl().multi_wakeup(multi_);
     finished_.wait(lock, [&] { return transfer.done; });
     return transfer.result;
 }
@@ -35,7 +37,7 @@ void CurlMultiplexer::loop() {
         {
             std::lock_guard guard(mutex_);
             for (auto* t : incoming_) {
-                if (curl_multi_add_handle(multi_, t->easy->handle()) == CURLM_OK) {
+                if (curl().multi_add_handle(multi_, t->easy->handle()) == CURLM_OK) {
                     active_.push_back(t);
                 } else {
                     t->result = CURLE_FAILED_INIT;
@@ -45,7 +47,7 @@ void CurlMultiplexer::loop() {
             incoming_.clear();
             if (stop_) {
                 for (auto* t : active_) {
-                    curl_multi_remove_handle(multi_, t->easy->handle());
+                    curl().multi_remove_handle(multi_, t->easy->handle());
                     t->result = CURLE_ABORTED_BY_CALLBACK;
                     t->done = true;
                 }
@@ -56,15 +58,15 @@ void CurlMultiplexer::loop() {
         }
         finished_.notify_all();
         int running = 0;
-        curl_multi_perform(multi_, &running);
+        curl().multi_perform(multi_, &running);
         int left = 0;
-        while (CURLMsg* msg = curl_multi_info_read(multi_, &left)) {
+        while (CURLMsg* msg = curl().multi_info_read(multi_, &left)) {
             if (msg->msg != CURLMSG_DONE) {
                 continue;
             }
             CURL* handle = msg->easy_handle;
             const CURLcode result = msg->data.result;
-            curl_multi_remove_handle(multi_, handle);
+            curl().multi_remove_handle(multi_, handle);
             std::lock_guard guard(mutex_);
             const auto it = std::find_if(active_.begin(), active_.end(),
                                          [&](Transfer* t) { return t->easy->handle() == handle; });
@@ -75,7 +77,7 @@ void CurlMultiplexer::loop() {
             }
         }
         finished_.notify_all();
-        curl_multi_poll(multi_, nullptr, 0, 1000, nullptr);
+        curl().multi_poll(multi_, nullptr, 0, 1000, nullptr);
     }
 }
 

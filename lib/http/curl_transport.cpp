@@ -5,6 +5,7 @@
 #include <mutex>
 #include <vector>
 
+#include "http/curl_api.hpp"
 #include "http/curl_easy.hpp"
 #include "http/curl_multiplexer.hpp"
 
@@ -112,22 +113,21 @@ struct CurlTransport::Impl {
 };
 
 CurlTransport::CurlTransport(CurlOptions options) : impl_(std::make_unique<Impl>()) {
-    curl_global_init(CURL_GLOBAL_DEFAULT);
     impl_->options = std::move(options);
-    impl_->share = curl_share_init();
-    curl_share_setopt(impl_->share, CURLSHOPT_LOCKFUNC, &Impl::lock);
-    curl_share_setopt(impl_->share, CURLSHOPT_UNLOCKFUNC, &Impl::unlock);
-    curl_share_setopt(impl_->share, CURLSHOPT_USERDATA, impl_.get());
+    impl_->share = curl().share_init();
+    curl().share_setopt(impl_->share, CURLSHOPT_LOCKFUNC, &Impl::lock);
+    curl().share_setopt(impl_->share, CURLSHOPT_UNLOCKFUNC, &Impl::unlock);
+    curl().share_setopt(impl_->share, CURLSHOPT_USERDATA, impl_.get());
     // Not CURL_LOCK_DATA_CONNECT: libcurl does not support one connection cache used by
     // concurrent threads. Each pooled handle keeps its own connections alive instead.
-    curl_share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
-    curl_share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
+    curl().share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
+    curl().share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 }
 
 CurlTransport::~CurlTransport() {
     impl_->streams.reset();
     impl_->pool.clear();
-    curl_share_cleanup(impl_->share);
+    curl().share_cleanup(impl_->share);
 }
 
 Response CurlTransport::send(const Request& request) {

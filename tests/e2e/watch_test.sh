@@ -30,6 +30,15 @@ copy_requests() {  # mark ns
     awk '{print $1, $3}' | paste -sd, -
 }
 
+# set_source_and_wait SRC VALUE TARGET...: sets app-config's config.yaml, waits for every copy.
+set_source_and_wait() {
+  local src=$1 value=$2 ns
+  shift 2
+  k -n "$src" patch configmap app-config --type merge -p "{\"data\":{\"config.yaml\":\"$value\"}}" >/dev/null
+  for ns in "$@"; do wait_for 20 key_is "$ns" app-config config.yaml "$value"; done
+  sleep 0.5  # and for the watcher's log
+}
+
 test_watch_source_change_is_one_put_per_copy_and_a_stale_copy_is_read_again() {
   local a b c mark
   a=$(new_ns src); b=$(new_ns dst); c=$(new_ns dst)
@@ -56,20 +65,14 @@ RACE
   wait_for 20 key_is "$c" app-config config.yaml v1
   # A source change costs one PUT per copy and no read: the copies are known from the watch.
   mark=$(wc -l <"$T/watch.err")
-  k -n "$a" patch configmap app-config --type merge -p '{"data":{"config.yaml":"v2"}}' >/dev/null
-  wait_for 20 key_is "$b" app-config config.yaml v2
-  wait_for 20 key_is "$c" app-config config.yaml v2
-  sleep 0.5
+  set_source_and_wait "$a" v2 "$b" "$c"
   expect_eq "$(copy_requests "$mark" "$b")" "PUT 200" "requests for $b's copy"
   expect_eq "$(copy_requests "$mark" "$c")" "PUT 200" "requests for $c's copy"
   # A stale cached copy: the PUT carries its resourceVersion, meets 409, and the copy is read
   # and written again; the other writer's key survives.
   touch "$T/armed"
   mark=$(wc -l <"$T/watch.err")
-  k -n "$a" patch configmap app-config --type merge -p '{"data":{"config.yaml":"v3"}}' >/dev/null
-  wait_for 20 key_is "$b" app-config config.yaml v3
-  wait_for 20 key_is "$c" app-config config.yaml v3
-  sleep 0.5
+  set_source_and_wait "$a" v3 "$b" "$c"
   expect_eq "$(copy_requests "$mark" "$b")" "PUT 200" "requests for $b's copy"
   expect_eq "$(copy_requests "$mark" "$c")" "PUT 409,GET 200,PUT 200" "requests for $c's copy"
   expect_eq "$(cm_key "$c" app-config local)" changed-by-other
@@ -77,10 +80,7 @@ RACE
   # (gone) and created again.
   touch "$T/armed-delete"
   mark=$(wc -l <"$T/watch.err")
-  k -n "$a" patch configmap app-config --type merge -p '{"data":{"config.yaml":"v4"}}' >/dev/null
-  wait_for 20 key_is "$b" app-config config.yaml v4
-  wait_for 20 key_is "$c" app-config config.yaml v4
-  sleep 0.5
+  set_source_and_wait "$a" v4 "$b" "$c"
   expect_eq "$(copy_requests "$mark" "$c")" "PUT 404,GET 404,POST 201" "requests for $c's copy"
   expect_eq "$(cm_key "$c" app-config local)" "<absent>"
   stop_watch INT
