@@ -11,11 +11,11 @@ void CopyCache::keep(Entry& entry, const std::optional<kube::ConfigMap>& now) co
     if (now) {
         const auto it = now->annotations.find(kSyncFromAnnotation);
         if (it != now->annotations.end() && it->second == source_namespace_ + "/" + now->name) {
-            entry.copy = now;
+            entry.copy = now->raw.empty() ? kube::configmap_to_json(*now) : now->raw;
             return;
         }
     }
-    entry.copy.reset();
+    entry.copy.clear();
 }
 
 void CopyCache::seen(Entry& entry, const std::optional<kube::ConfigMap>& now) const {
@@ -28,7 +28,7 @@ void CopyCache::seen(Entry& entry, const std::optional<kube::ConfigMap>& now) co
 
 void CopyCache::drop_if_empty(const std::pair<std::string, std::string>& key) {
     const auto it = entries_.find(key);
-    if (it != entries_.end() && !it->second.tracked && !it->second.copy) {
+    if (it != entries_.end() && !it->second.tracked && it->second.copy.empty()) {
         entries_.erase(it);
     }
 }
@@ -78,9 +78,16 @@ void CopyCache::learned(const std::string& ns, const std::string& name,
 
 std::optional<kube::ConfigMap> CopyCache::find(const std::string& ns,
                                                const std::string& name) const {
-    std::lock_guard guard(mutex_);
-    const auto it = entries_.find({ns, name});
-    return it == entries_.end() ? std::nullopt : it->second.copy;
+    std::string json;
+    {
+        std::lock_guard guard(mutex_);
+        const auto it = entries_.find({ns, name});
+        if (it == entries_.end() || it->second.copy.empty()) {
+            return std::nullopt;
+        }
+        json = it->second.copy;
+    }
+    return kube::configmap_from_json(json, true);
 }
 
 void CopyCache::forget_namespace(const std::string& ns) {
@@ -97,7 +104,7 @@ std::size_t CopyCache::size() const {
     std::lock_guard guard(mutex_);
     std::size_t copies = 0;
     for (const auto& [key, entry] : entries_) {
-        copies += entry.copy ? 1 : 0;
+        copies += entry.copy.empty() ? 0 : 1;
     }
     return copies;
 }

@@ -20,9 +20,9 @@ namespace cmsync {
 /// planning from them would only meet a 409. resourceVersions are compared for equality only.
 ///
 /// Objects are kept only for copies of a source in `source_namespace` (sync-from
-/// "SOURCE_NS/NAME" of the same name); memory is bounded by sources x targets. A stale entry is
-/// harmless: writes carry its resourceVersion, and a 409 (or 404) makes the writer read afresh.
-/// Thread-safe.
+/// "SOURCE_NS/NAME" of the same name), as JSON; memory is bounded by sources x targets. A stale
+/// entry is harmless: writes carry its resourceVersion, and a 409 (or 404) makes the writer read
+/// afresh. Thread-safe.
 class CopyCache {
   public:
     explicit CopyCache(std::string source_namespace);
@@ -53,7 +53,9 @@ class CopyCache {
         std::string seen_rv;  ///< the last state the watch delivered
         /// A learned state the watch has yet to deliver: its resourceVersion, "" for a delete.
         std::optional<std::string> awaiting;
-        std::optional<kube::ConfigMap> copy;  ///< the newest state, when it is a copy of ours
+        /// The newest state as the server sent it, when it is a copy of ours (JSON: about half
+        /// the memory of the parsed object, which find() rebuilds when a write needs it).
+        std::string copy;
     };
     void keep(Entry& entry, const std::optional<kube::ConfigMap>& now) const;
     void seen(Entry& entry, const std::optional<kube::ConfigMap>& now) const;
