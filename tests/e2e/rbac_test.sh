@@ -35,3 +35,30 @@ test_rbac_examples_are_enough_for_every_command() {
   run k -n "$b" get configmap app-config
   expect_rc 1
 }
+
+test_namespace_roles_only_fan_out_falls_back_from_cluster_list_to_gets() {
+  # 50 targets make sync try one cluster-wide list of the copies; with namespace Roles only
+  # that list is forbidden, and the copies are read with a GET per namespace instead.
+  local a rbac=$CMSYNC_SOURCE_DIR/deploy/rbac suffix=$RANDOM$RANDOM targets=()
+  a=$(new_ns src)
+  k -n "$a" apply -f "$rbac/source-reader.yaml" >/dev/null
+  k -n "$a" create configmap app-config --from-literal=config.yaml=v1 >/dev/null
+  for i in $(seq 1 50); do targets+=("rb-$suffix-$i"); done
+  printf -- '---\napiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n' "${targets[@]}" | k apply -f - >/dev/null
+  for ns in "${targets[@]}"; do
+    sed "s/^metadata:/metadata:\n  namespace: $ns/" "$rbac/target-writer.yaml"
+    echo "---"
+  done | k apply -f - >/dev/null
+  k -n "${targets[0]}" create configmap app-config --from-literal=own=1 >/dev/null
+  run kubectl cmsync --kubeconfig "$CMSYNC_RESTRICTED_KUBECONFIG" sync "$a" "${targets[@]}" --name app-config -o json -v 6
+  expect_rc 0
+  expect_eq "$(grep -cE 'GET https://[^ ]+/api/v1/configmaps\?limit=500&fieldSelector=metadata.name%3Dapp-config 403' <<<"$err")" 1 "forbidden cluster-wide list"
+  expect_eq "$(grep -cE "GET https://[^ ]+/namespaces/rb-$suffix-[0-9]+/configmaps/app-config (200|404)" <<<"$err")" 50 "per-namespace GETs"
+  expect_eq "$(jqv "$out" '.summary.created')" 49
+  expect_eq "$(jqv "$out" '.summary.updated')" 1
+  local found
+  found=$(k get configmaps -A -l cmsync.io/managed=true -o json |
+    jq --arg src "$a/app-config" '[.items[] | select(.metadata.annotations["cmsync.io/sync-from"] == $src and .data["config.yaml"] == "v1")] | length')
+  expect_eq "$found" 50 "copies verified by kubectl"
+  expect_eq "$(cm_key "${targets[0]}" app-config own)" 1
+}
