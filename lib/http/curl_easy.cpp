@@ -154,6 +154,10 @@ void CurlEasy::set_http2() {
     set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
 }
 
+void CurlEasy::set_pipewait() {
+    set(CURLOPT_PIPEWAIT, 1L);
+}
+
 void CurlEasy::set_connect_to(const std::string& mapping) {
     curl().slist_free_all(connect_to_);
     connect_to_ = curl().slist_append(nullptr, mapping.c_str());

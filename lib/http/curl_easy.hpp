@@ -31,6 +31,8 @@ class CurlEasy {
     void set_user_agent(const std::string& agent);
     void set_accept_encoding_all();
     void set_http2();
+    /// Wait for a connection that can multiplex another stream rather than open a new one.
+    void set_pipewait();
     void set_connect_to(const std::string& mapping);
     void set_proxy(const std::string& url);
     void set_timeout(std::chrono::milliseconds timeout);

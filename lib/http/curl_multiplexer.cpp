@@ -23,7 +23,7 @@ CurlMultiplexer::~CurlMultiplexer() {
 
 CURLcode CurlMultiplexer::run(CurlEasy& easy) {
     // Wait for a connection that can carry another stream rather than open a new one.
-    curl().easy_setopt(easy.handle(), CURLOPT_PIPEWAIT, 1L);
+    easy.set_pipewait();
     Transfer transfer{&easy};
     std::unique_lock lock(mutex_);
     incoming_.push_back(&transfer);

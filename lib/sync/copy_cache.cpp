@@ -100,13 +100,4 @@ void CopyCache::forget_name(const std::string& name) {
     std::erase_if(entries_, [&](const auto& entry) { return entry.first.second == name; });
 }
 
-std::size_t CopyCache::size() const {
-    std::lock_guard guard(mutex_);
-    std::size_t copies = 0;
-    for (const auto& [key, entry] : entries_) {
-        copies += entry.copy.empty() ? 0 : 1;
-    }
-    return copies;
-}
-
 }  // namespace cmsync

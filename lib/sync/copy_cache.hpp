@@ -44,7 +44,6 @@ class CopyCache {
     void forget_namespace(const std::string& ns);
     /// Every copy of the source `name` (the source is gone).
     void forget_name(const std::string& name);
-    std::size_t size() const;
 
   private:
     struct Entry {

@@ -335,7 +335,8 @@ void Watcher::handle(StreamEvent& event) {
     if (!target) {
         return;
     }
-    const auto copy = e.type == kube::WatchEventType::deleted ? std::nullopt : e.object;
+    static const std::optional<kube::ConfigMap> gone;
+    const auto& copy = e.type == kube::WatchEventType::deleted ? gone : e.object;
     if (!copies_.from_watch(e.namespace_name, e.name, copy)) {
         return;  // older than the state this watcher wrote or read since: nothing to plan
     }
