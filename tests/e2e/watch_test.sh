@@ -87,6 +87,28 @@ RACE
   expect_not_in "$(watch_log)" "error"
 }
 
+test_watch_resync_period_reads_every_copy_afresh_and_writes_nothing_in_step() {
+  # SPEC: --resync-period is the safety net; it must not trust the watcher's copy cache.
+  local a b c
+  a=$(new_ns src); b=$(new_ns dst); c=$(new_ns dst)
+  k -n "$a" create configmap app-config --from-literal=config.yaml=v1 >/dev/null
+  start_watch "$a" "$b" "$c" --name app-config --resync-period 2s -v 6
+  wait_for 20 key_is "$b" app-config config.yaml v1
+  wait_for 20 key_is "$c" app-config config.yaml v1
+  wait_for 10 grep -q "resync: full relist and repair" "$T/watch.err"
+  local mark
+  mark=$(grep -n "resync: full relist and repair" "$T/watch.err" | head -n 1 | cut -d: -f1)
+  mark=$((mark - 1))
+  wait_for 10 bash -c "[[ \$(grep -c 'resync: full relist and repair' '$T/watch.err') -ge 2 ]]"
+  stop_watch INT
+  local second
+  second=$(grep -n "resync: full relist and repair" "$T/watch.err" | sed -n 2p | cut -d: -f1)
+  # between the first and the second pass: each copy read once, nothing written
+  expect_eq "$(head -n "$second" "$T/watch.err" | tail -n "+$((mark + 1))" | grep -cE "GET https://[^ ]+/namespaces/$b/configmaps/app-config 200")" 1 "reads of $b's copy"
+  expect_eq "$(head -n "$second" "$T/watch.err" | tail -n "+$((mark + 1))" | grep -cE "GET https://[^ ]+/namespaces/$c/configmaps/app-config 200")" 1 "reads of $c's copy"
+  expect_eq "$(head -n "$second" "$T/watch.err" | tail -n "+$((mark + 1))" | grep -cE "(PUT|POST) https://")" 0 "writes"
+}
+
 test_watch_hand_edit_is_drift_then_force_restores() {
   local a b
   a=$(new_ns src); b=$(new_ns dst)
