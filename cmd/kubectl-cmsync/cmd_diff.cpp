@@ -44,7 +44,8 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         auto& api = connection.api();
         const auto sources = read_sources(api, request);
         const auto targets = resolve_targets(api, request);
-        const auto outcomes = plan_all(api, request, sources, targets);
+        auto outcomes = plan_all(api, request, sources, targets);
+        check_target_namespaces(api, outcomes, request.concurrency);
         if (options->output == "json") {
             std::cout << render_diff_json(request.source_namespace, outcomes);
         } else {

@@ -67,10 +67,13 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         write.keys = request.keys;
         write.force = request.force;
         write.before_write = before_write_hook_from_environment();
-        const auto outcomes = plan_all(api, request, sources, targets,
-                                       [&](TargetOutcome& outcome, const kube::ConfigMap& source) {
-                                           apply_outcome(api, source, outcome, write);
-                                       });
+        auto outcomes = plan_all(api, request, sources, targets,
+                                 [&](TargetOutcome& outcome, const kube::ConfigMap& source) {
+                                     apply_outcome(api, source, outcome, write);
+                                 });
+        if (write.dry_run == DryRunMode::client) {
+            check_target_namespaces(api, outcomes, request.concurrency);
+        }
         if (sources.empty()) {
             std::cerr << "warning: no ConfigMap in namespace \"" << request.source_namespace
                       << "\" matches the selection\n";

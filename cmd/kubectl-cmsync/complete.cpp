@@ -101,7 +101,9 @@ GlobalOptions connection_options(const Typed& t) {
     c.server = value_of(t, "--server", "-s");
     c.token = value_of(t, "--token");
     c.certificate_authority = value_of(t, "--certificate-authority");
-    c.request_timeout = std::chrono::milliseconds(3000);  // completion must stay snappy
+    // Completion must stay snappy: 3 s for everything it asks, retries included.
+    c.request_timeout = std::chrono::milliseconds(3000);
+    g.overall_limit = std::chrono::milliseconds(3000);
     return g;
 }
 

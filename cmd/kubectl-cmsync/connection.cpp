@@ -104,11 +104,14 @@ Connection::Connection(const GlobalOptions& options)
     }
     curl.proxy_url = config_.proxy_url;
     curl.user_agent = fmt::format("kubectl-cmsync/{}", kVersion);
-    curl.timeout = config_.request_timeout;
     transport_ = std::make_unique<http::CurlTransport>(std::move(curl));
     http::ClientOptions client;
     client.verbosity = options.verbosity;
     client.log = log_line;
+    client.request_budget = config_.request_timeout;
+    if (options.overall_limit.count() > 0) {
+        client.deadline = std::chrono::steady_clock::now() + options.overall_limit;
+    }
     http_ = std::make_unique<http::Client>(*transport_, std::move(client));
     api_ = std::make_unique<kube::ApiClient>(*http_, config_, *credentials_);
 }

@@ -2,6 +2,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include <chrono>
 #include <string>
 
 #include "kube/rest_config.hpp"
@@ -16,6 +17,8 @@ struct GlobalOptions {
     int verbosity = 0;
     int chunk_size = 500;
     std::string color = "auto";
+    /// Every request of the command together ends within this (completion); zero: no limit.
+    std::chrono::milliseconds overall_limit{0};
 };
 
 /// Adds kubectl's standard connection flags and -v, --chunk-size, --color to `app`.

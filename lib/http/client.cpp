@@ -14,6 +14,10 @@ namespace {
 constexpr std::chrono::milliseconds kMaxRetryAfter{30000};
 constexpr std::size_t kMaxLoggedBody = 16 * 1024;
 
+std::string without_query(const std::string& url) {
+    return url.substr(0, url.find('?'));
+}
+
 std::string clip(const std::string& body) {
     if (body.size() <= kMaxLoggedBody) {
         return body;
@@ -55,6 +59,9 @@ Client::Client(Transport& transport, ClientOptions options)
     if (!options_.sleep) {
         options_.sleep = [](std::chrono::milliseconds d) { std::this_thread::sleep_for(d); };
     }
+    if (!options_.now) {
+        options_.now = [] { return std::chrono::steady_clock::now(); };
+    }
     if (!options_.jitter) {
         options_.jitter = [] {
             thread_local std::mt19937 rng{std::random_device{}()};
@@ -88,8 +95,34 @@ void Client::log_response(const Request& request, const Response& response,
     }
 }
 
-Response Client::send(const Request& request) {
+std::optional<std::chrono::steady_clock::time_point> Client::end_of_request() const {
+    std::optional<std::chrono::steady_clock::time_point> end;
+    if (options_.request_budget.count() > 0) {
+        end = options_.now() + options_.request_budget;
+    }
+    if (options_.deadline != std::chrono::steady_clock::time_point{} &&
+        (!end || options_.deadline < *end)) {
+        end = options_.deadline;
+    }
+    return end;
+}
+
+Response Client::send(const Request& original) {
+    Request request = original;
+    const auto end = end_of_request();
+    // A retry only when its pause still leaves time for it (a timeout never multiplies).
+    const auto in_time = [&](std::chrono::milliseconds delay) {
+        return !end || options_.now() + delay < *end;
+    };
     for (int attempt = 1;; ++attempt) {
+        if (end) {
+            request.timeout =
+                std::chrono::duration_cast<std::chrono::milliseconds>(*end - options_.now());
+            if (request.timeout.count() <= 0) {
+                throw TransportError(fmt::format("timed out talking to {}: no time left for it",
+                                                 without_query(request.url)));
+            }
+        }
         log_request(request);
         const auto start = std::chrono::steady_clock::now();
         std::optional<std::chrono::milliseconds> delay;
@@ -100,7 +133,7 @@ Response Client::send(const Request& request) {
                              std::chrono::steady_clock::now() - start));
             delay = retry_delay(request.method, response.status, response.header("Retry-After"),
                                 attempt, options_.max_attempts, options_.jitter());
-            if (!delay) {
+            if (!delay || !in_time(*delay)) {
                 return response;
             }
         } catch (const TransportError& e) {
@@ -109,7 +142,7 @@ Response Client::send(const Request& request) {
             }
             delay = retry_delay(request.method, std::nullopt, "", attempt, options_.max_attempts,
                                 options_.jitter());
-            if (!delay) {
+            if (!delay || !in_time(*delay)) {
                 throw;
             }
             if (options_.verbosity >= 6 && options_.log) {

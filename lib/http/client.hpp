@@ -20,6 +20,12 @@ struct ClientOptions {
     int max_attempts = 5;
     Sleeper sleep;                   ///< defaults to std::this_thread::sleep_for
     std::function<double()> jitter;  ///< a number in [0, 1); defaults to a random one
+    /// What one `send` may take in all, retries and pauses included (--request-timeout, as the
+    /// user sees it); zero: no limit.
+    std::chrono::milliseconds request_budget{0};
+    /// No `send` runs past this (completion's limit for all its requests); the epoch: none.
+    std::chrono::steady_clock::time_point deadline{};
+    std::function<std::chrono::steady_clock::time_point()> now;  ///< defaults to steady_clock
 };
 
 /// Whether and how long to wait before attempt `attempt + 1` (attempt counts from 1).
@@ -34,7 +40,8 @@ std::optional<std::chrono::milliseconds> retry_delay(const std::string& method,
 class Client {
   public:
     Client(Transport& transport, ClientOptions options);
-    /// Sends with retries; throws TransportError when the last attempt fails to connect.
+    /// Sends with retries within the request budget and the deadline; throws TransportError
+    /// when the last attempt fails to connect or the time is spent.
     Response send(const Request& request);
     /// Streams without retries (a watch re-opens on its own terms).
     Response stream(const Request& request, const BodySink& sink, const CancelCheck& cancelled);
@@ -42,6 +49,8 @@ class Client {
     int verbosity() const { return options_.verbosity; }
 
   private:
+    /// When a `send` starting now must be done: budget and deadline, the earlier; none.
+    std::optional<std::chrono::steady_clock::time_point> end_of_request() const;
     void log_request(const Request& request) const;
     void log_response(const Request& request, const Response& response,
                       std::chrono::milliseconds took) const;

@@ -102,7 +102,7 @@ struct CurlTransport::Impl {
         easy.set_http2();
         easy.set_connect_timeout(options.connect_timeout);
         if (!streaming) {
-            easy.set_timeout(options.timeout);
+            easy.set_timeout(request.timeout);
         }
         if (!options.proxy_url.empty()) {
             easy.set_proxy(options.proxy_url);

@@ -25,8 +25,6 @@ struct CurlOptions {
     TlsOptions tls;
     std::string proxy_url;
     std::string user_agent;
-    /// Whole-request timeout for `send`; zero means none. Streams only use the connect timeout.
-    std::chrono::milliseconds timeout{0};
     std::chrono::milliseconds connect_timeout{10000};
 };
 

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -15,6 +16,9 @@ struct Request {
     std::string url;
     Headers headers;
     std::string body;
+    /// This attempt's whole time limit (connecting included); zero: none. Client sets it from
+    /// what is left of the request's budget.
+    std::chrono::milliseconds timeout{0};
 };
 
 /// One HTTP response with its whole body.

@@ -78,6 +78,39 @@ std::optional<ConfigMap> ApiClient::get_configmap(const std::string& ns, const s
     return configmap_from_json(response.body, true);
 }
 
+bool ApiClient::namespace_exists(const std::string& ns) {
+    const Operation op{"get", "namespaces", ns, ""};
+    return call("GET", "/api/v1/namespaces/" + query_escape(ns), "", op).status != 404;
+}
+
+bool ApiClient::access_allowed(const std::string& verb, const std::string& resource,
+                               const std::string& ns) {
+    const Operation op{"create", "selfsubjectaccessreviews", "", ""};
+    rapidjson::Document review(rapidjson::kObjectType);
+    auto& a = review.GetAllocator();
+    rapidjson::Value attributes(rapidjson::kObjectType);
+    attributes.AddMember("verb", rapidjson::Value(verb.c_str(), a), a);
+    attributes.AddMember("resource", rapidjson::Value(resource.c_str(), a), a);
+    if (!ns.empty()) {
+        attributes.AddMember("namespace", rapidjson::Value(ns.c_str(), a), a);
+    }
+    rapidjson::Value spec(rapidjson::kObjectType);
+    spec.AddMember("resourceAttributes", attributes, a);
+    review.AddMember("apiVersion", "authorization.k8s.io/v1", a);
+    review.AddMember("kind", "SelfSubjectAccessReview", a);
+    review.AddMember("spec", spec, a);
+    const auto response =
+        call("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", to_json(review), op);
+    rapidjson::Document doc;
+    const auto* status =
+        parse_json_object(response.body, doc) ? json_object(doc, "status") : nullptr;
+    if (status == nullptr) {
+        throw Error(fmt::format("{}: the server's answer has no status", op.describe()));
+    }
+    const auto it = status->FindMember("allowed");
+    return it != status->MemberEnd() && it->value.IsBool() && it->value.GetBool();
+}
+
 std::string ApiClient::paged_list(const std::string& path, const ListOptions& options,
                                   const Operation& op,
                                   const std::function<void(rapidjson::Document&, bool)>& on_page) {

@@ -49,6 +49,12 @@ class ApiClient {
     /// resourceVersion.
     std::string list_configmaps(const std::string& ns, const ListOptions& options,
                                 const ConfigMapPageSink& sink);
+    /// Whether namespace `ns` exists (GET; a 403 is an ApiError like any other).
+    bool namespace_exists(const std::string& ns);
+    /// Whether the user may `verb` `resource` in `ns` (all namespaces when empty): a
+    /// SelfSubjectAccessReview, which every authenticated user may send.
+    bool access_allowed(const std::string& verb, const std::string& resource,
+                        const std::string& ns);
     /// Names of the namespaces matching `label_selector`, paged.
     std::vector<std::string> list_namespace_names(const std::string& label_selector,
                                                   int chunk_size);

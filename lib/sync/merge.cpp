@@ -130,6 +130,7 @@ TargetPlan plan_target(const MergeInput& input) {
 
     KeyHashes next;
     bool data_changes = false;
+    bool in_step_or_written = false;  // some managed key is (or will be) the source's
     bool conflicts = false;
     bool adds = false;
     ConfigMap desired;
@@ -156,14 +157,17 @@ TargetPlan plan_target(const MergeInput& input) {
                 desired.data[key] = *kp.source;
                 next[key] = sha256_hex(kp.source->bytes);
                 data_changes = true;
+                in_step_or_written = true;
                 adds = adds || kp.action == KeyAction::add;
                 break;
             case KeyAction::unchanged:
                 next[key] = sha256_hex(kp.source->bytes);
+                in_step_or_written = true;
                 break;
             case KeyAction::remove:
                 desired.data.erase(key);
                 data_changes = true;
+                in_step_or_written = true;
                 break;
             case KeyAction::conflict:
                 conflicts = true;
@@ -193,6 +197,10 @@ TargetPlan plan_target(const MergeInput& input) {
                                   *recorded != next;
     if (target == nullptr) {
         plan.write = adds;  // nothing to copy yet: no empty copy is created
+    } else if (!in_step_or_written && annotation(*target, kSyncFromAnnotation) != from) {
+        // Every managed key is in conflict: writing only the ownership record would claim a
+        // copy this source synced nothing into (and make its real owner see a conflict).
+        plan.write = false;
     } else {
         plan.write = data_changes || metadata_changes;
     }

@@ -6,6 +6,7 @@
 #include <map>
 #include <set>
 
+#include "kube/api_error.hpp"
 #include "sync/parallel.hpp"
 
 namespace cmsync {
@@ -55,14 +56,60 @@ std::optional<Prefetched> read_targets_cluster_wide(kube::ApiClient& api,
     return out;
 }
 
+// Whether namespace `ns` is known to be missing; `probe` is a copy that would be created there.
+bool namespace_missing(kube::ApiClient& api, const std::string& ns, const kube::ConfigMap& probe) {
+    try {
+        return !api.namespace_exists(ns);
+    } catch (const ApiError& e) {
+        if (e.code() != 403) {
+            return false;  // cannot tell: the plan stands
+        }
+    }
+    try {
+        api.create_configmap(probe, kube::DryRun::server);  // stores nothing
+    } catch (const ApiError& e) {
+        return e.code() == 404;
+    }
+    return false;
+}
+
 }  // namespace
 
-std::vector<kube::ConfigMap> read_sources(kube::ApiClient& api, const SyncRequest& request) {
+void check_target_namespaces(kube::ApiClient& api, std::vector<TargetOutcome>& outcomes,
+                             int concurrency) {
+    std::map<std::string, std::vector<TargetOutcome*>> creates;  // namespace -> its creates
+    for (auto& o : outcomes) {
+        if (o.error.empty() && o.plan.action == TargetAction::create && o.plan.desired) {
+            creates[o.namespace_name].push_back(&o);
+        }
+    }
+    std::vector<std::pair<const std::string, std::vector<TargetOutcome*>>*> list;
+    for (auto& entry : creates) {
+        list.push_back(&entry);
+    }
+    parallel_for(list.size(), concurrency, [&](std::size_t i) {
+        const auto& [ns, targets] = *list[i];
+        if (!namespace_missing(api, ns, *targets.front()->plan.desired)) {
+            return;
+        }
+        for (auto* o : targets) {
+            const kube::Operation op{"create", "configmaps", o->name, ns};
+            o->error = fmt::format("{}: not found: namespaces \"{}\" not found", op.describe(), ns);
+        }
+    });
+}
+
+std::vector<kube::ConfigMap> read_sources(kube::ApiClient& api, const SyncRequest& request,
+                                          std::vector<std::string>* missing) {
     std::vector<kube::ConfigMap> sources;
     const auto& sel = request.selection;
     if (!sel.names.empty()) {
         for (const auto& name : sel.names) {
             auto cm = api.get_configmap(request.source_namespace, name);
+            if (!cm && missing != nullptr) {
+                missing->push_back(name);
+                continue;
+            }
             if (!cm) {
                 throw Error(fmt::format("source ConfigMap \"{}\" not found in namespace \"{}\"",
                                         name, request.source_namespace));

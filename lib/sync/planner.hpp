@@ -29,8 +29,10 @@ struct SyncRequest {
     int concurrency = 16;
 };
 
-/// The source ConfigMaps selected, read once.
-std::vector<kube::ConfigMap> read_sources(kube::ApiClient& api, const SyncRequest& request);
+/// The source ConfigMaps selected, read once. A named source that does not exist is an Error,
+/// unless `missing` is given: then its name is added there (`watch` waits for it).
+std::vector<kube::ConfigMap> read_sources(kube::ApiClient& api, const SyncRequest& request,
+                                          std::vector<std::string>* missing = nullptr);
 
 /// The target namespaces: those named plus those matching the target selector, without the
 /// source namespace, sorted and unique.
@@ -52,5 +54,12 @@ std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncRequest& req
                                     const std::vector<kube::ConfigMap>& sources,
                                     const std::vector<std::string>& targets,
                                     const OutcomeHandler& handle = {});
+
+/// For runs that send no write (diff, --dry-run=client): a planned create in a target
+/// namespace that does not exist becomes that target's error, as the server's 404 would make
+/// it in a real run. Asks with a GET of the namespace, or, when that is forbidden (namespace
+/// Roles), with a server-side dry-run create.
+void check_target_namespaces(kube::ApiClient& api, std::vector<TargetOutcome>& outcomes,
+                             int concurrency);
 
 }  // namespace cmsync

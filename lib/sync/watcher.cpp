@@ -346,7 +346,42 @@ void Watcher::handle(StreamEvent& event) {
 }
 
 void Watcher::refresh_sources() {
-    apply_listed_sources(read_sources(api_, config_.request));
+    std::vector<std::string> missing;  // gone: apply_listed_sources handles them as deletes
+    apply_listed_sources(read_sources(api_, config_.request, &missing));
+}
+
+bool Watcher::use_cluster_scope(std::size_t target_count) {
+    const bool automatic = config_.scope == WatchScope::automatic;
+    if (config_.scope == WatchScope::namespaces ||
+        (automatic && config_.request.target_selector.empty() &&
+         target_count <= config_.cluster_threshold)) {
+        return false;
+    }
+    // Namespace Roles are enough unless cluster scope is asked for (SPEC.md, Security): ask
+    // the server before opening a watch that would only ever get 403.
+    std::string why;
+    try {
+        if (api_.access_allowed("list", "configmaps", "") &&
+            api_.access_allowed("watch", "configmaps", "")) {
+            return true;
+        }
+        why = "forbidden";
+    } catch (const std::exception& e) {
+        if (!automatic) {
+            return true;  // cannot tell: the user asked for it, the watch will say what fails
+        }
+        why = e.what();
+    }
+    if (!automatic) {
+        throw Error(
+            "--watch-scope cluster: not allowed to list and watch configmaps in all namespaces "
+            "(check RBAC, or use --watch-scope namespaces)");
+    }
+    log_(
+        fmt::format("cluster-wide list and watch of configmaps: {}; one watch per namespace "
+                    "instead",
+                    why));
+    return false;
 }
 
 void Watcher::apply_listed_sources(std::vector<kube::ConfigMap> listed) {
@@ -441,10 +476,7 @@ void Watcher::run(const std::atomic<bool>& stop) {
         }
     }
     const auto targets = resolve_targets(api_, request);
-    cluster_scope_ =
-        config_.scope == WatchScope::cluster ||
-        (config_.scope == WatchScope::automatic &&
-         (!request.target_selector.empty() || targets.size() > config_.cluster_threshold));
+    cluster_scope_ = use_cluster_scope(targets.size());
     if (resumed && resumed->scope != (cluster_scope_ ? "cluster" : "namespaces")) {
         log_("state file was written for another watch scope: starting afresh");
         resumed.reset();
@@ -453,8 +485,10 @@ void Watcher::run(const std::atomic<bool>& stop) {
         std::lock_guard guard(mutex_);
         targets_.insert(targets.begin(), targets.end());
     }
-    // The sources are read first, so that every target's first pass knows them.
-    for (auto& cm : read_sources(api_, request)) {
+    // The sources are read first, so that every target's first pass knows them. A named source
+    // that does not exist is followed like the others: the source stream sees it created.
+    std::vector<std::string> missing;
+    for (auto& cm : read_sources(api_, request, &missing)) {
         const auto name = cm.name;
         if (resumed) {
             const auto it = resumed->source_digests.find(name);
@@ -466,6 +500,10 @@ void Watcher::run(const std::atomic<bool>& stop) {
         std::lock_guard guard(mutex_);
         source_names_.insert(name);
         sources_.emplace(name, std::move(cm));
+    }
+    for (const auto& name : missing) {
+        log_(fmt::format("source ConfigMap \"{}\" not found in namespace \"{}\": waiting for it",
+                         name, request.source_namespace));
     }
     if (resumed) {
         stream_rvs_ = resumed->resource_versions;

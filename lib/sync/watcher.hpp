@@ -53,6 +53,9 @@ class Watcher {
     void run(const std::atomic<bool>& stop);
 
   private:
+    /// Whether to watch with one cluster-wide stream: asked for (or automatic and many
+    /// namespaces) and allowed. Throws Error when asked for explicitly and forbidden.
+    bool use_cluster_scope(std::size_t target_count);
     void start_streams(const std::optional<WatchState>& resumed);
     StreamSpec configmap_stream(const std::string& key, const std::string& ns,
                                 const std::string& rv);

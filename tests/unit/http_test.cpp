@@ -1,6 +1,7 @@
 #include <doctest/doctest.h>
 
 #include <deque>
+#include <functional>
 
 #include "http/client.hpp"
 
@@ -37,8 +38,14 @@ class ScriptedTransport : public Transport {
     int transport_failures = 0;
     bool transient = true;
     int calls = 0;
-    Response send(const Request&) override {
+    std::vector<std::chrono::milliseconds> timeouts;  ///< each attempt's Request::timeout
+    std::function<void(const Request&)> on_send;      ///< e.g. lets a fake clock run
+    Response send(const Request& request) override {
         ++calls;
+        timeouts.push_back(request.timeout);
+        if (on_send) {
+            on_send(request);
+        }
         if (transport_failures > 0) {
             --transport_failures;
             throw TransportError("cannot reach https://s: refused", transient);
@@ -97,5 +104,63 @@ TEST_CASE("Client retries as retry_delay says and logs with credentials masked")
         }
         CHECK(client.send(get).status == 503);
         CHECK(t.calls == 5);
+    }
+}
+
+TEST_CASE("--request-timeout is the budget of one request, retries included") {
+    // A server that accepts connections and never answers: every attempt times out.
+    ScriptedTransport t;
+    std::chrono::steady_clock::time_point clock{};
+    clock += 1h;
+    ClientOptions options;
+    options.now = [&] { return clock; };
+    options.sleep = [&](std::chrono::milliseconds d) { clock += d; };
+    options.jitter = [] { return 0.0; };
+    t.on_send = [&](const Request& r) {
+        clock += r.timeout;
+        throw TransportError("timed out talking to https://s/api", true);
+    };
+    const Request get{"GET", "https://s/api", {}, ""};
+    SUBCASE("without a budget, each attempt has no limit and retries are bounded by count") {
+        t.on_send = [&](const Request&) { throw TransportError("refused", true); };
+        Client client(t, options);
+        CHECK_THROWS_AS(client.send(get), TransportError);
+        CHECK(t.calls == 5);
+        CHECK(t.timeouts.front() == 0ms);
+    }
+    SUBCASE("a budget: the first attempt gets all of it and no retry starts after it") {
+        options.request_budget = 2000ms;
+        Client client(t, options);
+        const auto start = clock;
+        CHECK_THROWS_AS(client.send(get), TransportError);
+        CHECK(clock - start <= 2000ms);
+        CHECK(t.calls == 1);
+        CHECK(t.timeouts == std::vector<std::chrono::milliseconds>{2000ms});
+    }
+    SUBCASE("retries share what is left of the budget") {
+        options.request_budget = 2000ms;
+        int failures = 0;
+        t.on_send = [&](const Request&) {
+            clock += 300ms;  // refused after 300 ms, then retried after 200, 400, 800 ms
+            if (++failures < 10) {
+                throw TransportError("refused", true);
+            }
+        };
+        Client client(t, options);
+        const auto start = clock;
+        CHECK_THROWS_AS(client.send(get), TransportError);
+        CHECK(clock - start <= 2000ms);
+        CHECK(t.timeouts == std::vector<std::chrono::milliseconds>{2000ms, 1500ms, 800ms});
+    }
+    SUBCASE("a deadline bounds every request of a command (completion)") {
+        options.request_budget = 3000ms;
+        options.deadline = clock + 1000ms;
+        Client client(t, options);
+        CHECK_THROWS_AS(client.send(get), TransportError);
+        CHECK(t.timeouts == std::vector<std::chrono::milliseconds>{1000ms});
+        CHECK_THROWS_WITH_AS(client.send(get),
+                             "timed out talking to https://s/api: no time left for it",
+                             TransportError);
+        CHECK(t.calls == 1);
     }
 }

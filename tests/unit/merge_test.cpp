@@ -313,3 +313,41 @@ TEST_CASE("an unmanaged ConfigMap with equal values is adopted") {
     CHECK(p.action == TargetAction::update);
     CHECK(p.desired->labels.at(cmsync::kManagedLabel) == "true");
 }
+
+TEST_CASE("a target where no managed key can be synced is not claimed (writes nothing)") {
+    const auto s = source({{"k", "new"}, {"j", "1"}});
+    ConfigMap t;
+    t.namespace_name = "ns-b";
+    t.name = "app";
+    t.resource_version = "7";
+    t.data["k"] = Value{"theirs", false};
+    t.data["j"] = Value{"2", false};
+    SUBCASE("every managed key in conflict") {
+        const auto p = plan(s, &t);
+        CHECK(p.action == TargetAction::conflict);
+        CHECK(key_action(p, "k") == KeyAction::conflict);
+        CHECK(key_action(p, "j") == KeyAction::conflict);
+        CHECK_FALSE(p.write);
+        CHECK_FALSE(p.desired);
+    }
+    SUBCASE("immutable and in conflict") {
+        t.immutable = true;
+        const auto p = plan(s, &t);
+        CHECK(p.action == TargetAction::conflict);
+        CHECK_FALSE(p.write);
+    }
+    SUBCASE("one key in step: that key is adopted, the conflict reported") {
+        t.data["j"] = Value{"1", false};
+        const auto p = plan(s, &t);
+        CHECK(p.action == TargetAction::conflict);
+        REQUIRE(p.write);
+        CHECK(recorded(p).count("j") == 1);
+        CHECK(recorded(p).count("k") == 0);
+        CHECK(p.desired->data.at("k").bytes == "theirs");
+    }
+    SUBCASE("--force writes the source's values") {
+        const auto p = plan(s, &t, std::nullopt, true);
+        CHECK(p.write);
+        CHECK(p.desired->data.at("k").bytes == "new");
+    }
+}
