@@ -102,7 +102,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
     sub->add_option("-o,--output", options->output, "text or json")
         ->check(CLI::IsMember({"text", "json"}));
     sub->add_option("--concurrency", options->concurrency, "Copies handled at once")
-        ->check(CLI::Range(1, 256));
+        ->check(whole_number(1, 256));
     return [options, &global] {
         ResyncRequest request;
         request.namespaces = options->namespaces;

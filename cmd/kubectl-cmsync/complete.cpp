@@ -30,7 +30,7 @@ std::map<std::string, bool> flags_of(const CLI::App* app) {
     std::map<std::string, bool> out;
     for (; app != nullptr; app = app->get_parent()) {
         for (const auto* opt : app->get_options()) {
-            const bool takes_value = opt->get_type_size() != 0;
+            const bool takes_value = opt->get_expected_min() > 0;  // flags take none
             for (const auto& name : opt->get_lnames()) {
                 out.emplace("--" + name, takes_value);
             }
@@ -62,6 +62,8 @@ Typed parse_typed(CLI::App& app, const std::vector<std::string>& words) {
                 t.values[name] = w.substr(eq + 1);
             } else if (it != flags.end() && it->second && i + 1 < words.size()) {
                 t.values[name] = words[++i];
+            } else if (it != flags.end() && !it->second) {
+                t.values[name] = "true";
             }
             continue;
         }
@@ -101,6 +103,9 @@ GlobalOptions connection_options(const Typed& t) {
     c.server = value_of(t, "--server", "-s");
     c.token = value_of(t, "--token");
     c.certificate_authority = value_of(t, "--certificate-authority");
+    if (value_of(t, "--insecure-skip-tls-verify") == "true") {
+        c.insecure_skip_tls_verify = true;
+    }
     // Completion must stay snappy: 3 s for everything it asks, retries included.
     c.request_timeout = std::chrono::milliseconds(3000);
     g.overall_limit = std::chrono::milliseconds(3000);
@@ -229,7 +234,12 @@ int run_complete(CLI::App& app, const std::vector<std::string>& args) {
     }
     if (typed.command == "diff" || typed.command == "sync" || typed.command == "watch" ||
         typed.command == "resync") {
-        print(cluster_candidates(typed, "namespaces"), partial, "", kNoFileComp);
+        // A namespace already given (the source above all) is not offered again.
+        std::set<std::string> given(typed.positionals.begin(), typed.positionals.end());
+        given.insert(value_of(typed, "--namespace", "-n"));
+        auto candidates = cluster_candidates(typed, "namespaces");
+        std::erase_if(candidates, [&](const std::string& ns) { return given.count(ns) != 0; });
+        print(candidates, partial, "", kNoFileComp);
         return 0;
     }
     if (typed.command == "completion") {

@@ -2,10 +2,30 @@
 
 #include <fmt/format.h>
 
+#include <charconv>
+#include <limits>
+
 #include "error.hpp"
 #include "sync/validate.hpp"
 
 namespace cmsync::cli {
+
+CLI::Validator whole_number(int min, int max) {
+    const auto expected = max == std::numeric_limits<int>::max()
+                              ? std::string(min == 1 ? "a positive integer" : "a whole number")
+                              : fmt::format("an integer from {} to {}", min, max);
+    return CLI::Validator(
+        [=](std::string& text) -> std::string {
+            long long value = 0;
+            const auto* end = text.data() + text.size();
+            const auto [ptr, ec] = std::from_chars(text.data(), end, value);
+            if (text.empty() || ec != std::errc() || ptr != end || value < min || value > max) {
+                return fmt::format("must be {}, got \"{}\"", expected, text);
+            }
+            return {};
+        },
+        expected);
+}
 
 void add_global_options(CLI::App& app, GlobalOptions& o) {
     auto& c = o.connection;
@@ -38,9 +58,10 @@ void add_global_options(CLI::App& app, GlobalOptions& o) {
                    "Time to wait for a single request (e.g. 5s, 1m; 0 = no limit)")
         ->group(group);
     app.add_option("-v,--v", o.verbosity, "Log level: 6 requests, 7 headers, 8 bodies")
+        ->check(whole_number(0, std::numeric_limits<int>::max()))
         ->group(group);
     app.add_option("--chunk-size", o.chunk_size, "Items per list page")
-        ->check(CLI::PositiveNumber)
+        ->check(whole_number(1, std::numeric_limits<int>::max()))
         ->group(group);
     app.add_option("--color", o.color, "Colour output: auto, always, never")
         ->check(CLI::IsMember({"auto", "always", "never"}))

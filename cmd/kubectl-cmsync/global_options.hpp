@@ -21,6 +21,10 @@ struct GlobalOptions {
     std::chrono::milliseconds overall_limit{0};
 };
 
+/// Accepts a whole number from `min` to `max`; anything else is "must be ..., got X" (a
+/// positive integer, or the range), never CLI11's floating-point range text.
+CLI::Validator whole_number(int min, int max);
+
 /// Adds kubectl's standard connection flags and -v, --chunk-size, --color to `app`.
 void add_global_options(CLI::App& app, GlobalOptions& options);
 

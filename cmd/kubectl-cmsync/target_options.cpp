@@ -22,7 +22,7 @@ void add_target_options(CLI::App& app, TargetOptions& o) {
     app.add_flag("--force", o.force,
                  "Overwrite conflicting keys and take over copies owned by other sources");
     app.add_option("--concurrency", o.concurrency, "Targets handled at once")
-        ->check(CLI::Range(1, 256));
+        ->check(whole_number(1, 256));
 }
 
 SyncRequest make_sync_request(const CLI::App& app, const TargetOptions& o,

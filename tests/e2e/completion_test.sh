@@ -28,6 +28,11 @@ test_completion_namespaces_names_and_keys_from_the_cluster() {
   run complete_words sync "${a:0:8}"
   expect_in "$out" "$a"
   expect_not_in "$out" "kube-system"
+  # a namespace already given (the source) is not offered again as a target
+  run complete_words sync "$a" "${a:0:8}"
+  expect_not_in "$out" "$a"
+  run complete_words -n "$a" sync "${a:0:8}"
+  expect_not_in "$out" "$a"
   run complete_words sync "$a" dst --name ""
   expect_eq "$(grep -v kube-root <<<"$out" | paste -sd,)" "app-config,other,:4"
   run complete_words sync "$a" dst --name app-config --keys ""

@@ -169,6 +169,11 @@ test_diff_usage_errors_exit_2_before_any_request() {
     "diff ns-a ns-b --name x --bogus-flag"
     "diff ns-a ns-b --name x -o yaml"
     "diff ns-a ns-b --name x --request-timeout forever"
+    "diff ns-a ns-b --name x --chunk-size abc"
+    "diff ns-a ns-b --name x --chunk-size 0"
+    "diff ns-a ns-b --name x --chunk-size 1.5"
+    "diff ns-a ns-b --name x --concurrency 300"
+    "diff ns-a ns-b --name x -v loud"
   )
   for c in "${cases[@]}"; do
     # shellcheck disable=SC2086
@@ -177,5 +182,37 @@ test_diff_usage_errors_exit_2_before_any_request() {
     expect_eq "$(request_lines "$err" | wc -l)" 0 "requests sent for: $c"
     expect_match "$err" '^error: '
     expect_eq "$(wc -l <<<"$err")" 1 "one-line error for: $c"
+    (( ${#err} < 240 )) || fail "a short error for: $c"
   done
+  run kubectl cmsync diff ns-a ns-b --name x --chunk-size abc
+  expect_eq "$err" "error: --chunk-size: must be a positive integer, got \"abc\" (see 'kubectl cmsync --help')"
+}
+
+test_diff_and_client_dry_run_report_a_missing_target_namespace_as_sync_does() {
+  local a b missing
+  a=$(new_ns src); b=$(new_ns dst); missing=nowhere-$RANDOM$RANDOM
+  k -n "$a" create configmap app-config --from-literal=k=v >/dev/null
+  local expected="$missing/app-config: error: create configmaps \"app-config\" in namespace \"$missing\": not found: namespaces \"$missing\" not found"
+  run kubectl cmsync sync "$a" "$b" "$missing" --name app-config --dry-run=client
+  expect_rc 1
+  expect_in "$out" "$b/app-config: created"
+  expect_in "$out" "$expected"
+  run kubectl cmsync diff "$a" "$b" "$missing" --name app-config
+  expect_rc 2
+  expect_in "$out" "$b/app-config: create"
+  expect_in "$out" "$expected"
+  # the real run fails that target in the same words
+  run kubectl cmsync sync "$a" "$b" "$missing" --name app-config
+  expect_rc 1
+  expect_in "$out" "$expected"
+  # with namespace Roles only (no right to read namespaces) the prediction holds
+  local rbac=$CMSYNC_SOURCE_DIR/deploy/rbac c
+  c=$(new_ns dst)
+  k -n "$a" apply -f "$rbac/source-reader.yaml" >/dev/null
+  k -n "$c" apply -f "$rbac/target-writer.yaml" >/dev/null
+  run kubectl cmsync --kubeconfig "$CMSYNC_RESTRICTED_KUBECONFIG" diff "$a" "$c" --name app-config -o json
+  expect_rc 1
+  expect_eq "$(jqv "$out" '.targets[0].action')" create
+  run k -n "$c" get configmap app-config
+  expect_rc 1
 }

@@ -212,3 +212,53 @@ test_sync_fan_out_to_100_namespaces() {
   echo "no-op rerun over 100 namespaces: $(( ($(date +%s%N) - start) / 1000000 )) ms" | tee -a "${CMSYNC_E2E_FIGURES:-/dev/null}"
   expect_eq "$(jqv "$out" '.summary.unchanged')" 100
 }
+
+test_sync_where_every_managed_key_conflicts_claims_nothing() {
+  local a b
+  a=$(new_ns src); b=$(new_ns dst)
+  k -n "$a" create configmap app-config --from-literal=k=new --from-literal=j=1 >/dev/null
+  k -n "$b" create configmap app-config --from-literal=k=theirs --from-literal=j=2 >/dev/null
+  k -n "$b" create configmap frozen --from-literal=k=theirs >/dev/null
+  k -n "$a" create configmap frozen --from-literal=k=new >/dev/null
+  k -n "$b" patch configmap frozen --type merge -p '{"immutable":true}' >/dev/null
+  local before
+  before=$(k -n "$b" get configmaps app-config frozen -o json | jq -c '[.items[] | .metadata | {resourceVersion, labels, annotations}]')
+  run kubectl cmsync sync "$a" "$b" --name app-config,frozen
+  expect_rc 1
+  expect_in "$out" "$b/app-config: conflict"
+  expect_in "$out" "$b/frozen: conflict"
+  expect_eq "$(k -n "$b" get configmaps app-config frozen -o json | jq -c '[.items[] | .metadata | {resourceVersion, labels, annotations}]')" "$before" "targets untouched"
+  # so its real owner later syncs into it without a cross-source conflict
+  local other
+  other=$(new_ns src)
+  k -n "$other" create configmap app-config --from-literal=k=theirs --from-literal=j=2 >/dev/null
+  run kubectl cmsync sync "$other" "$b" --name app-config
+  expect_rc 0
+  expect_eq "$(k -n "$b" get configmap app-config -o jsonpath='{.metadata.annotations.cmsync\.io/sync-from}')" "$other/app-config"
+}
+
+# A server that accepts connections and never answers.
+start_silent_server() {  # port
+  socat "TCP-LISTEN:$1,bind=127.0.0.1,fork,reuseaddr" SYSTEM:'sleep 120' &
+  echo $! >>"$T/bg.pids"
+  wait_for 5 bash -c "echo >/dev/tcp/127.0.0.1/$1"
+}
+
+test_request_timeout_is_one_budget_across_retries() {
+  local port start ms
+  port=$(free_port)
+  start_silent_server "$port"
+  start=$(date +%s%N)
+  run kubectl cmsync --server "https://127.0.0.1:$port" --insecure-skip-tls-verify --request-timeout 2s sync a b --name x
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  expect_rc 2
+  expect_in "$err" "error: timed out talking to https://127.0.0.1:$port/api/v1/namespaces/a/configmaps/x"
+  # the budget and process start-up; each retry used to take the whole 2 s again (14 s)
+  (( ms < 4000 )) || fail "sync --request-timeout 2s took $ms ms"
+  start=$(date +%s%N)
+  run kubectl-cmsync __complete --server "https://127.0.0.1:$port" --insecure-skip-tls-verify sync ""
+  ms=$(( ($(date +%s%N) - start) / 1000000 ))
+  expect_rc 0
+  expect_eq "$out" ":4"
+  (( ms < 5000 )) || fail "completion took $ms ms (its documented limit is 3 s)"
+}

@@ -1,0 +1,73 @@
+# `watch` must never stop or stall on what users do every day (issue 12). Checked with kubectl
+# and the audit log.
+
+test_watch_deleted_and_recreated_named_source_survives_resync_periods() {
+  local a b c
+  a=$(new_ns src); b=$(new_ns dst); c=$(new_ns dst)
+  k -n "$a" create configmap app --from-literal=k=v1 >/dev/null
+  k -n "$a" create configmap tmp --from-literal=t=1 >/dev/null
+  start_watch "$a" "$b" "$c" --name app,tmp --resync-period 2s
+  for ns in "$b" "$c"; do
+    wait_for 20 key_is "$ns" app k v1
+    wait_for 20 key_is "$ns" tmp t 1
+  done
+  k -n "$a" delete configmap tmp >/dev/null
+  wait_for 20 grep -q "$b/tmp orphaned" "$T/watch.out"
+  sleep 5  # two resync periods with the named source gone
+  kill -0 "$(cat "$T/watch.pid")" || { err=$(cat "$T/watch.err"); fail "the watcher exited"; }
+  k -n "$a" patch configmap app --type merge -p '{"data":{"k":"v2"}}' >/dev/null
+  for ns in "$b" "$c"; do wait_for 20 key_is "$ns" app k v2; done
+  # created again later: it syncs again
+  k -n "$a" create configmap tmp --from-literal=t=2 >/dev/null
+  for ns in "$b" "$c"; do wait_for 20 key_is "$ns" tmp t 2; done
+  sleep 3
+  stop_watch INT
+  expect_not_in "$(watch_log)" "not found in namespace"
+  expect_not_in "$(watch_log)" "cannot read the sources"
+}
+
+test_watch_starts_with_a_named_source_missing_and_syncs_it_once_created() {
+  local a b
+  a=$(new_ns src); b=$(new_ns dst)
+  k -n "$a" create configmap app --from-literal=k=v1 >/dev/null
+  start_watch "$a" "$b" --name app,later --resync-period 2s
+  wait_for 20 key_is "$b" app k v1
+  wait_for 10 grep -q "source ConfigMap \"later\" not found in namespace \"$a\": waiting for it" "$T/watch.err"
+  sleep 3
+  k -n "$a" create configmap later --from-literal=x=1 >/dev/null
+  wait_for 20 key_is "$b" later x 1
+  stop_watch INT
+}
+
+# Namespace Roles for the restricted user in the source and in each of N new target namespaces.
+restricted_targets() {  # source count -> prints the target names
+  local src=$1 count=$2 suffix=$RANDOM$RANDOM rbac=$CMSYNC_SOURCE_DIR/deploy/rbac names=()
+  k -n "$src" apply -f "$rbac/source-reader.yaml" >/dev/null
+  for i in $(seq 1 "$count"); do names+=("wr-$suffix-$i"); done
+  printf -- '---\napiVersion: v1\nkind: Namespace\nmetadata: {name: %s}\n' "${names[@]}" | k apply -f - >/dev/null
+  for ns in "${names[@]}"; do
+    sed "s/^metadata:/metadata:\n  namespace: $ns/" "$rbac/target-writer.yaml"
+    echo "---"
+  done | k apply -f - >/dev/null
+  echo "${names[@]}"
+}
+
+test_watch_over_20_targets_with_namespace_roles_falls_back_to_namespace_watches() {
+  local a targets
+  a=$(new_ns src)
+  read -r -a targets <<<"$(restricted_targets "$a" 25)"
+  k -n "$a" create configmap app-config --from-literal=config.yaml=v1 >/dev/null
+  local as=(--kubeconfig "$CMSYNC_RESTRICTED_KUBECONFIG")
+  # asked for explicitly, a forbidden cluster scope is an error at start, not a retry loop
+  run timeout 20 kubectl cmsync "${as[@]}" watch "$a" "${targets[@]}" --name app-config --watch-scope cluster
+  expect_rc 2
+  expect_in "$err" "error: --watch-scope cluster: not allowed to list and watch configmaps in all namespaces"
+  start_watch "${as[@]}" "$a" "${targets[@]}" --name app-config
+  for ns in "${targets[@]}"; do wait_for 30 key_is "$ns" app-config config.yaml v1; done
+  k -n "$a" patch configmap app-config --type merge -p '{"data":{"config.yaml":"v2"}}' >/dev/null
+  for ns in "${targets[@]}"; do wait_for 30 key_is "$ns" app-config config.yaml v2; done
+  stop_watch INT
+  expect_in "$(watch_log)" "one watch per namespace instead"
+  expect_in "$(watch_log)" "for 25 target namespace(s), namespace scope"
+  expect_not_in "$(watch_log)" "forbidden (check RBAC)"
+}
