@@ -16,6 +16,9 @@ double random_unit() {
     return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
 }
 
+// Events a resumed watch sends within this time of its first one count as its replay.
+constexpr std::chrono::milliseconds kReplayWindow{500};
+
 void sleep_unless(const std::atomic<bool>& stop, std::chrono::milliseconds delay) {
     const auto until = std::chrono::steady_clock::now() + delay;
     while (!stop && std::chrono::steady_clock::now() < until) {
@@ -26,6 +29,7 @@ void sleep_unless(const std::atomic<bool>& stop, std::chrono::milliseconds delay
 }  // namespace
 
 void EventQueue::push(StreamEvent event) {
+    event.received = std::chrono::steady_clock::now();
     {
         std::lock_guard guard(mutex_);
         items_.push_back(std::move(event));
@@ -120,14 +124,21 @@ std::string StreamRunner::relist(const StreamSpec& spec, const Stream& self) {
 void StreamRunner::run(StreamSpec spec, Stream& self) {
     std::string rv = spec.resource_version;
     Backoff backoff;
+    bool listed = false;  // the next watch starts where a list just ended: nothing to replay
     const auto cancelled = [&self] { return self.stop.load(); };
     while (!self.stop) {
         try {
             if (rv.empty() && !spec.namespaces) {
                 rv = relist(spec, self);
+                listed = true;
                 continue;
             }
             bool expired = false;
+            // A watch resumed from an older position sends what it missed at once, right
+            // after its first event; marked so the loop writes only the newest of them.
+            const bool resumed = !listed;
+            listed = false;
+            std::optional<std::chrono::steady_clock::time_point> first_event;
             const kube::WatchOptions options{rv, 300 + static_cast<int>(random_unit() * 300),
                                              spec.label_selector};
             const auto on_event = [&](kube::WatchEvent&& event) {
@@ -145,14 +156,21 @@ void StreamRunner::run(StreamSpec spec, Stream& self) {
                 if (event.type != kube::WatchEventType::bookmark &&
                     (spec.namespaces || !spec.relevant ||
                      spec.relevant(event.namespace_name, event.name))) {
-                    queue_.push(
-                        StreamEvent{spec.key, StreamEvent::Kind::event, std::move(event), {}, rv});
+                    const auto now = std::chrono::steady_clock::now();
+                    if (!first_event) {
+                        first_event = now;
+                    }
+                    StreamEvent out;
+                    out.stream = spec.key;
+                    out.event = std::move(event);
+                    out.resource_version = rv;
+                    out.replayed = resumed && now - *first_event < kReplayWindow;
+                    queue_.push(std::move(out));
                 } else {
-                    queue_.push(StreamEvent{spec.key,
-                                            StreamEvent::Kind::event,
-                                            kube::WatchEvent{},
-                                            {},
-                                            rv});  // position only
+                    StreamEvent position;  // the stream's position only
+                    position.stream = spec.key;
+                    position.resource_version = rv;
+                    queue_.push(std::move(position));
                 }
                 return !self.stop;
             };

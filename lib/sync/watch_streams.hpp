@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -23,6 +24,11 @@ struct StreamEvent {
     kube::WatchEvent event;              ///< kind == event
     std::vector<kube::ConfigMap> items;  ///< kind == relisted: the relevant objects listed
     std::string resource_version;        ///< the stream's position after this
+    /// When the stream thread queued it (EventQueue::push sets it).
+    std::chrono::steady_clock::time_point received;
+    /// One of the changes a re-opened watch sent at once, missed while it was away (etcd
+    /// replays every version since the resourceVersion): an older version may come first.
+    bool replayed = false;
 };
 
 /// A blocking queue between stream threads and the watch loop.

@@ -12,6 +12,10 @@ namespace {
 
 constexpr const char* kNamespacesStream = "#namespaces";
 constexpr const char* kClusterStream = "*";
+// awaited_rv_ value: the source stream must deliver the source's delete (or deselection).
+constexpr const char* kAwaitDelete = "";
+// Replayed target events read the sources again at most this often.
+constexpr std::chrono::seconds kRefreshInterval{1};
 
 bool same_data(const kube::ConfigMap& a, const kube::ConfigMap& b) {
     return a.data == b.data;
@@ -171,7 +175,7 @@ void Watcher::orphan(const std::string& name, const std::string& ns) {
     report(o);
 }
 
-void Watcher::handle_source(const kube::WatchEvent& event) {
+void Watcher::handle_source(const kube::WatchEvent& event, Clock::time_point at, bool replayed) {
     const auto& name = event.name;
     const bool was = sources_.count(name) != 0;
     const bool gone =
@@ -181,7 +185,7 @@ void Watcher::handle_source(const kube::WatchEvent& event) {
             return;
         }
         sources_.erase(name);
-        dirty_.erase(name);
+        schedule_.forget(name);
         copies_.forget_name(name);
         log_(fmt::format("source {}/{} is gone", config_.request.source_namespace, name));
         std::set<std::string> targets;
@@ -206,7 +210,7 @@ void Watcher::handle_source(const kube::WatchEvent& event) {
         source_names_.insert(name);
     }
     sources_[name] = std::move(cm);
-    dirty_.insert(name);  // coalesced: handled once the queue is drained (latest wins)
+    schedule_.changed(name, at, replayed);  // coalesced: latest wins (PassSchedule)
 }
 
 void Watcher::handle_relist(StreamEvent& event) {
@@ -246,6 +250,7 @@ void Watcher::handle_relist(StreamEvent& event) {
         }
     }
     if (covers_source) {
+        awaited_rv_.clear();  // the source stream's own list: the current state, in order
         apply_listed_sources(std::move(listed_sources));
     }
     struct Task {
@@ -261,7 +266,7 @@ void Watcher::handle_relist(StreamEvent& event) {
             auto copy = it == listed.end() ? std::nullopt
                                            : std::optional<kube::ConfigMap>(std::move(it->second));
             copies_.from_list(ns, name, copy);
-            if (dirty_.count(name) == 0) {  // else the pass for the changed source covers it
+            if (!schedule_.pending(name)) {  // else the pass for the changed source covers it
                 tasks.push_back({ns, name, std::move(copy)});
             }
         }
@@ -324,7 +329,9 @@ void Watcher::handle(StreamEvent& event) {
         return;
     }
     if (e.namespace_name == config_.request.source_namespace) {
-        handle_source(e);
+        if (caught_up(e)) {
+            handle_source(e, event.received, event.replayed);
+        }
         return;
     }
     bool target = false;
@@ -340,14 +347,56 @@ void Watcher::handle(StreamEvent& event) {
     if (!copies_.from_watch(e.namespace_name, e.name, copy)) {
         return;  // older than the state this watcher wrote or read since: nothing to plan
     }
-    if (dirty_.count(e.name) == 0) {
+    if (event.replayed && Clock::now() - last_refresh_ > kRefreshInterval) {
+        // A target watch back after an outage: the source watch may not have caught up yet
+        // (each stream re-opens on its own backoff), so read the sources now rather than
+        // copy stale data into this copy and write it again once the source catches up.
+        try {
+            refresh_sources();
+        } catch (const std::exception& e) {
+            log_(fmt::format("cannot read the sources: {}", e.what()));
+        }
+    }
+    if (!schedule_.pending(e.name)) {
         handle_target(e.namespace_name, e.name, copy);
     }
 }
 
 void Watcher::refresh_sources() {
+    last_refresh_ = Clock::now();
     std::vector<std::string> missing;  // gone: apply_listed_sources handles them as deletes
-    apply_listed_sources(read_sources(api_, config_.request, &missing));
+    auto listed = read_sources(api_, config_.request, &missing);
+    // The source stream may be behind what was just read: until it delivers this version (or
+    // the delete), what it sends is older and must not be copied (resourceVersions are only
+    // compared for equality: the stream delivers one object's versions in order).
+    std::set<std::string> names;
+    for (const auto& cm : listed) {
+        names.insert(cm.name);
+        const auto it = sources_.find(cm.name);
+        if (it == sources_.end() || it->second.resource_version != cm.resource_version) {
+            awaited_rv_[cm.name] = cm.resource_version;
+        }
+    }
+    for (const auto& [name, cm] : sources_) {
+        if (names.count(name) == 0) {
+            awaited_rv_[name] = kAwaitDelete;
+        }
+    }
+    apply_listed_sources(std::move(listed));
+}
+
+bool Watcher::caught_up(const kube::WatchEvent& event) {
+    const auto it = awaited_rv_.find(event.name);
+    if (it == awaited_rv_.end()) {
+        return true;
+    }
+    const bool reached = it->second == kAwaitDelete ? event.type == kube::WatchEventType::deleted ||
+                                                          (event.object && !selected(*event.object))
+                                                    : event.resource_version == it->second;
+    if (reached) {
+        awaited_rv_.erase(it);
+    }
+    return reached;
 }
 
 bool Watcher::use_cluster_scope(std::size_t target_count) {
@@ -392,7 +441,7 @@ void Watcher::apply_listed_sources(std::vector<kube::ConfigMap> listed) {
         e.type = kube::WatchEventType::modified;
         e.name = cm.name;
         e.object = std::move(cm);
-        handle_source(e);
+        handle_source(e, Clock::now(), false);
     }
     std::vector<std::string> missing;
     for (const auto& [name, cm] : sources_) {
@@ -404,7 +453,7 @@ void Watcher::apply_listed_sources(std::vector<kube::ConfigMap> listed) {
         kube::WatchEvent e;
         e.type = kube::WatchEventType::deleted;
         e.name = name;
-        handle_source(e);  // a delete the watch missed
+        handle_source(e, Clock::now(), false);  // a delete the watch missed
     }
 }
 
@@ -419,7 +468,7 @@ void Watcher::resync_all() {
     for (const auto& [name, source] : sources_) {
         sync_source(name, targets, true);  // a safety net: reads every copy, not the cache
     }
-    dirty_.clear();
+    schedule_.clear_pending();
 }
 
 void Watcher::save_state() {
@@ -493,7 +542,7 @@ void Watcher::run(const std::atomic<bool>& stop) {
         if (resumed) {
             const auto it = resumed->source_digests.find(name);
             if (it == resumed->source_digests.end() || it->second != source_digest(cm)) {
-                dirty_.insert(name);  // changed while nobody watched
+                schedule_.changed(name, Clock::now(), false);  // changed while nobody watched
             }
         }
         cm.raw.clear();
@@ -523,20 +572,26 @@ void Watcher::run(const std::atomic<bool>& stop) {
     start_streams(resumed);
     auto last_resync = std::chrono::steady_clock::now();
     while (!stop) {
-        auto events = queue_.pop_all(std::chrono::milliseconds(200));
+        auto wait = std::chrono::milliseconds(200);
+        if (const auto due = schedule_.next_due()) {
+            wait = std::clamp(std::chrono::ceil<std::chrono::milliseconds>(*due - Clock::now()),
+                              std::chrono::milliseconds(0), wait);
+        }
+        auto events = queue_.pop_all(wait);
         for (auto& event : events) {
             handle(event);
         }
-        if (!dirty_.empty()) {
+        const auto due = schedule_.take_due(Clock::now());
+        if (!due.empty()) {
             std::set<std::string> targets_now;
             {
                 std::lock_guard guard(mutex_);
                 targets_now = targets_;
             }
-            const auto dirty = std::move(dirty_);
-            dirty_.clear();
-            for (const auto& name : dirty) {
+            for (const auto& name : due) {
+                const auto start = Clock::now();
                 sync_source(name, targets_now);
+                schedule_.passed(name, start, Clock::now());
             }
         }
         if (config_.resync_period.count() > 0 &&

@@ -13,6 +13,7 @@
 #include "kube/api_client.hpp"
 #include "sync/copy_cache.hpp"
 #include "sync/label_selector.hpp"
+#include "sync/pass_schedule.hpp"
 #include "sync/planner.hpp"
 #include "sync/watch_state.hpp"
 #include "sync/watch_streams.hpp"
@@ -62,7 +63,9 @@ class Watcher {
     bool relevant(const std::string& ns, const std::string& name) const;
     bool selected(const kube::ConfigMap& cm) const;
     void handle(StreamEvent& event);
-    void handle_source(const kube::WatchEvent& event);
+    using Clock = std::chrono::steady_clock;
+    /// A source event that arrived at `at` (`replayed`: see StreamEvent).
+    void handle_source(const kube::WatchEvent& event, Clock::time_point at, bool replayed);
     void handle_target(const std::string& ns, const std::string& name,
                        const std::optional<kube::ConfigMap>& copy);
     void handle_relist(StreamEvent& event);
@@ -74,8 +77,11 @@ class Watcher {
     void orphan(const std::string& name, const std::string& ns);
     void report(const TargetOutcome& outcome);
     void resync_all();
-    /// Reads the sources again (a paged list) and feeds what changed to handle_source.
+    /// Reads the sources again (a paged list) and feeds what changed to handle_source; until
+    /// the source stream reaches what was read, its older events are skipped (caught_up).
     void refresh_sources();
+    /// Whether a source stream event is at or past the last refresh of its source.
+    bool caught_up(const kube::WatchEvent& event);
     /// Feeds a complete list of the selected sources to handle_source: changes, and deletes
     /// for cached sources the list no longer has.
     void apply_listed_sources(std::vector<kube::ConfigMap> listed);
@@ -94,7 +100,9 @@ class Watcher {
     std::set<std::string> targets_;  ///< target namespaces
     std::set<std::string> source_names_;
     std::map<std::string, kube::ConfigMap> sources_;  ///< name -> source (data only)
-    std::set<std::string> dirty_;                     ///< sources changed since the last pass
+    PassSchedule schedule_;                           ///< changed sources waiting for a pass
+    std::map<std::string, std::string> awaited_rv_;   ///< source -> RV its stream must reach
+    Clock::time_point last_refresh_{};
     std::map<std::string, std::string> stream_rvs_;
     std::set<std::string> listed_once_;              ///< streams past their first list
     std::map<std::string, std::string> drift_seen_;  ///< NS/NAME -> RV already reported

@@ -71,3 +71,37 @@ test_watch_over_20_targets_with_namespace_roles_falls_back_to_namespace_watches(
   expect_in "$(watch_log)" "for 25 target namespace(s), namespace scope"
   expect_not_in "$(watch_log)" "forbidden (check RBAC)"
 }
+
+test_watch_a_burst_of_30_updates_costs_each_copy_at_most_3_writes() {
+  local a targets=() pki=$CMSYNC_CLUSTER_DIR/pki server
+  server=$(cat "$CMSYNC_CLUSTER_DIR/server")
+  a=$(new_ns src)
+  for i in 1 2 3 4 5; do targets+=("$(new_ns dst)"); done
+  k -n "$a" create configmap app-config --from-literal=config.yaml=v0 >/dev/null
+  start_watch "$a" "${targets[@]}" --name app-config
+  for ns in "${targets[@]}"; do wait_for 20 key_is "$ns" app-config config.yaml v0; done
+  local mark args=()
+  mark=$(wc -l <"$CMSYNC_CLUSTER_DIR/audit.log")
+  # 30 updates as fast as one curl sends them (about 0.5 s here)
+  for i in $(seq 1 30); do
+    [[ $i == 1 ]] || args+=(--next)
+    args+=(-sS --fail -o /dev/null --cacert "$pki/ca.crt" --cert "$pki/admin.crt" --key "$pki/admin.key"
+      -X PATCH -H 'Content-Type: application/merge-patch+json' -d "{\"data\":{\"config.yaml\":\"v$i\"}}"
+      "$server/api/v1/namespaces/$a/configmaps/app-config")
+  done
+  curl "${args[@]}"
+  for ns in "${targets[@]}"; do wait_for 20 key_is "$ns" app-config config.yaml v30; done
+  sleep 2
+  stop_watch INT
+  local per_copy
+  per_copy=$(tail -n +"$((mark + 1))" "$CMSYNC_CLUSTER_DIR/audit.log" |
+    jq -r 'select(.stage == "ResponseComplete" and .objectRef.resource == "configmaps" and .verb == "update" and .objectRef.name == "app-config") | .objectRef.namespace' |
+    sort | uniq -c | awk '{print $1}' | sort -n | paste -sd, -)
+  echo "writes per copy for a 30-update burst: $per_copy" | tee -a "${CMSYNC_E2E_FIGURES:-/dev/null}"
+  local n
+  for ns in "${targets[@]}"; do
+    n=$(tail -n +"$((mark + 1))" "$CMSYNC_CLUSTER_DIR/audit.log" |
+      jq -r --arg ns "$ns" 'select(.stage == "ResponseComplete" and .objectRef.namespace == $ns and .verb == "update") | .verb' | wc -l)
+    (( n >= 1 && n <= 3 )) || fail "copy in $ns got $n writes for a burst of 30 updates (goal <= 3)"
+  done
+}

@@ -204,41 +204,61 @@ test_watch_kill_9_and_restart_with_state_file() {
   stop_watch TERM
 }
 
-test_watch_apiserver_restart_converges_without_duplicate_writes() {
-  local a b c
-  a=$(new_ns src); b=$(new_ns dst); c=$(new_ns dst)
-  k -n "$a" create configmap app-config --from-literal=config.yaml=v1 >/dev/null
-  start_watch "$a" "$b" "$c" --name app-config
-  wait_for 20 key_is "$b" app-config config.yaml v1
-  wait_for 20 key_is "$c" app-config config.yaml v1
-  # Stop the apiserver the watcher talks to; make the changes through a second apiserver on
-  # the same etcd, then stop that one and restart the first.
+# restart_converges DIR KUBECONFIG: the watcher's apiserver stops; two source updates and a
+# copy's delete are made through a second apiserver on the same etcd; the first comes back.
+# Every copy then gets exactly one successful write, with the final value.
+restart_converges() {
+  local dir=$1 admin=$2 a b c
+  kc() { kubectl --kubeconfig "$admin" "$@"; }
+  a=src-$RANDOM$RANDOM; b=dst-$RANDOM$RANDOM; c=dst-$RANDOM$RANDOM
+  for ns in "$a" "$b" "$c"; do kc create namespace "$ns" >/dev/null; done
+  kc -n "$a" create configmap app-config --from-literal=config.yaml=v1 >/dev/null
+  kv() { [[ "$(kc -n "$1" get configmap app-config -o jsonpath="{.data.config\.yaml}" 2>/dev/null)" == "$2" ]]; }
+  start_watch --kubeconfig "$admin" "$a" "$b" "$c" --name app-config
+  wait_for 20 kv "$b" v1
+  wait_for 20 kv "$c" v1
   local pid port
-  pid=$(cat "$CMSYNC_CLUSTER_DIR/apiserver.pid")
+  pid=$(cat "$dir/apiserver.pid")
   kill "$pid"; while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
   port=$(free_port)
   sed -E "s/^--secure-port=.*/--secure-port=$port/; s#^--audit-log-path=.*#--audit-log-path=$T/audit2.log#" \
-    "$CMSYNC_CLUSTER_DIR/apiserver-args" >"$T/args2"
+    "$dir/apiserver-args" >"$T/args2"
   mapfile -t args2 <"$T/args2"
-  "$CMSYNC_CLUSTER_BIN/kube-apiserver" "${args2[@]}" >"$T/apiserver2.log" 2>&1 &
+  "$(cat "$dir/bin")/kube-apiserver" "${args2[@]}" >"$T/apiserver2.log" 2>&1 &
   local pid2=$!
   echo "$pid2" >>"$T/bg.pids"
-  kubeconfig_for_port "$port" "$T/second.kubeconfig"
+  sed -E "s#server: https://127.0.0.1:[0-9]+#server: https://127.0.0.1:$port#" "$admin" >"$T/second.kubeconfig"
   wait_for 60 kubectl --kubeconfig "$T/second.kubeconfig" get --raw /readyz
   kubectl --kubeconfig "$T/second.kubeconfig" -n "$a" patch configmap app-config --type merge -p '{"data":{"config.yaml":"v2"}}' >/dev/null
+  kubectl --kubeconfig "$T/second.kubeconfig" -n "$a" patch configmap app-config --type merge -p '{"data":{"config.yaml":"v3"}}' >/dev/null
   kubectl --kubeconfig "$T/second.kubeconfig" -n "$c" delete configmap app-config >/dev/null
   kill "$pid2"; wait "$pid2" 2>/dev/null || true
   local mark
-  mark=$(wc -l <"$CMSYNC_CLUSTER_DIR/audit.log")
-  "$CMSYNC_SOURCE_DIR/tests/cluster/start-apiserver" "$CMSYNC_CLUSTER_DIR"
-  wait_for 60 key_is "$b" app-config config.yaml v2
-  wait_for 60 key_is "$c" app-config config.yaml v2
+  mark=$(wc -l <"$dir/audit.log")
+  "$CMSYNC_SOURCE_DIR/tests/cluster/start-apiserver" "$dir"
+  wait_for 60 kv "$b" v3
+  wait_for 60 kv "$c" v3
   sleep 2
   stop_watch INT
   local writes
-  writes=$(tail -n +"$((mark + 1))" "$CMSYNC_CLUSTER_DIR/audit.log" |
+  writes=$(tail -n +"$((mark + 1))" "$dir/audit.log" |
     jq -r --arg b "$b" --arg c "$c" 'select(.stage == "ResponseComplete" and .objectRef.resource == "configmaps" and (.objectRef.namespace == $b or .objectRef.namespace == $c) and (.verb == "create" or .verb == "update") and .responseStatus.code < 300) | .objectRef.namespace + " " + .verb' | sort | paste -sd, -)
   expect_eq "$writes" "$(printf '%s\n' "$b update" "$c create" | sort | paste -sd, -)" "successful writes after the restart"
+}
+
+test_watch_apiserver_restart_converges_without_duplicate_writes() {
+  restart_converges "$CMSYNC_CLUSTER_DIR" "$CMSYNC_ADMIN_KUBECONFIG"
+}
+
+test_watch_apiserver_restart_without_watch_cache_writes_each_copy_once() {
+  # Without the watch cache, the resumed watch gets every version it missed from etcd (v2,
+  # then v3), not a 410: only the newest may be written.
+  local env_file=$T/cluster.env dir
+  "$CMSYNC_SOURCE_DIR/tests/cluster/up" --no-watch-cache --env-file "$env_file" >/dev/null 2>"$T/up.err"
+  dir=$(sed -n 's/^export CMSYNC_CLUSTER_DIR=//p' "$env_file")
+  echo "$dir" >"$T/second-cluster"
+  trap '"$CMSYNC_SOURCE_DIR/tests/cluster/down" "$(cat "$T/second-cluster")" 2>/dev/null; kill_background' EXIT
+  restart_converges "$dir" "$dir/admin.kubeconfig"
 }
 
 test_watch_410_after_compaction_relists_and_handles_missed_delete() {
