@@ -5,8 +5,11 @@
 
 #include "connection.hpp"
 #include "output.hpp"
+#include "rule_runs.hpp"
+#include "rules_files.hpp"
 #include "sync/planner.hpp"
 #include "sync/report.hpp"
+#include "sync/report_json.hpp"
 #include "target_options.hpp"
 
 namespace cmsync::cli {
@@ -33,29 +36,47 @@ std::function<int()> setup_diff(CLI::App& app, GlobalOptions& global) {
   # Every ConfigMap labelled team=web, to every namespace labelled env=prod
   kubectl cmsync diff -n ns-a -l team=web --target-selector env=prod
 
+  # Every rule of a rules file (a pull-request check in CI)
+  kubectl cmsync diff -f cmsync.yaml
+
 Exit status: 0 nothing would change, 1 changes or conflicts, 2 an error.
 Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)");
     add_target_options(*sub, options->targets);
     sub->add_option("-o,--output", options->output, "Output format: text or json")
         ->check(CLI::IsMember({"text", "json"}));
     return [options, sub, &global] {
-        const auto request = make_sync_request(*sub, options->targets, global);
+        const auto rules = rules_from_options(*sub, options->targets, global);
         Connection connection(global);
         auto& api = connection.api();
-        const auto sources = read_sources(api, request);
-        const auto targets = resolve_targets(api, request);
-        auto outcomes = plan_all(api, request, sources, targets);
-        check_target_namespaces(api, outcomes, request.concurrency);
-        if (options->output == "json") {
-            std::cout << render_diff_json(request.source_namespace, outcomes);
-        } else {
-            if (sources.empty()) {
-                std::cerr << "warning: no ConfigMap in namespace \"" << request.source_namespace
-                          << "\" matches the selection\n";
-            }
-            std::cout << render_diff_text(outcomes, use_color(global.color));
+        const auto runs = run_rules(api, rules, [&](const Rule& rule, const auto& sources) {
+            const auto targets = resolve_targets(api, rule.request);
+            auto outcomes = plan_all(api, rule.request, sources, targets);
+            check_target_namespaces(api, outcomes, rule.request.concurrency);
+            return outcomes;
+        });
+        const bool from_file = !rules.front().name.empty();
+        std::vector<TargetOutcome> all;
+        std::vector<RuleReport> reports;
+        std::string text;
+        bool rule_failed = false;
+        for (const auto& run : runs) {
+            all.insert(all.end(), run.outcomes.begin(), run.outcomes.end());
+            rule_failed = rule_failed || !run.error.empty();
+            reports.push_back(
+                {run.rule->name, run.error,
+                 run.error.empty()
+                     ? render_diff_json(run.rule->request.source_namespace, run.outcomes)
+                     : std::string()});
+            text += run.error.empty() ? render_diff_text(run.outcomes, use_color(global.color))
+                                      : run.rule->name + ": error: " + run.error + "\n";
         }
-        return diff_exit_code(outcomes);
+        if (options->output == "json") {
+            std::cout << (from_file ? render_rules_json(reports) : reports.front().json);
+        } else {
+            warn_empty_selections(runs);
+            std::cout << text;
+        }
+        return rule_failed ? 2 : diff_exit_code(all);
     };
 }
 

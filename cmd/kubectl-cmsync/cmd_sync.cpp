@@ -6,7 +6,10 @@
 #include "connection.hpp"
 #include "error.hpp"
 #include "output.hpp"
+#include "rule_runs.hpp"
+#include "rules_files.hpp"
 #include "sync/planner.hpp"
+#include "sync/report_json.hpp"
 #include "sync/sync_report.hpp"
 #include "sync/writer.hpp"
 #include "target_options.hpp"
@@ -47,6 +50,9 @@ std::function<int()> setup_sync(CLI::App& app, GlobalOptions& global) {
   # Overwrite hand edits of managed keys, as JSON for a pipeline
   kubectl cmsync sync ns-a ns-b --name app-config --force -o json
 
+  # Every rule of a rules file (on merge, in CI)
+  kubectl cmsync sync -f cmsync.yaml
+
 Exit status: 0 every target in step, 1 a target in conflict or error (the others were still
 synced), 2 the command could not run (usage, kubeconfig, auth, unreachable server, no source).
 Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)");
@@ -57,33 +63,48 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
                     "none: write; client: only plan; server: the server validates, stores nothing")
         ->check(CLI::IsMember({"none", "client", "server"}));
     return [options, sub, &global] {
-        const auto request = make_sync_request(*sub, options->targets, global);
+        const auto rules = rules_from_options(*sub, options->targets, global);
         Connection connection(global);
         auto& api = connection.api();
-        const auto sources = read_sources(api, request);
-        const auto targets = resolve_targets(api, request);
         WriteOptions write;
         write.dry_run = parse_dry_run(options->dry_run);
-        write.keys = request.keys;
-        write.force = request.force;
+        write.force = options->targets.force;
         write.before_write = before_write_hook_from_environment();
-        auto outcomes = plan_all(api, request, sources, targets,
-                                 [&](TargetOutcome& outcome, const kube::ConfigMap& source) {
-                                     apply_outcome(api, source, outcome, write);
-                                 });
-        if (write.dry_run == DryRunMode::client) {
-            check_target_namespaces(api, outcomes, request.concurrency);
-        }
-        if (sources.empty()) {
-            std::cerr << "warning: no ConfigMap in namespace \"" << request.source_namespace
-                      << "\" matches the selection\n";
+        const auto runs = run_rules(api, rules, [&](const Rule& rule, const auto& sources) {
+            auto rule_write = write;
+            rule_write.keys = rule.request.keys;
+            const auto targets = resolve_targets(api, rule.request);
+            auto outcomes = plan_all(api, rule.request, sources, targets,
+                                     [&](TargetOutcome& outcome, const kube::ConfigMap& source) {
+                                         apply_outcome(api, source, outcome, rule_write);
+                                     });
+            if (write.dry_run == DryRunMode::client) {
+                check_target_namespaces(api, outcomes, rule.request.concurrency);
+            }
+            return outcomes;
+        });
+        warn_empty_selections(runs);
+        const bool from_file = !rules.front().name.empty();
+        std::vector<TargetOutcome> all;
+        std::vector<RuleReport> reports;
+        std::string errors;
+        for (const auto& run : runs) {
+            all.insert(all.end(), run.outcomes.begin(), run.outcomes.end());
+            reports.push_back({run.rule->name, run.error,
+                               run.error.empty()
+                                   ? render_sync_json(run.rule->request.source_namespace,
+                                                      run.outcomes, write.dry_run)
+                                   : std::string()});
+            if (!run.error.empty()) {
+                errors += run.rule->name + ": error: " + run.error + "\n";
+            }
         }
         if (options->output == "json") {
-            std::cout << render_sync_json(request.source_namespace, outcomes, write.dry_run);
+            std::cout << (from_file ? render_rules_json(reports) : reports.front().json);
         } else {
-            std::cout << render_sync_text(outcomes, write.dry_run, use_color(global.color));
+            std::cout << errors << render_sync_text(all, write.dry_run, use_color(global.color));
         }
-        return sync_exit_code(outcomes);
+        return errors.empty() ? sync_exit_code(all) : 1;
     };
 }
 

@@ -7,11 +7,13 @@
 #include "cmd_diff.hpp"
 #include "cmd_resync.hpp"
 #include "cmd_sync.hpp"
+#include "cmd_validate.hpp"
 #include "cmd_version.hpp"
 #include "cmd_watch.hpp"
 #include "complete.hpp"
 #include "error.hpp"
 #include "global_options.hpp"
+#include "rules_files.hpp"
 
 namespace {
 
@@ -28,6 +30,7 @@ int main(int argc, char** argv) {
   kubectl cmsync sync ns-a ns-b ns-c --name app-config --keys config.yaml
   kubectl cmsync watch ns-a ns-b ns-c --name app-config
   kubectl cmsync resync -A
+  kubectl cmsync sync -f cmsync.yaml        # every rule of a rules file (SyncConfig)
   kubectl cmsync version
 
 Run 'kubectl cmsync COMMAND --help' for a command's flags.)");
@@ -39,6 +42,7 @@ Run 'kubectl cmsync COMMAND --help' for a command's flags.)");
     runners.push_back(cmsync::cli::setup_sync(app, global));
     runners.push_back(cmsync::cli::setup_watch(app, global));
     runners.push_back(cmsync::cli::setup_resync(app, global));
+    runners.push_back(cmsync::cli::setup_validate(app));
     runners.push_back(cmsync::cli::setup_completion(app));
     for (auto* sub : app.get_subcommands({})) {
         sub->fallthrough();  // connection flags may stand before or after the command
@@ -72,6 +76,11 @@ Run 'kubectl cmsync COMMAND --help' for a command's flags.)");
     try {
         cmsync::cli::finish_global_options(app, global);
         return runners.at(index)();
+    } catch (const cmsync::cli::RulesError& e) {
+        for (const auto& line : e.lines()) {
+            std::cerr << "error: " << line << "\n";
+        }
+        return kExitUsage;
     } catch (const cmsync::UsageError& e) {
         std::cerr << "error: " << e.what() << " (see 'kubectl cmsync " << subs.front()->get_name()
                   << " --help')\n";

@@ -8,6 +8,9 @@
 namespace cmsync::cli {
 
 void add_target_options(CLI::App& app, TargetOptions& o) {
+    app.add_option("-f,--filename", o.files,
+                   "Rules file (SyncConfig), a folder of them, or - for stdin (repeatable)")
+        ->allow_extra_args(false);  // one value per -f, as kubectl
     app.add_option("namespaces", o.namespaces,
                    "SOURCE_NS TARGET_NS... (with -n, every namespace here is a target)");
     app.add_option("--name", o.names, "ConfigMap name(s) to sync (repeatable, comma-separated)")

@@ -12,6 +12,7 @@ namespace cmsync::cli {
 
 /// SOURCE_NS TARGET_NS... plus the selection flags shared by diff, sync and watch.
 struct TargetOptions {
+    std::vector<std::string> files;  ///< -f: rules files instead of the positional form
     std::vector<std::string> namespaces;
     std::vector<std::string> names;
     std::string selector;

@@ -147,6 +147,10 @@ std::vector<std::string> resolve_targets(kube::ApiClient& api, const SyncRequest
     std::sort(targets.begin(), targets.end());
     targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
     std::erase(targets, request.source_namespace);
+    std::erase_if(targets, [&](const std::string& ns) {
+        const auto& excluded = request.exclude_namespaces;
+        return std::find(excluded.begin(), excluded.end(), ns) != excluded.end();
+    });
     return targets;
 }
 

@@ -21,7 +21,8 @@ struct Selection {
 struct SyncRequest {
     std::string source_namespace;
     std::vector<std::string> target_namespaces;
-    std::string target_selector;  ///< label selector for more target namespaces
+    std::string target_selector;                  ///< label selector for more target namespaces
+    std::vector<std::string> exclude_namespaces;  ///< never targets (rules files)
     Selection selection;
     std::optional<std::vector<std::string>> keys;
     bool force = false;
@@ -35,7 +36,7 @@ std::vector<kube::ConfigMap> read_sources(kube::ApiClient& api, const SyncReques
                                           std::vector<std::string>* missing = nullptr);
 
 /// The target namespaces: those named plus those matching the target selector, without the
-/// source namespace, sorted and unique.
+/// source namespace and the excluded ones, sorted and unique.
 std::vector<std::string> resolve_targets(kube::ApiClient& api, const SyncRequest& request);
 
 /// The current copies in `ns` of `sources` (by name; absent ones are missing). A few names

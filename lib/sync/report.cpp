@@ -75,7 +75,7 @@ std::string render_diff_text(const std::vector<TargetOutcome>& outcomes, bool co
     std::string out;
     for (const auto& o : outcomes) {
         const auto action = o.action();
-        std::string line = fmt::format("{}/{}: {}", o.namespace_name, o.name, to_string(action));
+        std::string line = fmt::format("{}: {}", o.label(), to_string(action));
         std::vector<std::string> changed;
         for (const auto& k : o.plan.keys) {
             if (shows_diff(k.action)) {

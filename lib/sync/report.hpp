@@ -16,8 +16,13 @@ struct TargetOutcome {
     std::string error;          ///< set when reading or writing this target failed
     bool applied = false;       ///< sync: the plan's write was accepted by the server
     int conflicts_retried = 0;  ///< sync: 409s answered by reading and planning again
+    std::string rule{};         ///< the rules-file rule it belongs to; empty without -f
     /// The action reported: plan.action, or error when `error` is set.
     TargetAction action() const { return error.empty() ? plan.action : TargetAction::error; }
+    /// How text output names it: "NS/NAME", or "RULE/NS/NAME" for a rule of a rules file.
+    std::string label() const {
+        return (rule.empty() ? "" : rule + "/") + namespace_name + "/" + name;
+    }
 };
 
 /// Text for `diff`: per target a line with its action, then a unified diff per changed key.

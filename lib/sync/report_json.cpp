@@ -1,5 +1,7 @@
 #include "sync/report_json.hpp"
 
+#include "kube/json.hpp"
+
 namespace cmsync {
 
 rapidjson::Value key_plan_json(const KeyPlan& k, rapidjson::Document::AllocatorType& a) {
@@ -25,6 +27,31 @@ void add_warnings_json(rapidjson::Value& object, const std::vector<std::string>&
         list.PushBack(rapidjson::Value(w, a), a);
     }
     object.AddMember("warnings", list, a);
+}
+
+}  // namespace cmsync
+
+namespace cmsync {
+
+std::string render_rules_json(const std::vector<RuleReport>& rules) {
+    rapidjson::Document doc(rapidjson::kObjectType);
+    auto& a = doc.GetAllocator();
+    rapidjson::Value list(rapidjson::kArrayType);
+    for (const auto& rule : rules) {
+        rapidjson::Value r(rapidjson::kObjectType);
+        r.AddMember("name", rapidjson::Value(rule.name, a), a);
+        r.AddMember("error",
+                    rule.error.empty() ? rapidjson::Value() : rapidjson::Value(rule.error, a), a);
+        rapidjson::Document part;
+        if (!rule.json.empty() && kube::parse_json_object(rule.json, part)) {
+            for (auto& member : part.GetObject()) {
+                r.AddMember(rapidjson::Value(member.name, a), rapidjson::Value(member.value, a), a);
+            }
+        }
+        list.PushBack(r, a);
+    }
+    doc.AddMember("rules", list, a);
+    return kube::to_json(doc) + "\n";
 }
 
 }  // namespace cmsync

@@ -17,3 +17,17 @@ void add_warnings_json(rapidjson::Value& object, const std::vector<std::string>&
                        rapidjson::Document::AllocatorType& alloc);
 
 }  // namespace cmsync
+
+namespace cmsync {
+
+/// One rule's part of a rules-file run (`-f`), for `-o json`.
+struct RuleReport {
+    std::string name;
+    std::string error;  ///< the rule could not run (e.g. its source namespace is forbidden)
+    std::string json;   ///< the rule's document as `-o json` prints one command's (if it ran)
+};
+
+/// {"rules": [{"name", "error", ...the members of the rule's document}]}.
+std::string render_rules_json(const std::vector<RuleReport>& rules);
+
+}  // namespace cmsync

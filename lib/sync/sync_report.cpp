@@ -63,7 +63,7 @@ std::string render_sync_text(const std::vector<TargetOutcome>& outcomes, DryRunM
     std::string out;
     for (const auto& o : outcomes) {
         const auto result = sync_result(o);
-        auto line = fmt::format("{}/{}: {}", o.namespace_name, o.name, result);
+        auto line = fmt::format("{}: {}", o.label(), result);
         std::vector<std::string> keys;
         for (const auto& k : o.plan.keys) {
             if (written(k.action) && result != "error") {

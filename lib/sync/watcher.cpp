@@ -278,7 +278,10 @@ void Watcher::handle_relist(StreamEvent& event) {
 void Watcher::add_target(const std::string& ns, bool list_now) {
     {
         std::lock_guard guard(mutex_);
-        if (ns == config_.request.source_namespace || !targets_.insert(ns).second) {
+        const auto& excluded = config_.request.exclude_namespaces;
+        if (ns == config_.request.source_namespace ||
+            std::find(excluded.begin(), excluded.end(), ns) != excluded.end() ||
+            !targets_.insert(ns).second) {
             return;
         }
     }

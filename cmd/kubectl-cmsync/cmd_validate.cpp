@@ -1,0 +1,34 @@
+#include "cmd_validate.hpp"
+
+#include <fmt/format.h>
+
+#include <iostream>
+#include <memory>
+
+#include "rules_files.hpp"
+
+namespace cmsync::cli {
+
+std::function<int()> setup_validate(CLI::App& app) {
+    auto files = std::make_shared<std::vector<std::string>>();
+    auto* sub = app.add_subcommand(
+        "validate", "Check rules files (SyncConfig) without a cluster, e.g. in a pre-commit hook");
+    sub->footer(R"(Examples:
+  kubectl cmsync validate -f cmsync.yaml
+  kubectl cmsync validate -f rules/            # every *.yaml, *.yml and *.json file in it
+
+Exit status: 0 every rule is valid, 2 a problem (one line each: FILE:LINE:COLUMN: ...).)");
+    sub->add_option("-f,--filename", *files, "Rules file, folder of them, or - for stdin")
+        ->required()
+        ->allow_extra_args(false);  // one value per -f, as kubectl
+    return [files] {
+        const auto rules = load_rules(*files);
+        for (const auto& rule : rules) {
+            std::cout << fmt::format("{}: rule \"{}\" valid\n", rule.where, rule.name);
+        }
+        std::cout << fmt::format("{} rule{} valid\n", rules.size(), rules.size() == 1 ? "" : "s");
+        return 0;
+    };
+}
+
+}  // namespace cmsync::cli

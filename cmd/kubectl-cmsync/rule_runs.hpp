@@ -1,0 +1,32 @@
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "kube/api_client.hpp"
+#include "rules/sync_config.hpp"
+#include "sync/report.hpp"
+
+namespace cmsync::cli {
+
+/// What one rule did in diff or sync.
+struct RuleRun {
+    const Rule* rule = nullptr;
+    std::vector<TargetOutcome> outcomes;  ///< each tagged with the rule's name
+    std::string error;                    ///< the rule could not run; its outcomes are empty
+    bool no_sources = false;              ///< the selection matched nothing
+};
+
+/// Plans (and, through `run`, applies) every rule. In the positional form (one unnamed rule)
+/// a failure is the command's (thrown); with -f, a rule that cannot run (its source forbidden
+/// or missing) fails alone and the others are still done. An unreachable server is always
+/// the command's failure.
+std::vector<RuleRun> run_rules(kube::ApiClient& api, const std::vector<Rule>& rules,
+                               const std::function<std::vector<TargetOutcome>(
+                                   const Rule&, const std::vector<kube::ConfigMap>&)>& run);
+
+/// Warnings for rules whose selection matched nothing, on stderr.
+void warn_empty_selections(const std::vector<RuleRun>& runs);
+
+}  // namespace cmsync::cli

@@ -1,0 +1,316 @@
+#include "rules/sync_config.hpp"
+
+#include <fmt/format.h>
+#include <yaml-cpp/yaml.h>
+
+#include <map>
+#include <optional>
+#include <set>
+
+#include "sync/label_selector.hpp"
+#include "sync/validate.hpp"
+
+namespace cmsync {
+
+namespace {
+
+// Reads one file's YAML, collecting every problem with its position.
+class Reader {
+  public:
+    Reader(const std::string& file, std::vector<std::string>& errors)
+        : file_(file), errors_(errors) {}
+
+    std::string where(const YAML::Node& node) const {
+        const auto mark = node.Mark();
+        if (mark.is_null()) {
+            return file_;
+        }
+        return fmt::format("{}:{}:{}", file_, mark.line + 1, mark.column + 1);
+    }
+
+    void error(const YAML::Node& node, const std::string& path, const std::string& message) {
+        errors_.push_back(fmt::format("{}: {}: {}", where(node), path, message));
+    }
+
+    // A map whose keys are all in `allowed`; reports the others. False when not a map.
+    bool fields(const YAML::Node& node, const std::string& path,
+                const std::set<std::string>& allowed) {
+        if (!node.IsMap()) {
+            error(node, path, "expected a mapping");
+            return false;
+        }
+        for (const auto& entry : node) {
+            const auto key = entry.first.IsScalar() ? entry.first.Scalar() : std::string();
+            if (allowed.count(key) == 0) {
+                error(entry.first, path,
+                      fmt::format("unknown field \"{}\" (known: {})", key,
+                                  fmt::join(allowed.begin(), allowed.end(), ", ")));
+            }
+        }
+        return true;
+    }
+
+    std::optional<std::string> string(const YAML::Node& node, const std::string& path) {
+        if (!node.IsScalar()) {
+            error(node, path, "expected a string");
+            return std::nullopt;
+        }
+        return node.Scalar();
+    }
+
+    std::optional<bool> boolean(const YAML::Node& node, const std::string& path) {
+        // Only a plain true or false: "false" in quotes is a string, and YAML 1.1's yes/no/on
+        // are not booleans for Kubernetes either.
+        if (node.IsScalar() && node.Tag() != "!" &&
+            (node.Scalar() == "true" || node.Scalar() == "false")) {
+            return node.Scalar() == "true";
+        }
+        error(node, path, "expected true or false");
+        return std::nullopt;
+    }
+
+    // A list of strings, each checked by `invalid` (nothing when valid).
+    template <typename Check>
+    std::optional<std::vector<std::string>> strings(const YAML::Node& node, const std::string& path,
+                                                    Check invalid) {
+        if (!node.IsSequence()) {
+            error(node, path, "expected a list of strings");
+            return std::nullopt;
+        }
+        std::vector<std::string> out;
+        bool ok = true;
+        for (std::size_t i = 0; i < node.size(); ++i) {
+            const auto item_path = fmt::format("{}[{}]", path, i);
+            const auto value = string(node[i], item_path);
+            if (!value) {
+                ok = false;
+                continue;
+            }
+            if (const auto why = invalid(*value)) {
+                error(node[i], item_path, *why);
+                ok = false;
+            }
+            out.push_back(*value);
+        }
+        if (ok && out.empty()) {
+            error(node, path, "expected at least one entry");
+            ok = false;
+        }
+        return ok ? std::optional(out) : std::nullopt;
+    }
+
+    std::optional<std::string> selector(const YAML::Node& node, const std::string& path) {
+        auto text = string(node, path);
+        if (text && (text->empty() || !LabelSelector::parse(*text))) {
+            error(node, path, fmt::format("invalid label selector \"{}\"", *text));
+            return std::nullopt;
+        }
+        return text;
+    }
+
+    void rule(const YAML::Node& node, std::size_t index, std::vector<Rule>& out);
+
+  private:
+    std::string file_;
+    std::vector<std::string>& errors_;
+};
+
+std::optional<std::string> invalid_rule_name(const std::string& name) {
+    const auto ok_char = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
+    bool ok = !name.empty() && name.size() <= 63 && ok_char(name.front()) && ok_char(name.back());
+    for (const char c : name) {
+        ok = ok && (ok_char(c) || c == '-');
+    }
+    if (ok) {
+        return std::nullopt;
+    }
+    return fmt::format(
+        "invalid rule name \"{}\": use lowercase letters, digits and '-' (at most 63, starting "
+        "and ending with a letter or digit)",
+        name);
+}
+
+void Reader::rule(const YAML::Node& node, std::size_t index, std::vector<Rule>& out) {
+    const auto path = fmt::format("rules[{}]", index);
+    const auto before = errors_.size();
+    if (!fields(node, path, {"name", "source", "targets", "keys", "prune"})) {
+        return;
+    }
+    Rule rule;
+    rule.where = where(node);
+    auto& r = rule.request;
+    const auto required = [&](const YAML::Node& parent, const char* key, const std::string& p) {
+        const auto child = parent[key];
+        if (!child) {
+            error(parent, p, fmt::format("missing field \"{}\"", key));
+        }
+        return child;
+    };
+    if (const auto name = required(node, "name", path)) {
+        if (const auto text = string(name, path + ".name")) {
+            rule.name = *text;
+            if (const auto why = invalid_rule_name(*text)) {
+                error(name, path + ".name", *why);
+            }
+        }
+    }
+    const auto source = required(node, "source", path);
+    if (source && fields(source, path + ".source", {"namespace", "names", "selector", "all"})) {
+        const auto sp = path + ".source";
+        if (const auto ns = required(source, "namespace", sp)) {
+            if (const auto text = string(ns, sp + ".namespace")) {
+                r.source_namespace = *text;
+                if (const auto why = invalid_namespace(*text)) {
+                    error(ns, sp + ".namespace", *why);
+                }
+            }
+        }
+        const int selections =
+            (source["names"] ? 1 : 0) + (source["selector"] ? 1 : 0) + (source["all"] ? 1 : 0);
+        if (selections != 1) {
+            error(source, sp, "give exactly one of names, selector and all");
+        }
+        if (const auto names = source["names"]) {
+            if (const auto list = strings(names, sp + ".names", invalid_configmap_name)) {
+                r.selection.names = *list;
+            }
+        }
+        if (const auto sel = source["selector"]) {
+            if (const auto text = selector(sel, sp + ".selector")) {
+                r.selection.label_selector = *text;
+            }
+        }
+        if (const auto all = source["all"]) {
+            const auto value = boolean(all, sp + ".all");
+            if (value && !*value) {
+                error(all, sp + ".all", "all: false selects nothing; give names or a selector");
+            }
+            r.selection.all = value.value_or(false);
+        }
+    }
+    const auto targets = required(node, "targets", path);
+    if (targets && fields(targets, path + ".targets", {"namespaces", "selector", "exclude"})) {
+        const auto tp = path + ".targets";
+        if (!targets["namespaces"] && !targets["selector"]) {
+            error(targets, tp, "give namespaces, a selector or both");
+        }
+        if (const auto list = targets["namespaces"]) {
+            if (const auto names = strings(list, tp + ".namespaces", invalid_namespace)) {
+                r.target_namespaces = *names;
+                for (std::size_t i = 0; i < names->size(); ++i) {
+                    if ((*names)[i] == r.source_namespace) {
+                        error(list[i], fmt::format("{}.namespaces[{}]", tp, i),
+                              fmt::format("target namespace \"{}\" is the source namespace",
+                                          (*names)[i]));
+                    }
+                }
+            }
+        }
+        if (const auto sel = targets["selector"]) {
+            if (const auto text = selector(sel, tp + ".selector")) {
+                r.target_selector = *text;
+            }
+        }
+        if (const auto list = targets["exclude"]) {
+            if (const auto names = strings(list, tp + ".exclude", invalid_namespace)) {
+                r.exclude_namespaces = *names;
+            }
+        }
+    }
+    if (const auto keys = node["keys"]) {
+        if (const auto list = strings(keys, path + ".keys", invalid_key)) {
+            r.keys = *list;
+        }
+    }
+    if (const auto prune = node["prune"]) {
+        rule.prune = boolean(prune, path + ".prune").value_or(false);
+    }
+    if (errors_.size() == before) {
+        out.push_back(std::move(rule));
+    }
+}
+
+}  // namespace
+
+ParsedRules parse_sync_config(const std::string& text, const std::string& file) {
+    ParsedRules parsed;
+    Reader reader(file, parsed.errors);
+    std::vector<YAML::Node> documents;
+    try {
+        documents = YAML::LoadAll(text);
+    } catch (const YAML::ParserException& e) {
+        parsed.errors.push_back(fmt::format("{}:{}:{}: invalid YAML: {}", file, e.mark.line + 1,
+                                            e.mark.column + 1, e.msg));
+        return parsed;
+    }
+    int configs = 0;
+    for (const auto& doc : documents) {
+        if (doc.IsNull()) {
+            continue;  // an empty document, e.g. after a trailing ---
+        }
+        ++configs;
+        if (!reader.fields(doc, "SyncConfig", {"apiVersion", "kind", "rules"})) {
+            continue;
+        }
+        const auto api_version = doc["apiVersion"];
+        if (!api_version || !api_version.IsScalar() ||
+            api_version.Scalar() != kSyncConfigApiVersion) {
+            reader.error(api_version ? api_version : doc, "apiVersion",
+                         fmt::format("expected \"{}\"", kSyncConfigApiVersion));
+        }
+        const auto kind = doc["kind"];
+        if (!kind || !kind.IsScalar() || kind.Scalar() != kSyncConfigKind) {
+            reader.error(kind ? kind : doc, "kind",
+                         fmt::format("expected \"{}\"", kSyncConfigKind));
+        }
+        const auto rules = doc["rules"];
+        if (!rules || !rules.IsSequence() || rules.size() == 0) {
+            reader.error(rules ? rules : doc, "rules", "expected a list of at least one rule");
+            continue;
+        }
+        for (std::size_t i = 0; i < rules.size(); ++i) {
+            reader.rule(rules[i], i, parsed.rules);
+        }
+    }
+    if (configs == 0) {
+        parsed.errors.push_back(fmt::format("{}:1:1: no SyncConfig in this file", file));
+    }
+    return parsed;
+}
+
+std::vector<std::string> check_rules(const std::vector<Rule>& rules) {
+    std::vector<std::string> errors;
+    std::map<std::string, const Rule*> by_name;
+    for (const auto& rule : rules) {
+        const auto [it, fresh] = by_name.emplace(rule.name, &rule);
+        if (!fresh) {
+            errors.push_back(fmt::format("{}: rule name \"{}\" is already used at {}", rule.where,
+                                         rule.name, it->second->where));
+        }
+    }
+    // Target ConfigMaps known before any request: named sources into listed namespaces.
+    std::map<std::string, const Rule*> managed;  // "NS/NAME" -> the first rule managing it
+    for (const auto& rule : rules) {
+        const auto& r = rule.request;
+        for (const auto& ns : r.target_namespaces) {
+            if (std::find(r.exclude_namespaces.begin(), r.exclude_namespaces.end(), ns) !=
+                r.exclude_namespaces.end()) {
+                continue;
+            }
+            for (const auto& name : r.selection.names) {
+                const auto [it, fresh] = managed.emplace(ns + "/" + name, &rule);
+                const auto& other = *it->second;
+                if (!fresh && other.request.source_namespace != r.source_namespace) {
+                    errors.push_back(fmt::format(
+                        "{}: rules \"{}\" and \"{}\" would both manage ConfigMap {}/{}, from {}/{} "
+                        "and {}/{}",
+                        rule.where, other.name, rule.name, ns, name, other.request.source_namespace,
+                        name, r.source_namespace, name));
+                }
+            }
+        }
+    }
+    return errors;
+}
+
+}  // namespace cmsync

@@ -1,0 +1,37 @@
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "sync/planner.hpp"
+
+namespace cmsync {
+
+/// One rule of a rules file (`-f`): what one positional command says, with a name.
+struct Rule {
+    std::string name;  ///< unique; in logs, reports and metrics
+    SyncRequest request;
+    bool prune = false;  ///< watch only
+    std::string where;   ///< "FILE:LINE:COLUMN" of the rule, for messages
+};
+
+/// The rules of one file and every problem found in it, one line each, "FILE:LINE:COLUMN: ...".
+struct ParsedRules {
+    std::vector<Rule> rules;
+    std::vector<std::string> errors;
+};
+
+/// The apiVersion and kind a rules file must declare.
+inline constexpr const char* kSyncConfigApiVersion = "cmsync.io/v1alpha1";
+inline constexpr const char* kSyncConfigKind = "SyncConfig";
+
+/// Parses the SyncConfig documents of `text` (`file` names it in errors) and checks each rule
+/// on its own: unknown fields, wrong types, names, selectors, keys, a target that is its
+/// source. Pure: no I/O.
+ParsedRules parse_sync_config(const std::string& text, const std::string& file);
+
+/// Checks across all rules (of every file): unique names, and no target ConfigMap (NS/NAME)
+/// managed by two rules from different sources. One line per problem, naming both rules.
+std::vector<std::string> check_rules(const std::vector<Rule>& rules);
+
+}  // namespace cmsync

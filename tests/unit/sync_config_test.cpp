@@ -1,0 +1,200 @@
+#include "rules/sync_config.hpp"
+
+#include <doctest/doctest.h>
+
+using cmsync::check_rules;
+using cmsync::parse_sync_config;
+
+namespace {
+
+const std::string kHeader = "apiVersion: cmsync.io/v1alpha1\nkind: SyncConfig\nrules:\n";
+
+// The only error of `body` (rules after the header), which must fail.
+std::string only_error(const std::string& body) {
+    const auto parsed = parse_sync_config(kHeader + body, "f.yaml");
+    REQUIRE(parsed.errors.size() == 1);
+    CHECK(parsed.rules.empty());
+    return parsed.errors.front();
+}
+
+const std::string kRule =
+    "  - name: app\n"
+    "    source: {namespace: platform, names: [app-config]}\n"
+    "    targets: {namespaces: [web, api]}\n";
+
+}  // namespace
+
+TEST_CASE("rules file: a full rule and the three selections") {
+    const auto parsed = parse_sync_config(kHeader + R"y(  - name: app-config
+    source: {namespace: platform, names: [app-config]}
+    targets:
+      namespaces: [web, api]
+      selector: "team in (web,api)"
+      exclude: [kube-system]
+    keys: [config.yaml]
+    prune: true
+  - name: flags
+    source: {namespace: platform, selector: "sync=true"}
+    targets: {namespaces: [web]}
+  - name: everything
+    source: {namespace: platform, all: true}
+    targets: {selector: env=prod}
+)y",
+                                          "f.yaml");
+    REQUIRE(parsed.errors.empty());
+    REQUIRE(parsed.rules.size() == 3);
+    const auto& r = parsed.rules[0];
+    CHECK(r.name == "app-config");
+    CHECK(r.where == "f.yaml:4:5");
+    CHECK(r.request.source_namespace == "platform");
+    CHECK(r.request.selection.names == std::vector<std::string>{"app-config"});
+    CHECK(r.request.target_namespaces == std::vector<std::string>{"web", "api"});
+    CHECK(r.request.target_selector == "team in (web,api)");
+    CHECK(r.request.exclude_namespaces == std::vector<std::string>{"kube-system"});
+    CHECK(r.request.keys == std::vector<std::string>{"config.yaml"});
+    CHECK(r.prune);
+    CHECK(parsed.rules[1].request.selection.label_selector == "sync=true");
+    CHECK_FALSE(parsed.rules[1].request.keys);
+    CHECK(parsed.rules[2].request.selection.all);
+    CHECK(check_rules(parsed.rules).empty());
+}
+
+TEST_CASE("rules file: every validation error, with its position") {
+    SUBCASE("unknown field") {
+        CHECK(only_error(kRule + "    force: true\n") ==
+              "f.yaml:7:5: rules[0]: unknown field \"force\" (known: keys, name, prune, source, "
+              "targets)");
+    }
+    SUBCASE("unknown field in source") {
+        CHECK(only_error("  - name: a\n    source: {namespace: p, names: [x], label: y}\n"
+                         "    targets: {namespaces: [w]}\n") ==
+              "f.yaml:5:40: rules[0].source: unknown field \"label\" (known: all, names, "
+              "namespace, selector)");
+    }
+    SUBCASE("wrong type: a string where a list belongs") {
+        CHECK(only_error("  - name: a\n    source: {namespace: p, names: x}\n"
+                         "    targets: {namespaces: [w]}\n") ==
+              "f.yaml:5:35: rules[0].source.names: expected a list of strings");
+    }
+    SUBCASE("wrong type: a quoted boolean") {
+        CHECK(only_error(kRule + "    prune: \"false\"\n") ==
+              "f.yaml:7:12: rules[0].prune: expected true or false");
+    }
+    SUBCASE("bad namespace") {
+        CHECK(only_error("  - name: a\n    source: {namespace: Bad_NS, all: true}\n"
+                         "    targets: {namespaces: [w]}\n")
+                  .rfind("f.yaml:5:25: rules[0].source.namespace: invalid namespace \"Bad_NS\"",
+                         0) == 0);
+    }
+    SUBCASE("bad target namespace") {
+        CHECK(only_error("  - name: a\n    source: {namespace: p, all: true}\n"
+                         "    targets: {namespaces: [w, -x]}\n")
+                  .rfind("f.yaml:6:31: rules[0].targets.namespaces[1]: invalid namespace", 0) == 0);
+    }
+    SUBCASE("bad ConfigMap name") {
+        CHECK(only_error("  - name: a\n    source: {namespace: p, names: [Bad_Name]}\n"
+                         "    targets: {namespaces: [w]}\n")
+                  .rfind("f.yaml:5:36: rules[0].source.names[0]: ", 0) == 0);
+    }
+    SUBCASE("bad key") {
+        CHECK(only_error(kRule + "    keys: [ok, bad/key]\n")
+                  .rfind("f.yaml:7:16: rules[0].keys[1]: ", 0) == 0);
+    }
+    SUBCASE("bad label selectors") {
+        CHECK(only_error("  - name: a\n    source: {namespace: p, selector: \"a in (\"}\n"
+                         "    targets: {namespaces: [w]}\n") ==
+              "f.yaml:5:38: rules[0].source.selector: invalid label selector \"a in (\"");
+        CHECK(only_error("  - name: a\n    source: {namespace: p, all: true}\n"
+                         "    targets: {selector: \"=x\"}\n") ==
+              "f.yaml:6:25: rules[0].targets.selector: invalid label selector \"=x\"");
+    }
+    SUBCASE("bad rule name") {
+        CHECK(only_error("  - name: App_Config\n    source: {namespace: p, all: true}\n"
+                         "    targets: {namespaces: [w]}\n")
+                  .rfind("f.yaml:4:11: rules[0].name: invalid rule name \"App_Config\"", 0) == 0);
+    }
+    SUBCASE("missing fields") {
+        CHECK(only_error("  - name: a\n    targets: {namespaces: [w]}\n") ==
+              "f.yaml:4:5: rules[0]: missing field \"source\"");
+        CHECK(
+            only_error("  - name: a\n    source: {names: [x]}\n    targets: {namespaces: [w]}\n") ==
+            "f.yaml:5:13: rules[0].source: missing field \"namespace\"");
+    }
+    SUBCASE("selection: exactly one") {
+        CHECK(only_error("  - name: a\n    source: {namespace: p, names: [x], all: true}\n"
+                         "    targets: {namespaces: [w]}\n") ==
+              "f.yaml:5:13: rules[0].source: give exactly one of names, selector and all");
+        CHECK(only_error(
+                  "  - name: a\n    source: {namespace: p}\n    targets: {namespaces: [w]}\n") ==
+              "f.yaml:5:13: rules[0].source: give exactly one of names, selector and all");
+    }
+    SUBCASE("targets: namespaces or a selector") {
+        CHECK(only_error("  - name: a\n    source: {namespace: p, all: true}\n"
+                         "    targets: {exclude: [w]}\n") ==
+              "f.yaml:6:14: rules[0].targets: give namespaces, a selector or both");
+    }
+    SUBCASE("a rule whose target is its source") {
+        CHECK(only_error("  - name: a\n    source: {namespace: p, all: true}\n"
+                         "    targets: {namespaces: [w, p]}\n") ==
+              "f.yaml:6:31: rules[0].targets.namespaces[1]: target namespace \"p\" is the "
+              "source namespace");
+    }
+    SUBCASE("wrong apiVersion and kind") {
+        const auto parsed =
+            parse_sync_config("apiVersion: v1\nkind: ConfigMap\nrules:\n" + kRule, "f.yaml");
+        REQUIRE(parsed.errors.size() == 2);
+        CHECK(parsed.errors[0] == "f.yaml:1:13: apiVersion: expected \"cmsync.io/v1alpha1\"");
+        CHECK(parsed.errors[1] == "f.yaml:2:7: kind: expected \"SyncConfig\"");
+    }
+    SUBCASE("no rules, no document, no YAML") {
+        CHECK(parse_sync_config("apiVersion: cmsync.io/v1alpha1\nkind: SyncConfig\n", "f.yaml")
+                  .errors ==
+              std::vector<std::string>{"f.yaml:1:1: rules: expected a list of at least one rule"});
+        CHECK(parse_sync_config("# nothing\n", "f.yaml").errors ==
+              std::vector<std::string>{"f.yaml:1:1: no SyncConfig in this file"});
+        const auto bad = parse_sync_config("rules: [\n", "f.yaml").errors;
+        REQUIRE(bad.size() == 1);
+        CHECK(bad[0].rfind("f.yaml:2:1: invalid YAML: ", 0) == 0);
+    }
+    SUBCASE("several errors are all reported") {
+        const auto parsed =
+            parse_sync_config(kHeader +
+                                  "  - name: a\n    source: {namespace: p, all: true}\n"
+                                  "    targets: {namespaces: [p]}\n    prune: maybe\n",
+                              "f.yaml");
+        CHECK(parsed.errors.size() == 2);
+    }
+}
+
+TEST_CASE("rules file: checks across rules and files") {
+    auto a = parse_sync_config(kHeader + kRule, "a.yaml").rules;
+    auto b = parse_sync_config(kHeader + kRule, "b.yaml").rules;
+    a.insert(a.end(), b.begin(), b.end());
+    SUBCASE("duplicate names") {
+        CHECK(check_rules(a) == std::vector<std::string>{
+                                    "b.yaml:4:5: rule name \"app\" is already used at a.yaml:4:5"});
+    }
+    SUBCASE("two rules managing one target ConfigMap from different sources") {
+        const auto other = parse_sync_config(kHeader + R"y(  - name: other
+    source: {namespace: elsewhere, names: [app-config, x]}
+    targets: {namespaces: [api]}
+)y",
+                                             "b.yaml");
+        auto rules = parse_sync_config(kHeader + kRule, "a.yaml").rules;
+        rules.push_back(other.rules.at(0));
+        CHECK(check_rules(rules) ==
+              std::vector<std::string>{
+                  "b.yaml:4:5: rules \"app\" and \"other\" would both manage ConfigMap "
+                  "api/app-config, from platform/app-config and elsewhere/app-config"});
+    }
+    SUBCASE("the same target excluded by one of them is fine") {
+        const auto other = parse_sync_config(kHeader + R"y(  - name: other
+    source: {namespace: elsewhere, names: [app-config]}
+    targets: {namespaces: [api, db], exclude: [api]}
+)y",
+                                             "b.yaml");
+        auto rules = parse_sync_config(kHeader + kRule, "a.yaml").rules;
+        rules.push_back(other.rules.at(0));
+        CHECK(check_rules(rules).empty());
+    }
+}
