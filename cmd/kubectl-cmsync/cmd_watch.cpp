@@ -8,11 +8,14 @@
 #include <iostream>
 #include <memory>
 #include <mutex>
+#include <thread>
 
 #include "connection.hpp"
 #include "error.hpp"
 #include "kube/json.hpp"
 #include "sync/validate.hpp"
+#include "rules/rule_watchers.hpp"
+#include "rules_files.hpp"
 #include "sync/watcher.hpp"
 #include "target_options.hpp"
 #include "test_hooks.hpp"
@@ -76,6 +79,9 @@ std::function<int()> setup_watch(CLI::App& app, GlobalOptions& global) {
   kubectl cmsync watch -n platform --target-selector env=prod --name app-config \
     --state-file /var/lib/cmsync/state.json --log-format json
 
+  # Every rule of a rules file; edits of the file apply without a restart
+  kubectl cmsync watch -f /etc/cmsync/cmsync.yaml
+
 Stops on SIGINT/SIGTERM after finishing writes in flight (exit 0).
 Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)");
     add_target_options(*sub, options->targets);
@@ -91,8 +97,10 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
     sub->add_option("--log-format", options->log_format, "text or json")
         ->check(CLI::IsMember({"text", "json"}));
     return [options, sub, &global] {
+        const auto rules = rules_from_options(*sub, options->targets, global);
+        const bool from_file = !rules.front().name.empty();
         WatchConfig config;
-        config.request = make_sync_request(*sub, options->targets, global);
+        config.request = rules.front().request;
         const auto period = parse_duration(options->resync_period);
         if (!period) {
             throw UsageError(fmt::format("invalid --resync-period \"{}\"", options->resync_period));
@@ -104,20 +112,23 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
                        : options->scope == "namespaces" ? WatchScope::namespaces
                                                         : WatchScope::automatic;
         config.write.keys = config.request.keys;
-        config.write.force = config.request.force;
+        config.write.force = options->targets.force;
         config.write.before_write = before_write_hook_from_environment();
         const bool json = options->log_format == "json";
         auto out_mutex = std::make_shared<std::mutex>();
-        const auto on_action = [json, out_mutex](const WatchAction& a) {
+        const auto on_rule_action = [json, out_mutex](const std::string& rule,
+                                                      const WatchAction& a) {
             std::string line;
             if (json) {
                 line = json_line({{"time", now_utc()},
+                                  {"rule", rule},
                                   {"target", a.target},
                                   {"action", a.action},
                                   {"detail", a.detail}},
                                  a.keys);
             } else {
-                line = fmt::format("{} {} {}", now_utc(), a.target, a.action);
+                line = fmt::format("{} {}{} {}", now_utc(), rule.empty() ? "" : rule + "/",
+                                   a.target, a.action);
                 if (!a.keys.empty()) {
                     line += fmt::format(" ({})", fmt::join(a.keys, ", "));
                 }
@@ -139,8 +150,43 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         Connection connection(global);
         std::signal(SIGINT, on_signal);
         std::signal(SIGTERM, on_signal);
-        Watcher watcher(connection.api(), config, on_action, log);
-        watcher.run(g_stop);
+        if (!from_file) {
+            Watcher watcher(connection.api(), config,
+                            [&](const WatchAction& a) { on_rule_action("", a); }, log);
+            watcher.run(g_stop);
+            log("stopped");
+            return 0;
+        }
+        RuleWatchers watchers(connection.api(), config, on_rule_action, log);
+        watchers.apply(rules);
+        // A ConfigMap volume swaps a symlink when the rules change: the content is what counts.
+        const auto& files = options->targets.files;
+        // Rules from stdin cannot be read again: then the rules stay as they started.
+        const bool reload = std::find(files.begin(), files.end(), "-") == files.end();
+        auto seen = rules_files_content(files);
+        while (!g_stop) {
+            for (int i = 0; i < 10 && !g_stop; ++i) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(100));
+            }
+            if (!reload) {
+                continue;
+            }
+            auto now = rules_files_content(files);
+            if (g_stop || now == seen) {
+                continue;
+            }
+            seen = std::move(now);
+            try {
+                const auto next = rules_from_options(*sub, options->targets, global);
+                log(fmt::format("rules file changed: {} rule(s)", next.size()));
+                watchers.apply(next);
+            } catch (const RulesError& e) {
+                for (const auto& line : e.lines()) {
+                    log("invalid rules file, the running rules stay: " + line);
+                }
+            }
+        }
+        watchers.stop_all();
         log("stopped");
         return 0;
     };

@@ -78,6 +78,26 @@ std::vector<Rule> load_rules(const std::vector<std::string>& paths) {
     return rules;
 }
 
+std::string rules_files_content(const std::vector<std::string>& paths) {
+    std::string all;
+    for (const auto& path : paths) {
+        if (path == "-") {
+            continue;
+        }
+        std::vector<std::string> files;
+        try {
+            files = expand(path);
+        } catch (const RulesError&) {
+            files = {path};  // an emptied folder: load_rules will say so
+        }
+        for (const auto& file : files) {
+            std::ifstream in(file, std::ios::binary);
+            all += file + '\0' + (in ? read_all(in) : std::string("<unreadable>")) + '\0';
+        }
+    }
+    return all;
+}
+
 std::vector<Rule> rules_from_options(const CLI::App& app, const TargetOptions& o,
                                      const GlobalOptions& global) {
     if (o.files.empty()) {

@@ -27,6 +27,10 @@ class RulesError : public UsageError {
 /// and *.json files, sorted), or "-" for stdin. Checked in full; throws RulesError.
 std::vector<Rule> load_rules(const std::vector<std::string>& paths);
 
+/// What the -f arguments hold now (names and contents; stdin is read once and not again),
+/// for `watch -f` to notice an edit however it was made.
+std::string rules_files_content(const std::vector<std::string>& paths);
+
 /// What diff, sync and watch run: the rules of -f (with --force, --concurrency and
 /// --chunk-size applied to each), or one unnamed rule from the positional form. -f together
 /// with positionals or selection flags is a UsageError.

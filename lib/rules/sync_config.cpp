@@ -278,6 +278,17 @@ ParsedRules parse_sync_config(const std::string& text, const std::string& file) 
     return parsed;
 }
 
+std::string rule_fingerprint(const Rule& rule) {
+    const auto& r = rule.request;
+    const auto list = [](const std::vector<std::string>& items) {
+        return fmt::format("[{}]", fmt::join(items, ","));
+    };
+    return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", rule.name, r.source_namespace,
+                       list(r.selection.names), r.selection.label_selector, r.selection.all,
+                       list(r.target_namespaces), r.target_selector, list(r.exclude_namespaces),
+                       r.keys ? list(*r.keys) : "*", rule.prune);
+}
+
 std::vector<std::string> check_rules(const std::vector<Rule>& rules) {
     std::vector<std::string> errors;
     std::map<std::string, const Rule*> by_name;

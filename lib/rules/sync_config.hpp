@@ -30,6 +30,10 @@ inline constexpr const char* kSyncConfigKind = "SyncConfig";
 /// source. Pure: no I/O.
 ParsedRules parse_sync_config(const std::string& text, const std::string& file);
 
+/// Everything a rule says, as one string: equal exactly when two rules do the same (`watch
+/// -f` restarts a rule only when this changes).
+std::string rule_fingerprint(const Rule& rule);
+
 /// Checks across all rules (of every file): unique names, and no target ConfigMap (NS/NAME)
 /// managed by two rules from different sources. One line per problem, naming both rules.
 std::vector<std::string> check_rules(const std::vector<Rule>& rules);

@@ -1,0 +1,122 @@
+#include "rules/rule_watchers.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+#include <map>
+
+namespace cmsync {
+
+namespace {
+
+// A rule that cannot start (its source namespace forbidden, the server away) tries again
+// after this long; the other rules are not held up.
+constexpr std::chrono::seconds kRetryAfter{30};
+
+}  // namespace
+
+RuleWatchers::RuleWatchers(kube::ApiClient& api, WatchConfig base, ActionSink on_action,
+                           LogSink log)
+    : api_(api), base_(std::move(base)), on_action_(std::move(on_action)), log_(std::move(log)) {}
+
+RuleWatchers::~RuleWatchers() {
+    stop_all();
+}
+
+WatchConfig RuleWatchers::config_for(const Rule& rule) const {
+    auto config = base_;
+    config.request = rule.request;
+    config.write.keys = rule.request.keys;
+    config.prune = base_.prune || rule.prune;
+    if (!base_.state_file.empty()) {
+        config.state_file = base_.state_file + "." + rule.name;
+    }
+    return config;
+}
+
+void RuleWatchers::run(Running& r) {
+    const auto name = r.rule.name;
+    const auto log = [this, name](const std::string& line) {
+        log_(fmt::format("rule {}: {}", name, line));
+    };
+    while (!r.stop) {
+        try {
+            Watcher watcher(
+                api_, config_for(r.rule),
+                [this, name](const WatchAction& action) { on_action_(name, action); }, log);
+            watcher.run(r.stop);
+            return;
+        } catch (const std::exception& e) {
+            log(fmt::format("cannot watch: {}; again in {} s (the other rules go on)", e.what(),
+                            kRetryAfter.count()));
+        }
+        const auto until = std::chrono::steady_clock::now() + kRetryAfter;
+        while (!r.stop && std::chrono::steady_clock::now() < until) {
+            std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        }
+    }
+}
+
+void RuleWatchers::apply(const std::vector<Rule>& rules) {
+    std::map<std::string, const Rule*> wanted;
+    for (const auto& rule : rules) {
+        wanted.emplace(rule_fingerprint(rule), &rule);
+    }
+    std::list<std::unique_ptr<Running>> stopping;
+    {
+        std::lock_guard guard(mutex_);
+        for (auto it = rules_.begin(); it != rules_.end();) {
+            if (wanted.erase((*it)->fingerprint) != 0) {
+                ++it;  // unchanged: keeps running
+                continue;
+            }
+            stopping.push_back(std::move(*it));
+            it = rules_.erase(it);
+        }
+    }
+    for (auto& r : stopping) {
+        r->stop = true;
+    }
+    for (auto& r : stopping) {
+        r->thread.join();
+        log_(fmt::format("rule {}: removed or changed: stopped; its copies stay as they are, no "
+                         "longer watched by it",
+                         r->rule.name));
+    }
+    for (const auto& [fingerprint, rule] : wanted) {
+        auto r = std::make_unique<Running>();
+        r->rule = *rule;
+        r->fingerprint = fingerprint;
+        auto& ref = *r;
+        log_(fmt::format("rule {}: starting", rule->name));
+        ref.thread = std::thread([this, &ref] { run(ref); });
+        std::lock_guard guard(mutex_);
+        rules_.push_back(std::move(r));
+    }
+}
+
+void RuleWatchers::stop_all() {
+    std::list<std::unique_ptr<Running>> all;
+    {
+        std::lock_guard guard(mutex_);
+        all.swap(rules_);
+    }
+    for (auto& r : all) {
+        r->stop = true;
+    }
+    for (auto& r : all) {
+        r->thread.join();
+    }
+}
+
+std::vector<std::string> RuleWatchers::running() const {
+    std::lock_guard guard(mutex_);
+    std::vector<std::string> names;
+    for (const auto& r : rules_) {
+        names.push_back(r->rule.name);
+    }
+    std::sort(names.begin(), names.end());
+    return names;
+}
+
+}  // namespace cmsync

@@ -1,0 +1,59 @@
+#pragma once
+
+#include <atomic>
+#include <functional>
+#include <list>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "kube/api_client.hpp"
+#include "rules/sync_config.hpp"
+#include "sync/watcher.hpp"
+
+namespace cmsync {
+
+/// `watch -f`: a Watcher per rule, each on a thread of its own, all on one ApiClient (so every
+/// stream shares the one multiplexed connection). `apply` brings the running rules in line
+/// with a new set: rules removed or changed stop (their copies stay, said once in the log),
+/// new or changed ones start; the others keep running untouched.
+class RuleWatchers {
+  public:
+    /// An action of rule `rule`'s watcher.
+    using ActionSink = std::function<void(const std::string& rule, const WatchAction&)>;
+    using LogSink = std::function<void(const std::string&)>;
+
+    /// `base`: what every rule shares (writes, resync period, scope, --prune, and a state file
+    /// path that each rule suffixes with ".RULE").
+    RuleWatchers(kube::ApiClient& api, WatchConfig base, ActionSink on_action, LogSink log);
+    ~RuleWatchers();
+    RuleWatchers(const RuleWatchers&) = delete;
+    RuleWatchers& operator=(const RuleWatchers&) = delete;
+
+    void apply(const std::vector<Rule>& rules);
+    /// Stops every rule: writes in flight are finished and state saved; joins.
+    void stop_all();
+    /// The names of the rules running, in name order.
+    std::vector<std::string> running() const;
+
+  private:
+    struct Running {
+        Rule rule;
+        std::string fingerprint;
+        std::atomic<bool> stop{false};
+        std::thread thread;
+    };
+    void run(Running& r);
+    WatchConfig config_for(const Rule& rule) const;
+
+    kube::ApiClient& api_;
+    WatchConfig base_;
+    ActionSink on_action_;
+    LogSink log_;
+    mutable std::mutex mutex_;
+    std::list<std::unique_ptr<Running>> rules_;
+};
+
+}  // namespace cmsync
