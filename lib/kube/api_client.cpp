@@ -203,6 +203,9 @@ void ApiClient::watch(const std::string& path, bool configmaps, const WatchOptio
     if (!options.label_selector.empty()) {
         query += "&labelSelector=" + query_escape(options.label_selector);
     }
+    if (!options.field_selector.empty()) {
+        query += "&fieldSelector=" + query_escape(options.field_selector);
+    }
     WatchDecoder decoder;
     std::string failure;
     const auto sink = [&](std::string_view bytes) {

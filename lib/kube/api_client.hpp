@@ -32,6 +32,7 @@ struct WatchOptions {
     std::string resource_version;  ///< events after this one; empty: current state first
     int timeout_seconds = 300;
     std::string label_selector;
+    std::string field_selector;
 };
 
 /// Receives each event of a watch; returning false ends the watch.

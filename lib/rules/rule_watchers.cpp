@@ -79,9 +79,10 @@ void RuleWatchers::apply(const std::vector<Rule>& rules) {
     }
     for (auto& r : stopping) {
         r->thread.join();
-        log_(fmt::format("rule {}: removed or changed: stopped; its copies stay as they are, no "
-                         "longer watched by it",
-                         r->rule.name));
+        log_(
+            fmt::format("rule {}: removed or changed: stopped; its copies stay as they are, no "
+                        "longer watched by it",
+                        r->rule.name));
     }
     for (const auto& [fingerprint, rule] : wanted) {
         auto r = std::make_unique<Running>();

@@ -103,7 +103,7 @@ std::string StreamRunner::relist(const StreamSpec& spec, const Stream& self) {
     out.stream = spec.key;
     out.kind = StreamEvent::Kind::relisted;
     out.resource_version = api_.list_configmaps(
-        spec.namespace_name, kube::ListOptions{"", "", chunk_size_},
+        spec.namespace_name, kube::ListOptions{"", spec.field_selector, chunk_size_},
         [&](std::vector<kube::ConfigMap>&& items, bool restart) {
             if (restart) {
                 out.items.clear();
@@ -140,7 +140,7 @@ void StreamRunner::run(StreamSpec spec, Stream& self) {
             listed = false;
             std::optional<std::chrono::steady_clock::time_point> first_event;
             const kube::WatchOptions options{rv, 300 + static_cast<int>(random_unit() * 300),
-                                             spec.label_selector};
+                                             spec.label_selector, spec.field_selector};
             const auto on_event = [&](kube::WatchEvent&& event) {
                 if (event.type == kube::WatchEventType::error) {
                     if (event.error_code == 410) {

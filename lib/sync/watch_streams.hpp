@@ -51,6 +51,8 @@ struct StreamSpec {
     std::string namespace_name;
     bool namespaces = false;
     std::string label_selector;
+    /// Filtered by the server (a cluster-scope stream for one named ConfigMap).
+    std::string field_selector;
     std::string resource_version;  ///< resume from here; empty: list first
     /// Which ConfigMaps matter (cluster scope sees all of them); called from stream threads.
     std::function<bool(const std::string& ns, const std::string& name)> relevant;

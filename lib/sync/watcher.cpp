@@ -501,7 +501,13 @@ void Watcher::start_streams(const std::optional<WatchState>& resumed) {
         targets = targets_;
     }
     if (cluster_scope_) {
-        streams_->start(configmap_stream(kClusterStream, "", rv_of(kClusterStream)));
+        auto spec = configmap_stream(kClusterStream, "", rv_of(kClusterStream));
+        if (const auto& names = config_.request.selection.names; names.size() == 1) {
+            // The source and every copy share this name: the server sends nothing else (a
+            // big cluster's unrelated ConfigMaps and their churn never reach the watcher).
+            spec.field_selector = "metadata.name=" + names.front();
+        }
+        streams_->start(std::move(spec));
     } else {
         const auto& src = config_.request.source_namespace;
         streams_->start(configmap_stream(src, src, rv_of(src)));

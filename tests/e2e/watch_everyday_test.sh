@@ -105,3 +105,22 @@ test_watch_a_burst_of_30_updates_costs_each_copy_at_most_3_writes() {
     (( n >= 1 && n <= 3 )) || fail "copy in $ns got $n writes for a burst of 30 updates (goal <= 3)"
   done
 }
+
+test_watch_cluster_scope_for_one_name_is_filtered_by_the_server() {
+  local a b c
+  a=$(new_ns src); b=$(new_ns dst); c=$(new_ns dst)
+  k -n "$a" create configmap app-config --from-literal=k=v1 >/dev/null
+  start_watch "$a" "$b" "$c" --name app-config --watch-scope cluster -v 6
+  wait_for 20 key_is "$b" app-config k v1
+  wait_for 20 key_is "$c" app-config k v1
+  wait_for 10 grep -q 'api/v1/configmaps?watch=1.*stream opened' "$T/watch.err"
+  expect_match "$(cat "$T/watch.err")" 'GET https://[^ ]+/api/v1/configmaps\?limit=500&fieldSelector=metadata.name%3Dapp-config 200'
+  expect_match "$(cat "$T/watch.err")" 'api/v1/configmaps\?watch=1&[^ ]*fieldSelector=metadata.name%3Dapp-config'
+  k -n "$a" patch configmap app-config --type merge -p '{"data":{"k":"v2"}}' >/dev/null
+  wait_for 20 key_is "$b" app-config k v2
+  wait_for 20 key_is "$c" app-config k v2
+  # a copy deleted by hand comes back (its delete reaches the filtered watch)
+  k -n "$c" delete configmap app-config >/dev/null
+  wait_for 20 key_is "$c" app-config k v2
+  stop_watch INT
+}
