@@ -22,8 +22,13 @@ const std::map<std::string, std::vector<std::string>> kFixedValues = {
     {"--watch-scope", {"auto", "namespaces", "cluster"}},
     {"--log-format", {"text", "json"}},
 };
-const std::set<std::string> kFileFlags = {"--kubeconfig", "--certificate-authority",
-                                          "--client-certificate", "--client-key", "--state-file"};
+const std::set<std::string> kFileFlags = {"--kubeconfig",
+                                          "--certificate-authority",
+                                          "--client-certificate",
+                                          "--client-key",
+                                          "--state-file",
+                                          "-f",
+                                          "--filename"};
 
 // Every flag of `app` and its parents, with whether it takes a value.
 std::map<std::string, bool> flags_of(const CLI::App* app) {

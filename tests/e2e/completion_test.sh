@@ -6,7 +6,7 @@ complete_words() { kubectl_complete-cmsync "$@" 2>/dev/null; }
 test_completion_commands_flags_and_values() {
   export PATH="$CMSYNC_SOURCE_DIR/completions:$PATH"
   run complete_words ""
-  expect_eq "$(sort <<<"$out" | paste -sd,)" ":4,completion,diff,resync,sync,version,watch"
+  expect_eq "$(sort <<<"$out" | paste -sd,)" ":4,completion,diff,resync,sync,validate,version,watch"
   run complete_words sync --dry
   expect_eq "$out" $'--dry-run\n:4'
   run complete_words sync a b --dry-run ""
@@ -16,6 +16,11 @@ test_completion_commands_flags_and_values() {
   run complete_words diff --output=
   expect_eq "$out" $'--output=text\n--output=json\n:4'
   run complete_words sync --kubeconfig ""
+  expect_eq "$out" ":0"
+  # rules files complete as files
+  run complete_words sync -f ""
+  expect_eq "$out" ":0"
+  run complete_words validate --filename ""
   expect_eq "$out" ":0"
 }
 
