@@ -103,7 +103,8 @@ std::string StreamRunner::relist(const StreamSpec& spec, const Stream& self) {
     out.stream = spec.key;
     out.kind = StreamEvent::Kind::relisted;
     out.resource_version = api_.list_configmaps(
-        spec.namespace_name, kube::ListOptions{"", spec.field_selector, chunk_size_},
+        spec.namespace_name,
+        kube::ListOptions{spec.label_selector, spec.field_selector, chunk_size_},
         [&](std::vector<kube::ConfigMap>&& items, bool restart) {
             if (restart) {
                 out.items.clear();

@@ -50,8 +50,8 @@ struct StreamSpec {
     std::string key;
     std::string namespace_name;
     bool namespaces = false;
+    /// Filtered by the server: a selector rule's sources, managed copies, one named ConfigMap.
     std::string label_selector;
-    /// Filtered by the server (a cluster-scope stream for one named ConfigMap).
     std::string field_selector;
     std::string resource_version;  ///< resume from here; empty: list first
     /// Which ConfigMaps matter (cluster scope sees all of them); called from stream threads.

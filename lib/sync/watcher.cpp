@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include "sync/ownership.hpp"
 #include "sync/parallel.hpp"
 #include "sync/sha256.hpp"
 #include "sync/sync_report.hpp"
@@ -215,7 +216,11 @@ void Watcher::handle_source(const kube::WatchEvent& event, Clock::time_point at,
 
 void Watcher::handle_relist(StreamEvent& event) {
     const auto& source_ns = config_.request.source_namespace;
-    const bool covers_source = event.stream == kClusterStream || event.stream == source_ns;
+    const bool cluster = event.stream == kClusterStream;
+    const bool covers_source = (cluster && !split_cluster_) || event.stream == source_ns;
+    // A list of managed copies only says nothing of the other ConfigMaps of a target: a copy
+    // not listed is to be read, not taken as missing.
+    const bool complete = !(cluster && split_cluster_);
     std::set<std::string> covered;
     {
         std::lock_guard guard(mutex_);
@@ -259,20 +264,31 @@ void Watcher::handle_relist(StreamEvent& event) {
         std::optional<kube::ConfigMap> copy;
     };
     std::vector<Task> tasks;
+    std::map<std::string, std::set<std::string>> unknown;  // name -> namespaces to read
     for (const auto& ns : covered) {
         for (const auto& [name, source] : sources_) {
             auto& listed = copies[ns];
             const auto it = listed.find(name);
             auto copy = it == listed.end() ? std::nullopt
                                            : std::optional<kube::ConfigMap>(std::move(it->second));
-            copies_.from_list(ns, name, copy);
-            if (!schedule_.pending(name)) {  // else the pass for the changed source covers it
+            if (copy || complete) {
+                copies_.from_list(ns, name, copy);
+            }
+            if (schedule_.pending(name)) {
+                continue;  // the pass for the changed source covers it
+            }
+            if (copy || complete) {
                 tasks.push_back({ns, name, std::move(copy)});
+            } else {
+                unknown[name].insert(ns);
             }
         }
     }
     parallel_for(tasks.size(), config_.request.concurrency,
                  [&](std::size_t i) { handle_target(tasks[i].ns, tasks[i].name, tasks[i].copy); });
+    for (const auto& [name, namespaces] : unknown) {
+        sync_source(name, namespaces);  // reads what the cache does not know
+    }
 }
 
 void Watcher::add_target(const std::string& ns, bool list_now) {
@@ -332,6 +348,9 @@ void Watcher::handle(StreamEvent& event) {
         return;
     }
     if (e.namespace_name == config_.request.source_namespace) {
+        if (split_cluster_ && event.stream == kClusterStream) {
+            return;  // a managed ConfigMap that happens to be in the source namespace
+        }
         if (caught_up(e)) {
             handle_source(e, event.received, event.replayed);
         }
@@ -500,16 +519,24 @@ void Watcher::start_streams(const std::optional<WatchState>& resumed) {
         std::lock_guard guard(mutex_);
         targets = targets_;
     }
+    const auto& src = config_.request.source_namespace;
     if (cluster_scope_) {
+        // Filtered by the server, so a big cluster's unrelated ConfigMaps and their churn
+        // never reach the watcher.
         auto spec = configmap_stream(kClusterStream, "", rv_of(kClusterStream));
         if (const auto& names = config_.request.selection.names; names.size() == 1) {
-            // The source and every copy share this name: the server sends nothing else (a
-            // big cluster's unrelated ConfigMaps and their churn never reach the watcher).
-            spec.field_selector = "metadata.name=" + names.front();
+            spec.field_selector = "metadata.name=" + names.front();  // sources and copies alike
+        } else {
+            // No OR in field selectors: the sources come from their namespace's stream (by
+            // label for a selector rule), the copies from one of managed ConfigMaps.
+            split_cluster_ = true;
+            spec.label_selector = std::string(kManagedLabel) + "=true";
+            auto source = configmap_stream(src, src, rv_of(src));
+            source.label_selector = config_.request.selection.label_selector;
+            streams_->start(std::move(source));
         }
         streams_->start(std::move(spec));
     } else {
-        const auto& src = config_.request.source_namespace;
         streams_->start(configmap_stream(src, src, rv_of(src)));
         for (const auto& ns : targets) {
             streams_->start(configmap_stream(ns, ns, rv_of(ns)));

@@ -94,6 +94,9 @@ class Watcher {
     std::function<void(const std::string&)> log_;
     std::optional<LabelSelector> selector_;
     bool cluster_scope_ = false;
+    /// Cluster scope without one name to filter on: the source namespace's stream brings the
+    /// sources, a cluster-wide stream of managed ConfigMaps the copies.
+    bool split_cluster_ = false;
     EventQueue queue_;
     std::unique_ptr<StreamRunner> streams_;
     mutable std::mutex mutex_;       // guards the two sets below (read by stream threads)

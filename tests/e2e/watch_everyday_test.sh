@@ -124,3 +124,34 @@ test_watch_cluster_scope_for_one_name_is_filtered_by_the_server() {
   wait_for 20 key_is "$c" app-config k v2
   stop_watch INT
 }
+
+test_watch_cluster_scope_for_a_selector_rule_is_filtered_by_the_server() {
+  local a b c
+  a=$(new_ns src); b=$(new_ns dst); c=$(new_ns dst)
+  k -n "$a" create configmap one --from-literal=k=1 >/dev/null
+  k -n "$a" label configmap one sync=yes >/dev/null
+  k -n "$a" create configmap unrelated --from-literal=k=x >/dev/null
+  k -n "$c" create configmap one --from-literal=own=1 >/dev/null  # not a copy yet: adopted
+  start_watch "$a" "$b" "$c" -l sync=yes --watch-scope cluster -v 6
+  wait_for 20 key_is "$b" one k 1
+  wait_for 20 key_is "$c" one k 1
+  expect_eq "$(cm_key "$c" one own)" 1
+  wait_for 10 grep -q 'api/v1/configmaps?watch=1.*stream opened' "$T/watch.err"
+  # sources by label from their namespace, copies by the managed label: nothing else is sent
+  expect_match "$(cat "$T/watch.err")" "namespaces/$a/configmaps\?limit=500&labelSelector=sync%3Dyes 200"
+  expect_match "$(cat "$T/watch.err")" 'api/v1/configmaps\?limit=500&labelSelector=cmsync.io%2Fmanaged%3Dtrue 200'
+  expect_match "$(cat "$T/watch.err")" 'api/v1/configmaps\?watch=1&[^ ]*labelSelector=cmsync.io%2Fmanaged%3Dtrue'
+  # a new source, a change, a copy deleted by hand, and a source leaving the selection
+  k -n "$a" create configmap two --from-literal=k=2 >/dev/null
+  k -n "$a" label configmap two sync=yes >/dev/null
+  wait_for 20 key_is "$b" two k 2
+  k -n "$a" patch configmap one --type merge -p '{"data":{"k":"1b"}}' >/dev/null
+  wait_for 20 key_is "$b" one k 1b
+  wait_for 20 key_is "$c" one k 1b
+  k -n "$b" delete configmap two >/dev/null
+  wait_for 20 key_is "$b" two k 2
+  k -n "$a" label configmap two sync- >/dev/null
+  wait_for 20 grep -q "$b/two orphaned" "$T/watch.out"
+  expect_eq "$(cm_key "$b" unrelated k)" "<absent>"
+  stop_watch INT
+}
