@@ -103,7 +103,7 @@ bool ApiClient::access_allowed(const std::string& verb, const std::string& resou
         call("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", to_json(review), op);
     rapidjson::Document doc;
     const auto* status =
-        parse_json_object(response.body, doc) ? json_object(doc, "status") : nullptr;
+        parse_json_object(response.body, doc).empty() ? json_object(doc, "status") : nullptr;
     if (status == nullptr) {
         throw Error(fmt::format("{}: the server's answer has no status", op.describe()));
     }
@@ -135,8 +135,8 @@ std::string ApiClient::paged_list(const std::string& path, const ListOptions& op
             throw;
         }
         rapidjson::Document doc;
-        if (!parse_json_object(response.body, doc)) {
-            throw Error(fmt::format("{}: the server's answer is not a JSON object", op.describe()));
+        if (const auto problem = parse_json_object(response.body, doc); !problem.empty()) {
+            throw Error(fmt::format("{}: expected a list, got {}", op.describe(), problem));
         }
         const auto* meta = json_object(doc, "metadata");
         const auto continue_token = meta ? json_string(*meta, "continue") : std::string();

@@ -1,9 +1,45 @@
 #include "kube/json.hpp"
 
+#include <fmt/format.h>
+#include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <utility>
+#include <vector>
+
 namespace cmsync::kube {
+
+namespace {
+
+// What the parser accepts but cmsync must not keep, found without recursion.
+std::string check_document(const rapidjson::Value& root) {
+    std::vector<std::pair<const rapidjson::Value*, int>> containers{{&root, 1}};
+    while (!containers.empty()) {
+        const auto [value, depth] = containers.back();
+        containers.pop_back();
+        if (depth > kMaxJsonDepth) {
+            return fmt::format("JSON nested deeper than {} levels", kMaxJsonDepth);
+        }
+        const auto visit = [&](const rapidjson::Value& child) {
+            if (child.IsObject() || child.IsArray()) {
+                containers.emplace_back(&child, depth + 1);
+            }
+        };
+        if (value->IsObject()) {
+            for (const auto& m : value->GetObject()) {
+                visit(m.value);
+            }
+        } else {
+            for (const auto& v : value->GetArray()) {
+                visit(v);
+            }
+        }
+    }
+    return {};
+}
+
+}  // namespace
 
 std::string json_string(const rapidjson::Value& object, std::string_view key) {
     if (!object.IsObject()) {
@@ -29,9 +65,17 @@ const rapidjson::Value* json_object(const rapidjson::Value& object, std::string_
     return &it->value;
 }
 
-bool parse_json_object(std::string_view text, rapidjson::Document& out) {
-    out.Parse(text.data(), text.size());
-    return !out.HasParseError() && out.IsObject();
+std::string parse_json_object(std::string_view text, rapidjson::Document& out) {
+    // The default parser recurses once per nesting level: a few MB of "[[[[" overflow the stack.
+    out.Parse<rapidjson::kParseIterativeFlag>(text.data(), text.size());
+    if (out.HasParseError()) {
+        return fmt::format("not JSON: {} (offset {})",
+                           rapidjson::GetParseError_En(out.GetParseError()), out.GetErrorOffset());
+    }
+    if (!out.IsObject()) {
+        return "not a JSON object";
+    }
+    return check_document(out);
 }
 
 std::string to_json(const rapidjson::Value& value) {

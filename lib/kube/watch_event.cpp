@@ -9,8 +9,8 @@ namespace cmsync::kube {
 
 WatchEvent parse_watch_event(const std::string& json, bool configmaps) {
     rapidjson::Document doc;
-    if (!parse_json_object(json, doc)) {
-        throw Error("watch: the server sent something that is not a JSON event");
+    if (const auto problem = parse_json_object(json, doc); !problem.empty()) {
+        throw Error("watch: expected an event, got " + problem);
     }
     const auto type = json_string(doc, "type");
     WatchEvent event;

@@ -54,8 +54,10 @@ std::string format_watch_state(const WatchState& state) {
 
 WatchState parse_watch_state(const std::string& text, const std::string& path) {
     rapidjson::Document doc;
-    if (!kube::parse_json_object(text, doc) || !doc.HasMember("version") ||
-        !doc["version"].IsInt() || doc["version"].GetInt() != 1) {
+    if (const auto problem = kube::parse_json_object(text, doc); !problem.empty()) {
+        throw Error(fmt::format("state file {}: {}", path, problem));
+    }
+    if (!doc.HasMember("version") || !doc["version"].IsInt() || doc["version"].GetInt() != 1) {
         throw Error(
             fmt::format("state file {}: not a kubectl-cmsync state file (version 1)", path));
     }
