@@ -11,7 +11,7 @@ struct PerformState {
     Response* response;
     const BodySink* sink;
     const CancelCheck* cancelled;
-    bool stopped_by_sink = false;
+    bool stopped_on_purpose = false;  ///< by the sink, a cancel, or an error body cut short
 };
 
 namespace {
@@ -19,7 +19,7 @@ namespace {
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
     auto* state = static_cast<PerformState*>(user);
     if ((*state->cancelled)()) {
-        state->stopped_by_sink = true;
+        state->stopped_on_purpose = true;
         return 1;
     }
     return 0;
@@ -49,14 +49,22 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
     const std::string_view chunk(data, size * count);
     long status = 0;
     curl().easy_getinfo(state->handle, CURLINFO_RESPONSE_CODE, &status);
-    if (state->sink != nullptr && status >= 200 && status < 300) {
+    const bool success = status >= 200 && status < 300;
+    if (state->sink != nullptr && success) {
         if (!(*state->sink)(chunk) || (state->cancelled != nullptr && (*state->cancelled)())) {
-            state->stopped_by_sink = true;
+            state->stopped_on_purpose = true;
             return 0;
         }
-    } else {
-        state->response->body.append(chunk);
+        return chunk.size();
     }
+    auto& body = state->response->body;
+    if (!success && body.size() + chunk.size() > kMaxErrorBody) {
+        // Keep what can be shown and stop reading: an error body may be endless.
+        body.append(chunk.substr(0, kMaxErrorBody - body.size()));
+        state->stopped_on_purpose = true;
+        return 0;
+    }
+    body.append(chunk);
     return chunk.size();
 }
 
@@ -225,13 +233,13 @@ void CurlEasy::begin(Response& response, const BodySink* sink, const CancelCheck
 
 void CurlEasy::finish(CURLcode code) {
     set(CURLOPT_ERRORBUFFER, static_cast<char*>(nullptr));
-    const bool stopped_by_sink = state_ && state_->stopped_by_sink;
+    const bool stopped_on_purpose = state_ && state_->stopped_on_purpose;
     if (state_) {
         curl().easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &state_->response->status);
     }
     state_.reset();
     if (code == CURLE_OK ||
-        ((code == CURLE_WRITE_ERROR || code == CURLE_ABORTED_BY_CALLBACK) && stopped_by_sink)) {
+        ((code == CURLE_WRITE_ERROR || code == CURLE_ABORTED_BY_CALLBACK) && stopped_on_purpose)) {
         return;
     }
     const std::string detail =

@@ -209,15 +209,15 @@ void ApiClient::watch(const std::string& path, bool configmaps, const WatchOptio
     WatchDecoder decoder;
     std::string failure;
     const auto sink = [&](std::string_view bytes) {
-        for (auto& text : decoder.feed(bytes)) {
-            try {
+        try {
+            for (auto& text : decoder.feed(bytes)) {
                 if (!on_event(parse_watch_event(text, configmaps))) {
                     return false;
                 }
-            } catch (const Error& e) {
-                failure = e.what();
-                return false;
             }
+        } catch (const Error& e) {
+            failure = e.what();
+            return false;
         }
         return true;
     };

@@ -1,9 +1,13 @@
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
+
 #include <deque>
 #include <functional>
 
 #include "http/client.hpp"
+#include "http/curl_transport.hpp"
+#include "loopback_server.hpp"
 
 using namespace cmsync::http;
 using namespace std::chrono_literals;
@@ -162,5 +166,29 @@ TEST_CASE("--request-timeout is the budget of one request, retries included") {
                              "timed out talking to https://s/api: no time left for it",
                              TransportError);
         CHECK(t.calls == 1);
+    }
+}
+
+TEST_CASE("curl transport: an error body keeps its first 64 KiB and the rest is never read") {
+    const std::size_t sent_size = 8 * 1024 * 1024;
+    LoopbackServer server([&](int fd, const std::string&) {
+        const bool ok = send_all(fd, fmt::format("HTTP/1.1 500 Internal Server Error\r\n"
+                                                 "Content-Length: {}\r\n\r\n",
+                                                 sent_size));
+        const std::string block(64 * 1024, 'x');
+        for (std::size_t sent = 0; ok && sent < sent_size && send_all(fd, block);) {
+            sent += block.size();
+        }
+    });
+    CurlTransport transport(CurlOptions{});
+    const auto response = transport.send(Request{"GET", server.url() + "/api", {}, ""});
+    CHECK(response.status == 500);
+    CHECK(response.body.size() == kMaxErrorBody);
+    SUBCASE("a success body is read whole") {
+        LoopbackServer ok([&](int fd, const std::string&) {
+            send_all(
+                fd, "HTTP/1.1 200 OK\r\nContent-Length: 200000\r\n\r\n" + std::string(200000, 'y'));
+        });
+        CHECK(transport.send(Request{"GET", ok.url() + "/api", {}, ""}).body.size() == 200000);
     }
 }

@@ -10,6 +10,7 @@
 #include "sync/ownership.hpp"
 #include "sync/sha256.hpp"
 #include "sync/watch_state.hpp"
+#include "test_inputs.hpp"
 
 using namespace cmsync;
 
@@ -254,4 +255,19 @@ TEST_CASE("copy cache: events older than a learned state are stale until the wat
         cache.learned("m", "app", std::nullopt);
         CHECK(cache.from_watch("m", "app", copy_of("m", "app", "", "21")));
     }
+}
+
+TEST_CASE("watch decoder: an event that never ends is an error past 16 MiB, not unbounded memory") {
+    const auto chunk = test_input("watch_endless_line.txt");
+    kube::WatchDecoder decoder;
+    std::size_t fed = 0;
+    CHECK_THROWS_WITH_AS(
+        [&] {
+            while (fed <= kube::kMaxWatchEvent + chunk.size()) {
+                decoder.feed(chunk);
+                fed += chunk.size();
+            }
+        }(),
+        "a watch event is larger than 16 MiB", Error);
+    CHECK(decoder.pending() == kube::kMaxWatchEvent);
 }

@@ -1,0 +1,70 @@
+// ApiClient against a hostile server, behind a fake of the HTTP edge (unit tests only).
+#include "kube/api_client.hpp"
+
+#include <doctest/doctest.h>
+
+#include <deque>
+
+#include "kube/watch_decoder.hpp"
+#include "test_inputs.hpp"
+
+using namespace cmsync;
+
+namespace {
+
+class FakeServer : public http::Transport {
+  public:
+    std::deque<http::Response> answers;
+    std::vector<http::Request> requests;
+    /// A watch's body, chunk by chunk, until the sink says stop.
+    std::vector<std::string> stream_chunks;
+    std::size_t streamed = 0;
+
+    http::Response send(const http::Request& r) override {
+        requests.push_back(r);
+        REQUIRE_FALSE(answers.empty());
+        auto a = answers.front();
+        answers.pop_front();
+        return a;
+    }
+    http::Response stream(const http::Request& r, const http::BodySink& sink,
+                          const http::CancelCheck&) override {
+        requests.push_back(r);
+        for (const auto& chunk : stream_chunks) {
+            ++streamed;
+            if (!sink(chunk)) {
+                break;
+            }
+        }
+        return http::Response{200, {}, ""};
+    }
+};
+
+struct Fixture {
+    FakeServer server;
+    http::Client http{server, [] {
+                          http::ClientOptions o;
+                          o.sleep = [](std::chrono::milliseconds) {};
+                          return o;
+                      }()};
+    kube::RestConfig config = [] {
+        kube::RestConfig c;
+        c.server = "https://s";
+        return c;
+    }();
+    kube::Credentials credentials{config, nullptr, nullptr, nullptr};
+    kube::ApiClient api{http, config, credentials};
+};
+
+}  // namespace
+
+TEST_CASE("a watch event past 16 MiB ends the stream with an error") {
+    Fixture f;
+    const auto chunk = test_input("watch_endless_line.txt");
+    f.server.stream_chunks.assign(2 * kube::kMaxWatchEvent / chunk.size(), chunk);
+    CHECK_THROWS_WITH_AS(f.api.watch_configmaps(
+                             "a", {}, [](kube::WatchEvent&&) { return true; }, nullptr),
+                         "watch configmaps in namespace \"a\": a watch event is larger than 16 MiB",
+                         Error);
+    CHECK(f.server.streamed == kube::kMaxWatchEvent / chunk.size() + 1);
+}
