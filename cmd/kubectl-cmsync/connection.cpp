@@ -95,7 +95,8 @@ kube::RestConfig load_rest_config(const kube::ConnectionFlags& flags,
 Connection::Connection(const GlobalOptions& options)
     : config_(load_rest_config(options.connection, read_environment())) {
     credentials_ = std::make_unique<kube::Credentials>(
-        config_, kube::run_exec_plugin, read_file, [] { return std::chrono::system_clock::now(); });
+        config_, kube::run_exec_plugin, read_file, [] { return std::chrono::system_clock::now(); },
+        [](const std::string& warning) { std::cerr << "warning: " << warning << "\n"; });
     http::CurlOptions curl;
     curl.tls = config_.tls;
     if (const auto cert = credentials_->exec_client_certificate()) {

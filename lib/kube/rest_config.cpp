@@ -58,9 +58,21 @@ void apply_flags(RestConfig& out, const ConnectionFlags& flags) {
     while (!out.server.empty() && out.server.back() == '/') {
         out.server.pop_back();
     }
+    if (!out.server.empty() && out.server.find("://") == std::string::npos) {
+        // A bare host:port, as client-go's DefaultServerURL reads it: https when TLS is set up.
+        const auto& tls = out.tls;
+        const bool tls_configured = !tls.ca_file.empty() || !tls.ca_pem.empty() ||
+                                    !tls.cert_file.empty() || !tls.cert_pem.empty() ||
+                                    tls.insecure_skip_verify;
+        out.server = (tls_configured ? "https://" : "http://") + out.server;
+    }
 }
 
 }  // namespace
+
+bool uses_tls(const RestConfig& config) {
+    return config.server.rfind("https://", 0) == 0;
+}
 
 RestConfig resolve_rest_config(const Kubeconfig& config, const ConnectionFlags& flags) {
     RestConfig out;

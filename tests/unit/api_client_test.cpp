@@ -68,3 +68,15 @@ TEST_CASE("a watch event past 16 MiB ends the stream with an error") {
                          Error);
     CHECK(f.server.streamed == kube::kMaxWatchEvent / chunk.size() + 1);
 }
+
+TEST_CASE("no Authorization header goes to a plain http server") {
+    Fixture f;
+    f.config.server = "http://s";
+    f.config.token = "sekrit";
+    f.server.answers = {http::Response{404, {}, ""}};
+    CHECK_FALSE(f.api.get_configmap("a", "x"));
+    REQUIRE(f.server.requests.size() == 1);
+    for (const auto& [key, value] : f.server.requests[0].headers) {
+        CHECK(key != "Authorization");
+    }
+}

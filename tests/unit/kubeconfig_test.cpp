@@ -142,6 +142,14 @@ TEST_CASE("resolve_rest_config") {
         CHECK_FALSE(rc.tls.insecure_skip_verify);
         CHECK(rc.impersonate_user == "bob");
     }
+    SUBCASE("a bare host:port is https with TLS settings, else http (client-go)") {
+        ConnectionFlags flags;
+        flags.server = "h:6443";
+        flags.context = "prod";  // insecure-skip-tls-verify
+        CHECK(resolve_rest_config(merged, flags).server == "https://h:6443");
+        flags.context.clear();
+        CHECK(resolve_rest_config(parse_kubeconfig("{}", "/k"), flags).server == "http://h:6443");
+    }
     SUBCASE("a missing context names the file and where it was set") {
         auto broken = parse_kubeconfig("current-context: nope\n", "/k/config");
         CHECK_THROWS_WITH_AS(resolve_rest_config(broken, {}),
