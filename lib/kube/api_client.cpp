@@ -141,10 +141,24 @@ std::string ApiClient::paged_list(const std::string& path, const ListOptions& op
         const auto* meta = json_object(doc, "metadata");
         const auto continue_token = meta ? json_string(*meta, "continue") : std::string();
         const auto resource_version = meta ? json_string(*meta, "resourceVersion") : std::string();
+        std::optional<std::int64_t> remaining;
+        if (meta != nullptr) {
+            if (const auto it = meta->FindMember("remainingItemCount");
+                it != meta->MemberEnd() && it->value.IsInt64()) {
+                remaining = it->value.GetInt64();
+            }
+        }
+        const auto items = doc.FindMember("items");
+        const std::size_t count =
+            items != doc.MemberEnd() && items->value.IsArray() ? items->value.Size() : 0;
         on_page(doc, restart);
         restart = false;
-        if (!pager.on_page(continue_token)) {
-            return resource_version;
+        try {
+            if (!pager.on_page(continue_token, count, remaining)) {
+                return resource_version;
+            }
+        } catch (const Error& e) {
+            throw Error(fmt::format("{}: {}", op.describe(), e.what()));
         }
     }
 }

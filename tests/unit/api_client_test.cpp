@@ -80,3 +80,14 @@ TEST_CASE("no Authorization header goes to a plain http server") {
         CHECK(key != "Authorization");
     }
 }
+
+TEST_CASE("a list whose server repeats its continue token ends with an error naming the list") {
+    Fixture f;
+    const http::Response page{200, {}, R"({"metadata":{"continue":"same"},"items":[]})"};
+    f.server.answers.assign(5, page);
+    CHECK_THROWS_WITH_AS(f.api.list_configmaps("a", {}, [](auto&&, bool) {}),
+                         "list configmaps in namespace \"a\": the server keeps paging: continue "
+                         "token repeated after 2 pages",
+                         Error);
+    CHECK(f.server.requests.size() == 2);
+}

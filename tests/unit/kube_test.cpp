@@ -227,3 +227,46 @@ TEST_CASE("credentials: none over plain http, as kubectl, with one warning") {
         CHECK(warnings.empty());
     }
 }
+
+TEST_CASE("pager: a server paging without end is stopped") {
+    Pager pager(500);
+    SUBCASE("the same token again") {
+        CHECK(pager.on_page("a", 500));
+        CHECK_THROWS_WITH_AS(pager.on_page("a", 500),
+                             "the server keeps paging: continue token repeated after 2 pages",
+                             cmsync::Error);
+    }
+    SUBCASE("an earlier token again") {
+        CHECK(pager.on_page("a"));
+        CHECK(pager.on_page("b"));
+        CHECK_THROWS_AS(pager.on_page("a"), cmsync::Error);
+    }
+    SUBCASE("far more objects than the first page announced") {
+        CHECK(pager.on_page("t0", 500, 500));  // 1000 announced
+        int page = 1;
+        CHECK_THROWS_WITH_AS(
+            [&] {
+                for (;; ++page) {
+                    pager.on_page("t" + std::to_string(page), 500);
+                }
+            }(),
+            "the server keeps paging: 3000 objects so far, 1000 announced", cmsync::Error);
+        CHECK(page == 5);
+    }
+    SUBCASE("fresh tokens, empty pages, nothing announced") {
+        int page = 0;
+        CHECK_THROWS_WITH_AS(
+            [&] {
+                for (;; ++page) {
+                    pager.on_page("t" + std::to_string(page));
+                }
+            }(),
+            "the server keeps paging: more than 10000 pages", cmsync::Error);
+        CHECK(page == kMaxPages);
+    }
+    SUBCASE("a restart forgets the tokens seen") {
+        CHECK(pager.on_page("a"));
+        CHECK(pager.on_expired());
+        CHECK(pager.on_page("a"));
+    }
+}
