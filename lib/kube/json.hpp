@@ -17,7 +17,8 @@ std::string json_string(const rapidjson::Value& object, std::string_view key);
 const rapidjson::Value* json_object(const rapidjson::Value& object, std::string_view key);
 /// Parses `text` into `out` without recursion, so no input can exhaust the stack. Every JSON
 /// cmsync reads comes in here. Returns an empty string when `text` is a JSON object no deeper
-/// than kMaxJsonDepth, else what is wrong with it ("not a JSON object", ...).
+/// than kMaxJsonDepth, with no duplicate member and no number beyond double range (so that it
+/// is written back as read), else what is wrong with it ("not a JSON object", ...).
 std::string parse_json_object(std::string_view text, rapidjson::Document& out);
 /// Compact JSON text of `value`.
 std::string to_json(const rapidjson::Value& value);
