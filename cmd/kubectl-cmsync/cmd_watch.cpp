@@ -13,6 +13,7 @@
 #include "connection.hpp"
 #include "error.hpp"
 #include "kube/json.hpp"
+#include "sync/text_escape.hpp"
 #include "sync/validate.hpp"
 #include "rules/rule_watchers.hpp"
 #include "rules_files.hpp"
@@ -135,6 +136,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
                 if (!a.detail.empty()) {
                     line += ": " + a.detail;
                 }
+                line = escape_control(line);
             }
             std::lock_guard guard(*out_mutex);
             std::cout << line << std::endl;
@@ -144,7 +146,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
             if (json) {
                 std::cerr << json_line({{"time", now_utc()}, {"info", message}}, {}) << std::endl;
             } else {
-                std::cerr << now_utc() << " " << message << std::endl;
+                std::cerr << now_utc() << " " << escape_control(message) << std::endl;
             }
         };
         Connection connection(global);

@@ -13,6 +13,7 @@
 
 #include "error.hpp"
 #include "kube/kubeconfig.hpp"
+#include "sync/text_escape.hpp"
 #include "version.hpp"
 
 namespace cmsync::cli {
@@ -42,7 +43,7 @@ void log_line(const std::string& line) {
     std::lock_guard guard(mutex);
     std::cerr << fmt::format("I{:%m%d %H:%M:%S}.{:03d} {}\n",
                              fmt::gmtime(std::chrono::system_clock::to_time_t(now)), ms.count(),
-                             line);
+                             escape_control(line));
 }
 
 }  // namespace
