@@ -117,6 +117,18 @@ void CurlEasy::reset() {
     curl().slist_free_all(connect_to_);
     connect_to_ = nullptr;
     body_.clear();
+    // libcurl speaks file, dict, gopher, ftp, ...: a URL from a kubeconfig or a redirect must
+    // never reach them.
+    if (curl().easy_setopt(handle_, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK) {
+        set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        return;
+    }
+    // libcurl before 7.85 (Ubuntu 22.04 has 7.81) knows only the bitmask options, since
+    // deprecated: named by number so that newer headers do not warn.
+    constexpr auto kProtocols = static_cast<CURLoption>(CURLOPTTYPE_LONG + 181);
+    constexpr auto kRedirProtocols = static_cast<CURLoption>(CURLOPTTYPE_LONG + 182);
+    set(kProtocols, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    set(kRedirProtocols, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 }
 
 void CurlEasy::set_url(const std::string& url) {

@@ -22,7 +22,8 @@ class CurlEasy {
     CurlEasy(const CurlEasy&) = delete;
     CurlEasy& operator=(const CurlEasy&) = delete;
 
-    /// Clears options; live connections and caches stay with the handle.
+    /// Clears options but for the protocols (http and https only, redirects too); live
+    /// connections and caches stay with the handle.
     void reset();
     void set_url(const std::string& url);
     void set_method(const std::string& method, const std::string& body);

@@ -192,3 +192,19 @@ TEST_CASE("curl transport: an error body keeps its first 64 KiB and the rest is 
         CHECK(transport.send(Request{"GET", ok.url() + "/api", {}, ""}).body.size() == 200000);
     }
 }
+
+TEST_CASE("curl transport: only http and https go out") {
+    LoopbackServer server([](int fd, const std::string&) {
+        send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+    });
+    CurlTransport transport(CurlOptions{});
+    for (const auto& url :
+         {std::string("file:///etc/passwd"), "dict://127.0.0.1:" + std::to_string(server.port()),
+          "gopher://127.0.0.1:" + std::to_string(server.port()) + "/x"}) {
+        CAPTURE(url);
+        // 5 s at most: dict:// would otherwise wait for the loopback server's answer for ever.
+        CHECK_THROWS_AS(transport.send(Request{"GET", url, {}, "", 5s}), TransportError);
+    }
+    CHECK(server.heads().empty());
+    CHECK(transport.send(Request{"GET", server.url(), {}, ""}).status == 200);
+}
