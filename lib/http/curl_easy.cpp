@@ -95,7 +95,9 @@ CurlEasy::CurlEasy(CurlEasy&& other) noexcept
       connect_to_(other.connect_to_),
       state_(std::move(other.state_)),
       body_(std::move(other.body_)),
-      url_(std::move(other.url_)) {
+      url_(std::move(other.url_)),
+      dialled_(std::move(other.dialled_)),
+      method_(std::move(other.method_)) {
     other.handle_ = nullptr;
     other.header_list_ = nullptr;
     other.connect_to_ = nullptr;
@@ -131,12 +133,14 @@ void CurlEasy::reset() {
     set(kRedirProtocols, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 }
 
-void CurlEasy::set_url(const std::string& url) {
+void CurlEasy::set_url(const std::string& url, const std::string& dialled) {
     url_ = url;
+    dialled_ = dialled.empty() ? url : dialled;
     set(CURLOPT_URL, url_.c_str());
 }
 
 void CurlEasy::set_method(const std::string& method, const std::string& body) {
+    method_ = method;
     body_ = body;
     if (method == "GET") {
         set(CURLOPT_HTTPGET, 1L);
@@ -273,7 +277,8 @@ void CurlEasy::finish(CURLcode code) {
         what = "connection lost to";
         transient = true;
     }
-    throw TransportError(fmt::format("{} {}: {}", what, without_query(url_), detail), transient);
+    throw TransportError(
+        fmt::format("{} {} ({}): {}", what, without_query(dialled_), method_, detail), transient);
 }
 
 void CurlEasy::perform(Response& response, const BodySink* sink, const CancelCheck* cancelled) {

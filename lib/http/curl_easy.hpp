@@ -25,7 +25,9 @@ class CurlEasy {
     /// Clears options but for the protocols (http and https only, redirects too); live
     /// connections and caches stay with the handle.
     void reset();
-    void set_url(const std::string& url);
+    /// `dialled`, when not empty, is the URL errors name: a tls-server-name stands in for the
+    /// host in `url`, but the connection goes to the configured server.
+    void set_url(const std::string& url, const std::string& dialled = {});
     void set_method(const std::string& method, const std::string& body);
     void set_headers(const Headers& headers);
     void set_share(CURLSH* share);
@@ -61,6 +63,8 @@ class CurlEasy {
     char error_buffer_[CURL_ERROR_SIZE] = {};
     std::string body_;
     std::string url_;
+    std::string dialled_;
+    std::string method_;
 };
 
 }  // namespace cmsync::http

@@ -93,7 +93,7 @@ struct CurlTransport::Impl {
             easy.set_connect_to(tls.server_name + ":" + hp.port + ":" + hp.host + ":" + hp.port);
             url.replace(hp.scheme_sep_host.size(), hp.host.size(), tls.server_name);
         }
-        easy.set_url(url);
+        easy.set_url(url, request.url);
         easy.set_method(request.method, request.body);
         easy.set_headers(request.headers);
         easy.set_share(share);

@@ -49,7 +49,7 @@ rapidjson::Value string_object(const std::map<std::string, std::string>& entries
 ConfigMap configmap_from_json(const std::string& json, bool keep_raw) {
     rapidjson::Document doc;
     if (const auto problem = parse_json_object(json, doc); !problem.empty()) {
-        throw Error("expected a ConfigMap, got " + problem);
+        throw Error("expected a ConfigMap: " + problem);
     }
     ConfigMap cm;
     if (const auto* meta = json_object(doc, "metadata")) {

@@ -62,10 +62,12 @@ TEST_CASE("a watch event past 16 MiB ends the stream with an error") {
     Fixture f;
     const auto chunk = test_input("watch_endless_line.txt");
     f.server.stream_chunks.assign(2 * kube::kMaxWatchEvent / chunk.size(), chunk);
-    CHECK_THROWS_WITH_AS(f.api.watch_configmaps(
-                             "a", {}, [](kube::WatchEvent&&) { return true; }, nullptr),
-                         "watch configmaps in namespace \"a\": a watch event is larger than 16 MiB",
-                         Error);
+    CHECK_THROWS_WITH_AS(
+        f.api.watch_configmaps(
+            "a", {}, [](kube::WatchEvent&&) { return true; }, nullptr),
+        "watch configmaps in namespace \"a\" (GET https://s/api/v1/namespaces/a/configmaps): "
+        "a watch event is larger than 16 MiB",
+        Error);
     CHECK(f.server.streamed == kube::kMaxWatchEvent / chunk.size() + 1);
 }
 
@@ -85,9 +87,51 @@ TEST_CASE("a list whose server repeats its continue token ends with an error nam
     Fixture f;
     const http::Response page{200, {}, R"({"metadata":{"continue":"same"},"items":[]})"};
     f.server.answers.assign(5, page);
-    CHECK_THROWS_WITH_AS(f.api.list_configmaps("a", {}, [](auto&&, bool) {}),
-                         "list configmaps in namespace \"a\": the server keeps paging: continue "
-                         "token repeated after 2 pages",
-                         Error);
+    CHECK_THROWS_WITH_AS(
+        f.api.list_configmaps("a", {}, [](auto&&, bool) {}),
+        "list configmaps in namespace \"a\" (GET https://s/api/v1/namespaces/a/configmaps): "
+        "the server keeps paging: continue token repeated after 2 pages",
+        Error);
     CHECK(f.server.requests.size() == 2);
+}
+
+TEST_CASE(
+    "an answer that is not what was asked for names the verb, the URL and what was expected") {
+    Fixture f;
+    SUBCASE("get") {
+        f.server.answers = {http::Response{200, {}, "[]"}};
+        CHECK_THROWS_WITH_AS(f.api.get_configmap("a", "x"),
+                             "get configmaps \"x\" in namespace \"a\" (GET "
+                             "https://s/api/v1/namespaces/a/configmaps/x): expected a ConfigMap: "
+                             "not a JSON object",
+                             Error);
+    }
+    SUBCASE("update") {
+        kube::ConfigMap cm;
+        cm.namespace_name = "a";
+        cm.name = "x";
+        f.server.answers = {http::Response{200, {}, "<html>"}};
+        CHECK_THROWS_WITH_AS(
+            f.api.update_configmap(cm, kube::DryRun::none),
+            "update configmaps \"x\" in namespace \"a\" (PUT "
+            "https://s/api/v1/namespaces/a/configmaps/x): expected a ConfigMap: not JSON: "
+            "Invalid value. (offset 0)",
+            Error);
+    }
+    SUBCASE("access review") {
+        f.server.answers = {http::Response{201, {}, R"({"kind":"SelfSubjectAccessReview"})"}};
+        CHECK_THROWS_WITH_AS(f.api.access_allowed("list", "configmaps", ""),
+                             "create selfsubjectaccessreviews (POST "
+                             "https://s/apis/authorization.k8s.io/v1/selfsubjectaccessreviews): "
+                             "expected a SelfSubjectAccessReview with a status",
+                             Error);
+    }
+    SUBCASE("list") {
+        f.server.answers = {http::Response{200, {}, R"({"items":[[]]})"}};
+        CHECK_THROWS_WITH_AS(f.api.list_configmaps("a", {}, [](auto&&, bool) {}),
+                             "list configmaps in namespace \"a\" (GET "
+                             "https://s/api/v1/namespaces/a/configmaps): expected a ConfigMap: not "
+                             "a JSON object",
+                             Error);
+    }
 }

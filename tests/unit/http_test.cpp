@@ -208,3 +208,12 @@ TEST_CASE("curl transport: only http and https go out") {
     CHECK(server.heads().empty());
     CHECK(transport.send(Request{"GET", server.url(), {}, ""}).status == 200);
 }
+
+TEST_CASE("curl transport: errors name the method and the URL dialled, not the TLS name") {
+    CurlOptions options;
+    options.tls.server_name = "api.internal";
+    CurlTransport transport(options);
+    CHECK_THROWS_WITH_AS(transport.send(Request{"GET", "http://127.0.0.1:1/api?x=1", {}, ""}),
+                         doctest::Contains("cannot reach http://127.0.0.1:1/api (GET): "),
+                         TransportError);
+}

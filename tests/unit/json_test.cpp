@@ -45,9 +45,9 @@ TEST_CASE("JSON of any depth is parsed without recursion and refused past the li
 TEST_CASE("deep JSON from a server or a file is an error naming what was expected") {
     const auto deep = test_input("deeply_nested.json");
     CHECK_THROWS_WITH_AS(kube::configmap_from_json(deep, true),
-                         "expected a ConfigMap, got JSON nested deeper than 128 levels", Error);
+                         "expected a ConfigMap: JSON nested deeper than 128 levels", Error);
     CHECK_THROWS_WITH_AS(kube::parse_watch_event(R"({"type":"ADDED","object":)" + deep + "}", true),
-                         "watch: expected an event, got JSON nested deeper than 128 levels", Error);
+                         "expected a watch event: JSON nested deeper than 128 levels", Error);
     CHECK_THROWS_WITH_AS(parse_watch_state(deep, "/f"),
                          "state file /f: JSON nested deeper than 128 levels", Error);
 }
@@ -74,6 +74,6 @@ TEST_CASE("JSON round trip: what cannot be written back as read is refused") {
             kube::configmap_from_json(
                 R"({"metadata":{"name":"a"},"binaryData":{"k":"AA=="},"binaryData":{"k":"AQ=="}})",
                 true),
-            R"(expected a ConfigMap, got JSON with a duplicate member "binaryData")", Error);
+            R"(expected a ConfigMap: JSON with a duplicate member "binaryData")", Error);
     }
 }
