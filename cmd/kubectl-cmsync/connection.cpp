@@ -93,7 +93,7 @@ kube::RestConfig load_rest_config(const kube::ConnectionFlags& flags,
     return kube::resolve_rest_config(kube::merge_kubeconfigs(configs), flags);
 }
 
-Connection::Connection(const GlobalOptions& options)
+Connection::Connection(const GlobalOptions& options, http::CancelCheck cancel)
     : config_(load_rest_config(options.connection, read_environment())) {
     credentials_ = std::make_unique<kube::Credentials>(
         config_, kube::run_exec_plugin, read_file, [] { return std::chrono::system_clock::now(); },
@@ -106,6 +106,7 @@ Connection::Connection(const GlobalOptions& options)
     }
     curl.proxy_url = config_.proxy_url;
     curl.user_agent = fmt::format("kubectl-cmsync/{}", kVersion);
+    curl.cancel = std::move(cancel);
     transport_ = std::make_unique<http::CurlTransport>(std::move(curl));
     http::ClientOptions client;
     client.verbosity = options.verbosity;

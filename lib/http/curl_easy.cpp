@@ -11,7 +11,8 @@ struct PerformState {
     Response* response;
     const BodySink* sink;
     const CancelCheck* cancelled;
-    bool stopped_on_purpose = false;  ///< by the sink, a cancel, or an error body cut short
+    bool stopped_on_purpose = false;       ///< by the sink, a cancel, or an error body cut short
+    bool cancelled_while_sending = false;  ///< a cancel without a sink: the caller gets no answer
 };
 
 namespace {
@@ -20,6 +21,7 @@ int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
     auto* state = static_cast<PerformState*>(user);
     if ((*state->cancelled)()) {
         state->stopped_on_purpose = true;
+        state->cancelled_while_sending = state->sink == nullptr;
         return 1;
     }
     return 0;
@@ -250,10 +252,15 @@ void CurlEasy::begin(Response& response, const BodySink* sink, const CancelCheck
 void CurlEasy::finish(CURLcode code) {
     set(CURLOPT_ERRORBUFFER, static_cast<char*>(nullptr));
     const bool stopped_on_purpose = state_ && state_->stopped_on_purpose;
+    const bool cancelled_while_sending = state_ && state_->cancelled_while_sending;
     if (state_) {
         curl().easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &state_->response->status);
     }
     state_.reset();
+    if (cancelled_while_sending) {
+        throw TransportError(
+            fmt::format("gave up on {} ({}): cancelled", without_query(dialled_), method_));
+    }
     if (code == CURLE_OK ||
         ((code == CURLE_WRITE_ERROR || code == CURLE_ABORTED_BY_CALLBACK) && stopped_on_purpose)) {
         return;

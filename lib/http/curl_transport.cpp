@@ -134,7 +134,7 @@ Response CurlTransport::send(const Request& request) {
     auto easy = impl_->acquire();
     impl_->prepare(*easy, request, false);
     Response response;
-    easy->perform(response, nullptr, nullptr);
+    easy->perform(response, nullptr, impl_->options.cancel ? &impl_->options.cancel : nullptr);
     impl_->release(std::move(easy));
     return response;
 }
@@ -154,7 +154,9 @@ Response CurlTransport::stream(const Request& request, const BodySink& sink,
     CurlEasy easy;
     impl_->prepare(easy, request, true);
     Response response;
-    easy.begin(response, &sink, cancelled ? &cancelled : nullptr);
+    const auto& cancel = impl_->options.cancel;
+    const CancelCheck either = [&] { return (cancelled && cancelled()) || (cancel && cancel()); };
+    easy.begin(response, &sink, cancelled || cancel ? &either : nullptr);
     easy.finish(streams->run(easy));
     return response;
 }

@@ -2,8 +2,10 @@
 
 #include <fmt/format.h>
 
+#include <atomic>
 #include <deque>
 #include <functional>
+#include <thread>
 
 #include "http/client.hpp"
 #include "http/curl_transport.hpp"
@@ -216,4 +218,31 @@ TEST_CASE("curl transport: errors name the method and the URL dialled, not the T
     CHECK_THROWS_WITH_AS(transport.send(Request{"GET", "http://127.0.0.1:1/api?x=1", {}, ""}),
                          doctest::Contains("cannot reach http://127.0.0.1:1/api (GET): "),
                          TransportError);
+}
+
+TEST_CASE("curl transport: a cancel ends a request to a server that never answers") {
+    std::atomic<bool> done{false};
+    LoopbackServer server([&](int, const std::string&) {
+        for (int i = 0; i < 1000 && !done; ++i) {
+            std::this_thread::sleep_for(10ms);  // accepted, read, never answered
+        }
+    });
+    const auto start = std::chrono::steady_clock::now();
+    CurlOptions options;
+    options.cancel = [&] { return std::chrono::steady_clock::now() - start > 200ms; };
+    CurlTransport transport(options);
+    const Request get{"GET", server.url() + "/api/v1/configmaps?x=1", {}, ""};
+    SUBCASE("send throws") {
+        CHECK_THROWS_WITH_AS(
+            transport.send(get),
+            ("gave up on " + server.url() + "/api/v1/configmaps (GET): cancelled").c_str(),
+            TransportError);
+    }
+    SUBCASE("a stream ends") {
+        const auto response = transport.stream(
+            get, [](std::string_view) { return true; }, nullptr);
+        CHECK(response.body.empty());
+    }
+    CHECK(std::chrono::steady_clock::now() - start < 3s);
+    done = true;
 }
