@@ -12,6 +12,7 @@
 #include <sstream>
 
 #include "error.hpp"
+#include "http/proxy.hpp"
 #include "kube/kubeconfig.hpp"
 #include "sync/text_escape.hpp"
 #include "version.hpp"
@@ -23,6 +24,12 @@ namespace {
 std::string getenv_or(const char* name, const std::string& fallback = {}) {
     const char* value = std::getenv(name);
     return value == nullptr ? fallback : std::string(value);
+}
+
+// The first of two variables that is set and not empty, as Go's httpproxy reads them.
+std::string getenv_any(const char* name, const char* other) {
+    const auto value = getenv_or(name);
+    return value.empty() ? getenv_or(other) : value;
 }
 
 std::string read_file(const std::string& path) {
@@ -104,7 +111,10 @@ Connection::Connection(const GlobalOptions& options, http::CancelCheck cancel)
         curl.tls.cert_pem = cert->first;
         curl.tls.key_pem = cert->second;
     }
-    curl.proxy_url = config_.proxy_url;
+    curl.proxy_url = http::choose_proxy(
+        config_.server, config_.proxy_url,
+        {getenv_any("HTTP_PROXY", "http_proxy"), getenv_any("HTTPS_PROXY", "https_proxy"),
+         getenv_any("NO_PROXY", "no_proxy")});
     curl.user_agent = fmt::format("kubectl-cmsync/{}", kVersion);
     curl.cancel = std::move(cancel);
     transport_ = std::make_unique<http::CurlTransport>(std::move(curl));

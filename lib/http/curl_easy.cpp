@@ -191,7 +191,10 @@ void CurlEasy::set_connect_to(const std::string& mapping) {
 }
 
 void CurlEasy::set_proxy(const std::string& url) {
+    // Both set, even when empty, so that libcurl reads no proxy variable of its own (it would
+    // apply ALL_PROXY, and NO_PROXY to a kubeconfig's proxy-url, unlike kubectl).
     set(CURLOPT_PROXY, url.c_str());
+    set(CURLOPT_NOPROXY, "");
 }
 
 void CurlEasy::set_timeout(std::chrono::milliseconds timeout) {

@@ -37,6 +37,7 @@ class CurlEasy {
     /// Wait for a connection that can multiplex another stream rather than open a new one.
     void set_pipewait();
     void set_connect_to(const std::string& mapping);
+    /// The proxy to use, none when empty; libcurl reads no proxy variable of its own then.
     void set_proxy(const std::string& url);
     void set_timeout(std::chrono::milliseconds timeout);
     void set_connect_timeout(std::chrono::milliseconds timeout);

@@ -104,9 +104,7 @@ struct CurlTransport::Impl {
         if (!streaming) {
             easy.set_timeout(request.timeout);
         }
-        if (!options.proxy_url.empty()) {
-            easy.set_proxy(options.proxy_url);
-        }
+        easy.set_proxy(options.proxy_url);
         easy.set_tls(tls.ca_file, tls.ca_pem, tls.cert_file, tls.cert_pem, tls.key_file,
                      tls.key_pem, !tls.insecure_skip_verify);
     }

@@ -23,7 +23,7 @@ struct TlsOptions {
 
 struct CurlOptions {
     TlsOptions tls;
-    std::string proxy_url;
+    std::string proxy_url;  ///< from choose_proxy(); empty: none, whatever the environment says
     std::string user_agent;
     std::chrono::milliseconds connect_timeout{10000};
     /// Polled about once a second during every request and stream; true aborts them (a send
