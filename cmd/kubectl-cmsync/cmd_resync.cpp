@@ -12,6 +12,7 @@
 #include "kube/json.hpp"
 #include "sync/resync.hpp"
 #include "sync/sync_report.hpp"
+#include "sync/text_escape.hpp"
 #include "sync/validate.hpp"
 
 namespace cmsync::cli {
@@ -139,7 +140,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
                 std::cout << (first ? "" : ",") << outcome_json(r) << "\n";
                 first = false;
             } else if (r.kind != "in-step") {
-                std::cout << outcome_text(r) << "\n";
+                std::cout << escape_control(outcome_text(r)) << "\n";
             }
         });
         int total = 0;
@@ -162,7 +163,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
                       << "}\n";
         } else {
             for (const auto& e : summary.namespace_errors) {
-                std::cout << "error: " << e << "\n";
+                std::cout << "error: " << escape_control(e) << "\n";
             }
             std::vector<std::string> parts;
             for (const char* kind : {"in-step", "updated", "conflict", "orphaned", "error"}) {

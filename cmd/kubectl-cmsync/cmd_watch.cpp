@@ -3,8 +3,6 @@
 #include <fmt/chrono.h>
 #include <fmt/format.h>
 
-#include <atomic>
-#include <csignal>
 #include <iostream>
 #include <memory>
 #include <mutex>
@@ -13,9 +11,11 @@
 #include "connection.hpp"
 #include "error.hpp"
 #include "kube/json.hpp"
-#include "sync/validate.hpp"
 #include "rules/rule_watchers.hpp"
 #include "rules_files.hpp"
+#include "stop_signals.hpp"
+#include "sync/text_escape.hpp"
+#include "sync/validate.hpp"
 #include "sync/watcher.hpp"
 #include "target_options.hpp"
 #include "test_hooks.hpp"
@@ -24,11 +24,8 @@ namespace cmsync::cli {
 
 namespace {
 
-std::atomic<bool> g_stop{false};
-
-extern "C" void on_signal(int) {
-    g_stop = true;
-}
+// How long requests in flight (writes included) may go on after SIGINT/SIGTERM.
+constexpr std::chrono::seconds kStopGrace{3};
 
 struct WatchOptions {
     TargetOptions targets;
@@ -135,6 +132,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
                 if (!a.detail.empty()) {
                     line += ": " + a.detail;
                 }
+                line = escape_control(line);
             }
             std::lock_guard guard(*out_mutex);
             std::cout << line << std::endl;
@@ -144,16 +142,17 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
             if (json) {
                 std::cerr << json_line({{"time", now_utc()}, {"info", message}}, {}) << std::endl;
             } else {
-                std::cerr << now_utc() << " " << message << std::endl;
+                std::cerr << now_utc() << " " << escape_control(message) << std::endl;
             }
         };
-        Connection connection(global);
-        std::signal(SIGINT, on_signal);
-        std::signal(SIGTERM, on_signal);
+        install_stop_signals();
+        Connection connection(global, cancel_after_stop(kStopGrace));
+        const auto& stop = stop_requested();
         if (!from_file) {
-            Watcher watcher(connection.api(), config,
-                            [&](const WatchAction& a) { on_rule_action("", a); }, log);
-            watcher.run(g_stop);
+            Watcher watcher(
+                connection.api(), config, [&](const WatchAction& a) { on_rule_action("", a); },
+                log);
+            watcher.run(stop);
             log("stopped");
             return 0;
         }
@@ -164,15 +163,15 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         // Rules from stdin cannot be read again: then the rules stay as they started.
         const bool reload = std::find(files.begin(), files.end(), "-") == files.end();
         auto seen = rules_files_content(files);
-        while (!g_stop) {
-            for (int i = 0; i < 10 && !g_stop; ++i) {
+        while (!stop) {
+            for (int i = 0; i < 10 && !stop; ++i) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(100));
             }
             if (!reload) {
                 continue;
             }
             auto now = rules_files_content(files);
-            if (g_stop || now == seen) {
+            if (stop || now == seen) {
                 continue;
             }
             seen = std::move(now);

@@ -12,7 +12,9 @@
 #include <sstream>
 
 #include "error.hpp"
+#include "http/proxy.hpp"
 #include "kube/kubeconfig.hpp"
+#include "sync/text_escape.hpp"
 #include "version.hpp"
 
 namespace cmsync::cli {
@@ -22,6 +24,12 @@ namespace {
 std::string getenv_or(const char* name, const std::string& fallback = {}) {
     const char* value = std::getenv(name);
     return value == nullptr ? fallback : std::string(value);
+}
+
+// The first of two variables that is set and not empty, as Go's httpproxy reads them.
+std::string getenv_any(const char* name, const char* other) {
+    const auto value = getenv_or(name);
+    return value.empty() ? getenv_or(other) : value;
 }
 
 std::string read_file(const std::string& path) {
@@ -42,7 +50,7 @@ void log_line(const std::string& line) {
     std::lock_guard guard(mutex);
     std::cerr << fmt::format("I{:%m%d %H:%M:%S}.{:03d} {}\n",
                              fmt::gmtime(std::chrono::system_clock::to_time_t(now)), ms.count(),
-                             line);
+                             escape_control(line));
 }
 
 }  // namespace
@@ -92,18 +100,23 @@ kube::RestConfig load_rest_config(const kube::ConnectionFlags& flags,
     return kube::resolve_rest_config(kube::merge_kubeconfigs(configs), flags);
 }
 
-Connection::Connection(const GlobalOptions& options)
+Connection::Connection(const GlobalOptions& options, http::CancelCheck cancel)
     : config_(load_rest_config(options.connection, read_environment())) {
     credentials_ = std::make_unique<kube::Credentials>(
-        config_, kube::run_exec_plugin, read_file, [] { return std::chrono::system_clock::now(); });
+        config_, kube::run_exec_plugin, read_file, [] { return std::chrono::system_clock::now(); },
+        [](const std::string& warning) { std::cerr << "warning: " << warning << "\n"; });
     http::CurlOptions curl;
     curl.tls = config_.tls;
     if (const auto cert = credentials_->exec_client_certificate()) {
         curl.tls.cert_pem = cert->first;
         curl.tls.key_pem = cert->second;
     }
-    curl.proxy_url = config_.proxy_url;
+    curl.proxy_url = http::choose_proxy(
+        config_.server, config_.proxy_url,
+        {getenv_any("HTTP_PROXY", "http_proxy"), getenv_any("HTTPS_PROXY", "https_proxy"),
+         getenv_any("NO_PROXY", "no_proxy")});
     curl.user_agent = fmt::format("kubectl-cmsync/{}", kVersion);
+    curl.cancel = std::move(cancel);
     transport_ = std::make_unique<http::CurlTransport>(std::move(curl));
     http::ClientOptions client;
     client.verbosity = options.verbosity;

@@ -17,8 +17,9 @@ kube::Environment read_environment();
 /// environment; logs go to stderr.
 class Connection {
   public:
-    /// Throws Error when the kubeconfig cannot be read or resolved.
-    explicit Connection(const GlobalOptions& options);
+    /// Throws Error when the kubeconfig cannot be read or resolved. `cancel` aborts every
+    /// request once true (see http::CurlOptions::cancel).
+    explicit Connection(const GlobalOptions& options, http::CancelCheck cancel = nullptr);
     kube::ApiClient& api() { return *api_; }
     const kube::RestConfig& config() const { return config_; }
 

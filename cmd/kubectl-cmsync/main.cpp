@@ -14,6 +14,7 @@
 #include "error.hpp"
 #include "global_options.hpp"
 #include "rules_files.hpp"
+#include "sync/text_escape.hpp"
 
 namespace {
 
@@ -82,11 +83,11 @@ Run 'kubectl cmsync COMMAND --help' for a command's flags.)");
         }
         return kExitUsage;
     } catch (const cmsync::UsageError& e) {
-        std::cerr << "error: " << e.what() << " (see 'kubectl cmsync " << subs.front()->get_name()
-                  << " --help')\n";
+        std::cerr << "error: " << cmsync::escape_control(e.what()) << " (see 'kubectl cmsync "
+                  << subs.front()->get_name() << " --help')\n";
         return kExitUsage;
     } catch (const std::exception& e) {
-        std::cerr << "error: " << e.what() << "\n";
+        std::cerr << "error: " << cmsync::escape_control(e.what()) << "\n";
         return kExitFailed;
     }
 }

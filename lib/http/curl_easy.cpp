@@ -11,7 +11,8 @@ struct PerformState {
     Response* response;
     const BodySink* sink;
     const CancelCheck* cancelled;
-    bool stopped_by_sink = false;
+    bool stopped_on_purpose = false;       ///< by the sink, a cancel, or an error body cut short
+    bool cancelled_while_sending = false;  ///< a cancel without a sink: the caller gets no answer
 };
 
 namespace {
@@ -19,7 +20,8 @@ namespace {
 int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
     auto* state = static_cast<PerformState*>(user);
     if ((*state->cancelled)()) {
-        state->stopped_by_sink = true;
+        state->stopped_on_purpose = true;
+        state->cancelled_while_sending = state->sink == nullptr;
         return 1;
     }
     return 0;
@@ -49,14 +51,22 @@ size_t on_body(char* data, size_t size, size_t count, void* user) {
     const std::string_view chunk(data, size * count);
     long status = 0;
     curl().easy_getinfo(state->handle, CURLINFO_RESPONSE_CODE, &status);
-    if (state->sink != nullptr && status >= 200 && status < 300) {
+    const bool success = status >= 200 && status < 300;
+    if (state->sink != nullptr && success) {
         if (!(*state->sink)(chunk) || (state->cancelled != nullptr && (*state->cancelled)())) {
-            state->stopped_by_sink = true;
+            state->stopped_on_purpose = true;
             return 0;
         }
-    } else {
-        state->response->body.append(chunk);
+        return chunk.size();
     }
+    auto& body = state->response->body;
+    if (!success && body.size() + chunk.size() > kMaxErrorBody) {
+        // Keep what can be shown and stop reading: an error body may be endless.
+        body.append(chunk.substr(0, kMaxErrorBody - body.size()));
+        state->stopped_on_purpose = true;
+        return 0;
+    }
+    body.append(chunk);
     return chunk.size();
 }
 
@@ -87,7 +97,9 @@ CurlEasy::CurlEasy(CurlEasy&& other) noexcept
       connect_to_(other.connect_to_),
       state_(std::move(other.state_)),
       body_(std::move(other.body_)),
-      url_(std::move(other.url_)) {
+      url_(std::move(other.url_)),
+      dialled_(std::move(other.dialled_)),
+      method_(std::move(other.method_)) {
     other.handle_ = nullptr;
     other.header_list_ = nullptr;
     other.connect_to_ = nullptr;
@@ -109,14 +121,28 @@ void CurlEasy::reset() {
     curl().slist_free_all(connect_to_);
     connect_to_ = nullptr;
     body_.clear();
+    // libcurl speaks file, dict, gopher, ftp, ...: a URL from a kubeconfig or a redirect must
+    // never reach them.
+    if (curl().easy_setopt(handle_, CURLOPT_PROTOCOLS_STR, "http,https") == CURLE_OK) {
+        set(CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
+        return;
+    }
+    // libcurl before 7.85 (Ubuntu 22.04 has 7.81) knows only the bitmask options, since
+    // deprecated: named by number so that newer headers do not warn.
+    constexpr auto kProtocols = static_cast<CURLoption>(CURLOPTTYPE_LONG + 181);
+    constexpr auto kRedirProtocols = static_cast<CURLoption>(CURLOPTTYPE_LONG + 182);
+    set(kProtocols, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
+    set(kRedirProtocols, static_cast<long>(CURLPROTO_HTTP | CURLPROTO_HTTPS));
 }
 
-void CurlEasy::set_url(const std::string& url) {
+void CurlEasy::set_url(const std::string& url, const std::string& dialled) {
     url_ = url;
+    dialled_ = dialled.empty() ? url : dialled;
     set(CURLOPT_URL, url_.c_str());
 }
 
 void CurlEasy::set_method(const std::string& method, const std::string& body) {
+    method_ = method;
     body_ = body;
     if (method == "GET") {
         set(CURLOPT_HTTPGET, 1L);
@@ -165,7 +191,10 @@ void CurlEasy::set_connect_to(const std::string& mapping) {
 }
 
 void CurlEasy::set_proxy(const std::string& url) {
+    // Both set, even when empty, so that libcurl reads no proxy variable of its own (it would
+    // apply ALL_PROXY, and NO_PROXY to a kubeconfig's proxy-url, unlike kubectl).
     set(CURLOPT_PROXY, url.c_str());
+    set(CURLOPT_NOPROXY, "");
 }
 
 void CurlEasy::set_timeout(std::chrono::milliseconds timeout) {
@@ -225,13 +254,18 @@ void CurlEasy::begin(Response& response, const BodySink* sink, const CancelCheck
 
 void CurlEasy::finish(CURLcode code) {
     set(CURLOPT_ERRORBUFFER, static_cast<char*>(nullptr));
-    const bool stopped_by_sink = state_ && state_->stopped_by_sink;
+    const bool stopped_on_purpose = state_ && state_->stopped_on_purpose;
+    const bool cancelled_while_sending = state_ && state_->cancelled_while_sending;
     if (state_) {
         curl().easy_getinfo(handle_, CURLINFO_RESPONSE_CODE, &state_->response->status);
     }
     state_.reset();
+    if (cancelled_while_sending) {
+        throw TransportError(
+            fmt::format("gave up on {} ({}): cancelled", without_query(dialled_), method_));
+    }
     if (code == CURLE_OK ||
-        ((code == CURLE_WRITE_ERROR || code == CURLE_ABORTED_BY_CALLBACK) && stopped_by_sink)) {
+        ((code == CURLE_WRITE_ERROR || code == CURLE_ABORTED_BY_CALLBACK) && stopped_on_purpose)) {
         return;
     }
     const std::string detail =
@@ -253,7 +287,8 @@ void CurlEasy::finish(CURLcode code) {
         what = "connection lost to";
         transient = true;
     }
-    throw TransportError(fmt::format("{} {}: {}", what, without_query(url_), detail), transient);
+    throw TransportError(
+        fmt::format("{} {} ({}): {}", what, without_query(dialled_), method_, detail), transient);
 }
 
 void CurlEasy::perform(Response& response, const BodySink* sink, const CancelCheck* cancelled) {

@@ -22,9 +22,12 @@ class CurlEasy {
     CurlEasy(const CurlEasy&) = delete;
     CurlEasy& operator=(const CurlEasy&) = delete;
 
-    /// Clears options; live connections and caches stay with the handle.
+    /// Clears options but for the protocols (http and https only, redirects too); live
+    /// connections and caches stay with the handle.
     void reset();
-    void set_url(const std::string& url);
+    /// `dialled`, when not empty, is the URL errors name: a tls-server-name stands in for the
+    /// host in `url`, but the connection goes to the configured server.
+    void set_url(const std::string& url, const std::string& dialled = {});
     void set_method(const std::string& method, const std::string& body);
     void set_headers(const Headers& headers);
     void set_share(CURLSH* share);
@@ -34,6 +37,7 @@ class CurlEasy {
     /// Wait for a connection that can multiplex another stream rather than open a new one.
     void set_pipewait();
     void set_connect_to(const std::string& mapping);
+    /// The proxy to use, none when empty; libcurl reads no proxy variable of its own then.
     void set_proxy(const std::string& url);
     void set_timeout(std::chrono::milliseconds timeout);
     void set_connect_timeout(std::chrono::milliseconds timeout);
@@ -41,7 +45,8 @@ class CurlEasy {
                  const std::string& cert_file, const std::string& cert_pem,
                  const std::string& key_file, const std::string& key_pem, bool verify);
     /// Runs the request, filling `response`; with a sink, a 2xx body goes to the sink instead.
-    /// `cancelled`, when given, is polled during the transfer; true aborts it quietly.
+    /// `cancelled`, when given, is polled during the transfer (about once a second); true aborts
+    /// it: quietly with a sink, else with TransportError.
     void perform(Response& response, const BodySink* sink, const CancelCheck* cancelled);
     /// perform() in two halves, for a multi handle that drives the transfer: begin() installs
     /// the callbacks; finish() takes the transfer's result and throws as perform() does.
@@ -60,6 +65,8 @@ class CurlEasy {
     char error_buffer_[CURL_ERROR_SIZE] = {};
     std::string body_;
     std::string url_;
+    std::string dialled_;
+    std::string method_;
 };
 
 }  // namespace cmsync::http

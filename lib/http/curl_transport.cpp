@@ -93,7 +93,7 @@ struct CurlTransport::Impl {
             easy.set_connect_to(tls.server_name + ":" + hp.port + ":" + hp.host + ":" + hp.port);
             url.replace(hp.scheme_sep_host.size(), hp.host.size(), tls.server_name);
         }
-        easy.set_url(url);
+        easy.set_url(url, request.url);
         easy.set_method(request.method, request.body);
         easy.set_headers(request.headers);
         easy.set_share(share);
@@ -104,9 +104,7 @@ struct CurlTransport::Impl {
         if (!streaming) {
             easy.set_timeout(request.timeout);
         }
-        if (!options.proxy_url.empty()) {
-            easy.set_proxy(options.proxy_url);
-        }
+        easy.set_proxy(options.proxy_url);
         easy.set_tls(tls.ca_file, tls.ca_pem, tls.cert_file, tls.cert_pem, tls.key_file,
                      tls.key_pem, !tls.insecure_skip_verify);
     }
@@ -134,7 +132,7 @@ Response CurlTransport::send(const Request& request) {
     auto easy = impl_->acquire();
     impl_->prepare(*easy, request, false);
     Response response;
-    easy->perform(response, nullptr, nullptr);
+    easy->perform(response, nullptr, impl_->options.cancel ? &impl_->options.cancel : nullptr);
     impl_->release(std::move(easy));
     return response;
 }
@@ -154,7 +152,9 @@ Response CurlTransport::stream(const Request& request, const BodySink& sink,
     CurlEasy easy;
     impl_->prepare(easy, request, true);
     Response response;
-    easy.begin(response, &sink, cancelled ? &cancelled : nullptr);
+    const auto& cancel = impl_->options.cancel;
+    const CancelCheck either = [&] { return (cancelled && cancelled()) || (cancel && cancel()); };
+    easy.begin(response, &sink, cancelled || cancel ? &either : nullptr);
     easy.finish(streams->run(easy));
     return response;
 }

@@ -23,9 +23,12 @@ struct TlsOptions {
 
 struct CurlOptions {
     TlsOptions tls;
-    std::string proxy_url;
+    std::string proxy_url;  ///< from choose_proxy(); empty: none, whatever the environment says
     std::string user_agent;
     std::chrono::milliseconds connect_timeout{10000};
+    /// Polled about once a second during every request and stream; true aborts them (a send
+    /// throws TransportError, a stream ends): nothing the network does holds the process then.
+    CancelCheck cancel;
 };
 
 /// libcurl behind Transport: a pool of easy handles, each keeping its connection alive between

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstddef>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -21,7 +22,11 @@ struct Request {
     std::chrono::milliseconds timeout{0};
 };
 
-/// One HTTP response with its whole body.
+/// What an error (non-2xx) response's body is cut to. Only a little of it is ever shown (1000
+/// characters of a Status message, 16 KiB in a -v8 log); a Status fits whole.
+constexpr std::size_t kMaxErrorBody = 64 * 1024;
+
+/// One HTTP response with its whole body (an error body: its first kMaxErrorBody bytes).
 struct Response {
     long status = 0;
     Headers headers;

@@ -12,6 +12,20 @@ namespace {
 
 constexpr const char* kFieldManager = "kubectl-cmsync";
 
+// What failed, as dialled: `get configmaps "x" in namespace "a" (GET https://s/api/v1/...)`.
+std::string dialled(const Operation& op, const std::string& method, const std::string& url) {
+    return fmt::format("{} ({} {})", op.describe(), method, url.substr(0, url.find('?')));
+}
+
+// The ConfigMap in an answer; Error naming the request when there is none.
+ConfigMap answered_configmap(const std::string& body, const std::string& where) {
+    try {
+        return configmap_from_json(body, true);
+    } catch (const Error& e) {
+        throw Error(fmt::format("{}: {}", where, e.what()));
+    }
+}
+
 std::string write_query(DryRun dry_run) {
     std::string query = std::string("?fieldManager=") + kFieldManager;
     if (dry_run == DryRun::server) {
@@ -71,11 +85,12 @@ http::Response ApiClient::call(const std::string& method, const std::string& pat
 
 std::optional<ConfigMap> ApiClient::get_configmap(const std::string& ns, const std::string& name) {
     const Operation op{"get", "configmaps", name, ns};
-    auto response = call("GET", configmaps_path(ns) + "/" + query_escape(name), "", op);
+    const auto path = configmaps_path(ns) + "/" + query_escape(name);
+    auto response = call("GET", path, "", op);
     if (response.status == 404) {
         return std::nullopt;
     }
-    return configmap_from_json(response.body, true);
+    return answered_configmap(response.body, dialled(op, "GET", config_.server + path));
 }
 
 bool ApiClient::namespace_exists(const std::string& ns) {
@@ -99,13 +114,15 @@ bool ApiClient::access_allowed(const std::string& verb, const std::string& resou
     review.AddMember("apiVersion", "authorization.k8s.io/v1", a);
     review.AddMember("kind", "SelfSubjectAccessReview", a);
     review.AddMember("spec", spec, a);
-    const auto response =
-        call("POST", "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews", to_json(review), op);
+    const std::string path = "/apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+    const auto response = call("POST", path, to_json(review), op);
     rapidjson::Document doc;
-    const auto* status =
-        parse_json_object(response.body, doc) ? json_object(doc, "status") : nullptr;
+    const auto problem = parse_json_object(response.body, doc);
+    const auto* status = problem.empty() ? json_object(doc, "status") : nullptr;
     if (status == nullptr) {
-        throw Error(fmt::format("{}: the server's answer has no status", op.describe()));
+        throw Error(fmt::format("{}: expected a SelfSubjectAccessReview with a status{}",
+                                dialled(op, "POST", config_.server + path),
+                                problem.empty() ? "" : ": " + problem));
     }
     const auto it = status->FindMember("allowed");
     return it != status->MemberEnd() && it->value.IsBool() && it->value.GetBool();
@@ -134,17 +151,32 @@ std::string ApiClient::paged_list(const std::string& path, const ListOptions& op
             }
             throw;
         }
+        const auto where = dialled(op, "GET", config_.server + path);
         rapidjson::Document doc;
-        if (!parse_json_object(response.body, doc)) {
-            throw Error(fmt::format("{}: the server's answer is not a JSON object", op.describe()));
+        if (const auto problem = parse_json_object(response.body, doc); !problem.empty()) {
+            throw Error(fmt::format("{}: expected a list: {}", where, problem));
         }
         const auto* meta = json_object(doc, "metadata");
         const auto continue_token = meta ? json_string(*meta, "continue") : std::string();
         const auto resource_version = meta ? json_string(*meta, "resourceVersion") : std::string();
+        std::optional<std::int64_t> remaining;
+        if (meta != nullptr) {
+            if (const auto it = meta->FindMember("remainingItemCount");
+                it != meta->MemberEnd() && it->value.IsInt64()) {
+                remaining = it->value.GetInt64();
+            }
+        }
+        const auto items = doc.FindMember("items");
+        const std::size_t count =
+            items != doc.MemberEnd() && items->value.IsArray() ? items->value.Size() : 0;
         on_page(doc, restart);
         restart = false;
-        if (!pager.on_page(continue_token)) {
-            return resource_version;
+        try {
+            if (!pager.on_page(continue_token, count, remaining)) {
+                return resource_version;
+            }
+        } catch (const Error& e) {
+            throw Error(fmt::format("{}: {}", where, e.what()));
         }
     }
 }
@@ -152,6 +184,7 @@ std::string ApiClient::paged_list(const std::string& path, const ListOptions& op
 std::string ApiClient::list_configmaps(const std::string& ns, const ListOptions& options,
                                        const ConfigMapPageSink& sink) {
     const Operation op{"list", "configmaps", "", ns};
+    const auto where = dialled(op, "GET", config_.server + configmaps_path(ns));
     return paged_list(configmaps_path(ns), options, op,
                       [&](rapidjson::Document& doc, bool restart) {
                           std::vector<ConfigMap> items;
@@ -165,7 +198,7 @@ std::string ApiClient::list_configmaps(const std::string& ns, const ListOptions&
                                       item.AddMember("apiVersion", "v1", doc.GetAllocator());
                                       item.AddMember("kind", "ConfigMap", doc.GetAllocator());
                                   }
-                                  items.push_back(configmap_from_json(to_json(item), true));
+                                  items.push_back(answered_configmap(to_json(item), where));
                               }
                           }
                           sink(std::move(items), restart);
@@ -209,22 +242,22 @@ void ApiClient::watch(const std::string& path, bool configmaps, const WatchOptio
     WatchDecoder decoder;
     std::string failure;
     const auto sink = [&](std::string_view bytes) {
-        for (auto& text : decoder.feed(bytes)) {
-            try {
+        try {
+            for (auto& text : decoder.feed(bytes)) {
                 if (!on_event(parse_watch_event(text, configmaps))) {
                     return false;
                 }
-            } catch (const Error& e) {
-                failure = e.what();
-                return false;
             }
+        } catch (const Error& e) {
+            failure = e.what();
+            return false;
         }
         return true;
     };
     for (int attempt = 0;; ++attempt) {
         auto response = http_.stream(request("GET", path + query, ""), sink, cancelled);
         if (!failure.empty()) {
-            throw Error(fmt::format("{}: {}", op.describe(), failure));
+            throw Error(fmt::format("{}: {}", dialled(op, "GET", config_.server + path), failure));
         }
         if (response.status == 401 && attempt == 0 && credentials_.invalidate()) {
             continue;
@@ -252,18 +285,17 @@ ConfigMap ApiClient::create_configmap(const ConfigMap& cm, DryRun dry_run) {
     const Operation op{"create", "configmaps", cm.name, cm.namespace_name};
     ConfigMap body = cm;
     body.resource_version.clear();
-    auto response = call("POST", configmaps_path(cm.namespace_name) + write_query(dry_run),
-                         configmap_to_json(body), op);
-    return configmap_from_json(response.body, true);
+    const auto path = configmaps_path(cm.namespace_name) + write_query(dry_run);
+    auto response = call("POST", path, configmap_to_json(body), op);
+    return answered_configmap(response.body, dialled(op, "POST", config_.server + path));
 }
 
 ConfigMap ApiClient::update_configmap(const ConfigMap& cm, DryRun dry_run) {
     const Operation op{"update", "configmaps", cm.name, cm.namespace_name};
-    auto response = call(
-        "PUT",
-        configmaps_path(cm.namespace_name) + "/" + query_escape(cm.name) + write_query(dry_run),
-        configmap_to_json(cm), op);
-    return configmap_from_json(response.body, true);
+    const auto path =
+        configmaps_path(cm.namespace_name) + "/" + query_escape(cm.name) + write_query(dry_run);
+    auto response = call("PUT", path, configmap_to_json(cm), op);
+    return answered_configmap(response.body, dialled(op, "PUT", config_.server + path));
 }
 
 void ApiClient::delete_configmap(const std::string& ns, const std::string& name,

@@ -64,7 +64,7 @@ ApiError api_error(const Operation& op, const http::Response& response) {
     std::string reason;
     std::string message;
     rapidjson::Document doc;
-    if (parse_json_object(response.body, doc) && json_string(doc, "kind") == "Status") {
+    if (parse_json_object(response.body, doc).empty() && json_string(doc, "kind") == "Status") {
         reason = json_string(doc, "reason");
         message = json_string(doc, "message");
     } else {

@@ -48,8 +48,8 @@ rapidjson::Value string_object(const std::map<std::string, std::string>& entries
 
 ConfigMap configmap_from_json(const std::string& json, bool keep_raw) {
     rapidjson::Document doc;
-    if (!parse_json_object(json, doc)) {
-        throw Error("the server sent a ConfigMap that is not a JSON object");
+    if (const auto problem = parse_json_object(json, doc); !problem.empty()) {
+        throw Error("expected a ConfigMap: " + problem);
     }
     ConfigMap cm;
     if (const auto* meta = json_object(doc, "metadata")) {
@@ -81,7 +81,7 @@ ConfigMap configmap_from_json(const std::string& json, bool keep_raw) {
 
 std::string configmap_to_json(const ConfigMap& cm) {
     rapidjson::Document doc;
-    if (cm.raw.empty() || !parse_json_object(cm.raw, doc)) {
+    if (cm.raw.empty() || !parse_json_object(cm.raw, doc).empty()) {
         doc.SetObject();
     }
     auto& alloc = doc.GetAllocator();

@@ -8,11 +8,27 @@
 namespace cmsync::kube {
 
 Credentials::Credentials(const RestConfig& config, ExecRunner runner, FileReader read_file,
-                         Clock clock)
+                         Clock clock, WarningSink warn)
     : config_(config),
       runner_(std::move(runner)),
       read_file_(std::move(read_file)),
-      clock_(std::move(clock)) {}
+      clock_(std::move(clock)),
+      warn_(std::move(warn)) {}
+
+bool Credentials::may_send() {
+    if (uses_tls(config_)) {
+        return true;
+    }
+    const bool configured = !config_.token.empty() || !config_.token_file.empty() || config_.exec ||
+                            !config_.username.empty() || !config_.password.empty();
+    if (configured && warn_) {
+        std::call_once(warned_, [&] {
+            warn_(fmt::format("{} is not https: no credentials are sent to it (as kubectl)",
+                              config_.server));
+        });
+    }
+    return false;
+}
 
 const ExecCredential& Credentials::exec_credential() {
     if (!cached_ || (cached_->expiry && clock_() >= *cached_->expiry)) {
@@ -23,6 +39,9 @@ const ExecCredential& Credentials::exec_credential() {
 }
 
 std::string Credentials::authorization() {
+    if (!may_send()) {
+        return {};
+    }
     if (!config_.token.empty()) {
         return "Bearer " + config_.token;
     }
@@ -57,7 +76,7 @@ bool Credentials::invalidate() {
 }
 
 std::optional<std::pair<std::string, std::string>> Credentials::exec_client_certificate() {
-    if (!config_.exec || !config_.token.empty() || !config_.token_file.empty()) {
+    if (!config_.exec || !config_.token.empty() || !config_.token_file.empty() || !may_send()) {
         return std::nullopt;
     }
     std::lock_guard guard(mutex_);

@@ -13,13 +13,15 @@ namespace cmsync::kube {
 
 using FileReader = std::function<std::string(const std::string& path)>;
 using Clock = std::function<std::chrono::system_clock::time_point()>;
+using WarningSink = std::function<void(const std::string&)>;
 
 /// Supplies the Authorization header for a RestConfig: a static token, a token file (re-read,
 /// it rotates), basic auth, or an exec plugin whose result is cached until it expires.
-/// Thread-safe.
+/// None over plain http, as kubectl: `warn` hears once that they are held back. Thread-safe.
 class Credentials {
   public:
-    Credentials(const RestConfig& config, ExecRunner runner, FileReader read_file, Clock clock);
+    Credentials(const RestConfig& config, ExecRunner runner, FileReader read_file, Clock clock,
+                WarningSink warn = nullptr);
 
     /// The Authorization header value, or an empty string for none.
     std::string authorization();
@@ -30,11 +32,15 @@ class Credentials {
 
   private:
     const ExecCredential& exec_credential();  // requires mutex_
+    /// False, after warning once, when there are credentials but the server is not https.
+    bool may_send();
 
     const RestConfig& config_;
     ExecRunner runner_;
     FileReader read_file_;
     Clock clock_;
+    WarningSink warn_;
+    std::once_flag warned_;
     std::mutex mutex_;
     std::optional<ExecCredential> cached_;
 };

@@ -62,7 +62,7 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::st
 
 ExecCredential parse_exec_credential(const std::string& stdout_text, const ExecConfig& exec) {
     rapidjson::Document doc;
-    if (!parse_json_object(stdout_text, doc)) {
+    if (!parse_json_object(stdout_text, doc).empty()) {
         throw Error(fmt::format("exec plugin {}: output is not an ExecCredential JSON object",
                                 exec.command));
     }

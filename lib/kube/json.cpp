@@ -1,9 +1,70 @@
 #include "kube/json.hpp"
 
+#include <fmt/format.h>
+#include <rapidjson/error/en.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
+#include <algorithm>
+#include <cmath>
+#include <utility>
+#include <vector>
+
 namespace cmsync::kube {
+
+namespace {
+
+std::string duplicate_member(const rapidjson::Value& object) {
+    std::vector<std::string_view> names;
+    names.reserve(object.MemberCount());
+    for (const auto& m : object.GetObject()) {
+        names.emplace_back(m.name.GetString(), m.name.GetStringLength());
+    }
+    std::sort(names.begin(), names.end());
+    const auto it = std::adjacent_find(names.begin(), names.end());
+    if (it == names.end()) {
+        return {};
+    }
+    return fmt::format("JSON with a duplicate member \"{}\"", it->substr(0, 64));
+}
+
+// What the parser accepts but cmsync must not keep, found without recursion: a duplicate
+// member would survive a read-modify-write as a stale copy (lookups see only the first), and a
+// number beyond double range reads as infinity, which no JSON can say.
+std::string check_document(const rapidjson::Value& root) {
+    std::vector<std::pair<const rapidjson::Value*, int>> containers{{&root, 1}};
+    while (!containers.empty()) {
+        const auto [value, depth] = containers.back();
+        containers.pop_back();
+        if (depth > kMaxJsonDepth) {
+            return fmt::format("JSON nested deeper than {} levels", kMaxJsonDepth);
+        }
+        std::string problem;
+        const auto visit = [&](const rapidjson::Value& child) {
+            if (child.IsObject() || child.IsArray()) {
+                containers.emplace_back(&child, depth + 1);
+            } else if (child.IsDouble() && !std::isfinite(child.GetDouble())) {
+                problem = "JSON with a number out of range";
+            }
+        };
+        if (value->IsObject()) {
+            problem = duplicate_member(*value);
+            for (const auto& m : value->GetObject()) {
+                visit(m.value);
+            }
+        } else {
+            for (const auto& v : value->GetArray()) {
+                visit(v);
+            }
+        }
+        if (!problem.empty()) {
+            return problem;
+        }
+    }
+    return {};
+}
+
+}  // namespace
 
 std::string json_string(const rapidjson::Value& object, std::string_view key) {
     if (!object.IsObject()) {
@@ -29,9 +90,19 @@ const rapidjson::Value* json_object(const rapidjson::Value& object, std::string_
     return &it->value;
 }
 
-bool parse_json_object(std::string_view text, rapidjson::Document& out) {
-    out.Parse(text.data(), text.size());
-    return !out.HasParseError() && out.IsObject();
+std::string parse_json_object(std::string_view text, rapidjson::Document& out) {
+    // The default parser recurses once per nesting level: a few MB of "[[[[" overflow the stack.
+    // Full precision: a double written back is the double that was read.
+    out.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag>(text.data(),
+                                                                                   text.size());
+    if (out.HasParseError()) {
+        return fmt::format("not JSON: {} (offset {})",
+                           rapidjson::GetParseError_En(out.GetParseError()), out.GetErrorOffset());
+    }
+    if (!out.IsObject()) {
+        return "not a JSON object";
+    }
+    return check_document(out);
 }
 
 std::string to_json(const rapidjson::Value& value) {

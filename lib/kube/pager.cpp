@@ -4,6 +4,8 @@
 
 #include <cctype>
 
+#include "error.hpp"
+
 namespace cmsync::kube {
 
 std::string Pager::query() const {
@@ -14,8 +16,24 @@ std::string Pager::query() const {
     return out;
 }
 
-bool Pager::on_page(const std::string& continue_token) {
+bool Pager::on_page(const std::string& continue_token, std::size_t items,
+                    std::optional<std::int64_t> remaining) {
     ++pages_;
+    items_ += items;
+    if (pages_ == 1 && remaining && *remaining >= 0) {
+        announced_ = items + static_cast<std::uint64_t>(*remaining);
+    }
+    if (announced_ && items_ > 2 * *announced_ + static_cast<std::uint64_t>(limit_)) {
+        throw Error(fmt::format("the server keeps paging: {} objects so far, {} announced", items_,
+                                *announced_));
+    }
+    if (pages_ > kMaxPages) {
+        throw Error(fmt::format("the server keeps paging: more than {} pages", kMaxPages));
+    }
+    if (!continue_token.empty() && !seen_.insert(continue_token).second) {
+        throw Error(
+            fmt::format("the server keeps paging: continue token repeated after {} pages", pages_));
+    }
     continue_ = continue_token;
     return !continue_.empty();
 }
@@ -28,6 +46,9 @@ bool Pager::on_expired() {
     ++restarts_;
     pages_ = 0;
     continue_.clear();
+    seen_.clear();
+    items_ = 0;
+    announced_.reset();
     return true;
 }
 

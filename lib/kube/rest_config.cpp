@@ -2,6 +2,9 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+#include <cctype>
+
 #include "error.hpp"
 
 namespace cmsync::kube {
@@ -13,6 +16,29 @@ std::string where_from(const Kubeconfig& config) {
         return "kubeconfig";
     }
     return fmt::format("kubeconfig {}", fmt::join(config.files, ":"));
+}
+
+// `server` with its scheme in lower case. Only http and https (libcurl would open file://,
+// dict://, ...), and no user:password@: it would be sent as basic auth whatever the scheme,
+// and echoed wherever the URL is.
+std::string checked_server_url(std::string server) {
+    const auto scheme_end = server.find("://");
+    const auto authority_start = scheme_end + 3;
+    const auto authority_end = server.find_first_of("/?#", authority_start);
+    const auto at = server.rfind('@', authority_end);
+    if (at != std::string::npos && at >= authority_start) {
+        throw Error(
+            fmt::format("server {}{}: user:password@ in the server URL is not supported; "
+                        "set the user's username and password instead",
+                        server.substr(0, authority_start), server.substr(at + 1)));
+    }
+    std::transform(server.begin(), server.begin() + static_cast<std::ptrdiff_t>(scheme_end),
+                   server.begin(),
+                   [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    if (server.rfind("https://", 0) != 0 && server.rfind("http://", 0) != 0) {
+        throw Error(fmt::format("server {}: only https and http URLs are supported", server));
+    }
+    return server;
 }
 
 void apply_flags(RestConfig& out, const ConnectionFlags& flags) {
@@ -58,9 +84,24 @@ void apply_flags(RestConfig& out, const ConnectionFlags& flags) {
     while (!out.server.empty() && out.server.back() == '/') {
         out.server.pop_back();
     }
+    if (!out.server.empty() && out.server.find("://") == std::string::npos) {
+        // A bare host:port, as client-go's DefaultServerURL reads it: https when TLS is set up.
+        const auto& tls = out.tls;
+        const bool tls_configured = !tls.ca_file.empty() || !tls.ca_pem.empty() ||
+                                    !tls.cert_file.empty() || !tls.cert_pem.empty() ||
+                                    tls.insecure_skip_verify;
+        out.server = (tls_configured ? "https://" : "http://") + out.server;
+    }
+    if (!out.server.empty()) {
+        out.server = checked_server_url(std::move(out.server));
+    }
 }
 
 }  // namespace
+
+bool uses_tls(const RestConfig& config) {
+    return config.server.rfind("https://", 0) == 0;
+}
 
 RestConfig resolve_rest_config(const Kubeconfig& config, const ConnectionFlags& flags) {
     RestConfig out;

@@ -55,6 +55,9 @@ struct RestConfig {
     std::chrono::milliseconds request_timeout{0};
 };
 
+/// Whether requests to `config.server` use TLS (an https URL); credentials go nowhere else.
+bool uses_tls(const RestConfig& config);
+
 /// Resolves the context (--context or current-context), its cluster and user, then applies the
 /// flags on top. Throws Error naming the file and field when something is missing.
 RestConfig resolve_rest_config(const Kubeconfig& config, const ConnectionFlags& flags);

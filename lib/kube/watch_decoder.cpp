@@ -1,5 +1,9 @@
 #include "kube/watch_decoder.hpp"
 
+#include <fmt/format.h>
+
+#include "error.hpp"
+
 namespace cmsync::kube {
 
 std::vector<std::string> WatchDecoder::feed(std::string_view bytes) {
@@ -10,6 +14,9 @@ std::vector<std::string> WatchDecoder::feed(std::string_view bytes) {
                 continue;  // whitespace (or junk) between objects
             }
             current_.clear();
+        }
+        if (current_.size() == kMaxWatchEvent) {
+            throw Error(fmt::format("a watch event is larger than {} MiB", kMaxWatchEvent >> 20));
         }
         current_ += c;
         if (in_string_) {

@@ -9,8 +9,8 @@ namespace cmsync::kube {
 
 WatchEvent parse_watch_event(const std::string& json, bool configmaps) {
     rapidjson::Document doc;
-    if (!parse_json_object(json, doc)) {
-        throw Error("watch: the server sent something that is not a JSON event");
+    if (const auto problem = parse_json_object(json, doc); !problem.empty()) {
+        throw Error("expected a watch event: " + problem);
     }
     const auto type = json_string(doc, "type");
     WatchEvent event;
@@ -25,11 +25,11 @@ WatchEvent parse_watch_event(const std::string& json, bool configmaps) {
     } else if (type == "ERROR") {
         event.type = WatchEventType::error;
     } else {
-        throw Error("watch: unknown event type \"" + type + "\"");
+        throw Error("expected a watch event: unknown type \"" + type + "\"");
     }
     const auto* object = json_object(doc, "object");
     if (object == nullptr) {
-        throw Error("watch: event without an object");
+        throw Error("expected a watch event: no object");
     }
     if (event.type == WatchEventType::error) {
         if (const auto it = object->FindMember("code");

@@ -8,7 +8,7 @@ namespace cmsync {
 
 std::optional<KeyHashes> parse_last_synced(const std::string& text) {
     rapidjson::Document doc;
-    if (!kube::parse_json_object(text, doc)) {
+    if (!kube::parse_json_object(text, doc).empty()) {
         return std::nullopt;
     }
     KeyHashes out;

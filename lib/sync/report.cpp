@@ -6,6 +6,7 @@
 #include "kube/json.hpp"
 #include "sync/report_json.hpp"
 #include "sync/sha256.hpp"
+#include "sync/text_escape.hpp"
 #include "sync/unified_diff.hpp"
 
 namespace cmsync {
@@ -90,6 +91,7 @@ std::string render_diff_text(const std::vector<TargetOutcome>& outcomes, bool co
         } else if (!o.plan.message.empty()) {
             line += ": " + o.plan.message;
         }
+        line = escape_control(line);
         const char* head_color = action == TargetAction::unchanged ? nullptr
                                  : action == TargetAction::error || action == TargetAction::conflict
                                      ? kYellow
@@ -97,16 +99,17 @@ std::string render_diff_text(const std::vector<TargetOutcome>& outcomes, bool co
         out += color && head_color != nullptr ? fmt::format("{}{}{}\n", head_color, line, kReset)
                                               : line + "\n";
         for (const auto& w : o.plan.warnings) {
-            out += fmt::format("  warning: {}\n", w);
+            out += fmt::format("  warning: {}\n", escape_control(w));
         }
         for (const auto& k : o.plan.keys) {
             if (!shows_diff(k.action)) {
                 continue;
             }
             if (k.action == KeyAction::conflict) {
-                out += fmt::format("  conflict on \"{}\": {}\n", k.key, k.reason);
+                out +=
+                    escape_control(fmt::format("  conflict on \"{}\": {}", k.key, k.reason)) + "\n";
             }
-            const auto diff = key_diff(o, k);
+            const auto diff = escape_control_lines(key_diff(o, k));
             out += color ? colorize(diff) : diff;
         }
     }

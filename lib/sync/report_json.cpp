@@ -43,7 +43,7 @@ std::string render_rules_json(const std::vector<RuleReport>& rules) {
         r.AddMember("error",
                     rule.error.empty() ? rapidjson::Value() : rapidjson::Value(rule.error, a), a);
         rapidjson::Document part;
-        if (!rule.json.empty() && kube::parse_json_object(rule.json, part)) {
+        if (!rule.json.empty() && kube::parse_json_object(rule.json, part).empty()) {
             for (auto& member : part.GetObject()) {
                 r.AddMember(rapidjson::Value(member.name, a), rapidjson::Value(member.value, a), a);
             }

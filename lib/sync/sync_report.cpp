@@ -7,6 +7,7 @@
 
 #include "kube/json.hpp"
 #include "sync/report_json.hpp"
+#include "sync/text_escape.hpp"
 
 namespace cmsync {
 
@@ -78,10 +79,11 @@ std::string render_sync_text(const std::vector<TargetOutcome>& outcomes, DryRunM
         } else if (!o.plan.message.empty()) {
             line += ": " + o.plan.message;
         }
+        line = escape_control(line);
         const bool bad = result == "conflict" || result == "error";
         out += color && bad ? fmt::format("\x1b[33m{}\x1b[0m\n", line) : line + "\n";
         for (const auto& w : o.plan.warnings) {
-            out += fmt::format("  warning: {}\n", w);
+            out += fmt::format("  warning: {}\n", escape_control(w));
         }
     }
     std::vector<std::string> parts;

@@ -11,6 +11,7 @@
 #include <cstring>
 #include <fstream>
 #include <sstream>
+#include <string_view>
 
 #include "error.hpp"
 #include "kube/json.hpp"
@@ -40,6 +41,35 @@ std::map<std::string, std::string> read_map(const rapidjson::Value* object) {
     return out;
 }
 
+// 0 or the errno of the failed write.
+int write_all(int fd, std::string_view text) {
+    while (!text.empty()) {
+        const auto n = ::write(fd, text.data(), text.size());
+        if (n < 0 && errno != EINTR) {
+            return errno;
+        }
+        text.remove_prefix(n < 0 ? 0 : static_cast<std::size_t>(n));
+    }
+    return 0;
+}
+
+// In a directory anyone may write to and that lacks the sticky bit, another user can replace
+// the state file or its temporary file between our steps.
+void refuse_shared_directory(const std::string& path) {
+    const auto slash = path.rfind('/');
+    const auto dir = slash == std::string::npos ? std::string(".")
+                     : slash == 0               ? std::string("/")
+                                                : path.substr(0, slash);
+    struct stat st {};
+    if (::stat(dir.c_str(), &st) == 0 && (st.st_mode & S_IWOTH) != 0 &&
+        (st.st_mode & S_ISVTX) == 0) {
+        throw Error(
+            fmt::format("state file {}: directory {} is writable by everyone and not "
+                        "sticky; choose a directory only you can write to",
+                        path, dir));
+    }
+}
+
 }  // namespace
 
 std::string format_watch_state(const WatchState& state) {
@@ -54,8 +84,10 @@ std::string format_watch_state(const WatchState& state) {
 
 WatchState parse_watch_state(const std::string& text, const std::string& path) {
     rapidjson::Document doc;
-    if (!kube::parse_json_object(text, doc) || !doc.HasMember("version") ||
-        !doc["version"].IsInt() || doc["version"].GetInt() != 1) {
+    if (const auto problem = kube::parse_json_object(text, doc); !problem.empty()) {
+        throw Error(fmt::format("state file {}: {}", path, problem));
+    }
+    if (!doc.HasMember("version") || !doc["version"].IsInt() || doc["version"].GetInt() != 1) {
         throw Error(
             fmt::format("state file {}: not a kubectl-cmsync state file (version 1)", path));
     }
@@ -67,29 +99,26 @@ WatchState parse_watch_state(const std::string& text, const std::string& path) {
 }
 
 void write_file_atomically(const std::string& path, const std::string& text) {
-    const auto tmp = path + ".tmp";
-    const int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+    refuse_shared_directory(path);
+    std::string tmp = path + ".XXXXXX";
+    // A fresh random name opened with O_CREAT|O_EXCL (and O_NOFOLLOW): a symlink planted beside
+    // the state file is never followed, and the file is born 0600.
+    const int fd = ::mkostemp(tmp.data(), O_CLOEXEC | O_NOFOLLOW);
     if (fd < 0) {
-        throw Error(fmt::format("state file {}: {}", tmp, std::strerror(errno)));
+        throw Error(fmt::format("state file {}: cannot create a temporary file beside it: {}", path,
+                                std::strerror(errno)));
     }
-    std::size_t written = 0;
-    while (written < text.size()) {
-        const auto n = ::write(fd, text.data() + written, text.size() - written);
-        if (n < 0 && errno == EINTR) {
-            continue;
-        }
-        if (n < 0) {
-            const int err = errno;
-            ::close(fd);
-            throw Error(fmt::format("state file {}: {}", tmp, std::strerror(err)));
-        }
-        written += static_cast<std::size_t>(n);
+    int err = write_all(fd, text);
+    if (err == 0 && ::fsync(fd) != 0) {
+        err = errno;
     }
-    ::fchmod(fd, 0600);
-    ::fsync(fd);
     ::close(fd);
-    if (std::rename(tmp.c_str(), path.c_str()) != 0) {
-        throw Error(fmt::format("state file {}: {}", path, std::strerror(errno)));
+    if (err == 0 && std::rename(tmp.c_str(), path.c_str()) != 0) {
+        err = errno;
+    }
+    if (err != 0) {
+        ::unlink(tmp.c_str());
+        throw Error(fmt::format("state file {}: {}", path, std::strerror(err)));
     }
 }
 

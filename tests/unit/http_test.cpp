@@ -1,9 +1,15 @@
 #include <doctest/doctest.h>
 
+#include <fmt/format.h>
+
+#include <atomic>
 #include <deque>
 #include <functional>
+#include <thread>
 
 #include "http/client.hpp"
+#include "http/curl_transport.hpp"
+#include "loopback_server.hpp"
 
 using namespace cmsync::http;
 using namespace std::chrono_literals;
@@ -163,4 +169,80 @@ TEST_CASE("--request-timeout is the budget of one request, retries included") {
                              TransportError);
         CHECK(t.calls == 1);
     }
+}
+
+TEST_CASE("curl transport: an error body keeps its first 64 KiB and the rest is never read") {
+    const std::size_t sent_size = 8 * 1024 * 1024;
+    LoopbackServer server([&](int fd, const std::string&) {
+        const bool ok = send_all(fd, fmt::format("HTTP/1.1 500 Internal Server Error\r\n"
+                                                 "Content-Length: {}\r\n\r\n",
+                                                 sent_size));
+        const std::string block(64 * 1024, 'x');
+        for (std::size_t sent = 0; ok && sent < sent_size && send_all(fd, block);) {
+            sent += block.size();
+        }
+    });
+    CurlTransport transport(CurlOptions{});
+    const auto response = transport.send(Request{"GET", server.url() + "/api", {}, ""});
+    CHECK(response.status == 500);
+    CHECK(response.body.size() == kMaxErrorBody);
+    SUBCASE("a success body is read whole") {
+        LoopbackServer ok([&](int fd, const std::string&) {
+            send_all(
+                fd, "HTTP/1.1 200 OK\r\nContent-Length: 200000\r\n\r\n" + std::string(200000, 'y'));
+        });
+        CHECK(transport.send(Request{"GET", ok.url() + "/api", {}, ""}).body.size() == 200000);
+    }
+}
+
+TEST_CASE("curl transport: only http and https go out") {
+    LoopbackServer server([](int fd, const std::string&) {
+        send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
+    });
+    CurlTransport transport(CurlOptions{});
+    for (const auto& url :
+         {std::string("file:///etc/passwd"), "dict://127.0.0.1:" + std::to_string(server.port()),
+          "gopher://127.0.0.1:" + std::to_string(server.port()) + "/x"}) {
+        CAPTURE(url);
+        // 5 s at most: dict:// would otherwise wait for the loopback server's answer for ever.
+        CHECK_THROWS_AS(transport.send(Request{"GET", url, {}, "", 5s}), TransportError);
+    }
+    CHECK(server.heads().empty());
+    CHECK(transport.send(Request{"GET", server.url(), {}, ""}).status == 200);
+}
+
+TEST_CASE("curl transport: errors name the method and the URL dialled, not the TLS name") {
+    CurlOptions options;
+    options.tls.server_name = "api.internal";
+    CurlTransport transport(options);
+    CHECK_THROWS_WITH_AS(transport.send(Request{"GET", "http://127.0.0.1:1/api?x=1", {}, ""}),
+                         doctest::Contains("cannot reach http://127.0.0.1:1/api (GET): "),
+                         TransportError);
+}
+
+TEST_CASE("curl transport: a cancel ends a request to a server that never answers") {
+    std::atomic<bool> done{false};
+    LoopbackServer server([&](int, const std::string&) {
+        for (int i = 0; i < 1000 && !done; ++i) {
+            std::this_thread::sleep_for(10ms);  // accepted, read, never answered
+        }
+    });
+    const auto start = std::chrono::steady_clock::now();
+    CurlOptions options;
+    options.cancel = [&] { return std::chrono::steady_clock::now() - start > 200ms; };
+    CurlTransport transport(options);
+    const Request get{"GET", server.url() + "/api/v1/configmaps?x=1", {}, ""};
+    SUBCASE("send throws") {
+        CHECK_THROWS_WITH_AS(
+            transport.send(get),
+            ("gave up on " + server.url() + "/api/v1/configmaps (GET): cancelled").c_str(),
+            TransportError);
+    }
+    SUBCASE("a stream ends") {
+        const auto response = transport.stream(
+            get, [](std::string_view) { return true; }, nullptr);
+        CHECK(response.body.empty());
+    }
+    CHECK(std::chrono::steady_clock::now() - start < 3s);
+    done = true;
 }

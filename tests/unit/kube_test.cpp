@@ -164,6 +164,7 @@ TEST_CASE("credentials: exec output cached until expiry, re-run after invalidate
 
 TEST_CASE("credentials: token file re-read each time, basic auth") {
     RestConfig config;
+    config.server = "https://s";
     config.token_file = "/tok";
     std::string content = "one\n";
     Credentials creds(
@@ -173,8 +174,99 @@ TEST_CASE("credentials: token file re-read each time, basic auth") {
     CHECK(creds.authorization() == "Bearer two");
     CHECK_FALSE(creds.invalidate());
     RestConfig basic;
+    basic.server = "https://s";
     basic.username = "u";
     basic.password = "p";
     Credentials b(basic, nullptr, nullptr, nullptr);
     CHECK(b.authorization() == "Basic dTpw");
+}
+
+TEST_CASE("credentials: none over plain http, as kubectl, with one warning") {
+    RestConfig config;
+    config.server = "http://s:8080";
+    int runs = 0;
+    std::vector<std::string> warnings;
+    const auto check_none = [&] {
+        Credentials creds(
+            config,
+            [&](const ExecConfig&, const std::string&) {
+                ++runs;
+                return std::string(R"({"status":{"token":"t"}})");
+            },
+            [](const std::string&) { return std::string("from-file"); }, nullptr,
+            [&](const std::string& w) { warnings.push_back(w); });
+        CHECK(creds.authorization().empty());
+        CHECK(creds.authorization().empty());
+        CHECK_FALSE(creds.exec_client_certificate());
+        CHECK(runs == 0);
+        CHECK(warnings ==
+              std::vector<std::string>{"http://s:8080 is not https: no credentials are sent to it "
+                                       "(as kubectl)"});
+    };
+    SUBCASE("token") {
+        config.token = "t";
+        check_none();
+    }
+    SUBCASE("token file") {
+        config.token_file = "/tok";
+        check_none();
+    }
+    SUBCASE("exec plugin") {
+        config.exec = ExecConfig{};
+        check_none();
+    }
+    SUBCASE("basic auth") {
+        config.username = "u";
+        config.password = "p";
+        check_none();
+    }
+    SUBCASE("no credentials: nothing to say") {
+        Credentials creds(config, nullptr, nullptr, nullptr,
+                          [&](const std::string& w) { warnings.push_back(w); });
+        CHECK(creds.authorization().empty());
+        CHECK(warnings.empty());
+    }
+}
+
+TEST_CASE("pager: a server paging without end is stopped") {
+    Pager pager(500);
+    SUBCASE("the same token again") {
+        CHECK(pager.on_page("a", 500));
+        CHECK_THROWS_WITH_AS(pager.on_page("a", 500),
+                             "the server keeps paging: continue token repeated after 2 pages",
+                             cmsync::Error);
+    }
+    SUBCASE("an earlier token again") {
+        CHECK(pager.on_page("a"));
+        CHECK(pager.on_page("b"));
+        CHECK_THROWS_AS(pager.on_page("a"), cmsync::Error);
+    }
+    SUBCASE("far more objects than the first page announced") {
+        CHECK(pager.on_page("t0", 500, 500));  // 1000 announced
+        int page = 1;
+        CHECK_THROWS_WITH_AS(
+            [&] {
+                for (;; ++page) {
+                    pager.on_page("t" + std::to_string(page), 500);
+                }
+            }(),
+            "the server keeps paging: 3000 objects so far, 1000 announced", cmsync::Error);
+        CHECK(page == 5);
+    }
+    SUBCASE("fresh tokens, empty pages, nothing announced") {
+        int page = 0;
+        CHECK_THROWS_WITH_AS(
+            [&] {
+                for (;; ++page) {
+                    pager.on_page("t" + std::to_string(page));
+                }
+            }(),
+            "the server keeps paging: more than 10000 pages", cmsync::Error);
+        CHECK(page == kMaxPages);
+    }
+    SUBCASE("a restart forgets the tokens seen") {
+        CHECK(pager.on_page("a"));
+        CHECK(pager.on_expired());
+        CHECK(pager.on_page("a"));
+    }
 }

@@ -142,6 +142,36 @@ TEST_CASE("resolve_rest_config") {
         CHECK_FALSE(rc.tls.insecure_skip_verify);
         CHECK(rc.impersonate_user == "bob");
     }
+    SUBCASE("a bare host:port is https with TLS settings, else http (client-go)") {
+        ConnectionFlags flags;
+        flags.server = "h:6443";
+        flags.context = "prod";  // insecure-skip-tls-verify
+        CHECK(resolve_rest_config(merged, flags).server == "https://h:6443");
+        flags.context.clear();
+        CHECK(resolve_rest_config(parse_kubeconfig("{}", "/k"), flags).server == "http://h:6443");
+    }
+    SUBCASE("only https and http URLs, scheme in any case") {
+        ConnectionFlags flags;
+        for (const std::string url :
+             {"file:///etc/passwd", "gopher://h:70", "dict://h:2628", "ftp://h"}) {
+            CAPTURE(url);
+            flags.server = url;
+            CHECK_THROWS_WITH_AS(
+                resolve_rest_config(merged, flags),
+                ("server " + url + ": only https and http URLs are supported").c_str(),
+                cmsync::Error);
+        }
+        flags.server = "HTTPS://h";
+        CHECK(resolve_rest_config(merged, flags).server == "https://h");
+    }
+    SUBCASE("user:password@ in the server URL is refused and never echoed") {
+        ConnectionFlags flags;
+        flags.server = "https://u:s3cret@h:6443/";
+        CHECK_THROWS_WITH_AS(resolve_rest_config(merged, flags),
+                             "server https://h:6443: user:password@ in the server URL is not "
+                             "supported; set the user's username and password instead",
+                             cmsync::Error);
+    }
     SUBCASE("a missing context names the file and where it was set") {
         auto broken = parse_kubeconfig("current-context: nope\n", "/k/config");
         CHECK_THROWS_WITH_AS(resolve_rest_config(broken, {}),

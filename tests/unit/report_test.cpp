@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
 #include "sync/report.hpp"
+#include "sync/sync_report.hpp"
+#include "sync/text_escape.hpp"
 #include "sync/unified_diff.hpp"
 #include "sync/validate.hpp"
 
@@ -62,6 +64,51 @@ TEST_CASE("render_diff_text colours only when asked") {
     CHECK(plain == "b/x: create (add k)\n--- b/x:k (absent)\n+++ a/x:k\n@@ -0,0 +1,1 @@\n+v\n");
     const auto colored = render_diff_text({o}, true);
     CHECK(colored.find("\x1b[32m+v\x1b[0m") != std::string::npos);
+}
+
+TEST_CASE("escape_control: text from a server cannot drive the terminal") {
+    const auto row = [](std::string_view in, std::string_view out) {
+        CAPTURE(in);
+        CHECK(escape_control(in) == out);
+    };
+    SUBCASE("plain text and UTF-8 pass") {
+        row("caf\xc3\xa9 \xe2\x82\xac\tx", "caf\xc3\xa9 \xe2\x82\xac\tx");
+    }
+    SUBCASE("CSI colour") {
+        row("\x1b[31mred", "\\x1b[31mred");
+    }
+    SUBCASE("OSC title") {
+        row("\x1b]0;pwned\x07", "\\x1b]0;pwned\\x07");
+    }
+    SUBCASE("line breaks and carriage returns") {
+        row("a\nb\rc", "a\\nb\\rc");
+    }
+    SUBCASE("DEL and C1 controls") {
+        row("\x7f\xc2\x9b"
+            "2J\xc2\x85",
+            "\\x7f\\u009b2J\\u0085");
+    }
+    SUBCASE("line by line keeps the breaks") {
+        CHECK(escape_control_lines("a\x1b\nb\n") == "a\\x1b\nb\n");
+    }
+}
+
+TEST_CASE("render_diff_text and render_sync_text escape what the server sent") {
+    TargetOutcome o{"a/x", "b", "x", {}, ""};
+    o.plan.action = TargetAction::create;
+    o.plan.keys.push_back({"k\x1b]0;t\x07", KeyAction::add, kube::Value{"\x1b[2Jv\n", false},
+                           std::nullopt, "", false});
+    o.plan.warnings.push_back("w\x1b[1A");
+    for (const bool color : {false, true}) {
+        CAPTURE(color);
+        for (const auto& text :
+             {render_diff_text({o}, color), render_sync_text({o}, DryRunMode::none, color)}) {
+            CHECK(text.find("\x1b]") == std::string::npos);
+            CHECK(text.find("\x1b[2J") == std::string::npos);
+            CHECK(text.find("\x1b[1A") == std::string::npos);
+        }
+    }
+    CHECK(render_diff_text({o}, false).find("+\\x1b[2Jv\n") != std::string::npos);
 }
 
 TEST_CASE("render_diff_json shape") {

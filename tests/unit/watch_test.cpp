@@ -1,4 +1,10 @@
 #include <doctest/doctest.h>
+#include <fmt/format.h>
+#include <sys/stat.h>
+
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
 
 #include "error.hpp"
 #include "kube/watch_decoder.hpp"
@@ -10,6 +16,7 @@
 #include "sync/ownership.hpp"
 #include "sync/sha256.hpp"
 #include "sync/watch_state.hpp"
+#include "test_inputs.hpp"
 
 using namespace cmsync;
 
@@ -253,5 +260,78 @@ TEST_CASE("copy cache: events older than a learned state are stale until the wat
         CHECK(cache.find("n", "app")->resource_version == "19");
         cache.learned("m", "app", std::nullopt);
         CHECK(cache.from_watch("m", "app", copy_of("m", "app", "", "21")));
+    }
+}
+
+TEST_CASE("watch decoder: an event that never ends is an error past 16 MiB, not unbounded memory") {
+    const auto chunk = test_input("watch_endless_line.txt");
+    kube::WatchDecoder decoder;
+    std::size_t fed = 0;
+    CHECK_THROWS_WITH_AS(
+        [&] {
+            while (fed <= kube::kMaxWatchEvent + chunk.size()) {
+                decoder.feed(chunk);
+                fed += chunk.size();
+            }
+        }(),
+        "a watch event is larger than 16 MiB", Error);
+    CHECK(decoder.pending() == kube::kMaxWatchEvent);
+}
+
+namespace {
+
+struct TempDir {
+    std::string path = [] {
+        char name[] = "/tmp/cmsync-test-XXXXXX";
+        REQUIRE(::mkdtemp(name) != nullptr);
+        return std::string(name);
+    }();
+    ~TempDir() { std::filesystem::remove_all(path); }
+};
+
+std::string slurp(const std::string& path) {
+    std::ifstream in(path);
+    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
+}
+
+}  // namespace
+
+TEST_CASE("state file: a symlink planted beside it is never followed") {
+    TempDir dir;
+    const auto victim = dir.path + "/victim";
+    const auto state = dir.path + "/state";
+    std::ofstream(victim) << "precious";
+    ::chmod(victim.c_str(), 0644);
+    std::filesystem::create_symlink(victim, state + ".tmp");
+    write_file_atomically(state, "new state");
+    CHECK(slurp(victim) == "precious");
+    struct stat st {};
+    REQUIRE(::stat(victim.c_str(), &st) == 0);
+    CHECK((st.st_mode & 07777) == 0644);
+    CHECK(slurp(state) == "new state");
+    REQUIRE(::lstat(state.c_str(), &st) == 0);
+    CHECK(S_ISREG(st.st_mode));
+    CHECK((st.st_mode & 07777) == 0600);
+    CHECK(std::distance(std::filesystem::directory_iterator(dir.path),
+                        std::filesystem::directory_iterator()) == 3);  // no temporary left
+}
+
+TEST_CASE("state file: refused in a directory anyone may write to, unless sticky") {
+    TempDir dir;
+    const auto state = dir.path + "/state";
+    SUBCASE("0777") {
+        ::chmod(dir.path.c_str(), 0777);
+        CHECK_THROWS_WITH_AS(write_file_atomically(state, "x"),
+                             (fmt::format("state file {}: directory {} is writable by everyone "
+                                          "and not sticky; choose a directory only you can "
+                                          "write to",
+                                          state, dir.path))
+                                 .c_str(),
+                             Error);
+    }
+    SUBCASE("1777, as /tmp") {
+        ::chmod(dir.path.c_str(), 01777);
+        write_file_atomically(state, "x");
+        CHECK(slurp(state) == "x");
     }
 }

@@ -1,0 +1,79 @@
+#include <doctest/doctest.h>
+
+#include "error.hpp"
+#include "kube/configmap.hpp"
+#include "kube/json.hpp"
+#include "kube/watch_event.hpp"
+#include "sync/watch_state.hpp"
+#include "test_inputs.hpp"
+
+using namespace cmsync;
+
+namespace {
+
+std::string nested(int depth) {
+    return R"({"a":)" + std::string(static_cast<std::size_t>(depth - 1), '[') +
+           std::string(static_cast<std::size_t>(depth - 1), ']') + "}";
+}
+
+std::string problem(const std::string& text) {
+    rapidjson::Document doc;
+    return kube::parse_json_object(text, doc);
+}
+
+}  // namespace
+
+TEST_CASE("JSON of any depth is parsed without recursion and refused past the limit") {
+    const std::string too_deep = "JSON nested deeper than 128 levels";
+    SUBCASE("500,000 levels (a recursive parser overflows the stack)") {
+        CHECK(problem(test_input("deeply_nested.json")) == too_deep);
+    }
+    SUBCASE("unterminated") {
+        CHECK(problem(std::string(1'000'000, '[')) == "not JSON: Invalid value. (offset 1000000)");
+    }
+    SUBCASE("at the limit") {
+        CHECK(problem(nested(kube::kMaxJsonDepth)).empty());
+    }
+    SUBCASE("one past the limit") {
+        CHECK(problem(nested(kube::kMaxJsonDepth + 1)) == too_deep);
+    }
+    SUBCASE("not an object") {
+        CHECK(problem("[]") == "not a JSON object");
+    }
+}
+
+TEST_CASE("deep JSON from a server or a file is an error naming what was expected") {
+    const auto deep = test_input("deeply_nested.json");
+    CHECK_THROWS_WITH_AS(kube::configmap_from_json(deep, true),
+                         "expected a ConfigMap: JSON nested deeper than 128 levels", Error);
+    CHECK_THROWS_WITH_AS(kube::parse_watch_event(R"({"type":"ADDED","object":)" + deep + "}", true),
+                         "expected a watch event: JSON nested deeper than 128 levels", Error);
+    CHECK_THROWS_WITH_AS(parse_watch_state(deep, "/f"),
+                         "state file /f: JSON nested deeper than 128 levels", Error);
+}
+
+TEST_CASE("JSON round trip: what cannot be written back as read is refused") {
+    SUBCASE("a duplicate member, at any depth") {
+        CHECK(problem(R"({"binaryData":{"a":"AA=="},"binaryData":{"b":"AA=="}})") ==
+              R"(JSON with a duplicate member "binaryData")");
+        CHECK(problem(R"({"m":[{"k":1,"j":2,"k":3}]})") == R"(JSON with a duplicate member "k")");
+    }
+    SUBCASE("a number beyond double range") {
+        CHECK(problem(R"({"n":17976931348623159e292})") == "JSON with a number out of range");
+        CHECK(problem(R"({"n":[-1e999]})").rfind("not JSON: Number too big", 0) == 0);
+    }
+    SUBCASE("numbers that fit are written back as read") {
+        const std::string text =
+            R"({"a":0.1,"b":1.7976931348623157e308,"c":-9223372036854775808,"d":18446744073709551615,"e":5e-324})";
+        rapidjson::Document doc;
+        REQUIRE(kube::parse_json_object(text, doc).empty());
+        CHECK(kube::to_json(doc) == text);
+    }
+    SUBCASE("a ConfigMap with two binaryData is an error, not a stale copy written back") {
+        CHECK_THROWS_WITH_AS(
+            kube::configmap_from_json(
+                R"({"metadata":{"name":"a"},"binaryData":{"k":"AA=="},"binaryData":{"k":"AQ=="}})",
+                true),
+            R"(expected a ConfigMap: JSON with a duplicate member "binaryData")", Error);
+    }
+}
