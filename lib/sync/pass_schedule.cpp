@@ -8,7 +8,7 @@ PassSchedule::Clock::time_point PassSchedule::due(const Source& s) const {
     if (!s.burst) {
         return s.first_pending;
     }
-    return std::min(s.last_pending + timing_.quiet, s.first_pending + timing_.max_delay);
+    return std::min(*s.last_change + timing_.quiet, s.first_pending + timing_.max_delay);
 }
 
 void PassSchedule::changed(const std::string& name, Clock::time_point at, bool replayed) {
@@ -21,7 +21,6 @@ void PassSchedule::changed(const std::string& name, Clock::time_point at, bool r
         s.burst = false;
         s.first_pending = at;
     }
-    s.last_pending = at;
     s.burst = s.burst || replayed || during_pass || close;
 }
 

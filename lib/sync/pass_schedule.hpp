@@ -53,8 +53,7 @@ class PassSchedule {
         Clock::time_point pass_end;
         bool pending = false;
         bool burst = false;
-        Clock::time_point first_pending;
-        Clock::time_point last_pending;
+        Clock::time_point first_pending;  ///< while pending; last_change is the latest
     };
     Clock::time_point due(const Source& s) const;
 
