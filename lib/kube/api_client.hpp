@@ -11,6 +11,7 @@
 #include "kube/api_error.hpp"
 #include "kube/configmap.hpp"
 #include "kube/credentials.hpp"
+#include "kube/lease.hpp"
 #include "kube/rest_config.hpp"
 #include "kube/watch_event.hpp"
 
@@ -75,6 +76,13 @@ class ApiClient {
     /// Watches Namespaces (for --target-selector), as watch_configmaps.
     void watch_namespaces(const WatchOptions& options, const WatchHandler& on_event,
                           const http::CancelCheck& cancelled);
+
+    /// The Lease, or nothing when it does not exist (api_client_lease.cpp).
+    std::optional<Lease> get_lease(const std::string& ns, const std::string& name);
+    /// POST; AlreadyExists is ApiError 409.
+    Lease create_lease(const Lease& lease);
+    /// PUT with lease.resource_version; a stale one gives ApiError 409.
+    Lease update_lease(const Lease& lease);
 
   private:
     void watch(const std::string& path, bool configmaps, const WatchOptions& options,

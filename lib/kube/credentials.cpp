@@ -46,14 +46,11 @@ std::string Credentials::authorization() {
         return "Bearer " + config_.token;
     }
     if (!config_.token_file.empty()) {
-        auto token = read_file_(config_.token_file);
-        while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) {
-            token.pop_back();
+        std::lock_guard guard(mutex_);
+        if (file_token_.empty() || now() - file_token_read_ >= kTokenFileRefresh) {
+            read_token_file();
         }
-        if (token.empty()) {
-            throw Error(fmt::format("token file {} is empty", config_.token_file));
-        }
-        return "Bearer " + token;
+        return "Bearer " + file_token_;
     }
     if (config_.exec) {
         std::lock_guard guard(mutex_);
@@ -66,7 +63,39 @@ std::string Credentials::authorization() {
     return {};
 }
 
+std::chrono::system_clock::time_point Credentials::now() const {
+    return clock_ ? clock_() : std::chrono::system_clock::now();
+}
+
+void Credentials::read_token_file() {
+    std::string token;
+    try {
+        token = read_file_(config_.token_file);
+    } catch (const Error&) {
+        if (file_token_.empty()) {
+            throw;
+        }
+        return;  // as client-go: keep the token read last (the kubelet swaps files atomically)
+    }
+    while (!token.empty() && (token.back() == '\n' || token.back() == '\r')) {
+        token.pop_back();
+    }
+    if (token.empty()) {
+        throw Error(fmt::format("token file {} is empty", config_.token_file));
+    }
+    file_token_ = std::move(token);
+    file_token_read_ = now();
+}
+
 bool Credentials::invalidate() {
+    if (!config_.token_file.empty() && config_.token.empty()) {
+        // A 401 may mean the kubelet rotated the token since it was read: read it again now,
+        // and ask again only when it changed.
+        std::lock_guard guard(mutex_);
+        const auto before = file_token_;
+        read_token_file();
+        return file_token_ != before;
+    }
     if (!config_.exec) {
         return false;
     }

@@ -162,17 +162,37 @@ TEST_CASE("credentials: exec output cached until expiry, re-run after invalidate
     CHECK(runs == 3);
 }
 
-TEST_CASE("credentials: token file re-read each time, basic auth") {
+TEST_CASE("credentials: token file re-read every minute and after a 401, basic auth") {
     RestConfig config;
     config.server = "https://s";
     config.token_file = "/tok";
     std::string content = "one\n";
+    int reads = 0;
+    auto now = std::chrono::system_clock::from_time_t(1000);
     Credentials creds(
-        config, nullptr, [&](const std::string&) { return content; }, nullptr);
+        config, nullptr,
+        [&](const std::string&) {
+            ++reads;
+            if (content.empty()) {
+                throw cmsync::Error("cannot read /tok: No such file or directory");
+            }
+            return content;
+        },
+        [&] { return now; });
     CHECK(creds.authorization() == "Bearer one");
-    content = "two";
+    content = "two";  // rotated by the kubelet
+    now += std::chrono::seconds(59);
+    CHECK(creds.authorization() == "Bearer one");
+    CHECK(reads == 1);
+    now += std::chrono::seconds(1);
     CHECK(creds.authorization() == "Bearer two");
-    CHECK_FALSE(creds.invalidate());
+    content = "three";
+    CHECK(creds.invalidate());  // a 401: read at once, and the token changed
+    CHECK(creds.authorization() == "Bearer three");
+    CHECK_FALSE(creds.invalidate());  // the same token again: asking again would not help
+    content.clear();                  // the file is gone for a moment: the last token stays
+    now += std::chrono::minutes(2);
+    CHECK(creds.authorization() == "Bearer three");
     RestConfig basic;
     basic.server = "https://s";
     basic.username = "u";
