@@ -56,6 +56,7 @@ ConfigMap configmap_from_json(const std::string& json, bool keep_raw) {
         cm.namespace_name = json_string(*meta, "namespace");
         cm.name = json_string(*meta, "name");
         cm.resource_version = json_string(*meta, "resourceVersion");
+        cm.uid = json_string(*meta, "uid");
         cm.labels = string_map(json_object(*meta, "labels"));
         cm.annotations = string_map(json_object(*meta, "annotations"));
     }

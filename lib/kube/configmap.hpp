@@ -16,6 +16,7 @@ struct ConfigMap {
     std::string namespace_name;
     std::string name;
     std::string resource_version;
+    std::string uid;  ///< read from the server; never sent (the raw object keeps it)
     std::map<std::string, std::string> labels;
     std::map<std::string, std::string> annotations;
     std::map<std::string, Value> data;

@@ -1,5 +1,7 @@
 #include "sync/copy_cache.hpp"
 
+#include <algorithm>
+
 #include "sync/ownership.hpp"
 
 namespace cmsync {
@@ -98,6 +100,12 @@ void CopyCache::forget_namespace(const std::string& ns) {
 void CopyCache::forget_name(const std::string& name) {
     std::lock_guard guard(mutex_);
     std::erase_if(entries_, [&](const auto& entry) { return entry.first.second == name; });
+}
+
+std::size_t CopyCache::copies() const {
+    std::lock_guard guard(mutex_);
+    return static_cast<std::size_t>(std::count_if(entries_.begin(), entries_.end(),
+                                                   [](const auto& e) { return !e.second.copy.empty(); }));
 }
 
 }  // namespace cmsync

@@ -40,6 +40,8 @@ class CopyCache {
 
     /// The copy to plan from, if known and ours; otherwise it is to be read.
     std::optional<kube::ConfigMap> find(const std::string& ns, const std::string& name) const;
+    /// How many copies of ours are known to exist.
+    std::size_t copies() const;
     /// Every copy in `ns` (the namespace is no longer a target).
     void forget_namespace(const std::string& ns);
     /// Every copy of the source `name` (the source is gone).

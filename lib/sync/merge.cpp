@@ -85,6 +85,7 @@ TargetPlan plan_target(const MergeInput& input) {
     if (target != nullptr) {
         plan.target_exists = true;
         plan.target_resource_version = target->resource_version;
+        plan.target_uid = target->uid;
     }
 
     std::optional<KeyHashes> recorded;
@@ -244,6 +245,7 @@ TargetPlan plan_orphan(const ConfigMap& target, const std::string& from, bool pr
     TargetPlan plan;
     plan.target_exists = true;
     plan.target_resource_version = target.resource_version;
+    plan.target_uid = target.uid;
     if (annotation(target, kSyncFromAnnotation) != from) {
         plan.action = TargetAction::unchanged;  // not a copy of this source
         return plan;

@@ -45,6 +45,7 @@ struct TargetPlan {
     bool delete_copy = false;
     bool target_exists = false;
     std::string target_resource_version;  ///< of the target read, for PUT and delete
+    std::string target_uid;               ///< of the target read (Events name it)
     std::string message;                  ///< for conflict and error: why
     std::vector<std::string> warnings;
 };

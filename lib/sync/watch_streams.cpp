@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <random>
+#include <utility>
 
 #include "http/transport.hpp"
 #include "sync/backoff.hpp"
@@ -47,8 +48,8 @@ std::vector<StreamEvent> EventQueue::pop_all(std::chrono::milliseconds timeout) 
 }
 
 StreamRunner::StreamRunner(kube::ApiClient& api, EventQueue& queue, int chunk_size,
-                           std::function<void(const std::string&)> log)
-    : api_(api), queue_(queue), chunk_size_(chunk_size), log_(std::move(log)) {}
+                           std::function<void(const std::string&)> log, WatchStats& stats)
+    : api_(api), queue_(queue), chunk_size_(chunk_size), log_(std::move(log)), stats_(stats) {}
 
 StreamRunner::~StreamRunner() {
     stop_all();
@@ -126,6 +127,7 @@ void StreamRunner::run(StreamSpec spec, Stream& self) {
     std::string rv = spec.resource_version;
     Backoff backoff;
     bool listed = false;  // the next watch starts where a list just ended: nothing to replay
+    bool watched = false;
     const auto cancelled = [&self] { return self.stop.load(); };
     while (!self.stop) {
         try {
@@ -139,6 +141,9 @@ void StreamRunner::run(StreamSpec spec, Stream& self) {
             // after its first event; marked so the loop writes only the newest of them.
             const bool resumed = !listed;
             listed = false;
+            if (std::exchange(watched, true)) {
+                ++stats_.watch_restarts;
+            }
             std::optional<std::chrono::steady_clock::time_point> first_event;
             const kube::WatchOptions options{rv, 300 + static_cast<int>(random_unit() * 300),
                                              spec.label_selector, spec.field_selector};
@@ -184,12 +189,14 @@ void StreamRunner::run(StreamSpec spec, Stream& self) {
                 log_(fmt::format("watch {}: resourceVersion {} is too old (410): relisting",
                                  spec.key, rv));
                 rv.clear();
+                ++stats_.relists;
             }
             backoff.reset();
         } catch (const ApiError& e) {
             if (e.code() == 410) {
                 log_(fmt::format("watch {}: 410 Gone: relisting", spec.key));
                 rv.clear();
+                ++stats_.relists;
                 continue;
             }
             const auto delay = backoff.next(random_unit());

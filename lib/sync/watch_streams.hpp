@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <condition_variable>
 #include <deque>
 #include <functional>
@@ -44,6 +45,14 @@ class EventQueue {
     std::deque<StreamEvent> items_;
 };
 
+/// What the streams and the loop of a watch have done, for metrics; read from any thread.
+struct WatchStats {
+    std::atomic<std::uint64_t> watch_restarts{0};  ///< watches opened again after the first
+    std::atomic<std::uint64_t> relists{0};         ///< lists after a 410 (resourceVersion gone)
+    /// Unix time (ms) when a pass over every target last ended without an error; 0: never.
+    std::atomic<std::int64_t> last_sync_unix_ms{0};
+};
+
 /// One stream to run: ConfigMaps of a namespace, of the cluster (namespace empty), or the
 /// namespaces matching a label selector.
 struct StreamSpec {
@@ -64,7 +73,7 @@ struct StreamSpec {
 class StreamRunner {
   public:
     StreamRunner(kube::ApiClient& api, EventQueue& queue, int chunk_size,
-                 std::function<void(const std::string&)> log);
+                 std::function<void(const std::string&)> log, WatchStats& stats);
     ~StreamRunner();
     StreamRunner(const StreamRunner&) = delete;
     StreamRunner& operator=(const StreamRunner&) = delete;
@@ -88,6 +97,7 @@ class StreamRunner {
     EventQueue& queue_;
     int chunk_size_;
     std::function<void(const std::string&)> log_;
+    WatchStats& stats_;
     mutable std::mutex mutex_;
     std::map<std::string, std::unique_ptr<Stream>> streams_;
 };

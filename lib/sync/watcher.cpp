@@ -97,8 +97,29 @@ StreamSpec Watcher::configmap_stream(const std::string& key, const std::string& 
     return spec;
 }
 
+bool Watcher::leading() const {
+    return !config_.write.may_write || config_.write.may_write();
+}
+
+void Watcher::beat() {
+    beat_ = Clock::now().time_since_epoch().count();
+}
+
+std::chrono::steady_clock::time_point Watcher::last_beat() const {
+    return Clock::time_point(Clock::duration(beat_.load()));
+}
+
 void Watcher::report(const TargetOutcome& o) {
-    WatchAction action{o.namespace_name + "/" + o.name, sync_result(o), changed_keys(o.plan), ""};
+    beat();
+    WatchAction action;
+    action.target = o.namespace_name + "/" + o.name;
+    action.action = sync_result(o);
+    action.keys = changed_keys(o.plan);
+    action.uid = o.plan.target_uid;
+    action.verb = o.plan.delete_copy         ? "delete"
+                  : o.plan.target_exists     ? "update"
+                                             : "create";
+    action.conflicts_retried = o.conflicts_retried;
     if (!o.error.empty()) {
         action.detail = o.error;
     } else if (o.plan.action == TargetAction::conflict) {
@@ -122,6 +143,9 @@ void Watcher::handle_target(const std::string& ns, const std::string& name,
     if (it == sources_.end()) {
         return;
     }
+    if (!leading()) {
+        return;  // a standby: the leader acts on it
+    }
     TargetOutcome o{source_id(it->second), ns, name, {}, ""};
     o.plan = plan_target(
         {&it->second, copy ? &*copy : nullptr, ns, config_.write.keys, config_.write.force});
@@ -132,10 +156,11 @@ void Watcher::handle_target(const std::string& ns, const std::string& name,
 void Watcher::sync_source(const std::string& name, const std::set<std::string>& namespaces,
                           bool fresh) {
     const auto it = sources_.find(name);
-    if (it == sources_.end()) {
+    if (it == sources_.end() || !leading()) {
         return;
     }
     const std::vector<std::string> list(namespaces.begin(), namespaces.end());
+    std::atomic<bool> failed{false};
     parallel_for(list.size(), config_.request.concurrency, [&](std::size_t i) {
         TargetOutcome o{source_id(it->second), list[i], name, {}, ""};
         try {
@@ -152,11 +177,22 @@ void Watcher::sync_source(const std::string& name, const std::set<std::string>& 
         } catch (const std::exception& e) {
             o.error = e.what();
         }
+        if (!o.error.empty()) {
+            failed = true;
+        }
         report(o);
     });
+    if (!failed) {
+        stats_.last_sync_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                       std::chrono::system_clock::now().time_since_epoch())
+                                       .count();
+    }
 }
 
 void Watcher::orphan(const std::string& name, const std::string& ns) {
+    if (!leading()) {
+        return;  // the leader reports (or prunes) it; a new leader's repair finds it
+    }
     const auto from = config_.request.source_namespace + "/" + name;
     TargetOutcome o{from, ns, name, {}, ""};
     try {
@@ -325,6 +361,7 @@ void Watcher::handle_namespace(const kube::WatchEvent& event) {
         copies_.forget_namespace(event.name);
         if (!cluster_scope_) {
             streams_->stop(event.name);
+            first_lists_.erase(event.name);
         }
         return;
     }
@@ -337,6 +374,9 @@ void Watcher::handle(StreamEvent& event) {
     }
     if (event.kind == StreamEvent::Kind::relisted) {
         handle_relist(event);
+        if (first_lists_.erase(event.stream) != 0 && first_lists_.empty()) {
+            ready_ = true;
+        }
         return;
     }
     const auto& e = event.event;
@@ -480,6 +520,9 @@ void Watcher::apply_listed_sources(std::vector<kube::ConfigMap> listed) {
 }
 
 void Watcher::resync_all() {
+    if (!leading()) {
+        return;
+    }
     log_("resync: full relist and repair");
     refresh_sources();
     std::set<std::string> targets;
@@ -520,6 +563,13 @@ void Watcher::start_streams(const std::optional<WatchState>& resumed) {
         targets = targets_;
     }
     const auto& src = config_.request.source_namespace;
+    // ConfigMap streams without a position list first; ready() waits for those lists.
+    const auto start = [this](StreamSpec spec) {
+        if (spec.resource_version.empty()) {
+            first_lists_.insert(spec.key);
+        }
+        streams_->start(std::move(spec));
+    };
     if (cluster_scope_) {
         // Filtered by the server, so a big cluster's unrelated ConfigMaps and their churn
         // never reach the watcher.
@@ -533,13 +583,13 @@ void Watcher::start_streams(const std::optional<WatchState>& resumed) {
             spec.label_selector = std::string(kManagedLabel) + "=true";
             auto source = configmap_stream(src, src, rv_of(src));
             source.label_selector = config_.request.selection.label_selector;
-            streams_->start(std::move(source));
+            start(std::move(source));
         }
-        streams_->start(std::move(spec));
+        start(std::move(spec));
     } else {
-        streams_->start(configmap_stream(src, src, rv_of(src)));
+        start(configmap_stream(src, src, rv_of(src)));
         for (const auto& ns : targets) {
-            streams_->start(configmap_stream(ns, ns, rv_of(ns)));
+            start(configmap_stream(ns, ns, rv_of(ns)));
         }
     }
     if (!config_.request.target_selector.empty()) {
@@ -604,10 +654,26 @@ void Watcher::run(const std::atomic<bool>& stop) {
     log_(fmt::format("watching {} source ConfigMap(s) in {} for {} target namespace(s), {} scope",
                      sources_.size(), request.source_namespace, targets.size(),
                      cluster_scope_ ? "cluster" : "namespace"));
-    streams_ = std::make_unique<StreamRunner>(api_, queue_, request.chunk_size, log_);
+    streams_ = std::make_unique<StreamRunner>(api_, queue_, request.chunk_size, log_, stats_);
     start_streams(resumed);
+    ready_ = first_lists_.empty();
     auto last_resync = std::chrono::steady_clock::now();
+    bool was_leading = leading();
+    if (!was_leading) {
+        log_("standby: watching, not writing until this replica leads");
+    }
     while (!stop) {
+        beat();
+        if (const bool now_leading = leading(); now_leading != was_leading) {
+            was_leading = now_leading;
+            if (now_leading) {
+                log_("leading: repairing every copy from its source");
+                resync_all();  // what happened while standing by was seen but not written
+                last_resync = std::chrono::steady_clock::now();
+            } else {
+                log_("not leading: writes stop");
+            }
+        }
         auto wait = std::chrono::milliseconds(200);
         if (const auto due = schedule_.next_due()) {
             wait = std::clamp(std::chrono::ceil<std::chrono::milliseconds>(*due - Clock::now()),

@@ -40,6 +40,9 @@ struct WatchAction {
     std::string action;  ///< created, updated, recreated, deleted, drift, orphaned, error, ...
     std::vector<std::string> keys;
     std::string detail;
+    std::string uid;   ///< of the copy, when it was read (Events name it)
+    std::string verb;  ///< create, update or delete: the write done or attempted
+    int conflicts_retried = 0;  ///< 409 answers met by reading and writing again
 };
 
 /// `watch`: lists, syncs once, then keeps targets in step from watch events until `stop`.
@@ -52,8 +55,19 @@ class Watcher {
     /// Runs until `stop` is set; then finishes writes in flight and saves state. Throws Error
     /// for what makes watching impossible (the source namespace cannot be read).
     void run(const std::atomic<bool>& stop);
+    /// Every stream has had its first list (a standby too): readiness.
+    bool ready() const { return ready_; }
+    /// When the loop last went round or finished a write: liveness.
+    std::chrono::steady_clock::time_point last_beat() const;
+    const WatchStats& stats() const { return stats_; }
+    /// Copies of the sources known to exist in the target namespaces.
+    std::size_t copies_managed() const { return copies_.copies(); }
 
   private:
+    /// Whether this replica may write (WriteOptions::may_write; always without it). A standby
+    /// keeps its caches warm from the streams; when it starts to lead, it repairs everything.
+    bool leading() const;
+    void beat();
     /// Whether to watch with one cluster-wide stream: asked for (or automatic and many
     /// namespaces) and allowed. Throws Error when asked for explicitly and forbidden.
     bool use_cluster_scope(std::size_t target_count);
@@ -110,6 +124,10 @@ class Watcher {
     std::set<std::string> listed_once_;              ///< streams past their first list
     std::map<std::string, std::string> drift_seen_;  ///< NS/NAME -> RV already reported
     CopyCache copies_;                               ///< what is known of the copies
+    WatchStats stats_;
+    std::atomic<bool> ready_{false};
+    std::set<std::string> first_lists_;  ///< streams whose first list is yet to come
+    std::atomic<Clock::rep> beat_{0};
 };
 
 }  // namespace cmsync

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "error.hpp"
+
 #include <random>
 #include <thread>
 
@@ -41,6 +43,9 @@ bool write_once(kube::ApiClient& api, const TargetOutcome& outcome, const WriteO
     const auto& desired = *plan.desired;
     if (options.before_write) {
         options.before_write(desired);
+    }
+    if (options.may_write && !options.may_write()) {
+        throw Error("not written: this replica does not hold the leader Lease");
     }
     try {
         std::optional<kube::ConfigMap> now;

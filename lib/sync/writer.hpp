@@ -23,6 +23,9 @@ struct WriteOptions {
     std::function<double()> jitter;                        ///< in [0, 1)
     /// Runs right before each write request (tests use it to race another writer).
     std::function<void(const kube::ConfigMap& desired)> before_write;
+    /// Asked right before each write request; false holds the write back (a standby, or a
+    /// leader past its renew deadline). Unset: every write may go.
+    std::function<bool()> may_write;
     /// Told each state of the target the writer learns: the server's answer to a write (not in
     /// dry runs), a fresh read after a 409, nothing after a delete (the watcher's copy cache).
     std::function<void(const std::string& ns, const std::string& name,
