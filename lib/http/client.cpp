@@ -95,6 +95,15 @@ void Client::log_response(const Request& request, const Response& response,
     }
 }
 
+void Client::observe(const Request& request, long status,
+                     std::chrono::steady_clock::time_point start) const {
+    if (options_.observe) {
+        options_.observe(
+            request.method, status,
+            std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count());
+    }
+}
+
 std::optional<std::chrono::steady_clock::time_point> Client::end_of_request() const {
     std::optional<std::chrono::steady_clock::time_point> end;
     if (options_.request_budget.count() > 0) {
@@ -128,6 +137,7 @@ Response Client::send(const Request& original) {
         std::optional<std::chrono::milliseconds> delay;
         try {
             Response response = transport_.send(request);
+            observe(request, response.status, start);
             log_response(request, response,
                          std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::steady_clock::now() - start));
@@ -137,6 +147,7 @@ Response Client::send(const Request& original) {
                 return response;
             }
         } catch (const TransportError& e) {
+            observe(request, 0, start);
             if (!e.transient()) {
                 throw;
             }

@@ -11,6 +11,9 @@ namespace cmsync::http {
 
 using LogSink = std::function<void(const std::string&)>;
 using Sleeper = std::function<void(std::chrono::milliseconds)>;
+/// Told of one finished attempt: its method, its status (0: no answer, a transport error) and
+/// how long it took in seconds.
+using RequestObserver = std::function<void(const std::string& method, long status, double seconds)>;
 
 struct ClientOptions {
     /// kubectl-style verbosity: 6 logs request lines and statuses, 7 headers, 8 bodies.
@@ -26,6 +29,10 @@ struct ClientOptions {
     /// No `send` runs past this (completion's limit for all its requests); the epoch: none.
     std::chrono::steady_clock::time_point deadline{};
     std::function<std::chrono::steady_clock::time_point()> now;  ///< defaults to steady_clock
+    /// Called once per attempt of `send` (a retried request is observed each time, as
+    /// client-go's request latency metric), never for `stream`: a watch lasts as long as its
+    /// timeout, which is no latency. Called on the sending thread; empty: none.
+    RequestObserver observe;
 };
 
 /// Whether and how long to wait before attempt `attempt + 1` (attempt counts from 1).
@@ -51,6 +58,9 @@ class Client {
   private:
     /// When a `send` starting now must be done: budget and deadline, the earlier; none.
     std::optional<std::chrono::steady_clock::time_point> end_of_request() const;
+    /// Tells options_.observe of an attempt that started at `start`.
+    void observe(const Request& request, long status,
+                 std::chrono::steady_clock::time_point start) const;
     void log_request(const Request& request) const;
     void log_response(const Request& request, const Response& response,
                       std::chrono::milliseconds took) const;

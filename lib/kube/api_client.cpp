@@ -41,18 +41,22 @@ std::string configmaps_path(const std::string& ns) {
                       : fmt::format("/api/v1/namespaces/{}/configmaps", query_escape(ns));
 }
 
+std::string events_path(const std::string& ns) {
+    return fmt::format("/apis/events.k8s.io/v1/namespaces/{}/events", query_escape(ns));
+}
+
 ApiClient::ApiClient(http::Client& http, const RestConfig& config, Credentials& credentials)
     : http_(http), config_(config), credentials_(credentials) {}
 
 http::Request ApiClient::request(const std::string& method, const std::string& path,
-                                 const std::string& body) {
+                                 const std::string& body, const std::string& content_type) {
     http::Request request;
     request.method = method;
     request.url = config_.server + path;
     request.body = body;
     request.headers.emplace_back("Accept", "application/json");
     if (!body.empty()) {
-        request.headers.emplace_back("Content-Type", "application/json");
+        request.headers.emplace_back("Content-Type", content_type);
     }
     if (const auto auth = credentials_.authorization(); !auth.empty()) {
         request.headers.emplace_back("Authorization", auth);
@@ -67,9 +71,10 @@ http::Request ApiClient::request(const std::string& method, const std::string& p
 }
 
 http::Response ApiClient::call(const std::string& method, const std::string& path,
-                               const std::string& body, const Operation& op) {
+                               const std::string& body, const Operation& op,
+                               const std::string& content_type) {
     for (int attempt = 0;; ++attempt) {
-        auto response = http_.send(request(method, path, body));
+        auto response = http_.send(request(method, path, body, content_type));
         if (response.status == 401 && attempt == 0 && credentials_.invalidate()) {
             continue;  // an exec credential may have expired early: run the plugin once more
         }
@@ -126,6 +131,18 @@ bool ApiClient::access_allowed(const std::string& verb, const std::string& resou
     }
     const auto it = status->FindMember("allowed");
     return it != status->MemberEnd() && it->value.IsBool() && it->value.GetBool();
+}
+
+void ApiClient::create_event(const std::string& ns, const std::string& event_json) {
+    const Operation op{"create", "events", "", ns};
+    call("POST", events_path(ns), event_json, op);
+}
+
+void ApiClient::patch_event(const std::string& ns, const std::string& name,
+                            const std::string& merge_patch_json) {
+    const Operation op{"patch", "events", name, ns};
+    call("PATCH", events_path(ns) + "/" + query_escape(name), merge_patch_json, op,
+         "application/merge-patch+json");
 }
 
 std::string ApiClient::paged_list(const std::string& path, const ListOptions& options,

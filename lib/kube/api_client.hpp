@@ -67,6 +67,12 @@ class ApiClient {
     /// DELETE with a resourceVersion precondition when `resource_version` is set.
     void delete_configmap(const std::string& ns, const std::string& name,
                           const std::string& resource_version, DryRun dry_run);
+    /// POSTs an events.k8s.io/v1 Event (`event_json`, a whole Event) into `ns`.
+    void create_event(const std::string& ns, const std::string& event_json);
+    /// PATCHes Event `name` of `ns` with a JSON merge patch (RFC 7386); a missing Event is
+    /// ApiError 404.
+    void patch_event(const std::string& ns, const std::string& name,
+                     const std::string& merge_patch_json);
 
     /// Watches ConfigMaps of `ns` (all namespaces when empty) with bookmarks. Returns when the
     /// server ends the stream or `on_event` says stop; throws ApiError for an HTTP error (410
@@ -89,9 +95,10 @@ class ApiClient {
                const Operation& op, const WatchHandler& on_event,
                const http::CancelCheck& cancelled);
     http::Request request(const std::string& method, const std::string& path,
-                          const std::string& body);
+                          const std::string& body,
+                          const std::string& content_type = "application/json");
     http::Response call(const std::string& method, const std::string& path, const std::string& body,
-                        const Operation& op);
+                        const Operation& op, const std::string& content_type = "application/json");
     /// Runs a paged list of `path`; `on_page` gets each page's parsed body and whether the list
     /// started over. Returns the list's resourceVersion.
     std::string paged_list(const std::string& path, const ListOptions& options, const Operation& op,
@@ -104,5 +111,7 @@ class ApiClient {
 
 /// "/api/v1/namespaces/NS/configmaps" or "/api/v1/configmaps" for all namespaces.
 std::string configmaps_path(const std::string& ns);
+/// "/apis/events.k8s.io/v1/namespaces/NS/events".
+std::string events_path(const std::string& ns);
 
 }  // namespace cmsync::kube

@@ -135,3 +135,45 @@ TEST_CASE(
                              Error);
     }
 }
+
+TEST_CASE("Events: POST a whole Event, PATCH a series as a merge patch") {
+    Fixture f;
+    SUBCASE("create") {
+        f.server.answers = {http::Response{201, {}, "{}"}};
+        f.api.create_event("team-a", R"({"kind":"Event"})");
+        REQUIRE(f.server.requests.size() == 1);
+        const auto& r = f.server.requests[0];
+        CHECK(r.method == "POST");
+        CHECK(r.url == "https://s/apis/events.k8s.io/v1/namespaces/team-a/events");
+        CHECK(r.body == R"({"kind":"Event"})");
+        CHECK(http::Response{0, r.headers, ""}.header("Content-Type") == "application/json");
+    }
+    SUBCASE("patch") {
+        f.server.answers = {http::Response{200, {}, "{}"}};
+        f.api.patch_event("team-a", "app.0123456789abcdef", R"({"series":{"count":2}})");
+        REQUIRE(f.server.requests.size() == 1);
+        const auto& r = f.server.requests[0];
+        CHECK(r.method == "PATCH");
+        CHECK(r.url ==
+              "https://s/apis/events.k8s.io/v1/namespaces/team-a/events/app.0123456789abcdef");
+        CHECK(http::Response{0, r.headers, ""}.header("Content-Type") ==
+              "application/merge-patch+json");
+    }
+    SUBCASE("a missing Event is ApiError 404 naming the operation") {
+        f.server.answers = {http::Response{
+            404, {}, R"({"kind":"Status","code":404,"reason":"NotFound","message":"gone"})"}};
+        try {
+            f.api.patch_event("team-a", "x.1", "{}");
+            FAIL("no error");
+        } catch (const ApiError& e) {
+            CHECK(e.code() == 404);
+            CHECK(std::string(e.what()).find("patch events \"x.1\" in namespace \"team-a\"") !=
+                  std::string::npos);
+        }
+    }
+    SUBCASE("403 is ApiError") {
+        f.server.answers = {http::Response{
+            403, {}, R"({"kind":"Status","code":403,"reason":"Forbidden","message":"no"})"}};
+        CHECK_THROWS_AS(f.api.create_event("team-a", "{}"), ApiError);
+    }
+}

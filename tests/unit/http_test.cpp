@@ -246,3 +246,49 @@ TEST_CASE("curl transport: a cancel ends a request to a server that never answer
     CHECK(std::chrono::steady_clock::now() - start < 3s);
     done = true;
 }
+
+TEST_CASE("Client tells the observer of every attempt, never of a stream") {
+    ScriptedTransport t;
+    std::vector<std::pair<std::string, long>> seen;
+    std::vector<double> seconds;
+    ClientOptions options;
+    options.sleep = [](std::chrono::milliseconds) {};
+    options.jitter = [] { return 0.0; };
+    options.observe = [&](const std::string& method, long status, double s) {
+        seen.emplace_back(method, status);
+        seconds.push_back(s);
+    };
+    Client client(t, options);
+    const Request get{"GET", "https://s/api", {}, ""};
+    const struct {
+        const char* what;
+        int failures;
+        std::deque<Response> answers;
+        std::vector<std::pair<std::string, long>> expected;
+    } rows[] = {
+        {"one answer", 0, {Response{200, {}, ""}}, {{"GET", 200}}},
+        {"a 503 retried",
+         0,
+         {Response{503, {{"Retry-After", "0"}}, ""}, Response{404, {}, ""}},
+         {{"GET", 503}, {"GET", 404}}},
+        {"a transport error is status 0", 1, {Response{200, {}, ""}}, {{"GET", 0}, {"GET", 200}}},
+    };
+    for (const auto& row : rows) {
+        SUBCASE(row.what) {
+            t.transport_failures = row.failures;
+            t.answers = row.answers;
+            client.send(get);
+            CHECK(seen == row.expected);
+            for (const auto s : seconds) {
+                CHECK(s >= 0);
+                CHECK(s < 5);
+            }
+        }
+    }
+    SUBCASE("stream") {
+        t.answers = {Response{200, {}, ""}};
+        client.stream(
+            get, [](std::string_view) { return true; }, nullptr);
+        CHECK(seen.empty());
+    }
+}
