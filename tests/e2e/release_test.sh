@@ -78,7 +78,7 @@ test_image_runs_version_and_a_real_sync_from_its_root_filesystem() {
   # what skopeo (an independent reader) sees agrees with the digest scripts/image recorded
   run skopeo inspect --raw "oci-archive:$CMSYNC_IMAGE_ARCHIVE"
   expect_rc 0
-  expect_eq "sha256:$(printf '%s' "$out" | sha256sum | cut -d' ' -f1)" "$(cat "$CMSYNC_IMAGE_ARCHIVE.digest")"
+  expect_eq "sha256:$(sha256sum <"$T/out" | cut -d' ' -f1)" "$(cat "$CMSYNC_IMAGE_ARCHIVE.digest")"
   local config
   config=$(jq -r '.config.digest' <<<"$out" | sed 's#sha256:#blobs/sha256/#')
   config=$(cat "$layout/$config")
