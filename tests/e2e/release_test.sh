@@ -47,3 +47,101 @@ HIDDEN
   expect_eq "$out" "$(printf 'kubectl-cmsync %s\nrc=0\n%s\nrc=2' "$(kubectl-cmsync version | awk '{print $2}')" \
     "error: cannot load libcurl.so.4 (install libcurl4): $cached: file too short")"
 }
+
+# The container image (issue 16): an OCI archive FROM scratch. Unpacked with umoci, its root
+# filesystem runs the plugin with chroot as user 65532, against the test control plane.
+image_archive_or_skip() {
+  if [[ -z "${CMSYNC_IMAGE_ARCHIVE:-}" ]]; then
+    echo "skipped: no image archive (scripts/test builds one and sets CMSYNC_IMAGE_ARCHIVE)"
+    exit 77
+  fi
+  if [[ $(id -u) -ne 0 ]]; then
+    echo "skipped: unpacking the image and chroot need root (as CI runs)"
+    exit 77
+  fi
+}
+
+# unpack_image ARCHIVE DIR: the OCI layout in DIR/layout, the root filesystem in DIR/bundle/rootfs.
+unpack_image() {
+  mkdir -p "$2/layout"
+  tar -xf "$1" -C "$2/layout"
+  local tag
+  tag=$(jq -r '.manifests[0].annotations["org.opencontainers.image.ref.name"]' "$2/layout/index.json")
+  umoci unpack --image "$2/layout:$tag" "$2/bundle" >/dev/null
+}
+
+test_image_runs_version_and_a_real_sync_from_its_root_filesystem() {
+  image_archive_or_skip
+  unpack_image "$CMSYNC_IMAGE_ARCHIVE" "$T/image"
+  local rootfs=$T/image/bundle/rootfs layout=$T/image/layout version
+  version=v$(kubectl-cmsync version | awk '{print $2}')
+  # what skopeo (an independent reader) sees agrees with the digest scripts/image recorded
+  run skopeo inspect --raw "oci-archive:$CMSYNC_IMAGE_ARCHIVE"
+  expect_rc 0
+  expect_eq "sha256:$(sha256sum <"$T/out" | cut -d' ' -f1)" "$(cat "$CMSYNC_IMAGE_ARCHIVE.digest")"
+  local config
+  config=$(jq -r '.config.digest' <<<"$out" | sed 's#sha256:#blobs/sha256/#')
+  config=$(cat "$layout/$config")
+  expect_eq "$(jqv "$config" '.config.User')" "65532:65532"
+  expect_eq "$(jqv "$config" '.config.Entrypoint | join(" ")')" /usr/local/bin/kubectl-cmsync
+  expect_eq "$(jqv "$config" '.config.Labels["org.opencontainers.image.version"]')" "$version"
+  expect_eq "$(jqv "$config" '.config.Labels["org.opencontainers.image.licenses"]')" Apache-2.0
+  expect_match "$(jqv "$config" '.config.Labels["org.opencontainers.image.source"]')" '^https://github.com/'
+  expect_eq "$(jqv "$config" '.os + "/" + .architecture')" linux/amd64
+  grep -qx 'nonroot:x:65532:65532:nonroot:/home/nonroot:/sbin/nologin' "$rootfs/etc/passwd" || fail "no user 65532"
+  grep -qx 'nonroot:x:65532:' "$rootfs/etc/group" || fail "no group 65532"
+
+  # No shell, and nothing but the binary, its libraries, CA certificates, passwd and group.
+  run chroot "$rootfs" /bin/sh -c true
+  expect_rc 127
+  expect_eq "$(find "$rootfs" -name sh -o -name bash -o -name dash -o -name ash -o -name busybox)" ""
+  # The loader of the image, inside it, finds every library of the binary and of libcurl.
+  local loader listing libs=()
+  loader=$(readelf -l "$rootfs/usr/local/bin/kubectl-cmsync" | sed -n 's/.*interpreter: \(.*\)]$/\1/p')
+  for object in /usr/local/bin/kubectl-cmsync /lib/x86_64-linux-gnu/libcurl.so.4; do
+    run chroot "$rootfs" "$loader" --list "$object"
+    expect_rc 0
+    expect_not_in "$out" "not found"
+    listing+=$out$'\n'
+  done
+  mapfile -t libs < <(awk '$2 == "=>" && $3 ~ /^\// {print $3} $1 ~ /^\// {print $1}' <<<"$listing" | sort -u)
+  local expected have
+  expected=$(printf '%s\n' /usr/local/bin/kubectl-cmsync /etc/passwd /etc/group \
+    /etc/ssl/certs/ca-certificates.crt /lib/x86_64-linux-gnu/libcurl.so.4 "$loader" "${libs[@]}" | sort -u)
+  have=$(cd "$rootfs" && find . -type f -o -type l | sed 's#^\.##' | sort)
+  expect_eq "$have" "$expected" "exactly the binary, the libraries it loads, CA certificates, passwd, group"
+  expect_eq "$(cd "$rootfs" && find . -type l)" "" "no symlinks"
+
+  # version, then a real sync as user 65532 (the kubeconfig with its certificates inlined)
+  run chroot --userspec=65532:65532 "$rootfs" /usr/local/bin/kubectl-cmsync version
+  expect_rc 0
+  expect_eq "$out" "kubectl-cmsync ${version#v}"
+  kubectl config view --raw --flatten --minify --kubeconfig "$CMSYNC_ADMIN_KUBECONFIG" >"$rootfs/kubeconfig"
+  chmod 0644 "$rootfs/kubeconfig"
+  local a b
+  a=$(new_ns src); b=$(new_ns dst)
+  k -n "$a" create configmap app-config --from-literal=config.yaml=from-the-image >/dev/null
+  run chroot --userspec=65532:65532 "$rootfs" /usr/local/bin/kubectl-cmsync --kubeconfig /kubeconfig \
+    sync "$a" "$b" --name app-config
+  expect_rc 0
+  expect_in "$out" "$b/app-config: created (add config.yaml)"
+  expect_eq "$(cm_key "$b" app-config config.yaml)" from-the-image
+  local size
+  size=$(stat -c %s "$CMSYNC_IMAGE_ARCHIVE")
+  echo "image archive: $size bytes"
+  (( size < 15 * 1024 * 1024 )) || fail "image archive is $size bytes, over the 15 MiB goal"
+}
+
+test_image_is_reproducible() {
+  image_archive_or_skip
+  # Built twice from this tree, a second apart, with another umask and time zone: the same
+  # manifest digest and the same archive bytes.
+  local one two
+  one=$("$CMSYNC_SOURCE_DIR/scripts/image" "$T/one" 2>"$T/image.log") || { cat "$T/image.log"; fail "scripts/image failed"; }
+  sleep 1
+  two=$(umask 077; TZ=Asia/Tokyo "$CMSYNC_SOURCE_DIR/scripts/image" "$T/two" 2>"$T/image.log") || {
+    cat "$T/image.log"; fail "scripts/image failed"; }
+  expect_match "$(cat "$one.digest")" '^sha256:[0-9a-f]{64}$'
+  expect_eq "$(cat "$two.digest")" "$(cat "$one.digest")" "manifest digest"
+  expect_eq "$(sha256sum <"$two")" "$(sha256sum <"$one")" "archive bytes"
+}
