@@ -19,6 +19,7 @@
 #include "sync/watcher.hpp"
 #include "target_options.hpp"
 #include "test_hooks.hpp"
+#include "watch_controller.hpp"
 
 namespace cmsync::cli {
 
@@ -34,6 +35,19 @@ struct WatchOptions {
     bool prune = false;
     std::string scope = "auto";
     std::string log_format = "text";
+    ControllerOptions controller;
+};
+
+// Runs `f` when the scope ends, exceptions included.
+class OnExit {
+  public:
+    explicit OnExit(std::function<void()> f) : f_(std::move(f)) {}
+    ~OnExit() { f_(); }
+    OnExit(const OnExit&) = delete;
+    OnExit& operator=(const OnExit&) = delete;
+
+  private:
+    std::function<void()> f_;
 };
 
 std::string now_utc() {
@@ -93,6 +107,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         ->check(CLI::IsMember({"auto", "namespaces", "cluster"}));
     sub->add_option("--log-format", options->log_format, "text or json")
         ->check(CLI::IsMember({"text", "json"}));
+    add_controller_options(*sub, options->controller);
     return [options, sub, &global] {
         const auto rules = rules_from_options(*sub, options->targets, global);
         const bool from_file = !rules.front().name.empty();
@@ -145,33 +160,75 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
                 std::cerr << now_utc() << " " << escape_control(message) << std::endl;
             }
         };
+        WatchController controller(options->controller, log);
         install_stop_signals();
-        Connection connection(global, cancel_after_stop(kStopGrace));
-        const auto& stop = stop_requested();
+        Connection connection(global, cancel_after_stop(kStopGrace), controller.request_observer());
+        controller.attach(connection);
+        // The controller's threads use the connection (and the watchers): they stop first.
+        const OnExit stop_controller([&] { controller.stop(); });
+        config.write.may_write = controller.write_gate();
+        const auto on_action = [&](const std::string& rule, const WatchAction& a) {
+            on_rule_action(rule, a);
+            controller.on_action(rule, a);
+        };
+        // Stops the watchers on SIGINT/SIGTERM, or when the Lease is lost.
+        std::atomic<bool> halt{false};
+        std::atomic<bool> lost{false};
+        const auto check_halt = [&] {
+            if (!halt && controller.lost()) {
+                lost = true;
+                log("lost the leader Lease: exiting so that a new process starts as a candidate");
+            }
+            if (stop_requested() || lost) {
+                halt = true;
+            }
+            return halt.load();
+        };
+        const auto finish = [&] {
+            controller.stop();  // after the watchers: writes in flight ended, then the Lease goes
+            log("stopped");
+            return lost ? 1 : 0;
+        };
         if (!from_file) {
             Watcher watcher(
-                connection.api(), config, [&](const WatchAction& a) { on_rule_action("", a); },
-                log);
-            watcher.run(stop);
-            log("stopped");
-            return 0;
+                connection.api(), config, [&](const WatchAction& a) { on_action("", a); }, log);
+            const auto label = config.request.source_namespace;
+            controller.start([&](const auto& f) { f(label, &watcher, false); });
+            const OnExit stop_serving([&] { controller.stop(); });
+            std::thread monitor([&] {
+                while (!check_halt()) {
+                    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+                }
+            });
+            try {
+                watcher.run(halt);
+            } catch (...) {
+                halt = true;
+                monitor.join();
+                throw;
+            }
+            halt = true;
+            monitor.join();
+            return finish();
         }
-        RuleWatchers watchers(connection.api(), config, on_rule_action, log);
+        RuleWatchers watchers(connection.api(), config, on_action, log);
         watchers.apply(rules);
+        controller.start([&](const auto& f) { watchers.visit(f); });
+        const OnExit stop_serving([&] { controller.stop(); });
         // A ConfigMap volume swaps a symlink when the rules change: the content is what counts.
         const auto& files = options->targets.files;
         // Rules from stdin cannot be read again: then the rules stay as they started.
         const bool reload = std::find(files.begin(), files.end(), "-") == files.end();
         auto seen = rules_files_content(files);
-        while (!stop) {
-            for (int i = 0; i < 10 && !stop; ++i) {
+        while (!check_halt()) {
+            for (int i = 0; i < 10 && !check_halt(); ++i) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(100));
             }
             if (!reload) {
                 continue;
             }
             auto now = rules_files_content(files);
-            if (stop || now == seen) {
+            if (halt || now == seen) {
                 continue;
             }
             seen = std::move(now);
@@ -186,8 +243,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
             }
         }
         watchers.stop_all();
-        log("stopped");
-        return 0;
+        return finish();
     };
 }
 

@@ -100,7 +100,8 @@ kube::RestConfig load_rest_config(const kube::ConnectionFlags& flags,
     return kube::resolve_rest_config(kube::merge_kubeconfigs(configs), flags);
 }
 
-Connection::Connection(const GlobalOptions& options, http::CancelCheck cancel)
+Connection::Connection(const GlobalOptions& options, http::CancelCheck cancel,
+                       http::RequestObserver observe)
     : config_(load_rest_config(options.connection, read_environment())) {
     credentials_ = std::make_unique<kube::Credentials>(
         config_, kube::run_exec_plugin, read_file, [] { return std::chrono::system_clock::now(); },
@@ -125,8 +126,21 @@ Connection::Connection(const GlobalOptions& options, http::CancelCheck cancel)
     if (options.overall_limit.count() > 0) {
         client.deadline = std::chrono::steady_clock::now() + options.overall_limit;
     }
+    client.observe = std::move(observe);
+    client_options_ = client;
     http_ = std::make_unique<http::Client>(*transport_, std::move(client));
     api_ = std::make_unique<kube::ApiClient>(*http_, config_, *credentials_);
+}
+
+kube::ApiClient& Connection::api_with_budget(std::chrono::milliseconds budget) {
+    auto options = client_options_;
+    options.request_budget = options.request_budget.count() > 0
+                                 ? std::min(options.request_budget, budget)
+                                 : budget;
+    auto http = std::make_unique<http::Client>(*transport_, std::move(options));
+    auto api = std::make_unique<kube::ApiClient>(*http, config_, *credentials_);
+    side_.emplace_back(std::move(http), std::move(api));
+    return *side_.back().second;
 }
 
 }  // namespace cmsync::cli

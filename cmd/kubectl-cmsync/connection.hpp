@@ -1,6 +1,9 @@
 #pragma once
 
+#include <chrono>
 #include <memory>
+#include <utility>
+#include <vector>
 
 #include "global_options.hpp"
 #include "http/client.hpp"
@@ -19,8 +22,13 @@ class Connection {
   public:
     /// Throws Error when the kubeconfig cannot be read or resolved. `cancel` aborts every
     /// request once true (see http::CurlOptions::cancel).
-    explicit Connection(const GlobalOptions& options, http::CancelCheck cancel = nullptr);
+    /// `observe` hears each request attempt (metrics).
+    explicit Connection(const GlobalOptions& options, http::CancelCheck cancel = nullptr,
+                        http::RequestObserver observe = nullptr);
     kube::ApiClient& api() { return *api_; }
+    /// Another client on the same connection whose requests give up after `budget` (leader
+    /// election and Events must not hang on a stalled server). Lives as long as this.
+    kube::ApiClient& api_with_budget(std::chrono::milliseconds budget);
     const kube::RestConfig& config() const { return config_; }
 
   private:
@@ -29,6 +37,8 @@ class Connection {
     std::unique_ptr<http::CurlTransport> transport_;
     std::unique_ptr<http::Client> http_;
     std::unique_ptr<kube::ApiClient> api_;
+    http::ClientOptions client_options_;
+    std::vector<std::pair<std::unique_ptr<http::Client>, std::unique_ptr<kube::ApiClient>>> side_;
 };
 
 /// Resolves the RestConfig only (no network): kubeconfig files, in-cluster, flags.

@@ -8,7 +8,7 @@
 
 #include "kube/api_error.hpp"
 
-namespace cmsync {
+namespace cmsync::controller {
 
 namespace {
 
@@ -158,4 +158,4 @@ std::string leader_identity() {
                        random() & 0xfffff, random() & 0xfffff);
 }
 
-}  // namespace cmsync
+}  // namespace cmsync::controller

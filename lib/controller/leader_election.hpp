@@ -10,7 +10,7 @@
 #include "controller/leader_elector.hpp"
 #include "kube/api_client.hpp"
 
-namespace cmsync {
+namespace cmsync::controller {
 
 /// `watch --leader-elect`: a thread that runs LeaderElector rounds every retry period (a
 /// standby's wait gets up to 10% jitter). may_write() is the gate every write passes.
@@ -51,4 +51,4 @@ class LeaderElection {
 /// examples use the host name and a UUID).
 std::string leader_identity();
 
-}  // namespace cmsync
+}  // namespace cmsync::controller

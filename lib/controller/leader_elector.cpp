@@ -1,6 +1,6 @@
 #include "controller/leader_elector.hpp"
 
-namespace cmsync {
+namespace cmsync::controller {
 
 LeaderElector::LeaderElector(LeaderElectionConfig config, LeaseStore store,
                              std::function<long long()> unix_micros)
@@ -114,4 +114,4 @@ bool LeadershipTerm::lost(Clock::time_point now) const {
     return last_renewal_ && now >= *last_renewal_ + renew_deadline_;
 }
 
-}  // namespace cmsync
+}  // namespace cmsync::controller

@@ -7,7 +7,7 @@
 
 #include "kube/lease.hpp"
 
-namespace cmsync {
+namespace cmsync::controller {
 
 /// client-go's timings (tools/leaderelection): a holder that has not renewed for
 /// `lease_duration` may be replaced; the holder gives up when `renew_deadline` passes
@@ -83,4 +83,4 @@ class LeadershipTerm {
     std::optional<Clock::time_point> last_renewal_;
 };
 
-}  // namespace cmsync
+}  // namespace cmsync::controller

@@ -44,9 +44,25 @@ void RuleWatchers::run(Running& r) {
             Watcher watcher(
                 api_, config_for(r.rule),
                 [this, name](const WatchAction& action) { on_action_(name, action); }, log);
+            {
+                std::lock_guard guard(mutex_);
+                r.watcher = &watcher;
+            }
+            struct Unpublish {
+                RuleWatchers& self;
+                Running& r;
+                ~Unpublish() {
+                    std::lock_guard guard(self.mutex_);
+                    r.watcher = nullptr;
+                }
+            } unpublish{*this, r};
             watcher.run(r.stop);
             return;
         } catch (const std::exception& e) {
+            {
+                std::lock_guard guard(mutex_);
+                r.failed = true;
+            }
             log(fmt::format("cannot watch: {}; again in {} s (the other rules go on)", e.what(),
                             kRetryAfter.count()));
         }
@@ -118,6 +134,14 @@ std::vector<std::string> RuleWatchers::running() const {
     }
     std::sort(names.begin(), names.end());
     return names;
+}
+
+void RuleWatchers::visit(
+    const std::function<void(const std::string&, const Watcher*, bool)>& f) const {
+    std::lock_guard guard(mutex_);
+    for (const auto& r : rules_) {
+        f(r->rule.name, r->watcher, r->failed);
+    }
 }
 
 }  // namespace cmsync

@@ -37,6 +37,11 @@ class RuleWatchers {
     void stop_all();
     /// The names of the rules running, in name order.
     std::vector<std::string> running() const;
+    /// Calls `f` for each rule with its watcher, or nullptr when it is not running now (it
+    /// failed and waits to try again, or is starting); `failed`: it has failed at least once.
+    /// Holds a lock: `f` must only read.
+    void visit(const std::function<void(const std::string& rule, const Watcher* watcher,
+                                        bool failed)>& f) const;
 
   private:
     struct Running {
@@ -44,6 +49,8 @@ class RuleWatchers {
         std::string fingerprint;
         std::atomic<bool> stop{false};
         std::thread thread;
+        Watcher* watcher = nullptr;  // guarded by mutex_
+        bool failed = false;         // guarded by mutex_
     };
     void run(Running& r);
     WatchConfig config_for(const Rule& rule) const;

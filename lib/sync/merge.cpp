@@ -212,6 +212,7 @@ TargetPlan plan_target(const MergeInput& input) {
     if (conflicts) {
         plan.action = TargetAction::conflict;
         plan.message = "managed keys in conflict (use --force to overwrite)";
+        plan.hand_edited = true;
     } else if (!plan.write) {
         plan.action = TargetAction::unchanged;
     } else {
@@ -277,6 +278,7 @@ TargetPlan plan_orphan(const ConfigMap& target, const std::string& from, bool pr
     if (conflicts) {
         plan.action = TargetAction::conflict;
         plan.message = "orphaned copy with edited managed keys (use --force to remove them)";
+        plan.hand_edited = true;
         desired.annotations[kLastSyncedAnnotation] = format_last_synced(next);
         plan.write = true;
         plan.desired = std::move(desired);

@@ -47,6 +47,7 @@ struct TargetPlan {
     std::string target_resource_version;  ///< of the target read, for PUT and delete
     std::string target_uid;               ///< of the target read (Events name it)
     std::string message;                  ///< for conflict and error: why
+    bool hand_edited = false;             ///< a conflict of managed keys edited in the copy
     std::vector<std::string> warnings;
 };
 

@@ -122,6 +122,7 @@ void Watcher::report(const TargetOutcome& o) {
     action.conflicts_retried = o.conflicts_retried;
     if (!o.error.empty()) {
         action.detail = o.error;
+        action.reason = "WriteFailed";
     } else if (o.plan.action == TargetAction::conflict) {
         std::lock_guard guard(mutex_);
         auto& seen = drift_seen_[action.target];
@@ -129,7 +130,9 @@ void Watcher::report(const TargetOutcome& o) {
             return;  // this state of the copy was reported already
         }
         seen = o.plan.target_resource_version;
-        action.action = o.plan.message.rfind("orphaned", 0) == 0 ? "orphaned" : "drift";
+        const bool orphaned = o.plan.message.rfind("orphaned", 0) == 0;
+        action.action = orphaned ? "orphaned" : "drift";
+        action.reason = orphaned ? "Orphaned" : o.plan.hand_edited ? "Drift" : "Conflict";
         action.detail = o.plan.message;
     } else if (o.plan.action == TargetAction::unchanged || !o.applied) {
         return;

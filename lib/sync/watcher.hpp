@@ -43,6 +43,9 @@ struct WatchAction {
     std::string uid;   ///< of the copy, when it was read (Events name it)
     std::string verb;  ///< create, update or delete: the write done or attempted
     int conflicts_retried = 0;  ///< 409 answers met by reading and writing again
+    /// Why the copy is not in step, for Events and metrics: Drift (managed keys edited in the
+    /// copy), Conflict (not ours, immutable, too big), Orphaned, WriteFailed; empty otherwise.
+    std::string reason;
 };
 
 /// `watch`: lists, syncs once, then keeps targets in step from watch events until `stop`.

@@ -6,7 +6,7 @@
 #include "error.hpp"
 #include "kube/api_error.hpp"
 
-namespace cmsync {
+namespace cmsync::controller {
 
 namespace {
 
@@ -199,4 +199,4 @@ TEST_CASE("leader election: Lease JSON") {
     CHECK_THROWS_WITH_AS(kube::lease_from_json(R"({"kind":"Status"})"), "expected a Lease", Error);
 }
 
-}  // namespace cmsync
+}  // namespace cmsync::controller

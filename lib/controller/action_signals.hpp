@@ -1,0 +1,26 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "controller/event.hpp"
+#include "sync/watcher.hpp"
+
+namespace cmsync::controller {
+
+/// What one action of the watch loop means for metrics and Events.
+struct ActionSignals {
+    std::vector<std::pair<std::string, std::string>> writes;  ///< (verb, result) per attempt
+    bool drift = false;
+    bool conflict = false;
+    bool orphan = false;
+    /// An Event on the copy: conflicts, drift, orphans and failed writes (not successes).
+    std::optional<EventOccurrence> event;
+};
+
+/// Pure: `source` names where the copy comes from (the rule's source namespace/name).
+ActionSignals signals_of(const WatchAction& action, const std::string& rule);
+
+}  // namespace cmsync::controller
