@@ -112,7 +112,7 @@ test_deploy_applies_for_real_with_the_documented_names() {
   local c='.spec.template.spec.containers[0]'
   expect_eq "$(jqv "$d" "$c.image")" "kubectl-cmsync:$version" "image tag follows the project version"
   expect_eq "$(jqv "$d" "$c.args | join(\" \")")" \
-    "watch -f /etc/cmsync/rules.yaml --leader-elect --metrics-bind-address=:8080 --log-format=json"
+    "watch -f /etc/cmsync/rules.yaml --leader-elect --metrics-bind-address=:8080 --record-events --log-format=json"
   expect_eq "$(jqv "$d" "$c.env[] | select(.name == \"POD_NAME\") | .valueFrom.fieldRef.fieldPath")" metadata.name
   expect_eq "$(jqv "$d" "$c.ports[0] | \"\(.name) \(.containerPort)\"")" "metrics 8080"
   expect_eq "$(jqv "$d" "$c.livenessProbe.httpGet | \"\(.path) \(.port)\"")" "/healthz metrics"
