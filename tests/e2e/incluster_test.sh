@@ -157,3 +157,191 @@ test_incluster_two_replicas_one_leader_writes_and_kill_9_fails_over() {
   expect_eq "$(grep -c "^$idb" <<<"$out")" 2 "the new leader wrote both copies once"
   expect_eq "$(grep -c "^$ida" <<<"$out")" 4 "nothing by the dead one after its death"
 }
+
+test_incluster_sigterm_hands_over_at_once() {
+  incluster_prereqs
+  trap stop_all_replicas EXIT
+  local src t1 lease=le-$RANDOM
+  src=$(new_ns src); t1=$(new_ns t1)
+  grant "$t1"
+  k -n "$src" create configmap app --from-literal=k=v1 >/dev/null
+  local a b port
+  port=$(api_port)
+  a=$(sa_dir "a-$RANDOM"); b=$(sa_dir "b-$RANDOM")
+  # shellcheck disable=SC2046
+  replica pod-a "$a" "$port" $(watch_args "$lease" "$src" "$t1")
+  wait_for 20 holder_is "$lease" pod-a
+  # shellcheck disable=SC2046
+  replica pod-b "$b" "$port" $(watch_args "$lease" "$src" "$t1")
+  wait_for 20 key_is "$t1" app k v1
+  wait_for 20 grep -q 'standby' "$T/pod-b.log"
+  local start took
+  start=$(date +%s.%N)
+  kill -TERM "$(pid_of pod-a)"
+  wait_for 10 holder_is "$lease" pod-b
+  took=$(echo "$(date +%s.%N) - $start" | bc)
+  echo "handover after SIGTERM: ${took} s"
+  (( $(echo "$took <= 3" | bc) )) || fail "handover took ${took} s, over 3 s"
+  set +e; wait "$(pid_of pod-a)"; rc=$?; set -e
+  expect_rc 0
+  expect_in "$(cat "$T/pod-a.log")" "released the Lease"
+  k -n "$src" create configmap app --from-literal=k=v2 --dry-run=client -o yaml | k apply -f - >/dev/null
+  wait_for 10 key_is "$t1" app k v2
+}
+
+test_incluster_partitioned_leader_stops_writing_before_its_lease_expires() {
+  incluster_prereqs
+  trap stop_all_replicas EXIT
+  local src t1 lease=le-$RANDOM
+  src=$(new_ns src); t1=$(new_ns t1)
+  grant "$t1"
+  k -n "$src" create configmap app --from-literal=k=v1 >/dev/null
+  local a b port mark
+  port=$(api_port)
+  echo pass >"$T/mode"
+  python3 "$CMSYNC_SOURCE_DIR/tests/e2e/tools/tcp_proxy.py" "$T/proxy.port" 127.0.0.1 "$port" "$T/mode" &
+  echo $! >"$T/proxy.pid"
+  wait_for 10 test -s "$T/proxy.port"
+  a=$(sa_dir "a-$RANDOM"); b=$(sa_dir "b-$RANDOM")
+  mark=$(audit_mark)
+  # shellcheck disable=SC2046
+  replica pod-a "$a" "$(cat "$T/proxy.port")" $(watch_args "$lease" "$src" "$t1")
+  wait_for 20 holder_is "$lease" pod-a
+  # shellcheck disable=SC2046
+  replica pod-b "$b" "$port" $(watch_args "$lease" "$src" "$t1")
+  wait_for 20 key_is "$t1" app k v1
+  wait_for 20 grep -q 'standby' "$T/pod-b.log"
+  local cut_at exited_at
+  echo cut >"$T/mode"
+  cut_at=$SECONDS
+  k -n "$src" create configmap app --from-literal=k=v2 --dry-run=client -o yaml | k apply -f - >/dev/null
+  set +e; wait "$(pid_of pod-a)"; rc=$?; set -e
+  exited_at=$SECONDS
+  [[ $rc -ne 0 ]] || fail "a leader that cannot renew exits non-zero (pod restart)"
+  expect_in "$(cat "$T/pod-a.log")" "lost the leader Lease"
+  (( exited_at - cut_at <= 14 )) || fail "the cut-off leader ran on for $((exited_at - cut_at)) s"
+  wait_for 30 key_is "$t1" app k v2
+  wait_for 5 holder_is "$lease" pod-b
+  # In the audit log, writes by the two identities never interleave: all of a's, then b's.
+  local ida idb runs
+  ida=$(credential_id "$a/token"); idb=$(credential_id "$b/token")
+  out=$(audit_writes "$mark" "$t1")
+  runs=$(awk '{print $1}' <<<"$out" | uniq | tr '\n' ' ')
+  expect_eq "$runs" "$ida $idb " "writes by a, then by b, never overlapping"
+}
+
+test_incluster_token_rotation_needs_no_restart() {
+  incluster_prereqs
+  trap stop_all_replicas EXIT
+  local src t1 lease=le-$RANDOM secret=rot-$RANDOM
+  src=$(new_ns src); t1=$(new_ns t1)
+  grant "$t1"
+  k -n "$src" create configmap app --from-literal=k=v1 >/dev/null
+  local a mark
+  a=$(sa_dir "$secret")
+  # shellcheck disable=SC2046
+  replica pod-a "$a" "$(api_port)" $(watch_args "$lease" "$src" "$t1")
+  wait_for 20 key_is "$t1" app k v1
+  # The kubelet's way: a new token file swapped in; then the old token is revoked.
+  k -n "$SA_NS" create secret generic "$secret-2" >/dev/null
+  cp "$a/token" "$T/old-token"
+  new_token "$secret-2" >"$a/token.new"
+  mv "$a/token.new" "$a/token"
+  k -n "$SA_NS" delete secret "$secret" >/dev/null
+  # the old token is refused once the apiserver's token cache (10 s) forgets it (kubectl's view)
+  refused() {
+    ! KUBECONFIG=/dev/null kubectl --server "$(cat "$CMSYNC_CLUSTER_DIR/server")" \
+      --certificate-authority "$CMSYNC_CLUSTER_DIR/pki/ca.crt" --token "$(cat "$T/old-token")" \
+      get configmaps -n "$t1" >/dev/null 2>&1
+  }
+  wait_for 30 refused
+  mark=$(audit_mark)
+  k -n "$src" create configmap app --from-literal=k=v2 --dry-run=client -o yaml | k apply -f - >/dev/null
+  wait_for 20 key_is "$t1" app k v2
+  kill -0 "$(pid_of pod-a)" || fail "the watcher exited"
+  expect_eq "$(audit_writes "$mark" "$t1" | awk '{print $1}' | sort -u)" "$(credential_id "$a/token")" \
+    "written with the new token"
+  sleep 3  # Lease renewals go on too
+  wait_for 5 holder_is "$lease" pod-a
+  kill -0 "$(pid_of pod-a)" || fail "the watcher exited"
+}
+
+test_incluster_metrics_pass_promtool_and_match_the_audit_log_and_readyz_waits_for_lists() {
+  incluster_prereqs
+  command -v promtool >/dev/null || { echo "promtool not installed (Debian package prometheus)"; exit 77; }
+  trap stop_all_replicas EXIT
+  local src t1 t2 lease=le-$RANDOM
+  src=$(new_ns src); t1=$(new_ns t1); t2=$(new_ns t2)
+  grant "$t1" "$t2"
+  k -n "$src" create configmap app --from-literal=k=v1 >/dev/null
+  echo stall >"$T/mode"
+  python3 "$CMSYNC_SOURCE_DIR/tests/e2e/tools/tcp_proxy.py" "$T/proxy.port" 127.0.0.1 "$(api_port)" "$T/mode" &
+  echo $! >"$T/proxy.pid"
+  wait_for 10 test -s "$T/proxy.port"
+  local a mport mark
+  a=$(sa_dir "a-$RANDOM")
+  mark=$(audit_mark)
+  # shellcheck disable=SC2046
+  replica pod-a "$a" "$(cat "$T/proxy.port")" $(watch_args "$lease" "$src" "$t1" "$t2")
+  mport=$(metrics_port pod-a)
+  # the server does not answer yet: alive, but not ready
+  expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mport/readyz")" 503
+  expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mport/healthz")" 200
+  echo pass >"$T/mode"
+  wait_for 30 key_is "$t2" app k v1
+  expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mport/readyz")" 200
+  k -n "$src" create configmap app --from-literal=k=v2 --dry-run=client -o yaml | k apply -f - >/dev/null
+  wait_for 20 key_is "$t1" app k v2
+  wait_for 20 key_is "$t2" app k v2
+  sleep 1
+  curl -fsS "http://127.0.0.1:$mport/metrics" >"$T/metrics"
+  run promtool check metrics <"$T/metrics"
+  expect_rc 0
+  local m
+  m=$(cat "$T/metrics")
+  metric() { awk -v n="$1" '$1 == n {print $2}' <<<"$m"; }
+  expect_eq "$(metric 'cmsync_writes_total{verb="create",result="success"}')" 2
+  expect_eq "$(metric 'cmsync_writes_total{verb="update",result="success"}')" 2
+  local audited
+  audited=$( (audit_writes "$mark" "$t1"; audit_writes "$mark" "$t2") | wc -l)
+  expect_eq "$audited" 4 "the audit log's writes equal the counters' 2 + 2"
+  expect_eq "$(metric 'cmsync_copies_managed')" 2
+  expect_eq "$(metric "cmsync_leader_is_leader{lease=\"$SA_NS/$lease\"}")" 1
+  expect_match "$m" '^cmsync_build_info\{version="[^"]+"\} 1$'
+  expect_match "$m" '^cmsync_api_request_duration_seconds_bucket\{verb="PUT",code="200",le="\+Inf"\} [1-9]'
+  expect_match "$m" "^cmsync_last_sync_timestamp_seconds\\{rule=\"$src\"\\} [0-9.e+]+$"
+}
+
+test_incluster_hand_edited_copy_gets_one_event_whose_count_rises() {
+  incluster_prereqs
+  trap stop_all_replicas EXIT
+  local src t1 lease=le-$RANDOM
+  src=$(new_ns src); t1=$(new_ns t1)
+  grant "$t1"
+  k -n "$src" create configmap app --from-literal=k=v1 --from-literal=other=o >/dev/null
+  local a
+  a=$(sa_dir "a-$RANDOM")
+  # shellcheck disable=SC2046
+  replica pod-a "$a" "$(api_port)" $(watch_args "$lease" "$src" "$t1")
+  wait_for 20 key_is "$t1" app k v1
+  k -n "$t1" patch configmap app --type merge -p '{"data":{"k":"by hand"}}' >/dev/null
+  drift_events() {
+    k -n "$t1" get events.events.k8s.io -o json |
+      jq -c '[.items[] | select(.regarding.name == "app" and .reason == "Drift")]'
+  }
+  has_events() { [[ $(drift_events | jq length) -ge 1 ]]; }
+  wait_for 20 has_events
+  local e
+  e=$(drift_events)
+  expect_eq "$(jqv "$e" 'length')" 1
+  expect_eq "$(jqv "$e" '.[0].reportingController')" cmsync.io/kubectl-cmsync
+  expect_eq "$(jqv "$e" '.[0].type')" Warning
+  expect_eq "$(jqv "$e" '.[0].regarding.uid')" "$(k -n "$t1" get configmap app -o jsonpath='{.metadata.uid}')"
+  expect_in "$(k -n "$t1" describe configmap app)" "Drift"
+  expect_eq "$(cm_key "$t1" app k)" "by hand" "the hand edit is kept"
+  # the same drift again (another hand edit): the one Event counts it
+  k -n "$t1" patch configmap app --type merge -p '{"data":{"k":"by hand, again"}}' >/dev/null
+  counted() { [[ $(drift_events | jq '.[0].series.count // 1') -ge 2 ]]; }
+  wait_for 30 counted
+  expect_eq "$(drift_events | jq length)" 1 "no second Event for the same condition"
+}
