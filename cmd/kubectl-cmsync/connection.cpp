@@ -134,9 +134,8 @@ Connection::Connection(const GlobalOptions& options, http::CancelCheck cancel,
 
 kube::ApiClient& Connection::api_with_budget(std::chrono::milliseconds budget) {
     auto options = client_options_;
-    options.request_budget = options.request_budget.count() > 0
-                                 ? std::min(options.request_budget, budget)
-                                 : budget;
+    options.request_budget =
+        options.request_budget.count() > 0 ? std::min(options.request_budget, budget) : budget;
     auto http = std::make_unique<http::Client>(*transport_, std::move(options));
     auto api = std::make_unique<kube::ApiClient>(*http, config_, *credentials_);
     side_.emplace_back(std::move(http), std::move(api));

@@ -30,27 +30,32 @@ std::chrono::milliseconds duration_flag(const std::string& flag, const std::stri
 
 void add_controller_options(CLI::App& watch, ControllerOptions& o) {
     const auto* group = "In the cluster";
-    watch.add_flag("--leader-elect", o.leader_elect,
-                   "Write only while holding a coordination.k8s.io Lease (run 2+ replicas)")
+    watch
+        .add_flag("--leader-elect", o.leader_elect,
+                  "Write only while holding a coordination.k8s.io Lease (run 2+ replicas)")
         ->group(group);
-    watch.add_option("--leader-elect-namespace", o.lease_namespace,
-                     "Namespace of the Lease (default: the pod's own, else the context's)")
+    watch
+        .add_option("--leader-elect-namespace", o.lease_namespace,
+                    "Namespace of the Lease (default: the pod's own, else the context's)")
         ->group(group);
     watch.add_option("--leader-elect-name", o.lease_name, "Name of the Lease")->group(group);
-    watch.add_option("--leader-elect-lease-duration", o.lease_duration,
-                     "How long standbys wait on an unrenewed Lease")
+    watch
+        .add_option("--leader-elect-lease-duration", o.lease_duration,
+                    "How long standbys wait on an unrenewed Lease")
         ->group(group);
-    watch.add_option("--leader-elect-renew-deadline", o.renew_deadline,
-                     "How long the leader tries to renew before it stops writing and exits")
+    watch
+        .add_option("--leader-elect-renew-deadline", o.renew_deadline,
+                    "How long the leader tries to renew before it stops writing and exits")
         ->group(group);
-    watch.add_option("--leader-elect-retry-period", o.retry_period,
-                     "Time between Lease rounds")
+    watch.add_option("--leader-elect-retry-period", o.retry_period, "Time between Lease rounds")
         ->group(group);
-    watch.add_option("--metrics-bind-address", o.metrics_bind_address,
-                     "Serve /healthz, /readyz and /metrics here, e.g. :8080 (default: off)")
+    watch
+        .add_option("--metrics-bind-address", o.metrics_bind_address,
+                    "Serve /healthz, /readyz and /metrics here, e.g. :8080 (default: off)")
         ->group(group);
-    watch.add_flag("--record-events", o.record_events,
-                   "Post events.k8s.io Events on copies for drift, conflicts, orphans, errors")
+    watch
+        .add_flag("--record-events", o.record_events,
+                  "Post events.k8s.io Events on copies for drift, conflicts, orphans, errors")
         ->group(group);
 }
 
@@ -109,8 +114,7 @@ void WatchController::attach(Connection& connection) {
     }
     if (options_.record_events) {
         controller::EventRecorderOptions o;
-        o.reporting_instance =
-            election_ ? election_->identity() : controller::leader_identity();
+        o.reporting_instance = election_ ? election_->identity() : controller::leader_identity();
         o.log = log_;
         if (auto* metrics = metrics_.get()) {
             o.count = [metrics](std::string_view result) { metrics->count_event(result); };

@@ -14,9 +14,8 @@ std::string keys_text(const WatchAction& a) {
 
 ActionSignals signals_of(const WatchAction& a, const std::string& rule) {
     ActionSignals s;
-    const bool written =
-        a.action == "created" || a.action == "updated" || a.action == "recreated" ||
-        a.action == "deleted";
+    const bool written = a.action == "created" || a.action == "updated" ||
+                         a.action == "recreated" || a.action == "deleted";
     for (int i = 0; i < a.conflicts_retried; ++i) {
         s.writes.emplace_back(a.verb, "conflict");
     }
@@ -40,9 +39,10 @@ ActionSignals signals_of(const WatchAction& a, const std::string& rule) {
         e.note = fmt::format("kubectl-cmsync could not {} this copy{}: {}", a.verb, by, a.detail);
     } else if (a.reason == "Drift") {
         s.drift = true;
-        e.note = fmt::format("managed keys{} edited here differ from the source{}: kept, not "
-                             "overwritten: {}",
-                             keys_text(a), by, a.detail);
+        e.note = fmt::format(
+            "managed keys{} edited here differ from the source{}: kept, not "
+            "overwritten: {}",
+            keys_text(a), by, a.detail);
     } else if (a.reason == "Orphaned") {
         s.orphan = true;
         e.type = EventType::normal;

@@ -33,9 +33,8 @@ kube::Lease LeaderElector::next_lease(const kube::LeaseRecord& old) const {
     lease.name = config_.name;
     auto& r = lease.record;
     r.holder = config_.identity;
-    r.lease_duration_seconds =
-        static_cast<int>(std::chrono::duration_cast<std::chrono::seconds>(config_.lease_duration)
-                             .count());
+    r.lease_duration_seconds = static_cast<int>(
+        std::chrono::duration_cast<std::chrono::seconds>(config_.lease_duration).count());
     r.renew_time = now;
     if (is_leader()) {
         r.acquire_time = old.acquire_time;

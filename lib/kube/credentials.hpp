@@ -20,8 +20,9 @@ using WarningSink = std::function<void(const std::string&)>;
 constexpr std::chrono::minutes kTokenFileRefresh{1};
 
 /// Supplies the Authorization header for a RestConfig: a static token, a token file (read
-/// again after kTokenFileRefresh, and at once after a 401), basic auth, or an exec plugin whose result is cached until it expires.
-/// None over plain http, as kubectl: `warn` hears once that they are held back. Thread-safe.
+/// again after kTokenFileRefresh, and at once after a 401), basic auth, or an exec plugin whose
+/// result is cached until it expires. None over plain http, as kubectl: `warn` hears once that they
+/// are held back. Thread-safe.
 class Credentials {
   public:
     Credentials(const RestConfig& config, ExecRunner runner, FileReader read_file, Clock clock,

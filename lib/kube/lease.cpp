@@ -73,8 +73,7 @@ std::string lease_to_json(const Lease& lease) {
 
 std::string micro_time(long long unix_micros) {
     const std::time_t seconds = static_cast<std::time_t>(unix_micros / 1000000);
-    return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:06d}Z", fmt::gmtime(seconds),
-                       unix_micros % 1000000);
+    return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:06d}Z", fmt::gmtime(seconds), unix_micros % 1000000);
 }
 
 }  // namespace cmsync::kube

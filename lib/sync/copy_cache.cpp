@@ -104,8 +104,8 @@ void CopyCache::forget_name(const std::string& name) {
 
 std::size_t CopyCache::copies() const {
     std::lock_guard guard(mutex_);
-    return static_cast<std::size_t>(std::count_if(entries_.begin(), entries_.end(),
-                                                   [](const auto& e) { return !e.second.copy.empty(); }));
+    return static_cast<std::size_t>(std::count_if(
+        entries_.begin(), entries_.end(), [](const auto& e) { return !e.second.copy.empty(); }));
 }
 
 }  // namespace cmsync

@@ -116,9 +116,7 @@ void Watcher::report(const TargetOutcome& o) {
     action.action = sync_result(o);
     action.keys = changed_keys(o.plan);
     action.uid = o.plan.target_uid;
-    action.verb = o.plan.delete_copy         ? "delete"
-                  : o.plan.target_exists     ? "update"
-                                             : "create";
+    action.verb = o.plan.delete_copy ? "delete" : o.plan.target_exists ? "update" : "create";
     action.conflicts_retried = o.conflicts_retried;
     if (!o.error.empty()) {
         action.detail = o.error;

@@ -40,8 +40,8 @@ struct WatchAction {
     std::string action;  ///< created, updated, recreated, deleted, drift, orphaned, error, ...
     std::vector<std::string> keys;
     std::string detail;
-    std::string uid;   ///< of the copy, when it was read (Events name it)
-    std::string verb;  ///< create, update or delete: the write done or attempted
+    std::string uid;            ///< of the copy, when it was read (Events name it)
+    std::string verb;           ///< create, update or delete: the write done or attempted
     int conflicts_retried = 0;  ///< 409 answers met by reading and writing again
     /// Why the copy is not in step, for Events and metrics: Drift (managed keys edited in the
     /// copy), Conflict (not ours, immutable, too big), Orphaned, WriteFailed; empty otherwise.

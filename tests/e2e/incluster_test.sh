@@ -102,7 +102,8 @@ audit_mark() { wc -l <"$CMSYNC_CLUSTER_DIR/audit.log"; }
 audit_writes() {  # since ns
   tail -n +"$(( $1 + 1 ))" "$CMSYNC_CLUSTER_DIR/audit.log" |
     jq -r --arg ns "$2" 'select(.stage == "ResponseComplete" and .objectRef.namespace == $ns
-      and .responseStatus.code < 300)
+      and .objectRef.resource == "configmaps" and .responseStatus.code < 300
+      and (.verb == "create" or .verb == "update" or .verb == "patch" or .verb == "delete"))
       | "\(.user.extra["authentication.kubernetes.io/credential-id"][0]) \(.verb) \(.objectRef.name)"'
 }
 
