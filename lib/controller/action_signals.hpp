@@ -20,7 +20,7 @@ struct ActionSignals {
     std::optional<EventOccurrence> event;
 };
 
-/// Pure: `source` names where the copy comes from (the rule's source namespace/name).
+/// Pure: `rule` is the rule name ("" for the one watch of the command line).
 ActionSignals signals_of(const WatchAction& action, const std::string& rule);
 
 }  // namespace cmsync::controller
