@@ -34,7 +34,9 @@ std::string duplicate_member(const rapidjson::Value& object) {
 std::string check_document(const rapidjson::Value& root) {
     std::vector<std::pair<const rapidjson::Value*, int>> containers{{&root, 1}};
     while (!containers.empty()) {
-        const auto [value, depth] = containers.back();
+        // Not a structured binding: clang before 16 cannot capture one in `visit` below.
+        const auto* value = containers.back().first;
+        const int depth = containers.back().second;
         containers.pop_back();
         if (depth > kMaxJsonDepth) {
             return fmt::format("JSON nested deeper than {} levels", kMaxJsonDepth);
