@@ -57,9 +57,9 @@ bool valid_base64(const std::string& text) {
         clean.find_first_not_of('=', body_end) != std::string::npos) {
         return false;
     }
-    return std::all_of(clean.begin(), clean.begin() + static_cast<std::ptrdiff_t>(body_end),
-                       [](char c) { return std::isalnum(static_cast<unsigned char>(c)) ||
-                                           c == '+' || c == '/'; });
+    return std::all_of(
+        clean.begin(), clean.begin() + static_cast<std::ptrdiff_t>(body_end),
+        [](char c) { return std::isalnum(static_cast<unsigned char>(c)) || c == '+' || c == '/'; });
 }
 
 }  // namespace

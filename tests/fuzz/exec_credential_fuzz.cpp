@@ -14,10 +14,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         exec.api_version = api_version;
         try {
             const auto credential = kube::parse_exec_credential(text, exec);
-            cmsync::fuzz::check(!credential.token.empty() ||
-                                    (!credential.client_certificate_pem.empty() &&
-                                     !credential.client_key_pem.empty()),
-                                "a credential without token or client certificate");
+            cmsync::fuzz::check(
+                !credential.token.empty() || (!credential.client_certificate_pem.empty() &&
+                                              !credential.client_key_pem.empty()),
+                "a credential without token or client certificate");
         } catch (const cmsync::Error&) {
         }
     }

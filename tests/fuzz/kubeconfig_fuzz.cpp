@@ -13,9 +13,9 @@ namespace {
 void resolve(const kube::Kubeconfig& config, const kube::ConnectionFlags& flags) {
     try {
         const auto rest = kube::resolve_rest_config(config, flags);
-        cmsync::fuzz::check(rest.server.rfind("https://", 0) == 0 ||
-                                rest.server.rfind("http://", 0) == 0,
-                            "a server URL that is neither http nor https");
+        cmsync::fuzz::check(
+            rest.server.rfind("https://", 0) == 0 || rest.server.rfind("http://", 0) == 0,
+            "a server URL that is neither http nor https");
     } catch (const cmsync::Error&) {
     }
 }
