@@ -66,6 +66,65 @@ std::string check_document(const rapidjson::Value& root) {
     return {};
 }
 
+// RapidJSON 1.1's full-precision path misreads a number whose digits are all zero when its
+// decimal exponent (exponent less fraction digits) is beyond +-22, past its fast path:
+// DiyFp::Normalize takes __builtin_clzll(0), then exponents overflow and shifts exceed 64 bits
+// (undefined behaviour found by fuzzing, issue 17: "0e300", "0.000...0" with 23 zeros). The API
+// server never writes such a zero; refusing it is simpler than a result nobody can vouch for.
+bool has_unreadable_zero(std::string_view text) {
+    const auto digit = [&](std::size_t i) {
+        return i < text.size() && text[i] >= '0' && text[i] <= '9';
+    };
+    bool in_string = false;
+    bool escaped = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        const char c = text[i];
+        if (in_string) {
+            if (escaped) {
+                escaped = false;
+            } else if (c == '\\') {
+                escaped = true;
+            } else if (c == '"') {
+                in_string = false;
+            }
+            continue;
+        }
+        if (c == '"') {
+            in_string = true;
+            continue;
+        }
+        if (!digit(i)) {
+            continue;
+        }
+        bool zero = true;
+        long long exponent = 0;
+        for (; digit(i); ++i) {
+            zero = zero && text[i] == '0';
+        }
+        if (i < text.size() && text[i] == '.') {
+            for (++i; digit(i); ++i) {
+                zero = zero && text[i] == '0';
+                exponent = std::max(exponent - 1, -1'000'000LL);
+            }
+        }
+        if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
+            ++i;
+            const bool negative = i < text.size() && text[i] == '-';
+            i += i < text.size() && (text[i] == '-' || text[i] == '+') ? 1 : 0;
+            long long value = 0;
+            for (; digit(i); ++i) {
+                value = std::min(value * 10 + (text[i] - '0'), 1'000'000LL);
+            }
+            exponent += negative ? -value : value;
+        }
+        if (zero && (exponent > 22 || exponent < -22)) {
+            return true;
+        }
+        --i;  // the loop's ++i reads the character after the number
+    }
+    return false;
+}
+
 }  // namespace
 
 std::string json_string(const rapidjson::Value& object, std::string_view key) {
@@ -95,6 +154,9 @@ const rapidjson::Value* json_object(const rapidjson::Value& object, std::string_
 std::string parse_json_object(std::string_view text, rapidjson::Document& out) {
     // The default parser recurses once per nesting level: a few MB of "[[[[" overflow the stack.
     // Full precision: a double written back is the double that was read.
+    if (has_unreadable_zero(text)) {
+        return "JSON with a zero written with an exponent beyond 22";
+    }
     out.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag>(text.data(),
                                                                                    text.size());
     if (out.HasParseError()) {
