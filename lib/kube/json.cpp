@@ -66,12 +66,13 @@ std::string check_document(const rapidjson::Value& root) {
     return {};
 }
 
-// RapidJSON 1.1's full-precision path misreads a number whose digits are all zero when its
-// decimal exponent (exponent less fraction digits) is beyond +-22, past its fast path:
-// DiyFp::Normalize takes __builtin_clzll(0), then exponents overflow and shifts exceed 64 bits
-// (undefined behaviour found by fuzzing, issue 17: "0e300", "0.000...0" with 23 zeros). The API
-// server never writes such a zero; refusing it is simpler than a result nobody can vouch for.
-bool has_unreadable_zero(std::string_view text) {
+// RapidJSON 1.1's full-precision path has undefined behaviour on numbers whose decimal exponent
+// (exponent less fraction digits) is extreme (found by fuzzing, issue 17): a zero beyond its
+// fast path (+-22: "0e300") takes __builtin_clzll(0), then exponents overflow and shifts pass
+// 64 bits; below about -340 ("0.000...0001" with 600 zeros) its table of cached powers is
+// indexed out of bounds (above +308 it reports "Number too big" itself). The API server writes
+// neither (Go's shortest form); refusing them is simpler than a result nobody can vouch for.
+bool has_unreadable_number(std::string_view text) {
     const auto digit = [&](std::size_t i) {
         return i < text.size() && text[i] >= '0' && text[i] <= '9';
     };
@@ -117,7 +118,7 @@ bool has_unreadable_zero(std::string_view text) {
             }
             exponent += negative ? -value : value;
         }
-        if (zero && (exponent > 22 || exponent < -22)) {
+        if ((zero && (exponent > 22 || exponent < -22)) || exponent < -340) {
             return true;
         }
         --i;  // the loop's ++i reads the character after the number
@@ -154,8 +155,8 @@ const rapidjson::Value* json_object(const rapidjson::Value& object, std::string_
 std::string parse_json_object(std::string_view text, rapidjson::Document& out) {
     // The default parser recurses once per nesting level: a few MB of "[[[[" overflow the stack.
     // Full precision: a double written back is the double that was read.
-    if (has_unreadable_zero(text)) {
-        return "JSON with a zero written with an exponent beyond 22";
+    if (has_unreadable_number(text)) {
+        return "JSON with a number whose decimal exponent is out of range";
     }
     out.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag>(text.data(),
                                                                                    text.size());
