@@ -2,6 +2,11 @@
 
 #include <array>
 
+// Hand-written rather than OpenSSL's EVP_EncodeBlock/EVP_DecodeBlock, measured for issue 17:
+// libcrypto would enter the release binary (see sync/sha256.cpp), and EVP_DecodeBlock is laxer
+// than the API server: it accepts " QQ==", "Q===", "QQ=A" and "====", refuses a newline between
+// groups ("QQ\n=="), and counts padding in its length. tests/fuzz/base64_fuzz.cpp compares both
+// ways with libcrypto.
 namespace cmsync::kube {
 
 namespace {

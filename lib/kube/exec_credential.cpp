@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 
+#include <cctype>
 #include <ctime>
 
 #include "error.hpp"
@@ -41,23 +42,51 @@ std::optional<std::chrono::system_clock::time_point> parse_rfc3339(const std::st
                     &tm.tm_hour, &tm.tm_min, &tm.tm_sec, &consumed) != 6) {
         return std::nullopt;
     }
+    // Found by fuzzing (issue 17): fields out of range used to be normalised by timegm, and
+    // "+ab:cd" made std::stol throw std::invalid_argument instead of an Error.
+    if (tm.tm_year < 0 || tm.tm_mon < 1 || tm.tm_mon > 12 || tm.tm_mday < 1 || tm.tm_mday > 31 ||
+        tm.tm_hour < 0 || tm.tm_hour > 23 || tm.tm_min < 0 || tm.tm_min > 59 || tm.tm_sec < 0 ||
+        tm.tm_sec > 60) {
+        return std::nullopt;
+    }
     auto rest = text.substr(static_cast<std::size_t>(consumed));
     if (!rest.empty() && rest.front() == '.') {  // fractional seconds
         rest.erase(0, rest.find_first_not_of("0123456789", 1));
     }
+    const auto digits = [&](std::size_t at) {
+        return std::isdigit(static_cast<unsigned char>(rest[at])) != 0 &&
+               std::isdigit(static_cast<unsigned char>(rest[at + 1])) != 0;
+    };
     long offset = 0;
     if (rest == "Z" || rest == "z") {
         offset = 0;
-    } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':') {
-        offset = (std::stol(rest.substr(1, 2)) * 60 + std::stol(rest.substr(4, 2))) * 60;
+    } else if (rest.size() == 6 && (rest[0] == '+' || rest[0] == '-') && rest[3] == ':' &&
+               digits(1) && digits(4)) {
+        const long hours = (rest[1] - '0') * 10 + (rest[2] - '0');
+        const long minutes = (rest[4] - '0') * 10 + (rest[5] - '0');
+        if (hours > 23 || minutes > 59) {
+            return std::nullopt;
+        }
+        offset = (hours * 60 + minutes) * 60;
         offset = rest[0] == '+' ? offset : -offset;
     } else {
         return std::nullopt;
     }
     tm.tm_year -= 1900;
     tm.tm_mon -= 1;
-    const std::time_t t = timegm(&tm);
-    return std::chrono::system_clock::from_time_t(t - offset);
+    const auto seconds = static_cast<long long>(timegm(&tm)) - offset;
+    // system_clock counts nanoseconds in 64 bits: years past 2262 (a plugin's "never expires",
+    // up to 9999) overflow it, so they become the latest time it can hold.
+    using Clock = std::chrono::system_clock;
+    const auto limit = std::chrono::duration_cast<std::chrono::seconds>(Clock::duration::max());
+    if (seconds >= limit.count()) {
+        return Clock::time_point::max();
+    }
+    if (seconds <= -limit.count()) {
+        return Clock::time_point::min();
+    }
+    return Clock::time_point(
+        std::chrono::duration_cast<Clock::duration>(std::chrono::seconds(seconds)));
 }
 
 ExecCredential parse_exec_credential(const std::string& stdout_text, const ExecConfig& exec) {

@@ -46,7 +46,8 @@ Lease lease_from_json(const std::string& text) {
 std::string lease_to_json(const Lease& lease) {
     rapidjson::Document doc(rapidjson::kObjectType);
     auto& a = doc.GetAllocator();
-    const auto str = [&](const std::string& s) { return rapidjson::Value(s.c_str(), a); };
+    // With the length: a holder with a NUL (found by fuzzing, issue 17) was cut at it.
+    const auto str = [&](const std::string& s) { return rapidjson::Value(s, a); };
     rapidjson::Value meta(rapidjson::kObjectType);
     meta.AddMember("name", str(lease.name), a);
     meta.AddMember("namespace", str(lease.namespace_name), a);

@@ -1,11 +1,13 @@
 #include "rules/sync_config.hpp"
 
 #include <fmt/format.h>
+#include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
 #include <map>
 #include <optional>
 #include <set>
+#include <sstream>
 
 #include "sync/label_selector.hpp"
 #include "sync/validate.hpp"
@@ -230,6 +232,38 @@ void Reader::rule(const YAML::Node& node, std::size_t index, std::vector<Rule>& 
     }
 }
 
+// yaml-cpp 0.7's LoadAll never returns on some invalid streams, e.g. one starting with ","
+// (found by fuzzing, issue 17; jbeder/yaml-cpp#1040, fixed after 0.8 by #1319): the parser
+// reports a null document without consuming a token, forever, and LoadAll keeps each one.
+// Counting the documents with events only stops where no text could hold more.
+class DocumentCounter : public YAML::EventHandler {
+  public:
+    void OnDocumentStart(const YAML::Mark&) override {}
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
+
+bool endless_stream(const std::string& text) {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentCounter counter;
+    for (std::size_t documents = 0; parser.HandleNextDocument(counter); ++documents) {
+        if (documents > text.size()) {  // a document takes at least one byte
+            return true;
+        }
+    }
+    return false;
+}
+
 }  // namespace
 
 ParsedRules parse_sync_config(const std::string& text, const std::string& file) {
@@ -237,6 +271,11 @@ ParsedRules parse_sync_config(const std::string& text, const std::string& file) 
     Reader reader(file, parsed.errors);
     std::vector<YAML::Node> documents;
     try {
+        if (endless_stream(text)) {
+            parsed.errors.push_back(
+                fmt::format("{}: invalid YAML: the document stream has no end", file));
+            return parsed;
+        }
         documents = YAML::LoadAll(text);
     } catch (const YAML::ParserException& e) {
         parsed.errors.push_back(fmt::format("{}:{}:{}: invalid YAML: {}", file, e.mark.line + 1,

@@ -2,6 +2,7 @@
 
 #include "error.hpp"
 #include "kube/configmap.hpp"
+#include "kube/exec_credential.hpp"
 #include "kube/json.hpp"
 #include "kube/watch_event.hpp"
 #include "sync/watch_state.hpp"
@@ -61,6 +62,29 @@ TEST_CASE("JSON round trip: what cannot be written back as read is refused") {
     SUBCASE("a number beyond double range") {
         CHECK(problem(R"({"n":17976931348623159e292})") == "JSON with a number out of range");
         CHECK(problem(R"({"n":[-1e999]})").rfind("not JSON: Number too big", 0) == 0);
+    }
+    // Found by fuzzing (issue 17): RapidJSON 1.1 has undefined behaviour on these zeros.
+    SUBCASE("a zero with an exponent beyond 22, any number beyond 340") {
+        for (const char* text :
+             {R"({"n":0e300})", R"({"n":0E23})", R"({"n":[-0.0e-30]})", R"({"n":0e-23})",
+              R"({"n":0.00000000000000000000000})", R"({"type":"ERROR","object":0E244})",
+              R"({"n":1e-341})", R"({"n":12.5e-340})"}) {
+            CAPTURE(text);
+            CHECK(problem(text) == "JSON with a number whose decimal exponent is out of range");
+        }
+        const auto tiny = "0." + std::string(500, '0') + "37445734561825861";
+        CHECK_THROWS_WITH_AS(kube::parse_exec_credential(tiny, {}),
+                             "exec plugin : output is not an ExecCredential JSON object", Error);
+        CHECK_THROWS_WITH_AS(
+            parse_watch_state(R"({"version":1,"n":0E080})", "/f"),
+            "state file /f: JSON with a number whose decimal exponent is out of range", Error);
+    }
+    SUBCASE("zeros within RapidJSON's fast path, and such text in strings, still read") {
+        for (const char* text : {R"({"n":0e22})", R"({"n":0.0e-21})", R"({"n":0,"m":1e300})",
+                                 R"({"s":"0e300","t":"\"0e300"})", R"({"n":10e300})"}) {
+            CAPTURE(text);
+            CHECK(problem(text).empty());
+        }
     }
     SUBCASE("numbers that fit are written back as read") {
         const std::string text =

@@ -135,6 +135,28 @@ TEST_CASE("exec credentials") {
         CHECK(parse_rfc3339("2030-01-02T03:04:05.123Z") == parse_rfc3339("2030-01-02T03:04:05Z"));
         CHECK_FALSE(parse_rfc3339("yesterday"));
     }
+    // Found by fuzzing (issue 17): std::invalid_argument and a signed overflow escaped here.
+    SUBCASE("expirationTimestamp with an offset that is not digits") {
+        CHECK_THROWS_WITH_AS(
+            parse_exec_credential(
+                R"({"apiVersion":"client.authentication.k8s.io/v1","status":{"token":"t","expirationTimestamp":"2030-01-02T03:04:05+ab:cd"}})",
+                exec),
+            "exec plugin plugin: bad status.expirationTimestamp", cmsync::Error);
+    }
+    SUBCASE("expirationTimestamp past what system_clock holds") {
+        const auto c = parse_exec_credential(
+            R"({"apiVersion":"client.authentication.k8s.io/v1","status":{"token":"t","expirationTimestamp":"4051-12-31T23:59:59Z"}})",
+            exec);
+        CHECK(c.expiry == std::chrono::system_clock::time_point::max());
+    }
+    SUBCASE("rfc3339 fields out of range") {
+        for (const char* text :
+             {"2030-13-02T03:04:05Z", "2030-01-00T03:04:05Z", "2030-01-02T24:04:05Z",
+              "2030-01-02T03:60:05Z", "-999-01-02T03:04:05Z", "2030-01-02T03:04:05+24:00"}) {
+            CAPTURE(text);
+            CHECK_FALSE(parse_rfc3339(text));
+        }
+    }
 }
 
 TEST_CASE("credentials: exec output cached until expiry, re-run after invalidate") {

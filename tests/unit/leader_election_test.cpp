@@ -197,6 +197,11 @@ TEST_CASE("leader election: Lease JSON") {
     CHECK(back.resource_version == "42");
     CHECK(kube::micro_time(1'796'025'600'000'007) == "2026-11-30T08:00:00.000007Z");
     CHECK_THROWS_WITH_AS(kube::lease_from_json(R"({"kind":"Status"})"), "expected a Lease", Error);
+    SUBCASE("a holder with a NUL survives a write (found by fuzzing, issue 17)") {
+        lease.record.holder = std::string("pod\0x", 5);
+        CHECK(kube::lease_from_json(kube::lease_to_json(lease)).record.holder ==
+              lease.record.holder);
+    }
 }
 
 }  // namespace cmsync::controller

@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include "test_inputs.hpp"
+
 using cmsync::check_rules;
 using cmsync::parse_sync_config;
 
@@ -197,4 +199,12 @@ TEST_CASE("rules file: checks across rules and files") {
         rules.push_back(other.rules.at(0));
         CHECK(check_rules(rules).empty());
     }
+}
+
+TEST_CASE("rules file: a stream yaml-cpp 0.7 never ends is an error (found by fuzzing)") {
+    // LoadAll looped on it, adding a null document each turn, until memory ran out.
+    const auto parsed = parse_sync_config(test_input("rules_endless_stream.yaml"), "f.yaml");
+    CHECK(parsed.rules.empty());
+    CHECK(parsed.errors ==
+          std::vector<std::string>{"f.yaml: invalid YAML: the document stream has no end"});
 }
