@@ -787,6 +787,8 @@ class Soak:
                 self.record("converge-timeout", seconds=limit, violations=[x[0] for x in v[:20]])
                 return v
             time.sleep(3)
+        if self.a.sabotage:
+            self.sabotage()
         # Quiet: no ConfigMap write for 5 s.
         while self.audit_writes(now() - 5):
             time.sleep(1)
@@ -813,6 +815,26 @@ class Soak:
             if base and kb and kb > 1.5 * base[0]:
                 v.append((f"watcher RSS {kb} kB at the end is over 1.5x the {base[0]} kB after the first minute", None))
         return v
+
+    def sabotage(self):
+        """Checks the checker: one write the history does not know of, which must be caught."""
+        for (ns, n), d in sorted(self.local.items()):
+            if self.a.sabotage == "local" and d:
+                k = sorted(d)[0]
+                self.kubectl_ok(["-n", ns, "patch", "configmap", n, "--type", "merge",
+                                 "-p", json.dumps({"data": {k: "sabotaged"}})])
+                print(f"soak: sabotage: {ns}/{n} {k} overwritten behind the history's back", file=sys.stderr)
+                return
+        for ns in self.targets():
+            for n in NAMES:
+                src = self.sources[n]
+                obj = self.kc.cm(ns, n)
+                keys = [k for k in (obj or {}).get("data") or {} if src and k in src and k not in self.hand.get((ns, n), {})]
+                if self.a.sabotage == "managed" and keys:
+                    self.kubectl_ok(["-n", ns, "patch", "configmap", n, "--type", "merge",
+                                     "-p", json.dumps({"data": {keys[0]: "sabotaged"}})])
+                    print(f"soak: sabotage: {ns}/{n} managed {keys[0]} edited behind the history's back", file=sys.stderr)
+                    return
 
     def summary(self, violations):
         lines = self.watch_lines()
@@ -888,6 +910,7 @@ def main():
     ap.add_argument("--prune", choices=["yes", "no", "seed"], default="seed")
     ap.add_argument("--converge-seconds", type=int, default=120)
     ap.add_argument("--quiet-seconds", type=int, default=60)
+    ap.add_argument("--sabotage", choices=["local", "managed"], help="check the checker: must fail")
     a = ap.parse_args()
     if a.prune == "seed":
         a.prune = random.Random("prune:" + a.seed).random() < 0.5
