@@ -920,6 +920,8 @@ def main():
         a.prune = random.Random("prune:" + a.seed).random() < 0.5
     else:
         a.prune = a.prune == "yes"
+    # SIGTERM (tests/soak/run forwards it) ends the run through the cleanup below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
     s = Soak(a)
     violations = []
     try:
