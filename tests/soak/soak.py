@@ -930,6 +930,12 @@ def main():
         violations = s.converge_and_check()
     except Violation as e:
         violations = [(str(e), None)]
+    except Exception as e:  # noqa: BLE001 - a broken driver is not a product failure: exit 2
+        import traceback
+        traceback.print_exc()
+        print(f"soak: driver error (not a verdict on cmsync): {e}", file=sys.stderr)
+        s.shutdown()
+        sys.exit(2)
     finally:
         summ = None
         try:
