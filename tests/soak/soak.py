@@ -429,8 +429,10 @@ class Soak:
                    "throttle", "stop-compact"]
         f = self.frng.choice(choices)
         el = now() - self.start
-        if f in ("watcher-kill",) and el < 70:
-            f = "compact"  # the RSS baseline is taken from the first watcher after one minute
+        if f in ("watcher-kill",) and (el < 70 or el > 0.75 * self.a.minutes * 60):
+            # The RSS baseline is taken from the first watcher after one minute, and the last
+            # quarter keeps one process running, so the end RSS is of a watcher that has worked.
+            f = "compact"
         if any(d == f or d.split(":")[0] == f for _, d, _ in self.pending):
             return
         busy = {d.split(":")[0] for _, d, _ in self.pending}
