@@ -741,6 +741,14 @@ class Soak:
         # Drift: every hand edit that is still in place is reported after it happened.
         for (ns, n), keys in sorted(self.hand.items()):
             for k, (hv, te) in keys.items():
+                if self.sources_absent_at(n, te):
+                    # Spec reading: a hand edit of an orphan (its source already deleted) need
+                    # not be reported by itself (the orphan was); once the source is back, the
+                    # conflict must be reported as drift after the re-create.
+                    back = [c for c in self.src_created_at[n] if c >= te]
+                    if not back:
+                        continue
+                    te = back[0]
                 src_gone_after = any(t >= te for t in self.src_deleted_at[n]) or self.sources_absent_at(n, te)
                 found = False
                 for e in lines:
