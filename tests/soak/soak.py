@@ -1,0 +1,973 @@
+#!/usr/bin/env python3
+"""Soak test for `kubectl cmsync watch` (issue 17): a seeded random mix of operations and faults
+against a real control plane, then a checker that knows nothing of cmsync's code.
+
+Every read and write of the driver and the checker goes through kubectl (as the cluster admin);
+the checker uses the driver's history (JSON lines), kubectl reads, the apiserver's audit log and
+the watcher's own log. See tests/soak/README.md for the model of what is expected.
+
+Usage (tests/soak/run sets this up): soak.py --minutes N --seed S --binary PATH --out DIR
+with the environment of tests/cluster/up (CMSYNC_CLUSTER_DIR, CMSYNC_ADMIN_KUBECONFIG, ...).
+"""
+import argparse
+import base64
+import hashlib
+import json
+import os
+import random
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime
+
+SRC = "soak-src"
+FIXED_TARGETS = ["soak-t1", "soak-t2", "soak-t3"]
+TARGET_LABEL = "soak-target=yes"
+SELECTOR = "soak=yes"
+NAMES = ["cfg-a", "cfg-b", "cfg-c"]
+UNSELECTED = "cfg-unselected"
+KEYS = ["config.yaml", "k1", "k2", "k3", "bin.dat", "app.properties"]
+LOCAL_KEYS = ["local-1", "local-2", "local-3"]  # the other writer's keys; never in a source
+WATCHER_USER = "cmsync-restricted"
+MAX_DYN = 6
+
+
+def now():
+    return time.time()
+
+
+def iso_to_epoch(s):
+    # 2026-11-27T16:53:12.349Z or RFC3339 with micros
+    s = s.rstrip("Z")
+    if "." in s:
+        head, frac = s.split(".", 1)
+        frac = (frac + "000000")[:6]
+        s = head + "." + frac
+        fmt = "%Y-%m-%dT%H:%M:%S.%f"
+    else:
+        fmt = "%Y-%m-%dT%H:%M:%S"
+    return (datetime.strptime(s, fmt) - datetime(1970, 1, 1)).total_seconds()
+
+
+def sha256(b):
+    return hashlib.sha256(b).hexdigest()
+
+
+class Kubectl:
+    def __init__(self, kubeconfig, env_path):
+        self.kubeconfig = kubeconfig
+        self.env = dict(os.environ, PATH=env_path)
+
+    def run(self, args, stdin=None, timeout=30):
+        try:
+            p = subprocess.run(["kubectl", "--kubeconfig", self.kubeconfig, "--request-timeout=20s"] + args,
+                               input=stdin, capture_output=True, text=True, timeout=timeout, env=self.env)
+            return p.returncode, p.stdout, p.stderr
+        except subprocess.TimeoutExpired:
+            return 124, "", "timeout"
+
+    def get_json(self, args, retries=20):
+        """A read that must succeed (retried while the apiserver restarts)."""
+        for _ in range(retries):
+            rc, out, err = self.run(["get"] + args + ["-o", "json"])
+            if rc == 0:
+                return json.loads(out)
+            if "NotFound" in err or "not found" in err:
+                return None
+            time.sleep(1)
+        raise RuntimeError(f"kubectl get {' '.join(args)} kept failing: {err.strip()}")
+
+    def cm(self, ns, name):
+        return self.get_json(["-n", ns, "configmap", name])
+
+
+def cm_keys(obj):
+    """ConfigMap content as {key: (space, value)}; binaryData values decoded to bytes."""
+    out = {}
+    for k, v in (obj.get("data") or {}).items():
+        out[k] = ("d", v)
+    for k, v in (obj.get("binaryData") or {}).items():
+        out[k] = ("b", base64.b64decode(v))
+    return out
+
+
+def content_json(content):
+    """A model content as JSON-able {key: [space, value]} (binary as base64)."""
+    return {k: [sp, v if sp == "d" else base64.b64encode(v).decode()] for k, (sp, v) in sorted(content.items())}
+
+
+def value_bytes(sp, v):
+    return v.encode() if sp == "d" else v
+
+
+class Soak:
+    def __init__(self, a):
+        self.a = a
+        self.out = a.out
+        self.cluster = os.environ["CMSYNC_CLUSTER_DIR"]
+        self.bin_dir = os.environ["CMSYNC_CLUSTER_BIN"]
+        self.path = self.bin_dir + ":" + os.environ.get("PATH", "")
+        self.kc = Kubectl(os.environ["CMSYNC_ADMIN_KUBECONFIG"], self.path)
+        self.rng = random.Random("ops:" + a.seed)
+        self.frng = random.Random("faults:" + a.seed)
+        self.prune = a.prune
+        self.hist = open(os.path.join(self.out, "history.jsonl"), "w")
+        self.seq = 0
+        self.counter = 0
+        self.start = now()
+        # --- the model: what the driver did ---
+        self.sources = {n: None for n in NAMES}      # name -> content or None
+        self.source_objs = {n: None for n in NAMES}  # last object read/written (for RV)
+        self.versions = {n: [] for n in NAMES}       # every content a source ever had
+        self.src_deleted_at = {n: [] for n in NAMES}
+        self.src_created_at = {n: [] for n in NAMES}
+        self.hand = {}    # (ns, name) -> {key: (value, time)} since the driver last deleted the copy
+        self.local = {}   # (ns, name) -> {key: value}
+        self.copy_deleted_at = {}  # (ns, name) -> [times]
+        self.orphan_obs = {}  # name -> {ns: exists} seen right before the last delete of the source
+        self.dyn = {}     # ns -> labelled?
+        self.op_counts = {}
+        self.fault_counts = {}
+        self.pending = []  # (time, description, callable) fault ends
+        self.bg = None     # background cmsync sync/resync: (Popen, op seq, kind)
+        self.watcher = None
+        self.watcher_starts = 0
+        self.proxy = None
+        self.throttled = False
+        self.stopped = False
+        self.rss = []  # (t, pid, kB)
+
+    # ---------------------------------------------------------------- history
+    def record(self, op, **kw):
+        self.seq += 1
+        entry = {"seq": self.seq, "t": round(now(), 3), "el": round(now() - self.start, 2), "op": op}
+        entry.update(kw)
+        self.hist.write(json.dumps(entry, sort_keys=True) + "\n")
+        self.hist.flush()
+        return entry
+
+    def count(self, table, key):
+        table[key] = table.get(key, 0) + 1
+
+    def unique(self, prefix):
+        self.counter += 1
+        return f"{prefix}-{self.counter}-{self.rng.randrange(1 << 30):x}"
+
+    # ---------------------------------------------------------------- setup
+    def kubectl_ok(self, args, stdin=None):
+        for _ in range(30):
+            rc, out, err = self.kc.run(args, stdin=stdin)
+            if rc == 0:
+                return out
+            if "AlreadyExists" in err:
+                return out
+            time.sleep(1)
+        raise RuntimeError(f"kubectl {' '.join(args)}: {err.strip()}")
+
+    def setup(self):
+        for ns in [SRC] + FIXED_TARGETS:
+            self.kubectl_ok(["create", "namespace", ns])
+        # A ConfigMap the selection does not pick: never copied.
+        self.kubectl_ok(["-n", SRC, "create", "configmap", UNSELECTED, "--from-literal=x=never-copied"])
+        # The watcher runs as the restricted user (so APF can single it out), with full rights.
+        self.kubectl_ok(["create", "clusterrolebinding", "soak-watcher", "--clusterrole=cluster-admin",
+                         f"--user={WATCHER_USER}"])
+        apf = {
+            "apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "PriorityLevelConfiguration",
+            "metadata": {"name": "soak-tiny"},
+            "spec": {"type": "Limited", "limited": {
+                "nominalConcurrencyShares": 1, "lendablePercent": 0, "borrowingLimitPercent": 0,
+                "limitResponse": {"type": "Reject"}}}}
+        self.kubectl_ok(["create", "-f", "-"], stdin=json.dumps(apf))
+        # Initial sources.
+        for n in NAMES[:2]:
+            self.op_source_create(n)
+        # Proxy between the watcher and the apiserver.
+        api_port = open(os.path.join(self.cluster, "server")).read().strip().rsplit(":", 1)[1]
+        self.mode_file = os.path.join(self.out, "proxy.mode")
+        open(self.mode_file, "w").write("pass")
+        port_file = os.path.join(self.out, "proxy.port")
+        self.proxy = subprocess.Popen([sys.executable, self.a.proxy, port_file, "127.0.0.1", api_port, self.mode_file],
+                                      stdout=open(os.path.join(self.out, "proxy.log"), "a"), stderr=subprocess.STDOUT)
+        for _ in range(100):
+            if os.path.exists(port_file):
+                break
+            time.sleep(0.1)
+        port = open(port_file).read().strip()
+        kcfg = open(os.environ["CMSYNC_RESTRICTED_KUBECONFIG"]).read()
+        import re
+        kcfg = re.sub(r"server: https://127\.0\.0\.1:[0-9]+", f"server: https://127.0.0.1:{port}", kcfg)
+        self.watcher_kubeconfig = os.path.join(self.out, "watcher.kubeconfig")
+        with open(self.watcher_kubeconfig, "w") as f:
+            f.write(kcfg)
+        os.chmod(self.watcher_kubeconfig, 0o600)
+        self.state_file = os.path.join(self.out, "state", "watch.json")
+        os.makedirs(os.path.dirname(self.state_file), mode=0o700, exist_ok=True)
+        self.start_watcher()
+        self.record("setup", prune=self.prune, seed=self.a.seed, minutes=self.a.minutes)
+
+    def watcher_cmd(self):
+        cmd = [self.a.binary, "watch", SRC] + FIXED_TARGETS + [
+            "--target-selector", TARGET_LABEL, "-l", SELECTOR, "--state-file", self.state_file,
+            "--log-format", "json", "--kubeconfig", self.watcher_kubeconfig]
+        if self.prune:
+            cmd.append("--prune")
+        return cmd
+
+    def start_watcher(self):
+        self.watcher = subprocess.Popen(self.watcher_cmd(), stdout=open(os.path.join(self.out, "watch.out"), "a"),
+                                        stderr=open(os.path.join(self.out, "watch.err"), "a"),
+                                        env=dict(os.environ, PATH=self.path))
+        self.watcher_starts += 1
+        self.watcher_started_at = now()
+        self.record("watcher-start", pid=self.watcher.pid)
+
+    # ---------------------------------------------------------------- source operations
+    def write_source(self, name, content, create=False):
+        obj = {"apiVersion": "v1", "kind": "ConfigMap",
+               "metadata": {"name": name, "namespace": SRC, "labels": {"soak": "yes"}}}
+        data = {k: v for k, (sp, v) in content.items() if sp == "d"}
+        binary = {k: base64.b64encode(v).decode() for k, (sp, v) in content.items() if sp == "b"}
+        if data:
+            obj["data"] = data
+        if binary:
+            obj["binaryData"] = binary
+        if not create:
+            obj["metadata"]["resourceVersion"] = self.source_objs[name]["metadata"]["resourceVersion"]
+        t0 = now()
+        rc, out, err = self.kc.run(["create" if create else "replace", "-o", "json", "-f", "-"], stdin=json.dumps(obj))
+        if rc == 0:
+            got = json.loads(out)
+        else:
+            got = self.kc.cm(SRC, name)  # whatever happened, the model follows the truth
+        self.source_objs[name] = got
+        self.sources[name] = cm_keys(got) if got else None
+        if got:
+            self.versions[name].append(self.sources[name])
+        return rc == 0, t0, err.strip()[:200]
+
+    def op_source_create(self, name):
+        content = {}
+        for k in self.rng.sample(KEYS, self.rng.randint(1, 4)):
+            content[k] = self.new_value(k)
+        ok, t0, err = self.write_source(name, content, create=True)
+        if ok:
+            self.src_created_at[name].append(t0)
+        self.record("source-create", name=name, ok=ok, t0=t0, content=content_json(content), err=err or None)
+
+    def new_value(self, key):
+        if key.endswith(".dat") or self.rng.random() < 0.15:
+            raw = self.unique("bin").encode() + bytes([0, 255, 128, self.rng.randrange(256)])
+            return ("b", raw)
+        return ("d", self.unique("v") + ("\nline2: x" if self.rng.random() < 0.3 else ""))
+
+    def op_source_edit(self, name):
+        content = dict(self.sources[name])
+        kind = self.rng.choice(["add", "modify", "modify", "remove", "move"])
+        absent = [k for k in KEYS if k not in content]
+        present = sorted(content)
+        if kind == "add" and absent:
+            k = self.rng.choice(absent)
+            content[k] = self.new_value(k)
+        elif kind == "modify" and present:
+            k = self.rng.choice(present)
+            sp, _ = content[k]
+            content[k] = ("d", self.unique("v")) if sp == "d" else ("b", self.unique("bin").encode() + b"\x00\xff")
+        elif kind == "remove" and present:
+            k = self.rng.choice(present)
+            del content[k]
+        elif kind == "move" and present:
+            k = self.rng.choice(present)
+            sp, v = content[k]
+            content[k] = ("b", v.encode()) if sp == "d" else ("d", self.unique("moved"))
+            # a binary value that is not UTF-8 cannot move to data as is: it gets a new text value
+        else:
+            kind, k = "noop", None
+            return
+        ok, t0, err = self.write_source(name, content)
+        self.record("source-" + kind, name=name, key=k, ok=ok, t0=t0,
+                    content=content_json(self.sources[name] or {}), err=err or None)
+
+    def op_source_delete(self, name):
+        # What copies exist right now (the checker expects each of them to stay as an orphan).
+        obs = {}
+        for ns in self.targets():
+            obj = self.kc.cm(ns, name)
+            obs[ns] = obj is not None
+        t0 = now()
+        rc, out, err = self.kc.run(["-n", SRC, "delete", "configmap", name])
+        got = self.kc.cm(SRC, name)
+        ok = got is None
+        if ok:
+            self.sources[name] = None
+            self.source_objs[name] = None
+            self.src_deleted_at[name].append(t0)
+            self.orphan_obs[name] = {"t": t0, "copies": obs}
+        self.record("source-delete", name=name, ok=ok, t0=t0, copies_seen=obs, err=err.strip()[:200] or None)
+
+    # ---------------------------------------------------------------- copy operations
+    def targets(self):
+        return FIXED_TARGETS + sorted(ns for ns, lab in self.dyn.items() if lab)
+
+    def op_hand_edit(self):
+        ns, name = self.rng.choice(self.targets()), self.rng.choice(NAMES)
+        obj = self.kc.cm(ns, name)
+        if obj is None:
+            return self.record("hand-edit", ns=ns, name=name, ok=False, why="no copy")
+        ann = obj["metadata"].get("annotations") or {}
+        try:
+            managed = sorted(json.loads(ann.get("cmsync.io/last-synced", "{}")))
+        except ValueError:
+            managed = []
+        present = cm_keys(obj)
+        candidates = [k for k in managed if k in present]
+        if not candidates:
+            return self.record("hand-edit", ns=ns, name=name, ok=False, why="no managed key present")
+        k = self.rng.choice(candidates)
+        v = self.unique("hand")
+        obj.setdefault("data", {})[k] = v
+        if k in (obj.get("binaryData") or {}):
+            del obj["binaryData"][k]
+        t0 = now()
+        # A replace carries the resourceVersion read: it succeeds only if the copy is unchanged,
+        # so at the moment of the write the key was managed (in last-synced) with the value read.
+        rc, out, err = self.kc.run(["replace", "-f", "-"], stdin=json.dumps(obj))
+        ok = rc == 0
+        if ok:
+            self.hand.setdefault((ns, name), {})[k] = (v, t0)
+        self.record("hand-edit", ns=ns, name=name, key=k, value=v, ok=ok, t0=t0,
+                    rv_read=obj["metadata"]["resourceVersion"], err=err.strip()[:200] or None)
+
+    def op_local(self):
+        ns, name = self.rng.choice(self.targets()), self.rng.choice(NAMES)
+        k = self.rng.choice(LOCAL_KEYS)
+        cur = self.local.get((ns, name), {})
+        delete = k in cur and self.rng.random() < 0.25
+        v = None if delete else self.unique("own")
+        t0 = now()
+        rc, out, err = self.kc.run(["-n", ns, "patch", "configmap", name, "--type", "merge",
+                                    "-p", json.dumps({"data": {k: v}})])
+        ok = rc == 0
+        if not ok and "NotFound" not in err:
+            # Unknown outcome: look.
+            obj = self.kc.cm(ns, name)
+            ok = obj is not None and (obj.get("data") or {}).get(k) == v
+        if ok:
+            d = self.local.setdefault((ns, name), {})
+            if v is None:
+                d.pop(k, None)
+            else:
+                d[k] = v
+        self.record("local-delete" if delete else "local-set", ns=ns, name=name, key=k, value=v, ok=ok, t0=t0,
+                    err=err.strip()[:200] or None)
+
+    def op_copy_delete(self):
+        ns, name = self.rng.choice(self.targets()), self.rng.choice(NAMES)
+        t0 = now()
+        rc, out, err = self.kc.run(["-n", ns, "delete", "configmap", name])
+        ok = rc == 0
+        if ok or "NotFound" in err:
+            self.hand.pop((ns, name), None)
+            self.local.pop((ns, name), None)
+            self.copy_deleted_at.setdefault((ns, name), []).append(t0)
+        self.record("copy-delete", ns=ns, name=name, ok=ok, t0=t0, err=err.strip()[:200] or None)
+
+    def op_namespace(self):
+        unlabelled = sorted(ns for ns, lab in self.dyn.items() if not lab)
+        if unlabelled and (len(self.dyn) >= MAX_DYN or self.rng.random() < 0.5):
+            ns = self.rng.choice(unlabelled)
+            self.kubectl_ok(["label", "namespace", ns, TARGET_LABEL])
+            self.dyn[ns] = True
+            return self.record("ns-label", ns=ns, ok=True)
+        if len(self.dyn) >= MAX_DYN:
+            return
+        ns = f"soak-dyn-{len(self.dyn) + 1}"
+        labelled = self.rng.random() < 0.5
+        self.kubectl_ok(["create", "namespace", ns])
+        if labelled:
+            self.kubectl_ok(["label", "namespace", ns, TARGET_LABEL])
+        self.dyn[ns] = labelled
+        self.record("ns-create", ns=ns, labelled=labelled, ok=True)
+
+    def op_cmsync_run(self):
+        if self.bg is not None and self.bg[0].poll() is None:
+            return
+        self.reap_bg()
+        kind = self.rng.choice(["sync", "resync"])
+        if kind == "sync":
+            cmd = [self.a.binary, "sync", SRC] + FIXED_TARGETS + ["--target-selector", TARGET_LABEL, "-l", SELECTOR]
+        else:
+            cmd = [self.a.binary, "resync"] + self.targets()
+            if self.prune:
+                cmd.append("--prune")
+        cmd += ["--kubeconfig", os.environ["CMSYNC_ADMIN_KUBECONFIG"]]
+        log = open(os.path.join(self.out, "cmsync-runs.log"), "a")
+        log.write(f"--- seq {self.seq + 1}: {' '.join(cmd[1:])}\n")
+        log.flush()
+        p = subprocess.Popen(cmd, stdout=log, stderr=log, env=dict(os.environ, PATH=self.path))
+        e = self.record("cmsync-" + kind, args=cmd[1:-2], pid=p.pid)
+        self.bg = (p, e["seq"], kind)
+
+    def reap_bg(self, wait=False):
+        if self.bg is None:
+            return
+        p, seq, kind = self.bg
+        if wait:
+            try:
+                p.wait(timeout=60)
+            except subprocess.TimeoutExpired:
+                p.kill()
+                p.wait()
+        if p.poll() is not None:
+            self.record("cmsync-" + kind + "-done", of=seq, rc=p.returncode)
+            self.bg = None
+
+    # ---------------------------------------------------------------- faults
+    def fault(self):
+        choices = ["proxy-cut", "proxy-stall", "compact", "watcher-stop", "watcher-kill", "apiserver-kill",
+                   "throttle", "stop-compact"]
+        f = self.frng.choice(choices)
+        el = now() - self.start
+        if f in ("watcher-kill",) and (el < 70 or el > 0.75 * self.a.minutes * 60):
+            # The RSS baseline is taken from the first watcher after one minute, and the last
+            # quarter keeps one process running, so the end RSS is of a watcher that has worked.
+            f = "compact"
+        if any(d == f or d.split(":")[0] == f for _, d, _ in self.pending):
+            return
+        busy = {d.split(":")[0] for _, d, _ in self.pending}
+        if f in ("watcher-stop", "stop-compact", "watcher-kill") and busy & {"watcher-stop", "stop-compact", "watcher-kill"}:
+            return
+        self.count(self.fault_counts, f)
+        if f == "proxy-cut" or f == "proxy-stall":
+            if "proxy-cut" in busy or "proxy-stall" in busy:
+                return
+            d = self.frng.uniform(1, 8 if f == "proxy-cut" else 15)
+            open(self.mode_file, "w").write(f.split("-")[1])
+            self.record("fault", fault=f, seconds=round(d, 1))
+            self.pending.append((now() + d, f, lambda: open(self.mode_file, "w").write("pass")))
+        elif f == "compact":
+            rev = subprocess.run([os.path.join(self.a.root, "tests/cluster/compact"), self.cluster],
+                                 capture_output=True, text=True).stdout.strip()
+            self.record("fault", fault=f, revision=rev)
+        elif f == "watcher-stop" or f == "stop-compact":
+            d = self.frng.uniform(1, 10)
+            self.watcher.send_signal(signal.SIGSTOP)
+            self.record("fault", fault=f, seconds=round(d, 1), pid=self.watcher.pid)
+
+            def cont(compact=(f == "stop-compact")):
+                if compact:
+                    rev = subprocess.run([os.path.join(self.a.root, "tests/cluster/compact"), self.cluster],
+                                         capture_output=True, text=True).stdout.strip()
+                    self.record("fault", fault="compact", revision=rev, during="stop-compact")
+                self.watcher.send_signal(signal.SIGCONT)
+            self.pending.append((now() + d, f, cont))
+        elif f == "watcher-kill":
+            self.sample_rss()
+            self.watcher.kill()
+            self.watcher.wait()
+            d = self.frng.uniform(0, 5)
+            self.record("fault", fault=f, seconds=round(d, 1), pid=self.watcher.pid)
+            self.pending.append((now() + d, f, self.start_watcher))
+        elif f == "apiserver-kill":
+            pid = int(open(os.path.join(self.cluster, "apiserver.pid")).read())
+            os.kill(pid, signal.SIGKILL)
+            while os.path.exists(f"/proc/{pid}") and open(f"/proc/{pid}/stat").read().split()[2] != "Z":
+                time.sleep(0.05)
+            d = self.frng.uniform(0, 3)
+            time.sleep(d)
+            t0 = now()
+            subprocess.run([os.path.join(self.a.root, "tests/cluster/start-apiserver"), self.cluster], check=True)
+            self.record("fault", fault=f, down_seconds=round(now() - t0 + d, 1))
+        elif f == "throttle":
+            d = self.frng.uniform(10, 30)
+            self.set_throttle(True)
+            self.record("fault", fault=f, seconds=round(d, 1))
+            self.pending.append((now() + d, f, lambda: self.set_throttle(False)))
+
+    def set_throttle(self, on):
+        if on:
+            fs = {"apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "FlowSchema",
+                  "metadata": {"name": "soak-watcher"},
+                  "spec": {"priorityLevelConfiguration": {"name": "soak-tiny"}, "matchingPrecedence": 100,
+                           "distinguisherMethod": {"type": "ByUser"},
+                           "rules": [{"subjects": [{"kind": "User", "user": {"name": WATCHER_USER}}],
+                                      "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"],
+                                                         "namespaces": ["*"], "clusterScope": True}],
+                                      "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}]}]}}
+            self.kubectl_ok(["create", "-f", "-"], stdin=json.dumps(fs))
+        else:
+            self.kubectl_ok(["delete", "flowschema", "soak-watcher", "--ignore-not-found"])
+        self.throttled = on
+
+    def end_faults(self, everything=False):
+        t = now()
+        keep = []
+        for due, d, fn in self.pending:
+            if everything or due <= t:
+                fn()
+                self.record("fault-end", fault=d)
+            else:
+                keep.append((due, d, fn))
+        self.pending = keep
+
+    def sample_rss(self):
+        try:
+            for line in open(f"/proc/{self.watcher.pid}/status"):
+                if line.startswith("VmRSS:"):
+                    kb = int(line.split()[1])
+                    self.rss.append((round(now() - self.start, 1), self.watcher.pid, kb))
+                    return kb
+        except OSError:
+            pass
+        return None
+
+    # ---------------------------------------------------------------- driver
+    def step(self):
+        r = self.rng.random()
+        name = self.rng.choice(NAMES)
+        if r < 0.30:
+            if self.sources[name] is None:
+                self.count(self.op_counts, "source-create")
+                self.op_source_create(name)
+            elif self.rng.random() < 0.08:
+                self.count(self.op_counts, "source-delete")
+                self.op_source_delete(name)
+            else:
+                self.count(self.op_counts, "source-edit")
+                self.op_source_edit(name)
+        elif r < 0.45:
+            self.count(self.op_counts, "hand-edit")
+            self.op_hand_edit()
+        elif r < 0.70:
+            self.count(self.op_counts, "local-write")
+            self.op_local()
+        elif r < 0.78:
+            self.count(self.op_counts, "copy-delete")
+            self.op_copy_delete()
+        elif r < 0.84:
+            self.count(self.op_counts, "namespace")
+            self.op_namespace()
+        elif r < 0.90:
+            self.count(self.op_counts, "cmsync-run")
+            self.op_cmsync_run()
+        else:
+            # a burst: several quick edits of one source (coalescing)
+            if self.sources[name] is not None:
+                self.count(self.op_counts, "source-burst")
+                for _ in range(self.rng.randint(2, 5)):
+                    self.op_source_edit(name)
+
+    def drive(self):
+        deadline = self.start + self.a.minutes * 60
+        next_fault = self.start + self.frng.uniform(8, 15)
+        next_rss = self.start + 60
+        while now() < deadline:
+            self.end_faults()
+            self.reap_bg()
+            if now() >= next_fault:
+                self.fault()
+                next_fault = now() + self.frng.uniform(4, 15)
+            if now() >= next_rss:
+                kb = self.sample_rss()
+                if not hasattr(self, "rss_baseline") and kb is not None:
+                    self.rss_baseline = (kb, self.watcher.pid)
+                    self.record("rss-baseline", kb=kb, pid=self.watcher.pid)
+                next_rss = now() + 30
+            if self.watcher.poll() is not None and not any(d == "watcher-kill" for _, d, _ in self.pending):
+                self.record("watcher-died", rc=self.watcher.returncode)
+                raise Violation(f"the watcher exited by itself with code {self.watcher.returncode}", self.seq)
+            self.step()
+            time.sleep(self.rng.uniform(0, 0.3))
+        self.end_faults(everything=True)
+        self.reap_bg(wait=True)
+        self.record("driver-end", ops=self.op_counts, faults=self.fault_counts)
+
+    # ---------------------------------------------------------------- checker
+    def audit_writes(self, since):
+        """ConfigMap writes (ResponseComplete, 2xx) in the audit log at or after epoch `since`."""
+        out = []
+        with open(os.path.join(self.cluster, "audit.log")) as f:
+            for line in f:
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    continue
+                if e.get("stage") != "ResponseComplete" or (e.get("objectRef") or {}).get("resource") != "configmaps":
+                    continue
+                if e.get("verb") not in ("create", "update", "patch", "delete"):
+                    continue
+                ts = iso_to_epoch(e["stageTimestamp"])
+                if ts >= since and (e.get("responseStatus") or {}).get("code", 0) < 300:
+                    out.append(e)
+        return out
+
+    def audit_counts(self):
+        c = {}
+        with open(os.path.join(self.cluster, "audit.log")) as f:
+            for line in f:
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    continue
+                if e.get("stage") != "ResponseComplete":
+                    continue
+                user = (e.get("user") or {}).get("username")
+                code = (e.get("responseStatus") or {}).get("code", 0)
+                k = f"{user} {e.get('verb')} {code}"
+                c[k] = c.get(k, 0) + 1
+        return c
+
+    def watch_lines(self):
+        out = []
+        try:
+            for line in open(os.path.join(self.out, "watch.out")):
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    continue
+                if "time" in e and "target" in e:
+                    e["epoch"] = iso_to_epoch(e["time"])
+                    out.append(e)
+        except OSError:
+            pass
+        return out
+
+    def check_state(self):
+        """Violations of invariants 1-3 (state part) against the cluster now; [] when all hold."""
+        v = []
+        all_ns = self.kc.get_json(["configmaps", "-A"])["items"]
+        by = {(o["metadata"]["namespace"], o["metadata"]["name"]): o for o in all_ns}
+        targets = set(self.targets())
+        # Nothing outside the targets, nothing of the unselected source.
+        for (ns, name), o in by.items():
+            if name in NAMES + [UNSELECTED] and ns != SRC and ns not in targets:
+                v.append((f"{ns}/{name}: a copy in a namespace that is not a target", None))
+            if name == UNSELECTED and ns != SRC:
+                v.append((f"{ns}/{name}: copy of a ConfigMap the selector does not pick", None))
+        actual_src = {n: (cm_keys(by[(SRC, n)]) if (SRC, n) in by else None) for n in NAMES}
+        for n in NAMES:
+            if actual_src[n] != self.sources[n]:
+                v.append((f"{SRC}/{n}: the source is not what the driver wrote (driver model broken)", None))
+        for ns in sorted(targets):
+            for n in NAMES:
+                v += self.check_copy(ns, n, by.get((ns, n)))
+        return v
+
+    def check_copy(self, ns, n, obj):
+        v = []
+        tag = f"{ns}/{n}"
+        hand = {k: hv for k, (hv, _) in self.hand.get((ns, n), {}).items()}
+        local = self.local.get((ns, n), {})
+        src = self.sources[n]
+        if obj is None:
+            if src == {}:
+                # Spec reading: a copy is written with the managed keys; a source with no key
+                # has none, so no (empty) copy need be created for it (merge.cpp says so too).
+                return []
+            if src is not None:
+                return [(f"{tag}: copy missing (source exists)", ("copy", ns, n))]
+            # Source gone. Hand-edited or locally written content must still be there, and a
+            # copy seen before the delete (and not deleted by the driver since) is kept.
+            if local:
+                return [(f"{tag}: copy gone, with the other writer's keys {sorted(local)} (nothing may be lost)", ("local", ns, n))]
+            if hand:
+                return [(f"{tag}: copy gone, with hand-edited keys {sorted(hand)}", ("hand", ns, n))]
+            if not self.prune:
+                obs = self.orphan_obs.get(n, {})
+                deleted_after = [t for t in self.copy_deleted_at.get((ns, n), []) if t >= obs.get("t", 0)]
+                if obs.get("copies", {}).get(ns) and not deleted_after:
+                    return [(f"{tag}: orphan copy vanished (it existed when the source was deleted)", ("copy", ns, n))]
+            return []
+        have = cm_keys(obj)
+        md = obj["metadata"]
+        ann = md.get("annotations") or {}
+        # 2. the other writer's keys: exactly the last values written
+        for k in LOCAL_KEYS:
+            want = local.get(k)
+            got = have.get(k)
+            if want is None and got is not None:
+                v.append((f"{tag}: key {k} = {got[1]!r} but the other writer deleted it / never wrote it", ("local", ns, n, k)))
+            elif want is not None and got != ("d", want):
+                v.append((f"{tag}: other writer's key {k} lost: want {want!r}, have {got!r}", ("local", ns, n, k)))
+        # hand-edited keys: unchanged
+        for k, hv in hand.items():
+            if have.get(k) != ("d", hv):
+                v.append((f"{tag}: hand-edited key {k} overwritten: want {hv!r}, have {have.get(k)!r}", ("hand", ns, n, k)))
+        managed_have = {k: x for k, x in have.items() if k not in LOCAL_KEYS and k not in hand}
+        if src is not None:
+            # 1. managed keys equal the source's
+            if md.get("labels", {}).get("cmsync.io/managed") != "true":
+                v.append((f"{tag}: label cmsync.io/managed missing", ("copy", ns, n)))
+            if ann.get("cmsync.io/sync-from") != f"{SRC}/{n}":
+                v.append((f"{tag}: sync-from is {ann.get('cmsync.io/sync-from')!r}", ("copy", ns, n)))
+            want = {k: x for k, x in src.items() if k not in hand}
+            if managed_have != want:
+                diff = sorted(set(managed_have.items()) ^ set(want.items()), key=str)[:4]
+                v.append((f"{tag}: managed keys differ from the source: copy-vs-source symmetric difference {diff}",
+                          ("src", n, ns)))
+            try:
+                recorded = json.loads(ann.get("cmsync.io/last-synced", "{}"))
+            except ValueError:
+                recorded = None
+            if recorded is None or set(recorded) != set(src) | set(hand):
+                v.append((f"{tag}: last-synced records {sorted(recorded or {})}, expected {sorted(set(src) | set(hand))}",
+                          ("src", n, ns)))
+            else:
+                for k, (sp, val) in want.items():
+                    if sp == "d" and recorded[k] != sha256(val.encode()):
+                        v.append((f"{tag}: last-synced hash of {k} is not sha256 of its value", ("src", n, ns)))
+        else:
+            if self.prune:
+                if managed_have:
+                    v.append((f"{tag}: --prune left managed keys {sorted(managed_have)} of a deleted source", ("src", n, ns)))
+                if not have:
+                    v.append((f"{tag}: --prune left an empty copy", ("src", n, ns)))
+            else:
+                # An orphan keeps what was last synced: some version the source had.
+                ok = False
+                for ver in self.versions[n]:
+                    want = {k: x for k, x in ver.items() if k not in hand}
+                    if managed_have == want:
+                        ok = True
+                        break
+                if not ok:
+                    v.append((f"{tag}: orphan's managed keys {sorted(managed_have)} match no version the source ever had",
+                              ("src", n, ns)))
+        return v
+
+    def check_logs(self, lines):
+        v = []
+        # Drift: every hand edit that is still in place is reported after it happened.
+        for (ns, n), keys in sorted(self.hand.items()):
+            for k, (hv, te) in keys.items():
+                if self.sources_absent_at(n, te):
+                    # Spec reading: a hand edit of an orphan (its source already deleted) need
+                    # not be reported by itself (the orphan was); once the source is back, the
+                    # conflict must be reported as drift after the re-create.
+                    back = [c for c in self.src_created_at[n] if c >= te]
+                    if not back:
+                        continue
+                    te = back[0]
+                src_gone_after = any(t >= te for t in self.src_deleted_at[n]) or self.sources_absent_at(n, te)
+                found = False
+                for e in lines:
+                    if e["target"] != f"{ns}/{n}" or e["epoch"] < te - 0.002:
+                        continue
+                    if e["action"] in ("drift", "orphaned") and f"conflict {k}" in e.get("keys", []):
+                        found = True
+                    elif e["action"] == "orphaned" and src_gone_after:
+                        found = True
+                    if found:
+                        break
+                if not found:
+                    v.append((f"{ns}/{n}: hand edit of {k} ({hv}) at {te:.3f} never reported as drift", ("hand", ns, n, k)))
+        # Orphans: reported for copies of deleted sources, and only for names whose source was deleted.
+        for e in lines:
+            if e["action"] != "orphaned":
+                continue
+            n = e["target"].split("/", 1)[1]
+            if not any(t <= e["epoch"] + 0.002 for t in self.src_deleted_at.get(n, [])):
+                v.append((f"{e['target']}: reported orphaned at {e['time']} but its source was never deleted before",
+                          ("copy",) + tuple(e["target"].split("/", 1))))
+        if not self.prune:
+            for n in NAMES:
+                if self.sources[n] is not None:
+                    continue
+                td = self.src_deleted_at[n][-1]
+                for ns in self.targets():
+                    obj = self.kc.cm(ns, n)
+                    if obj is None or (obj["metadata"].get("annotations") or {}).get("cmsync.io/sync-from") != f"{SRC}/{n}":
+                        continue
+                    if not any(e["target"] == f"{ns}/{n}" and e["action"] == "orphaned" and e["epoch"] >= td - 0.002
+                               for e in lines):
+                        v.append((f"{ns}/{n}: orphan (source deleted at {td:.3f}) never reported", ("src", n, ns)))
+        return v
+
+    def sources_absent_at(self, n, t):
+        creates = [c for c in self.src_created_at[n] if c <= t]
+        deletes = [d for d in self.src_deleted_at[n] if d <= t]
+        return not creates or (deletes and max(deletes) > max(creates))
+
+    def converge_and_check(self):
+        self.record("check-start")
+        start = now()
+        limit = self.a.converge_seconds
+        while True:
+            v = self.check_state()
+            if not v:
+                break
+            if now() - start > limit:
+                self.record("converge-timeout", seconds=limit, violations=[x[0] for x in v[:20]])
+                return v
+            time.sleep(3)
+        if self.a.sabotage:
+            self.sabotage()
+        # Quiet: no ConfigMap write for 5 s.
+        while self.audit_writes(now() - 5):
+            time.sleep(1)
+        quiet = now()
+        self.record("quiet", converged_after=round(quiet - start, 1))
+        time.sleep(self.a.quiet_seconds)
+        writes = self.audit_writes(quiet)
+        v = []
+        if writes:
+            w = writes[0]
+            v.append((f"{len(writes)} ConfigMap write(s) in the {self.a.quiet_seconds} s after quiet; first: "
+                      f"{w['verb']} {w['objectRef'].get('namespace')}/{w['objectRef'].get('name')} by "
+                      f"{w['user']['username']} at {w['stageTimestamp']}", None))
+        v += self.check_state()
+        v += self.check_logs(self.watch_lines())
+        # 5. alive and bounded memory
+        if self.watcher.poll() is not None:
+            v.append((f"the watcher is not alive (exit {self.watcher.returncode})", None))
+        else:
+            kb = self.sample_rss()
+            base = getattr(self, "rss_baseline", None)
+            self.record("rss-end", kb=kb, pid=self.watcher.pid, baseline=base,
+                        watcher_age=round(now() - self.watcher_started_at, 1))
+            if base and kb and kb > 1.5 * base[0]:
+                v.append((f"watcher RSS {kb} kB at the end is over 1.5x the {base[0]} kB after the first minute", None))
+        return v
+
+    def sabotage(self):
+        """Checks the checker: one write the history does not know of, which must be caught."""
+        for (ns, n), d in sorted(self.local.items()):
+            if self.a.sabotage == "local" and d:
+                k = sorted(d)[0]
+                self.kubectl_ok(["-n", ns, "patch", "configmap", n, "--type", "merge",
+                                 "-p", json.dumps({"data": {k: "sabotaged"}})])
+                print(f"soak: sabotage: {ns}/{n} {k} overwritten behind the history's back", file=sys.stderr)
+                return
+        for ns in self.targets():
+            for n in NAMES:
+                src = self.sources[n]
+                obj = self.kc.cm(ns, n)
+                keys = [k for k in (obj or {}).get("data") or {} if src and k in src and k not in self.hand.get((ns, n), {})]
+                if self.a.sabotage == "managed" and keys:
+                    self.kubectl_ok(["-n", ns, "patch", "configmap", n, "--type", "merge",
+                                     "-p", json.dumps({"data": {keys[0]: "sabotaged"}})])
+                    print(f"soak: sabotage: {ns}/{n} managed {keys[0]} edited behind the history's back", file=sys.stderr)
+                    return
+
+    def summary(self, violations):
+        lines = self.watch_lines()
+        acts = {}
+        for e in lines:
+            acts[e["action"]] = acts.get(e["action"], 0) + 1
+        audit = self.audit_counts()
+        w429 = sum(c for k, c in audit.items() if k.startswith(WATCHER_USER) and k.endswith(" 429"))
+        s = {"seed": self.a.seed, "minutes": self.a.minutes, "prune": self.prune,
+             "ops": self.op_counts, "ops_total": sum(self.op_counts.values()), "history_entries": self.seq,
+             "faults": self.fault_counts, "faults_total": sum(self.fault_counts.values()),
+             "watcher_starts": self.watcher_starts, "watcher_actions": acts,
+             "watcher_429_in_audit": w429, "rss_samples_kb": self.rss[-6:],
+             "apf_rejected": self.apf_rejected(), "violations": len(violations)}
+        return s
+
+    def apf_rejected(self):
+        rc, out, err = self.kc.run(["get", "--raw", "/metrics"])
+        total = 0
+        for line in out.splitlines():
+            if line.startswith("apiserver_flowcontrol_rejected_requests_total") and 'priority_level="soak-tiny"' in line:
+                total += float(line.rsplit(" ", 1)[1])
+        return total
+
+    def explain(self, violation):
+        """The history entries that concern a violation."""
+        msg, where = violation
+        out = []
+        if where is None:
+            return out
+        with open(os.path.join(self.out, "history.jsonl")) as f:
+            entries = [json.loads(x) for x in f]
+        kind = where[0]
+        for e in entries:
+            ns, name = e.get("ns"), e.get("name")
+            if kind in ("local", "hand", "copy") and ns == where[1] and name == where[2]:
+                out.append(e)
+            elif kind == "src" and (name == where[1] and (ns is None or ns == where[2])):
+                out.append(e)
+            elif e["op"] in ("fault", "watcher-start", "fault-end", "cmsync-sync", "cmsync-resync"):
+                out.append(e)
+        return out[-40:]
+
+    def shutdown(self):
+        if self.watcher and self.watcher.poll() is None:
+            try:
+                self.watcher.send_signal(signal.SIGCONT)
+                self.watcher.send_signal(signal.SIGTERM)
+                self.watcher.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                self.watcher.kill()
+        if self.proxy:
+            self.proxy.kill()
+            self.proxy.wait()
+        if self.bg and self.bg[0].poll() is None:
+            self.bg[0].kill()
+
+
+class Violation(Exception):
+    def __init__(self, msg, seq):
+        super().__init__(msg)
+        self.seq = seq
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--minutes", type=float, required=True)
+    ap.add_argument("--seed", required=True)
+    ap.add_argument("--binary", required=True)
+    ap.add_argument("--out", required=True)
+    ap.add_argument("--root", required=True)
+    ap.add_argument("--proxy", required=True)
+    ap.add_argument("--prune", choices=["yes", "no", "seed"], default="seed")
+    ap.add_argument("--converge-seconds", type=int, default=120)
+    ap.add_argument("--quiet-seconds", type=int, default=60)
+    ap.add_argument("--sabotage", choices=["local", "managed"], help="check the checker: must fail")
+    a = ap.parse_args()
+    if a.prune == "seed":
+        a.prune = random.Random("prune:" + a.seed).random() < 0.5
+    else:
+        a.prune = a.prune == "yes"
+    # SIGTERM (tests/soak/run forwards it) ends the run through the cleanup below.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
+    s = Soak(a)
+    violations = []
+    try:
+        s.setup()
+        s.drive()
+        violations = s.converge_and_check()
+    except Violation as e:
+        violations = [(str(e), None)]
+    except Exception as e:  # noqa: BLE001 - a broken driver is not a product failure: exit 2
+        import traceback
+        traceback.print_exc()
+        print(f"soak: driver error (not a verdict on cmsync): {e}", file=sys.stderr)
+        s.shutdown()
+        sys.exit(2)
+    finally:
+        summ = None
+        try:
+            summ = s.summary(violations)
+        except Exception as e:  # noqa: BLE001 - the summary must not hide the result
+            print(f"soak: summary failed: {e}", file=sys.stderr)
+        s.shutdown()
+    with open(os.path.join(a.out, "summary.json"), "w") as f:
+        json.dump({"summary": summ, "violations": [x[0] for x in violations]}, f, indent=1)
+    print("soak: " + json.dumps(summ, sort_keys=True))
+    if violations:
+        print(f"soak: FAILED, seed {a.seed!r} (prune={a.prune}); {len(violations)} violation(s); first:", file=sys.stderr)
+        print("  " + violations[0][0], file=sys.stderr)
+        for x in violations[1:10]:
+            print("  also: " + x[0], file=sys.stderr)
+        print("soak: history around it:", file=sys.stderr)
+        for e in s.explain(violations[0]):
+            print("  " + json.dumps(e, sort_keys=True)[:400], file=sys.stderr)
+        print(f"soak: logs in {a.out} (history.jsonl, watch.out, watch.err, summary.json)", file=sys.stderr)
+        sys.exit(1)
+    print(f"soak: ok, every invariant held (seed {a.seed!r}, prune={a.prune})")
+
+
+if __name__ == "__main__":
+    main()
