@@ -288,9 +288,13 @@ test_incluster_metrics_pass_promtool_and_match_the_audit_log_and_readyz_waits_fo
   # the server does not answer yet: alive, but not ready
   expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mport/readyz")" 503
   expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mport/healthz")" 200
+  sleep 2
+  expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mport/readyz")" 503
   echo pass >"$T/mode"
+  # ready once every stream has listed (the copies may be written a moment before that)
+  readyz_ok() { [[ $(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mport/readyz") == 200 ]]; }
+  wait_for 30 readyz_ok
   wait_for 30 key_is "$t2" app k v1
-  expect_eq "$(curl -s -o /dev/null -w '%{http_code}' "http://127.0.0.1:$mport/readyz")" 200
   k -n "$src" create configmap app --from-literal=k=v2 --dry-run=client -o yaml | k apply -f - >/dev/null
   wait_for 20 key_is "$t1" app k v2
   wait_for 20 key_is "$t2" app k v2
