@@ -5,6 +5,7 @@
 
 #include <deque>
 
+#include "api_fixture.hpp"
 #include "kube/watch_decoder.hpp"
 #include "test_inputs.hpp"
 
@@ -40,21 +41,7 @@ class FakeServer : public http::Transport {
     }
 };
 
-struct Fixture {
-    FakeServer server;
-    http::Client http{server, [] {
-                          http::ClientOptions o;
-                          o.sleep = [](std::chrono::milliseconds) {};
-                          return o;
-                      }()};
-    kube::RestConfig config = [] {
-        kube::RestConfig c;
-        c.server = "https://s";
-        return c;
-    }();
-    kube::Credentials credentials{config, nullptr, nullptr, nullptr};
-    kube::ApiClient api{http, config, credentials};
-};
+using Fixture = ApiFixture<FakeServer>;
 
 }  // namespace
 

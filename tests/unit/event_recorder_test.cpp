@@ -1,5 +1,6 @@
 // EventRecorder against a fake API server: what it sends, and that failures stay quiet.
 #include "controller/event_recorder.hpp"
+#include "api_fixture.hpp"
 
 #include <doctest/doctest.h>
 #include <fmt/format.h>
@@ -47,20 +48,7 @@ http::Response status(long code, const char* reason) {
         code, {}, fmt::format(R"({{"kind":"Status","code":{},"reason":"{}"}})", code, reason)};
 }
 
-struct Fixture {
-    FakeApi server;
-    http::Client http{server, [] {
-                          http::ClientOptions o;
-                          o.sleep = [](std::chrono::milliseconds) {};
-                          return o;
-                      }()};
-    kube::RestConfig config = [] {
-        kube::RestConfig c;
-        c.server = "https://s";
-        return c;
-    }();
-    kube::Credentials credentials{config, nullptr, nullptr, nullptr};
-    kube::ApiClient api{http, config, credentials};
+struct Fixture : ApiFixture<FakeApi> {
     std::mutex mutex;
     std::map<std::string, int> counts;
     std::vector<std::string> logs;

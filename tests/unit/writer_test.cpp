@@ -6,6 +6,7 @@
 
 #include <deque>
 
+#include "api_fixture.hpp"
 #include "kube/json.hpp"
 #include "sync/ownership.hpp"
 
@@ -38,20 +39,8 @@ std::string target_json(const std::string& rv, const std::string& extra_key) {
 const char* kConflict =
     R"({"kind":"Status","reason":"Conflict","code":409,"message":"the object has been modified"})";
 
-struct Fixture {
-    Scripted transport;
-    http::Client http{transport, [] {
-                          http::ClientOptions o;
-                          o.sleep = [](std::chrono::milliseconds) {};
-                          return o;
-                      }()};
-    kube::RestConfig config = [] {
-        kube::RestConfig c;
-        c.server = "https://s";
-        return c;
-    }();
-    kube::Credentials credentials{config, nullptr, nullptr, nullptr};
-    kube::ApiClient api{http, config, credentials};
+struct Fixture : ApiFixture<Scripted> {
+    Scripted& transport = server;
     kube::ConfigMap source = [] {
         kube::ConfigMap s;
         s.namespace_name = "a";
