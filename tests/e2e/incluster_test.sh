@@ -114,6 +114,20 @@ watch_args() {  # lease src targets...
     --metrics-bind-address 127.0.0.1:0 --record-events
 }
 
+# start_pair LEASE PORT_A SRC TARGETS...: replica pod-a (to 127.0.0.1:PORT_A) takes the Lease,
+# then pod-b (to the apiserver) stands by; their ServiceAccount folders are $pair_a, $pair_b.
+start_pair() {
+  local lease=$1 port_a=$2
+  shift 2
+  pair_a=$(sa_dir "a-$RANDOM"); pair_b=$(sa_dir "b-$RANDOM")
+  # shellcheck disable=SC2046
+  replica pod-a "$pair_a" "$port_a" $(watch_args "$lease" "$@")
+  wait_for 20 holder_is "$lease" pod-a
+  # shellcheck disable=SC2046
+  replica pod-b "$pair_b" "$(api_port)" $(watch_args "$lease" "$@")
+  wait_for 20 grep -q 'standby' "$T/pod-b.log"
+}
+
 test_incluster_two_replicas_one_leader_writes_and_kill_9_fails_over() {
   incluster_prereqs
   trap stop_all_replicas EXIT
@@ -121,24 +135,17 @@ test_incluster_two_replicas_one_leader_writes_and_kill_9_fails_over() {
   src=$(new_ns src); t1=$(new_ns t1); t2=$(new_ns t2)
   grant "$t1" "$t2"
   k -n "$src" create configmap app --from-literal=k=v1 >/dev/null
-  local a b port mark
-  port=$(api_port)
-  a=$(sa_dir "a-$RANDOM"); b=$(sa_dir "b-$RANDOM")
+  local mark
   mark=$(audit_mark)
-  # shellcheck disable=SC2046
-  replica pod-a "$a" "$port" $(watch_args "$lease" "$src" "$t1" "$t2")
-  wait_for 20 holder_is "$lease" pod-a
-  # shellcheck disable=SC2046
-  replica pod-b "$b" "$port" $(watch_args "$lease" "$src" "$t1" "$t2")
+  start_pair "$lease" "$(api_port)" "$src" "$t1" "$t2"
   wait_for 20 key_is "$t2" app k v1
-  wait_for 20 grep -q 'standby' "$T/pod-b.log"
   k -n "$src" create configmap app --from-literal=k=v2 --dry-run=client -o yaml | k apply -f - >/dev/null
   wait_for 20 key_is "$t1" app k v2
   wait_for 20 key_is "$t2" app k v2
   sleep 3
   expect_eq "$(lease_holder "$lease" | cut -d_ -f1)" pod-a "exactly one holder, the first"
   local ida idb
-  ida=$(credential_id "$a/token"); idb=$(credential_id "$b/token")
+  ida=$(credential_id "$pair_a/token"); idb=$(credential_id "$pair_b/token")
   out=$(audit_writes "$mark" "$t1"; audit_writes "$mark" "$t2")
   expect_eq "$(awk '{print $1}' <<<"$out" | sort -u)" "$ida" "only the leader's identity writes"
   expect_eq "$(wc -l <<<"$out")" 4 "one create and one update per copy"
@@ -166,16 +173,8 @@ test_incluster_sigterm_hands_over_at_once() {
   src=$(new_ns src); t1=$(new_ns t1)
   grant "$t1"
   k -n "$src" create configmap app --from-literal=k=v1 >/dev/null
-  local a b port
-  port=$(api_port)
-  a=$(sa_dir "a-$RANDOM"); b=$(sa_dir "b-$RANDOM")
-  # shellcheck disable=SC2046
-  replica pod-a "$a" "$port" $(watch_args "$lease" "$src" "$t1")
-  wait_for 20 holder_is "$lease" pod-a
-  # shellcheck disable=SC2046
-  replica pod-b "$b" "$port" $(watch_args "$lease" "$src" "$t1")
+  start_pair "$lease" "$(api_port)" "$src" "$t1"
   wait_for 20 key_is "$t1" app k v1
-  wait_for 20 grep -q 'standby' "$T/pod-b.log"
   local start took
   start=$(date +%s.%N)
   kill -TERM "$(pid_of pod-a)"
@@ -197,21 +196,15 @@ test_incluster_partitioned_leader_stops_writing_before_its_lease_expires() {
   src=$(new_ns src); t1=$(new_ns t1)
   grant "$t1"
   k -n "$src" create configmap app --from-literal=k=v1 >/dev/null
-  local a b port mark
+  local port mark
   port=$(api_port)
   echo pass >"$T/mode"
   python3 "$CMSYNC_SOURCE_DIR/tests/e2e/tools/tcp_proxy.py" "$T/proxy.port" 127.0.0.1 "$port" "$T/mode" &
   echo $! >"$T/proxy.pid"
   wait_for 10 test -s "$T/proxy.port"
-  a=$(sa_dir "a-$RANDOM"); b=$(sa_dir "b-$RANDOM")
   mark=$(audit_mark)
-  # shellcheck disable=SC2046
-  replica pod-a "$a" "$(cat "$T/proxy.port")" $(watch_args "$lease" "$src" "$t1")
-  wait_for 20 holder_is "$lease" pod-a
-  # shellcheck disable=SC2046
-  replica pod-b "$b" "$port" $(watch_args "$lease" "$src" "$t1")
+  start_pair "$lease" "$(cat "$T/proxy.port")" "$src" "$t1"
   wait_for 20 key_is "$t1" app k v1
-  wait_for 20 grep -q 'standby' "$T/pod-b.log"
   local cut_at exited_at
   echo cut >"$T/mode"
   cut_at=$SECONDS
@@ -225,7 +218,7 @@ test_incluster_partitioned_leader_stops_writing_before_its_lease_expires() {
   wait_for 5 holder_is "$lease" pod-b
   # In the audit log, writes by the two identities never interleave: all of a's, then b's.
   local ida idb runs
-  ida=$(credential_id "$a/token"); idb=$(credential_id "$b/token")
+  ida=$(credential_id "$pair_a/token"); idb=$(credential_id "$pair_b/token")
   out=$(audit_writes "$mark" "$t1")
   runs=$(awk '{print $1}' <<<"$out" | uniq | tr '\n' ' ')
   expect_eq "$runs" "$ida $idb " "writes by a, then by b, never overlapping"
