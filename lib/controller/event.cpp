@@ -1,5 +1,7 @@
 #include "controller/event.hpp"
 
+#include "kube/lease.hpp"
+
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 
@@ -27,18 +29,8 @@ Value series(int count, EventTime last_observed, rapidjson::Document::AllocatorT
 }  // namespace
 
 std::string format_micro_time(EventTime time) {
-    const auto micros =
-        std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count();
-    auto seconds = static_cast<std::time_t>(micros / 1000000);
-    auto fraction = micros % 1000000;
-    if (fraction < 0) {
-        fraction += 1000000;
-        --seconds;
-    }
-    std::tm tm{};
-    gmtime_r(&seconds, &tm);
-    return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:06}Z", tm.tm_year + 1900,
-                       tm.tm_mon + 1, tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec, fraction);
+    return kube::micro_time(
+        std::chrono::duration_cast<std::chrono::microseconds>(time.time_since_epoch()).count());
 }
 
 std::string truncate_utf8(std::string_view text, std::size_t max) {

@@ -73,8 +73,13 @@ std::string lease_to_json(const Lease& lease) {
 }
 
 std::string micro_time(long long unix_micros) {
-    const std::time_t seconds = static_cast<std::time_t>(unix_micros / 1000000);
-    return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:06d}Z", fmt::gmtime(seconds), unix_micros % 1000000);
+    auto seconds = static_cast<std::time_t>(unix_micros / 1000000);
+    auto fraction = unix_micros % 1000000;
+    if (fraction < 0) {  // before 1970: the second below, plus a positive fraction
+        fraction += 1000000;
+        --seconds;
+    }
+    return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:06d}Z", fmt::gmtime(seconds), fraction);
 }
 
 }  // namespace cmsync::kube
