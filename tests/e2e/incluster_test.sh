@@ -114,6 +114,15 @@ watch_args() {  # lease src targets...
     --metrics-bind-address 127.0.0.1:0 --record-events
 }
 
+# start_proxy MODE: tools/tcp_proxy.py in front of the apiserver, in MODE (pass, cut, stall:
+# written to $T/mode to switch); its port is in $T/proxy.port.
+start_proxy() {
+  echo "$1" >"$T/mode"
+  python3 "$CMSYNC_SOURCE_DIR/tests/e2e/tools/tcp_proxy.py" "$T/proxy.port" 127.0.0.1 "$(api_port)" "$T/mode" &
+  echo $! >"$T/proxy.pid"
+  wait_for 10 test -s "$T/proxy.port"
+}
+
 # start_pair LEASE PORT_A SRC TARGETS...: replica pod-a (to 127.0.0.1:PORT_A) takes the Lease,
 # then pod-b (to the apiserver) stands by; their ServiceAccount folders are $pair_a, $pair_b.
 start_pair() {
@@ -196,12 +205,8 @@ test_incluster_partitioned_leader_stops_writing_before_its_lease_expires() {
   src=$(new_ns src); t1=$(new_ns t1)
   grant "$t1"
   k -n "$src" create configmap app --from-literal=k=v1 >/dev/null
-  local port mark
-  port=$(api_port)
-  echo pass >"$T/mode"
-  python3 "$CMSYNC_SOURCE_DIR/tests/e2e/tools/tcp_proxy.py" "$T/proxy.port" 127.0.0.1 "$port" "$T/mode" &
-  echo $! >"$T/proxy.pid"
-  wait_for 10 test -s "$T/proxy.port"
+  local mark
+  start_proxy pass
   mark=$(audit_mark)
   start_pair "$lease" "$(cat "$T/proxy.port")" "$src" "$t1"
   wait_for 20 key_is "$t1" app k v1
@@ -268,10 +273,7 @@ test_incluster_metrics_pass_promtool_and_match_the_audit_log_and_readyz_waits_fo
   src=$(new_ns src); t1=$(new_ns t1); t2=$(new_ns t2)
   grant "$t1" "$t2"
   k -n "$src" create configmap app --from-literal=k=v1 >/dev/null
-  echo stall >"$T/mode"
-  python3 "$CMSYNC_SOURCE_DIR/tests/e2e/tools/tcp_proxy.py" "$T/proxy.port" 127.0.0.1 "$(api_port)" "$T/mode" &
-  echo $! >"$T/proxy.pid"
-  wait_for 10 test -s "$T/proxy.port"
+  start_proxy stall
   local a mport mark
   a=$(sa_dir "a-$RANDOM")
   mark=$(audit_mark)
