@@ -1,12 +1,17 @@
 #include "kube/json.hpp"
 
 #include <fmt/format.h>
+#include <rapidjson/encodedstream.h>
 #include <rapidjson/error/en.h>
+#include <rapidjson/memorystream.h>
+#include <rapidjson/reader.h>
 #include <rapidjson/stringbuffer.h>
 #include <rapidjson/writer.h>
 
 #include <algorithm>
+#include <charconv>
 #include <cmath>
+#include <cstdint>
 #include <utility>
 #include <vector>
 
@@ -29,8 +34,7 @@ std::string duplicate_member(const rapidjson::Value& object) {
 }
 
 // What the parser accepts but cmsync must not keep, found without recursion: a duplicate
-// member would survive a read-modify-write as a stale copy (lookups see only the first), and a
-// number beyond double range reads as infinity, which no JSON can say.
+// member would survive a read-modify-write as a stale copy (lookups see only the first).
 std::string check_document(const rapidjson::Value& root) {
     std::vector<std::pair<const rapidjson::Value*, int>> containers{{&root, 1}};
     while (!containers.empty()) {
@@ -41,16 +45,15 @@ std::string check_document(const rapidjson::Value& root) {
         if (depth > kMaxJsonDepth) {
             return fmt::format("JSON nested deeper than {} levels", kMaxJsonDepth);
         }
-        std::string problem;
         const auto visit = [&](const rapidjson::Value& child) {
             if (child.IsObject() || child.IsArray()) {
                 containers.emplace_back(&child, depth + 1);
-            } else if (child.IsDouble() && !std::isfinite(child.GetDouble())) {
-                problem = "JSON with a number out of range";
             }
         };
         if (value->IsObject()) {
-            problem = duplicate_member(*value);
+            if (auto problem = duplicate_member(*value); !problem.empty()) {
+                return problem;
+            }
             for (const auto& m : value->GetObject()) {
                 visit(m.value);
             }
@@ -59,72 +62,65 @@ std::string check_document(const rapidjson::Value& root) {
                 visit(v);
             }
         }
-        if (!problem.empty()) {
-            return problem;
-        }
     }
     return {};
 }
 
-// RapidJSON 1.1's full-precision path has undefined behaviour on numbers whose decimal exponent
-// (exponent less fraction digits) is extreme (found by fuzzing, issue 17): a zero beyond its
-// fast path (+-22: "0e300") takes __builtin_clzll(0), then exponents overflow and shifts pass
-// 64 bits; below about -340 ("0.000...0001" with 600 zeros) its table of cached powers is
-// indexed out of bounds (above +308 it reports "Number too big" itself). The API server writes
-// neither (Go's shortest form); refusing them is simpler than a result nobody can vouch for.
-bool has_unreadable_number(std::string_view text) {
-    const auto digit = [&](std::size_t i) {
-        return i < text.size() && text[i] >= '0' && text[i] <= '9';
-    };
-    bool in_string = false;
-    bool escaped = false;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        const char c = text[i];
-        if (in_string) {
-            if (escaped) {
-                escaped = false;
-            } else if (c == '\\') {
-                escaped = true;
-            } else if (c == '"') {
-                in_string = false;
-            }
-            continue;
-        }
-        if (c == '"') {
-            in_string = true;
-            continue;
-        }
-        if (!digit(i)) {
-            continue;
-        }
-        bool zero = true;
-        long long exponent = 0;
-        for (; digit(i); ++i) {
-            zero = zero && text[i] == '0';
-        }
-        if (i < text.size() && text[i] == '.') {
-            for (++i; digit(i); ++i) {
-                zero = zero && text[i] == '0';
-                exponent = std::max(exponent - 1, -1'000'000LL);
+// RapidJSON 1.1's own number conversion has undefined behaviour on numbers whose decimal
+// exponent is extreme (found by fuzzing, issue 17: "0e300" takes __builtin_clzll(0), and long
+// fractions or exponents index its table of cached powers out of bounds). So the reader hands
+// numbers over as text and std::from_chars, exact and total, converts them: integers that fit
+// 64 bits stay integers (as RapidJSON keeps them), everything else becomes the nearest double,
+// and a number beyond double range (either way) is refused rather than read as inf or 0.
+template <typename Handler>
+class NumberFilter {
+  public:
+    NumberFilter(Handler& out, std::string& problem) : out_(out), problem_(problem) {}
+
+    bool RawNumber(const char* text, rapidjson::SizeType length, bool /*copy*/) {
+        const char* end = text + length;
+        const bool integral =
+            std::none_of(text, end, [](char c) { return c == '.' || c == 'e' || c == 'E'; });
+        if (integral) {
+            if (*text == '-') {
+                std::int64_t value = 0;
+                if (std::from_chars(text, end, value).ec == std::errc{}) {
+                    return out_.Int64(value);
+                }
+            } else {
+                std::uint64_t value = 0;
+                if (std::from_chars(text, end, value).ec == std::errc{}) {
+                    return out_.Uint64(value);
+                }
             }
         }
-        if (i < text.size() && (text[i] == 'e' || text[i] == 'E')) {
-            ++i;
-            const bool negative = i < text.size() && text[i] == '-';
-            i += i < text.size() && (text[i] == '-' || text[i] == '+') ? 1 : 0;
-            long long value = 0;
-            for (; digit(i); ++i) {
-                value = std::min(value * 10 + (text[i] - '0'), 1'000'000LL);
-            }
-            exponent += negative ? -value : value;
+        double value = 0;
+        const auto [ptr, ec] = std::from_chars(text, end, value);
+        if (ec != std::errc{} || ptr != end || !std::isfinite(value)) {
+            problem_ = "JSON with a number out of range";
+            return false;
         }
-        if ((zero && (exponent > 22 || exponent < -22)) || exponent < -340) {
-            return true;
-        }
-        --i;  // the loop's ++i reads the character after the number
+        return out_.Double(value);
     }
-    return false;
-}
+
+    bool Null() { return out_.Null(); }
+    bool Bool(bool b) { return out_.Bool(b); }
+    bool Int(int i) { return out_.Int(i); }
+    bool Uint(unsigned i) { return out_.Uint(i); }
+    bool Int64(std::int64_t i) { return out_.Int64(i); }
+    bool Uint64(std::uint64_t i) { return out_.Uint64(i); }
+    bool Double(double d) { return out_.Double(d); }
+    bool String(const char* s, rapidjson::SizeType n, bool copy) { return out_.String(s, n, copy); }
+    bool StartObject() { return out_.StartObject(); }
+    bool Key(const char* s, rapidjson::SizeType n, bool copy) { return out_.Key(s, n, copy); }
+    bool EndObject(rapidjson::SizeType n) { return out_.EndObject(n); }
+    bool StartArray() { return out_.StartArray(); }
+    bool EndArray(rapidjson::SizeType n) { return out_.EndArray(n); }
+
+  private:
+    Handler& out_;
+    std::string& problem_;
+};
 
 }  // namespace
 
@@ -154,15 +150,25 @@ const rapidjson::Value* json_object(const rapidjson::Value& object, std::string_
 
 std::string parse_json_object(std::string_view text, rapidjson::Document& out) {
     // The default parser recurses once per nesting level: a few MB of "[[[[" overflow the stack.
-    // Full precision: a double written back is the double that was read.
-    if (has_unreadable_number(text)) {
-        return "JSON with a number whose decimal exponent is out of range";
+    constexpr unsigned kFlags =
+        rapidjson::kParseIterativeFlag | rapidjson::kParseNumbersAsStringsFlag;
+    std::string problem;
+    rapidjson::ParseResult result;
+    auto generate = [&](rapidjson::Document& handler) {
+        NumberFilter<rapidjson::Document> filter(handler, problem);
+        rapidjson::MemoryStream bytes(text.data(), text.size());
+        rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(bytes);
+        rapidjson::Reader reader;
+        result = reader.Parse<kFlags>(stream, filter);
+        return !result.IsError();
+    };
+    out.Populate(generate);
+    if (!problem.empty()) {
+        return problem;
     }
-    out.Parse<rapidjson::kParseIterativeFlag | rapidjson::kParseFullPrecisionFlag>(text.data(),
-                                                                                   text.size());
-    if (out.HasParseError()) {
-        return fmt::format("not JSON: {} (offset {})",
-                           rapidjson::GetParseError_En(out.GetParseError()), out.GetErrorOffset());
+    if (result.IsError()) {
+        return fmt::format("not JSON: {} (offset {})", rapidjson::GetParseError_En(result.Code()),
+                           result.Offset());
     }
     if (!out.IsObject()) {
         return "not a JSON object";
