@@ -122,14 +122,17 @@ void Watcher::report(const TargetOutcome& o) {
         action.detail = o.error;
         action.reason = "WriteFailed";
     } else if (o.plan.action == TargetAction::conflict) {
-        std::lock_guard guard(mutex_);
-        auto& seen = drift_seen_[action.target];
-        if (seen == o.plan.target_resource_version) {
-            return;  // this state of the copy was reported already
-        }
-        seen = o.plan.target_resource_version;
         const bool orphaned = o.plan.message.rfind("orphaned", 0) == 0;
         action.action = orphaned ? "orphaned" : "drift";
+        std::lock_guard guard(mutex_);
+        // Keyed by what is reported too: a drifted copy whose source is then deleted is, in
+        // the same state, an orphan now (found by the soak, issue 17).
+        auto& seen = drift_seen_[action.target];
+        const auto state = action.action + " " + o.plan.target_resource_version;
+        if (seen == state) {
+            return;  // this state of the copy was reported already
+        }
+        seen = state;
         action.reason = orphaned ? "Orphaned" : o.plan.hand_edited ? "Drift" : "Conflict";
         action.detail = o.plan.message;
     } else if (o.plan.action == TargetAction::unchanged || !o.applied) {

@@ -125,7 +125,7 @@ class Watcher {
     Clock::time_point last_refresh_{};
     std::map<std::string, std::string> stream_rvs_;
     std::set<std::string> listed_once_;              ///< streams past their first list
-    std::map<std::string, std::string> drift_seen_;  ///< NS/NAME -> RV already reported
+    std::map<std::string, std::string> drift_seen_;  ///< NS/NAME -> "ACTION RV" reported
     CopyCache copies_;                               ///< what is known of the copies
     WatchStats stats_;
     std::atomic<bool> ready_{false};

@@ -126,6 +126,22 @@ test_watch_hand_edit_is_drift_then_force_restores() {
   stop_watch TERM
 }
 
+# Found by the soak (issue 17): the copy's state had been reported as drift, so its orphan
+# report, for the same resourceVersion, was taken for a repeat and dropped.
+test_watch_drifted_copy_whose_source_is_deleted_is_reported_orphaned() {
+  local a b
+  a=$(new_ns src); b=$(new_ns dst)
+  k -n "$a" create configmap app --from-literal=k=v1 --from-literal=j=1 >/dev/null
+  start_watch "$a" "$b" --name app
+  wait_for 20 key_is "$b" app k v1
+  k -n "$b" patch configmap app --type merge -p '{"data":{"k":"hand"}}' >/dev/null
+  wait_for 10 grep -q "$b/app drift" "$T/watch.out"
+  k -n "$a" delete configmap app >/dev/null
+  wait_for 10 grep -q "$b/app orphaned" "$T/watch.out"
+  expect_eq "$(cm_key "$b" app k)" hand
+  stop_watch TERM
+}
+
 test_watch_new_namespace_matching_target_selector_gets_copy() {
   local a label b c
   label=cmsync-e2e-$RANDOM
