@@ -16,9 +16,12 @@ import json
 import os
 import random
 import signal
+import socket
 import subprocess
 import sys
 import time
+import urllib.error
+import urllib.request
 from datetime import datetime
 
 SRC = "soak-src"
@@ -31,6 +34,50 @@ KEYS = ["config.yaml", "k1", "k2", "k3", "bin.dat", "app.properties"]
 LOCAL_KEYS = ["local-1", "local-2", "local-3"]  # the other writer's keys; never in a source
 WATCHER_USER = "cmsync-restricted"
 MAX_DYN = 6
+# --mode replicas: two leader-elected `watch -f RULES` processes, each its own ServiceAccount.
+LEASE_NS = "soak-system"
+LEASE_NAME = "kubectl-cmsync"
+REPLICAS = 2
+
+
+def replica_user(i):
+    return f"system:serviceaccount:{LEASE_NS}:soak-replica-{i}"
+
+
+def rules_yaml(prune):
+    """The rules file of --mode replicas: the CLI mode's selection, as two rules of one file."""
+    p = "true" if prune else "false"
+    return f"""apiVersion: cmsync.io/v1alpha1
+kind: SyncConfig
+rules:
+  - name: named
+    source: {{namespace: {SRC}, selector: "{SELECTOR}"}}
+    targets: {{namespaces: [{", ".join(FIXED_TARGETS)}]}}
+    prune: {p}
+  - name: labelled
+    source: {{namespace: {SRC}, selector: "{SELECTOR}"}}
+    targets: {{selector: "{TARGET_LABEL}"}}
+    prune: {p}
+"""
+
+
+class Slot:
+    """One watcher process slot: its proxy, kubeconfig, state file, logs and current process."""
+
+    def __init__(self, i, out):
+        self.i = i
+        self.out = os.path.join(out, f"watch-{i}.out") if i else os.path.join(out, "watch.out")
+        self.err = os.path.join(out, f"watch-{i}.err") if i else os.path.join(out, "watch.err")
+        self.state_file = os.path.join(out, "state", f"watch-{i}.json")
+        self.mode_file = os.path.join(out, f"proxy-{i}.mode")
+        self.proc = None
+        self.proxy = None
+        self.kubeconfig = None
+        self.user = WATCHER_USER
+        self.metrics_port = None
+        self.started_at = None
+        self.down = False  # killed by a fault or exited, its restart pending
+        self.baseline = None  # (kB, pid) after the first minute
 
 
 def now():
@@ -131,9 +178,10 @@ class Soak:
         self.fault_counts = {}
         self.pending = []  # (time, description, callable) fault ends
         self.bg = None     # background cmsync sync/resync: (Popen, op seq, kind)
-        self.watcher = None
+        self.replicas = a.mode == "replicas"
+        self.slots = [Slot(i + 1 if self.replicas else 0, self.out) for i in range(REPLICAS if self.replicas else 1)]
         self.watcher_starts = 0
-        self.proxy = None
+        self.replica_exits = 0
         self.throttled = False
         self.stopped = False
         self.rss = []  # (t, pid, kB)
@@ -183,45 +231,121 @@ class Soak:
         # Initial sources.
         for n in NAMES[:2]:
             self.op_source_create(n)
-        # Proxy between the watcher and the apiserver.
+        if self.replicas:
+            self.setup_replicas()
+        for slot in self.slots:
+            self.start_proxy(slot)
+            if not self.replicas:
+                slot.kubeconfig = self.kubeconfig_for(slot, open(os.environ["CMSYNC_RESTRICTED_KUBECONFIG"]).read())
+        os.makedirs(os.path.join(self.out, "state"), mode=0o700, exist_ok=True)
+        for slot in self.slots:
+            self.start_watcher(slot)
+        self.record("setup", prune=self.prune, seed=self.a.seed, minutes=self.a.minutes)
+
+    def setup_replicas(self):
+        """Two ServiceAccounts (one identity per replica in the audit log) and the rules file."""
+        self.kubectl_ok(["create", "namespace", LEASE_NS])
+        self.rules_file = os.path.join(self.out, "rules.yaml")
+        with open(self.rules_file, "w") as f:
+            f.write(rules_yaml(self.prune))
+        template = open(os.environ["CMSYNC_RESTRICTED_KUBECONFIG"]).read()
+        import re
+        ca = re.search(r"certificate-authority: (\S+)", template).group(1)
+        for slot in self.slots:
+            sa = f"soak-replica-{slot.i}"
+            self.kubectl_ok(["-n", LEASE_NS, "create", "serviceaccount", sa])
+            self.kubectl_ok(["create", "clusterrolebinding", f"soak-{sa}", "--clusterrole=cluster-admin",
+                             f"--serviceaccount={LEASE_NS}:{sa}"])
+            token = self.kubectl_ok(["-n", LEASE_NS, "create", "token", sa, "--duration=12h"]).strip()
+            slot.user = replica_user(slot.i)
+            slot.kubeconfig = os.path.join(self.out, f"watcher-{slot.i}.kubeconfig")
+            with open(slot.kubeconfig, "w") as f:
+                f.write(f"""apiVersion: v1
+kind: Config
+clusters:
+- name: soak
+  cluster: {{server: "https://127.0.0.1:0", certificate-authority: {ca}}}
+contexts:
+- name: soak
+  context: {{cluster: soak, user: {sa}}}
+current-context: soak
+users:
+- name: {sa}
+  user: {{token: {token}}}
+""")
+            os.chmod(slot.kubeconfig, 0o600)
+            with socket.socket() as sock:
+                sock.bind(("127.0.0.1", 0))
+                slot.metrics_port = sock.getsockname()[1]
+
+    def start_proxy(self, slot):
+        """A proxy of its own between each watcher process and the apiserver (cut/stall one)."""
         api_port = open(os.path.join(self.cluster, "server")).read().strip().rsplit(":", 1)[1]
-        self.mode_file = os.path.join(self.out, "proxy.mode")
-        open(self.mode_file, "w").write("pass")
-        port_file = os.path.join(self.out, "proxy.port")
-        self.proxy = subprocess.Popen([sys.executable, self.a.proxy, port_file, "127.0.0.1", api_port, self.mode_file],
-                                      stdout=open(os.path.join(self.out, "proxy.log"), "a"), stderr=subprocess.STDOUT)
+        open(slot.mode_file, "w").write("pass")
+        port_file = os.path.join(self.out, f"proxy-{slot.i}.port")
+        slot.proxy = subprocess.Popen([sys.executable, self.a.proxy, port_file, "127.0.0.1", api_port, slot.mode_file],
+                                      stdout=open(os.path.join(self.out, f"proxy-{slot.i}.log"), "a"),
+                                      stderr=subprocess.STDOUT)
         for _ in range(100):
             if os.path.exists(port_file):
                 break
             time.sleep(0.1)
-        port = open(port_file).read().strip()
-        kcfg = open(os.environ["CMSYNC_RESTRICTED_KUBECONFIG"]).read()
-        import re
-        kcfg = re.sub(r"server: https://127\.0\.0\.1:[0-9]+", f"server: https://127.0.0.1:{port}", kcfg)
-        self.watcher_kubeconfig = os.path.join(self.out, "watcher.kubeconfig")
-        with open(self.watcher_kubeconfig, "w") as f:
-            f.write(kcfg)
-        os.chmod(self.watcher_kubeconfig, 0o600)
-        self.state_file = os.path.join(self.out, "state", "watch.json")
-        os.makedirs(os.path.dirname(self.state_file), mode=0o700, exist_ok=True)
-        self.start_watcher()
-        self.record("setup", prune=self.prune, seed=self.a.seed, minutes=self.a.minutes)
+        slot.proxy_port = open(port_file).read().strip()
+        if slot.kubeconfig:
+            self.point_kubeconfig(slot)
 
-    def watcher_cmd(self):
+    def kubeconfig_for(self, slot, text):
+        path = os.path.join(self.out, "watcher.kubeconfig")
+        with open(path, "w") as f:
+            f.write(text)
+        os.chmod(path, 0o600)
+        slot.kubeconfig = path
+        self.point_kubeconfig(slot)
+        return path
+
+    def point_kubeconfig(self, slot):
+        import re
+        text = open(slot.kubeconfig).read()
+        text = re.sub(r"server: \"?https://127\.0\.0\.1:[0-9]+\"?", f"server: https://127.0.0.1:{slot.proxy_port}", text)
+        with open(slot.kubeconfig, "w") as f:
+            f.write(text)
+
+    def watcher_cmd(self, slot):
+        if self.replicas:
+            return [self.a.binary, "watch", "-f", self.rules_file, "--leader-elect",
+                    "--leader-elect-namespace", LEASE_NS, "--leader-elect-name", LEASE_NAME,
+                    "--state-file", slot.state_file, "--record-events",
+                    "--metrics-bind-address", f"127.0.0.1:{slot.metrics_port}",
+                    "--log-format", "json", "--kubeconfig", slot.kubeconfig]
         cmd = [self.a.binary, "watch", SRC] + FIXED_TARGETS + [
-            "--target-selector", TARGET_LABEL, "-l", SELECTOR, "--state-file", self.state_file,
-            "--log-format", "json", "--kubeconfig", self.watcher_kubeconfig]
+            "--target-selector", TARGET_LABEL, "-l", SELECTOR, "--state-file", slot.state_file,
+            "--log-format", "json", "--kubeconfig", slot.kubeconfig]
         if self.prune:
             cmd.append("--prune")
         return cmd
 
-    def start_watcher(self):
-        self.watcher = subprocess.Popen(self.watcher_cmd(), stdout=open(os.path.join(self.out, "watch.out"), "a"),
-                                        stderr=open(os.path.join(self.out, "watch.err"), "a"),
-                                        env=dict(os.environ, PATH=self.path))
+    def start_watcher(self, slot):
+        env = dict(os.environ, PATH=self.path)
+        if self.replicas:
+            env["POD_NAME"] = f"soak-replica-{slot.i}"
+        slot.proc = subprocess.Popen(self.watcher_cmd(slot), stdout=open(slot.out, "a"), stderr=open(slot.err, "a"),
+                                     env=env)
         self.watcher_starts += 1
-        self.watcher_started_at = now()
-        self.record("watcher-start", pid=self.watcher.pid)
+        slot.down = False
+        slot.started_at = now()
+        self.record("watcher-start", slot=slot.i, pid=slot.proc.pid)
+
+    def leader_slot(self):
+        """The slot whose identity holds the Lease now (kubectl), else None."""
+        try:
+            lease = self.kc.get_json(["-n", LEASE_NS, "lease", LEASE_NAME], retries=3) if self.replicas else None
+        except RuntimeError:  # the apiserver is restarting
+            lease = None
+        holder = ((lease or {}).get("spec") or {}).get("holderIdentity") or ""
+        for slot in self.slots:
+            if holder.startswith(f"soak-replica-{slot.i}_"):
+                return slot
+        return None
 
     # ---------------------------------------------------------------- source operations
     def write_source(self, name, content, create=False):
@@ -395,7 +519,9 @@ class Soak:
             return
         self.reap_bg()
         kind = self.rng.choice(["sync", "resync"])
-        if kind == "sync":
+        if kind == "sync" and self.replicas:
+            cmd = [self.a.binary, "sync", "-f", self.rules_file]
+        elif kind == "sync":
             cmd = [self.a.binary, "sync", SRC] + FIXED_TARGETS + ["--target-selector", TARGET_LABEL, "-l", SELECTOR]
         else:
             cmd = [self.a.binary, "resync"] + self.targets()
@@ -438,37 +564,41 @@ class Soak:
         busy = {d.split(":")[0] for _, d, _ in self.pending}
         if f in ("watcher-stop", "stop-compact", "watcher-kill") and busy & {"watcher-stop", "stop-compact", "watcher-kill"}:
             return
+        if f in ("proxy-cut", "proxy-stall") and busy & {"proxy-cut", "proxy-stall"}:
+            return
         self.count(self.fault_counts, f)
+        slot = self.fault_slot()
         if f == "proxy-cut" or f == "proxy-stall":
-            if "proxy-cut" in busy or "proxy-stall" in busy:
-                return
+            # A stall of more than 10 s (the renew deadline) makes a leader exit: a partition.
             d = self.frng.uniform(1, 8 if f == "proxy-cut" else 15)
-            open(self.mode_file, "w").write(f.split("-")[1])
-            self.record("fault", fault=f, seconds=round(d, 1))
-            self.pending.append((now() + d, f, lambda: open(self.mode_file, "w").write("pass")))
+            open(slot.mode_file, "w").write(f.split("-")[1])
+            self.record("fault", fault=f, seconds=round(d, 1), slot=slot.i)
+            self.pending.append((now() + d, f, lambda: open(slot.mode_file, "w").write("pass")))
         elif f == "compact":
             rev = subprocess.run([os.path.join(self.a.root, "tests/cluster/compact"), self.cluster],
                                  capture_output=True, text=True).stdout.strip()
             self.record("fault", fault=f, revision=rev)
         elif f == "watcher-stop" or f == "stop-compact":
             d = self.frng.uniform(1, 10)
-            self.watcher.send_signal(signal.SIGSTOP)
-            self.record("fault", fault=f, seconds=round(d, 1), pid=self.watcher.pid)
+            proc = slot.proc
+            proc.send_signal(signal.SIGSTOP)
+            self.record("fault", fault=f, seconds=round(d, 1), pid=proc.pid, slot=slot.i)
 
             def cont(compact=(f == "stop-compact")):
                 if compact:
                     rev = subprocess.run([os.path.join(self.a.root, "tests/cluster/compact"), self.cluster],
                                          capture_output=True, text=True).stdout.strip()
                     self.record("fault", fault="compact", revision=rev, during="stop-compact")
-                self.watcher.send_signal(signal.SIGCONT)
+                proc.send_signal(signal.SIGCONT)
             self.pending.append((now() + d, f, cont))
         elif f == "watcher-kill":
-            self.sample_rss()
-            self.watcher.kill()
-            self.watcher.wait()
+            self.sample_rss(slot)
+            slot.proc.kill()
+            slot.proc.wait()
+            slot.down = True
             d = self.frng.uniform(0, 5)
-            self.record("fault", fault=f, seconds=round(d, 1), pid=self.watcher.pid)
-            self.pending.append((now() + d, f, self.start_watcher))
+            self.record("fault", fault=f, seconds=round(d, 1), pid=slot.proc.pid, slot=slot.i)
+            self.pending.append((now() + d, f, lambda: self.start_watcher(slot)))
         elif f == "apiserver-kill":
             pid = int(open(os.path.join(self.cluster, "apiserver.pid")).read())
             os.kill(pid, signal.SIGKILL)
@@ -485,13 +615,23 @@ class Soak:
             self.record("fault", fault=f, seconds=round(d, 1))
             self.pending.append((now() + d, f, lambda: self.set_throttle(False)))
 
+    def fault_slot(self):
+        """The watcher process a fault hits: with two replicas, mostly the leader."""
+        if not self.replicas:
+            return self.slots[0]
+        leader = self.leader_slot()
+        other = [x for x in self.slots if x is not leader]
+        if leader is not None and self.frng.random() < 0.7:
+            return leader
+        return self.frng.choice(other)
+
     def set_throttle(self, on):
         if on:
             fs = {"apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "FlowSchema",
                   "metadata": {"name": "soak-watcher"},
                   "spec": {"priorityLevelConfiguration": {"name": "soak-tiny"}, "matchingPrecedence": 100,
                            "distinguisherMethod": {"type": "ByUser"},
-                           "rules": [{"subjects": [{"kind": "User", "user": {"name": WATCHER_USER}}],
+                           "rules": [{"subjects": [{"kind": "User", "user": {"name": x.user}} for x in self.slots],
                                       "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"],
                                                          "namespaces": ["*"], "clusterScope": True}],
                                       "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}]}]}}
@@ -511,12 +651,12 @@ class Soak:
                 keep.append((due, d, fn))
         self.pending = keep
 
-    def sample_rss(self):
+    def sample_rss(self, slot):
         try:
-            for line in open(f"/proc/{self.watcher.pid}/status"):
+            for line in open(f"/proc/{slot.proc.pid}/status"):
                 if line.startswith("VmRSS:"):
                     kb = int(line.split()[1])
-                    self.rss.append((round(now() - self.start, 1), self.watcher.pid, kb))
+                    self.rss.append((round(now() - self.start, 1), slot.i, slot.proc.pid, kb))
                     return kb
         except OSError:
             pass
@@ -569,19 +709,36 @@ class Soak:
                 self.fault()
                 next_fault = now() + self.frng.uniform(4, 15)
             if now() >= next_rss:
-                kb = self.sample_rss()
-                if not hasattr(self, "rss_baseline") and kb is not None:
-                    self.rss_baseline = (kb, self.watcher.pid)
-                    self.record("rss-baseline", kb=kb, pid=self.watcher.pid)
+                for slot in self.slots:
+                    kb = self.sample_rss(slot)
+                    if slot.baseline is None and kb is not None:
+                        slot.baseline = (kb, slot.proc.pid)
+                        self.record("rss-baseline", kb=kb, pid=slot.proc.pid, slot=slot.i)
                 next_rss = now() + 30
-            if self.watcher.poll() is not None and not any(d == "watcher-kill" for _, d, _ in self.pending):
-                self.record("watcher-died", rc=self.watcher.returncode)
-                raise Violation(f"the watcher exited by itself with code {self.watcher.returncode}", self.seq)
+            self.check_exits()
             self.step()
             time.sleep(self.rng.uniform(0, 0.3))
         self.end_faults(everything=True)
         self.reap_bg(wait=True)
         self.record("driver-end", ops=self.op_counts, faults=self.fault_counts)
+
+    def check_exits(self):
+        """A watcher that exits by itself is a failure, except a leader that lost its Lease
+        (renew deadline passed in a partition, stall or apiserver restart): it must exit
+        non-zero saying so, and is restarted (as the kubelet restarts a pod)."""
+        for slot in self.slots:
+            if slot.down or slot.proc.poll() is None:
+                continue
+            rc = slot.proc.returncode
+            with open(slot.err, errors="replace") as f:
+                tail = f.read()[-2000:]
+            self.record("watcher-exit", slot=slot.i, pid=slot.proc.pid, rc=rc)
+            if self.replicas and rc != 0 and "lost the leader Lease" in tail:
+                self.replica_exits += 1
+                slot.down = True
+                self.pending.append((now() + 1, f"restart:{slot.i}", lambda s=slot: self.start_watcher(s)))
+                continue
+            raise Violation(f"watcher {slot.i} exited by itself with code {rc}", self.seq)
 
     # ---------------------------------------------------------------- checker
     def audit_writes(self, since):
@@ -619,19 +776,22 @@ class Soak:
         return c
 
     def watch_lines(self):
+        """Every watcher process's action lines (with two replicas, whichever led reported)."""
         out = []
-        try:
-            for line in open(os.path.join(self.out, "watch.out")):
-                try:
-                    e = json.loads(line)
-                except ValueError:
-                    continue
-                if "time" in e and "target" in e:
-                    e["epoch"] = iso_to_epoch(e["time"])
-                    out.append(e)
-        except OSError:
-            pass
-        return out
+        for slot in self.slots:
+            try:
+                with open(slot.out) as f:
+                    for line in f:
+                        try:
+                            e = json.loads(line)
+                        except ValueError:
+                            continue
+                        if "time" in e and "target" in e:
+                            e["epoch"] = iso_to_epoch(e["time"])
+                            out.append(e)
+            except OSError:
+                pass
+        return sorted(out, key=lambda e: e["epoch"])
 
     def check_state(self):
         """Violations of invariants 1-3 (state part) against the cluster now; [] when all hold."""
@@ -819,19 +979,78 @@ class Soak:
         v += self.check_state()
         v += self.check_logs(self.watch_lines())
         # 5. alive and bounded memory
-        if self.watcher.poll() is not None:
-            v.append((f"the watcher is not alive (exit {self.watcher.returncode})", None))
-        else:
-            kb = self.sample_rss()
-            base = getattr(self, "rss_baseline", None)
-            self.record("rss-end", kb=kb, pid=self.watcher.pid, baseline=base,
-                        watcher_age=round(now() - self.watcher_started_at, 1))
-            if base and kb and kb > 1.5 * base[0]:
-                v.append((f"watcher RSS {kb} kB at the end is over 1.5x the {base[0]} kB after the first minute", None))
+        for slot in self.slots:
+            if slot.proc.poll() is not None:
+                v.append((f"watcher {slot.i} is not alive (exit {slot.proc.returncode})", None))
+                continue
+            kb = self.sample_rss(slot)
+            self.record("rss-end", kb=kb, pid=slot.proc.pid, baseline=slot.baseline, slot=slot.i,
+                        watcher_age=round(now() - slot.started_at, 1))
+            if slot.baseline and kb and kb > 1.5 * slot.baseline[0]:
+                v.append((f"watcher {slot.i} RSS {kb} kB at the end is over 1.5x the {slot.baseline[0]} kB "
+                          "after the first minute", None))
+        if self.replicas:
+            v += self.check_replicas()
+        return v
+
+    def check_replicas(self):
+        """6. one writer at a time: every ConfigMap write by a replica's identity comes after a
+        Lease write (acquire or renew, audit log) by that identity and before any Lease write by
+        the other; the Lease is held by a live replica; /healthz and /readyz answer 200."""
+        v = []
+        users = {x.user: x.i for x in self.slots}
+        events = []
+        with open(os.path.join(self.cluster, "audit.log")) as f:
+            for line in f:
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    continue
+                ref = e.get("objectRef") or {}
+                user = (e.get("user") or {}).get("username")
+                if e.get("stage") != "ResponseComplete" or user not in users:
+                    continue
+                if (e.get("responseStatus") or {}).get("code", 0) >= 300:
+                    continue
+                if e.get("verb") not in ("create", "update", "patch", "delete"):
+                    continue
+                lease = ref.get("resource") == "leases" and ref.get("namespace") == LEASE_NS and \
+                    ref.get("name") == LEASE_NAME
+                if lease or ref.get("resource") == "configmaps":
+                    events.append((iso_to_epoch(e["requestReceivedTimestamp"]), lease, users[user], e))
+        events.sort(key=lambda x: x[0])
+        holder, writes, terms = None, 0, 0
+        for t, lease, who, e in events:
+            if lease:
+                terms += holder != who
+                holder = who
+            else:
+                writes += 1
+                if holder != who:
+                    ref = e["objectRef"]
+                    v.append((f"replica {who} wrote {ref.get('namespace')}/{ref.get('name')} ({e['verb']}) at "
+                              f"{e['requestReceivedTimestamp']} while the last Lease write was by "
+                              f"{'nobody' if holder is None else f'replica {holder}'}", None))
+        self.record("single-writer", lease_terms=terms, configmap_writes=writes)
+        leader = self.leader_slot()
+        if leader is None or leader.proc.poll() is not None:
+            v.append(("no live replica holds the Lease at the end", None))
+        for slot in self.slots:
+            for path in ("/healthz", "/readyz"):
+                code = http_status(f"http://127.0.0.1:{slot.metrics_port}{path}")
+                if code != 200:
+                    v.append((f"watcher {slot.i} {path} answers {code}", None))
         return v
 
     def sabotage(self):
         """Checks the checker: one write the history does not know of, which must be caught."""
+        if self.a.sabotage == "standby":
+            leader = self.leader_slot()
+            standby = next(x for x in self.slots if x is not leader)
+            self.kubectl_ok(["--kubeconfig", standby.kubeconfig, "-n", SRC, "annotate", "configmap", UNSELECTED,
+                             "--overwrite", "soak/sabotage=written-by-the-standby"])
+            print(f"soak: sabotage: replica {standby.i} (standby) wrote {SRC}/{UNSELECTED}", file=sys.stderr)
+            return
         for (ns, n), d in sorted(self.local.items()):
             if self.a.sabotage == "local" and d:
                 k = sorted(d)[0]
@@ -856,11 +1075,12 @@ class Soak:
         for e in lines:
             acts[e["action"]] = acts.get(e["action"], 0) + 1
         audit = self.audit_counts()
-        w429 = sum(c for k, c in audit.items() if k.startswith(WATCHER_USER) and k.endswith(" 429"))
+        w429 = sum(c for k, c in audit.items() if k.split(" ")[0] in {x.user for x in self.slots} and k.endswith(" 429"))
         s = {"seed": self.a.seed, "minutes": self.a.minutes, "prune": self.prune,
              "ops": self.op_counts, "ops_total": sum(self.op_counts.values()), "history_entries": self.seq,
              "faults": self.fault_counts, "faults_total": sum(self.fault_counts.values()),
-             "watcher_starts": self.watcher_starts, "watcher_actions": acts,
+             "mode": self.a.mode, "watcher_starts": self.watcher_starts, "watcher_actions": acts,
+             "replica_exits_lost_lease": self.replica_exits,
              "watcher_429_in_audit": w429, "rss_samples_kb": self.rss[-6:],
              "apf_rejected": self.apf_rejected(), "violations": len(violations)}
         return s
@@ -893,18 +1113,29 @@ class Soak:
         return out[-40:]
 
     def shutdown(self):
-        if self.watcher and self.watcher.poll() is None:
-            try:
-                self.watcher.send_signal(signal.SIGCONT)
-                self.watcher.send_signal(signal.SIGTERM)
-                self.watcher.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                self.watcher.kill()
-        if self.proxy:
-            self.proxy.kill()
-            self.proxy.wait()
+        for slot in self.slots:
+            if slot.proc and slot.proc.poll() is None:
+                try:
+                    slot.proc.send_signal(signal.SIGCONT)
+                    slot.proc.send_signal(signal.SIGTERM)
+                    slot.proc.wait(timeout=15)
+                except subprocess.TimeoutExpired:
+                    slot.proc.kill()
+            if slot.proxy:
+                slot.proxy.kill()
+                slot.proxy.wait()
         if self.bg and self.bg[0].poll() is None:
             self.bg[0].kill()
+
+
+def http_status(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.status
+    except urllib.error.HTTPError as e:
+        return e.code
+    except OSError as e:
+        return str(e)
 
 
 class Violation(Exception):
@@ -922,9 +1153,11 @@ def main():
     ap.add_argument("--root", required=True)
     ap.add_argument("--proxy", required=True)
     ap.add_argument("--prune", choices=["yes", "no", "seed"], default="seed")
+    ap.add_argument("--mode", choices=["cli", "replicas"], default="cli",
+                    help="cli: one `watch NS...`; replicas: two leader-elected `watch -f RULES`")
     ap.add_argument("--converge-seconds", type=int, default=120)
     ap.add_argument("--quiet-seconds", type=int, default=60)
-    ap.add_argument("--sabotage", choices=["local", "managed"], help="check the checker: must fail")
+    ap.add_argument("--sabotage", choices=["local", "managed", "standby"], help="check the checker: must fail")
     a = ap.parse_args()
     if a.prune == "seed":
         a.prune = random.Random("prune:" + a.seed).random() < 0.5
