@@ -127,6 +127,8 @@ Connection::Connection(const GlobalOptions& options, http::CancelCheck cancel,
         client.deadline = std::chrono::steady_clock::now() + options.overall_limit;
     }
     client.observe = std::move(observe);
+    // Every thread of a command slows down together when the server throttles (429).
+    client.throttle = std::make_shared<http::Throttle>();
     client_options_ = client;
     http_ = std::make_unique<http::Client>(*transport_, std::move(client));
     api_ = std::make_unique<kube::ApiClient>(*http_, config_, *credentials_);
@@ -134,6 +136,8 @@ Connection::Connection(const GlobalOptions& options, http::CancelCheck cancel,
 
 kube::ApiClient& Connection::api_with_budget(std::chrono::milliseconds budget) {
     auto options = client_options_;
+    // The Lease and Events have deadlines of their own: never queued behind throttled writes.
+    options.throttle.reset();
     options.request_budget =
         options.request_budget.count() > 0 ? std::min(options.request_budget, budget) : budget;
     auto http = std::make_unique<http::Client>(*transport_, std::move(options));

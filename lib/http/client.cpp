@@ -18,6 +18,38 @@ std::string without_query(const std::string& url) {
     return url.substr(0, url.find('?'));
 }
 
+// A slot of the shared throttle for one attempt, given back with the attempt's status (0: no
+// answer) when the attempt is over, before any pause for a retry.
+class ThrottleSlot {
+  public:
+    explicit ThrottleSlot(Throttle* throttle) : throttle_(throttle) {}
+    ThrottleSlot(const ThrottleSlot&) = delete;
+    ThrottleSlot& operator=(const ThrottleSlot&) = delete;
+    ~ThrottleSlot() { give_back(); }
+    /// Waits for a slot (none without a throttle); false if `until` came first.
+    bool take(std::optional<std::chrono::steady_clock::time_point> until) {
+        if (throttle_ == nullptr) {
+            return true;
+        }
+        const auto epoch = throttle_->acquire(until);
+        taken_ = epoch.has_value();
+        epoch_ = epoch.value_or(0);
+        return taken_;
+    }
+    void give_back() {
+        if (taken_) {
+            throttle_->release(epoch_, status);
+            taken_ = false;
+        }
+    }
+    long status = 0;
+
+  private:
+    Throttle* throttle_;
+    bool taken_ = false;
+    int epoch_ = 0;
+};
+
 std::string clip(const std::string& body) {
     if (body.size() <= kMaxLoggedBody) {
         return body;
@@ -124,6 +156,13 @@ Response Client::send(const Request& original) {
         return !end || options_.now() + delay < *end;
     };
     for (int attempt = 1;; ++attempt) {
+        ThrottleSlot slot(options_.throttle.get());
+        if (!slot.take(end)) {
+            throw TransportError(
+                fmt::format("timed out talking to {}: the server throttled requests (429) until no "
+                            "time was left",
+                            without_query(request.url)));
+        }
         if (end) {
             request.timeout =
                 std::chrono::duration_cast<std::chrono::milliseconds>(*end - options_.now());
@@ -137,12 +176,16 @@ Response Client::send(const Request& original) {
         std::optional<std::chrono::milliseconds> delay;
         try {
             Response response = transport_.send(request);
+            slot.status = response.status;
             observe(request, response.status, start);
             log_response(request, response,
                          std::chrono::duration_cast<std::chrono::milliseconds>(
                              std::chrono::steady_clock::now() - start));
+            const int attempts = response.status == 429 ? std::max(options_.max_attempts,
+                                                                   options_.max_throttled_attempts)
+                                                        : options_.max_attempts;
             delay = retry_delay(request.method, response.status, response.header("Retry-After"),
-                                attempt, options_.max_attempts, options_.jitter());
+                                attempt, attempts, options_.jitter());
             if (!delay || !in_time(*delay)) {
                 return response;
             }
@@ -164,6 +207,7 @@ Response Client::send(const Request& original) {
         if (options_.verbosity >= 6 && options_.log) {
             options_.log(fmt::format("retrying in {} ms", delay->count()));
         }
+        slot.give_back();  // nobody waits for a slot while this one sleeps
         options_.sleep(*delay);
     }
 }

@@ -2,9 +2,11 @@
 
 #include <chrono>
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 
+#include "http/throttle.hpp"
 #include "http/transport.hpp"
 
 namespace cmsync::http {
@@ -21,6 +23,11 @@ struct ClientOptions {
     LogSink log;
     /// Attempts in all, including the first.
     int max_attempts = 5;
+    /// Attempts in all while the server answers 429 with Retry-After (client-go: 10 retries).
+    int max_throttled_attempts = 11;
+    /// Requests in flight, adapted to the server's 429s; shared by the clients of one
+    /// connection that should slow down together. Empty: no limit.
+    std::shared_ptr<Throttle> throttle;
     Sleeper sleep;                   ///< defaults to std::this_thread::sleep_for
     std::function<double()> jitter;  ///< a number in [0, 1); defaults to a random one
     /// What one `send` may take in all, retries and pauses included (--request-timeout, as the
@@ -37,7 +44,8 @@ struct ClientOptions {
 
 /// Whether and how long to wait before attempt `attempt + 1` (attempt counts from 1).
 /// Retries: 429 and 5xx only when they carry Retry-After (honoured, at most 30 s); transport
-/// errors (`status` empty) for GET only, with jittered exponential backoff.
+/// errors (`status` empty) for GET only, with jittered exponential backoff. The caller passes
+/// the attempts allowed for that answer (ClientOptions::max_throttled_attempts for a 429).
 std::optional<std::chrono::milliseconds> retry_delay(const std::string& method,
                                                      std::optional<long> status,
                                                      const std::string& retry_after, int attempt,
