@@ -1,0 +1,490 @@
+#!/usr/bin/env python3
+"""Scale benchmarks (issue 18), run by `bench/run --scale [--smoke]` on a control plane of its own.
+
+Four scenarios, each against a floor measured in the same run with curl (HTTP/2, one connection,
+`--parallel`) or kubectl:
+  fanout  `sync` of one ConfigMap into N namespaces; floor: the same N POSTs by curl at the best
+          of 8/16/32/64 at once; also `kubectl apply -f` of N documents, a `--concurrency` sweep
+          and a run throttled by API Priority and Fairness (429 + Retry-After).
+  watch   `watch` of S sources x T targets; one update of every source at once, until every copy
+          holds it (audit log); floor: curl PUTs of as many ConfigMaps. Peak RSS, idle CPU.
+  busy    U unrelated ConfigMaps, a writer changing R of them a second, `watch` serving one
+          selector rule in cluster scope: its TCP bytes and CPU over the churn, against curl
+          running the same watches with the same server-side filters.
+  resync  `resync -A` over C copies and over 10x C: peak RSS and wall; floor: curl paging the
+          same label-selected list (limit=500).
+Prints one markdown row per figure on stdout; writes nothing else. Needs the environment of
+tests/cluster/up and PATH with kubectl-cmsync and kubectl.
+"""
+import argparse
+import calendar
+import json
+import os
+import random
+import re
+import subprocess
+import sys
+import tempfile
+import time
+
+FULL = dict(fanout=10000, watch_sources=100, watch_targets=100, busy_objects=50000, churn_rate=100,
+            churn_seconds=60, resync_sources=100, resync_targets=100, idle_seconds=30)
+SMOKE = dict(fanout=40, watch_sources=3, watch_targets=4, busy_objects=200, churn_rate=20,
+             churn_seconds=3, resync_sources=3, resync_targets=4, idle_seconds=3)
+VALUE = "a" * 1400  # 3 keys: 4.2 KiB, as bench/run
+SWEEP = (8, 16, 32, 64)
+CMSYNC_USER = "cmsync-restricted"  # the cmsync runs' identity (audit log, APF); bound to cluster-admin
+
+
+def log(msg):
+    print(f"scale: {msg}", file=sys.stderr, flush=True)
+
+
+class Cluster:
+    def __init__(self):
+        d = os.environ["CMSYNC_CLUSTER_DIR"]
+        self.dir = d
+        self.server = open(os.path.join(d, "server")).read().strip()
+        pki = os.path.join(d, "pki")
+        self.tls = {"admin": (f"{pki}/admin.crt", f"{pki}/admin.key"),
+                    "restricted": (f"{pki}/restricted.crt", f"{pki}/restricted.key")}
+        self.ca = f"{pki}/ca.crt"
+        self.audit = os.path.join(d, "audit.log")
+        self.restricted_kubeconfig = os.environ["CMSYNC_RESTRICTED_KUBECONFIG"]
+        self.work = tempfile.mkdtemp(prefix="cmsync-scale.")
+
+    def kubectl(self, *args, stdin=None, check=True):
+        p = subprocess.run(["kubectl"] + list(args), input=stdin, capture_output=True, text=True)
+        if check and p.returncode != 0:
+            raise RuntimeError(f"kubectl {' '.join(args)}: {p.stderr.strip()}")
+        return p.stdout
+
+    def curl(self, requests, concurrency, user="admin"):
+        """Sends requests [(method, path, body bytes or None, content type)] with one curl process
+        (HTTP/2, `--parallel`, one connection); returns (wall seconds, [HTTP codes])."""
+        cert, key = self.tls[user]
+        cfg = os.path.join(self.work, "curl.cfg")
+        bodies = {}
+        with open(cfg, "w") as f:
+            for i, (method, path, body, ctype) in enumerate(requests):
+                if i:
+                    f.write("next\n")
+                f.write(f'url = "{self.server}{path}"\nrequest = "{method}"\noutput = "/dev/null"\n')
+                f.write(f'cacert = "{self.ca}"\ncert = "{cert}"\nkey = "{key}"\nsilent\nhttp2\n')
+                f.write('write-out = "%{http_code}\\n"\n')
+                if body is not None:
+                    if body not in bodies:
+                        bodies[body] = os.path.join(self.work, f"body-{len(bodies)}")
+                        with open(bodies[body], "wb") as b:
+                            b.write(body)
+                    f.write(f'data-binary = "@{bodies[body]}"\nheader = "Content-Type: {ctype}"\n')
+        t0 = time.monotonic()
+        p = subprocess.run(["curl", "--parallel", "--parallel-max", str(concurrency), "--config", cfg],
+                           capture_output=True, text=True)
+        wall = time.monotonic() - t0
+        return wall, [int(c) for c in p.stdout.split() if c.isdigit()]
+
+    def audit_mark(self):
+        return os.path.getsize(self.audit)
+
+    def audit_events(self, mark):
+        """ResponseComplete ConfigMap writes logged after byte offset `mark`."""
+        out = []
+        with open(self.audit) as f:
+            f.seek(mark)
+            for line in f:
+                try:
+                    e = json.loads(line)
+                except ValueError:
+                    continue
+                if e.get("stage") == "ResponseComplete" and (e.get("objectRef") or {}).get("resource") == "configmaps":
+                    out.append(e)
+        return out
+
+
+def epoch(ts):
+    """RFC 3339 with micros (audit stageTimestamp) to epoch seconds."""
+    m = re.match(r"(\d+)-(\d+)-(\d+)T(\d+):(\d+):(\d+)(?:\.(\d+))?Z", ts)
+    y, mo, d, h, mi, s, frac = m.groups()
+    return calendar.timegm((int(y), int(mo), int(d), int(h), int(mi), int(s))) + float("0." + (frac or "0"))
+
+
+def cm_body(name, data, labels=None):
+    md = {"name": name}
+    if labels:
+        md["labels"] = labels
+    return json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": md, "data": data}).encode()
+
+
+def ns_body(name, labels):
+    return json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}).encode()
+
+
+def create_namespaces(c, names, labels):
+    wall, codes = c.curl([("POST", "/api/v1/namespaces", ns_body(n, labels), "application/json") for n in names], 64)
+    bad = [x for x in codes if x not in (201, 409)]
+    if bad or len(codes) != len(names):
+        raise RuntimeError(f"creating {len(names)} namespaces: {len(bad)} failed ({bad[:5]})")
+    log(f"{len(names)} namespaces in {wall:.1f} s")
+
+
+def delete_copies(c, namespaces, name):
+    _, codes = c.curl([("DELETE", f"/api/v1/namespaces/{ns}/configmaps/{name}", None, None) for ns in namespaces], 64)
+    bad = [x for x in codes if x not in (200, 404)]
+    if bad:
+        raise RuntimeError(f"deleting {name}: {len(bad)} failed ({bad[:5]})")
+
+
+def count_copies(c, name, label=None):
+    args = ["get", "configmaps", "-A", "--field-selector", f"metadata.name={name}", "-o", "name", "--chunk-size=500"]
+    if label:
+        args += ["-l", label]
+    return len(c.kubectl(*args).split())
+
+
+def timed(cmd, env=None):
+    """(wall s, peak RSS KiB, exit code) of cmd, by GNU time."""
+    tf = tempfile.NamedTemporaryFile(delete=False)
+    t0 = time.monotonic()
+    p = subprocess.run(["/usr/bin/time", "-f", "%M", "-o", tf.name] + cmd, capture_output=True, text=True, env=env)
+    wall = time.monotonic() - t0
+    rss = int(open(tf.name).read().split()[-1])
+    os.unlink(tf.name)
+    if p.returncode != 0:
+        log(f"{' '.join(cmd[:3])}... exit {p.returncode}: {(p.stdout + p.stderr).strip()[-800:]}")
+    return wall, rss, p.returncode
+
+
+def ratio(a, b):
+    return f"{a / b:.2f}" if b else "n/a"
+
+
+def row(*cells):
+    print("| " + " | ".join(str(x) for x in cells) + " |", flush=True)
+
+
+def fanout(c, n):
+    """Scenario 1."""
+    src = "scale-src"
+    data = {"config.yaml": VALUE, "feature.yaml": VALUE, "limits.yaml": VALUE}
+    c.kubectl("create", "namespace", src)
+    c.curl([("POST", f"/api/v1/namespaces/{src}/configmaps", cm_body("app-config", data), "application/json")], 1)
+    targets = [f"scale-f-{i:05d}" for i in range(1, n + 1)]
+    create_namespaces(c, targets, {"scale-fan": "yes"})
+    body = cm_body("app-config", data)
+    floors = {}
+    for conc in SWEEP:
+        delete_copies(c, targets, "app-config")
+        wall, codes = c.curl([("POST", f"/api/v1/namespaces/{ns}/configmaps", body, "application/json")
+                              for ns in targets], conc)
+        if codes.count(201) != n:
+            raise RuntimeError(f"curl floor at {conc}: {codes.count(201)} of {n} created")
+        floors[conc] = wall
+        log(f"curl {n} POSTs at {conc}: {wall:.2f} s")
+    best = min(floors, key=floors.get)
+    floor = floors[best]
+    sync = ["kubectl-cmsync", "sync", src, "--target-selector", "scale-fan=yes", "--name", "app-config",
+            "--kubeconfig", c.restricted_kubeconfig]
+    runs = {}
+    for conc in (None,) + SWEEP:
+        delete_copies(c, targets, "app-config")
+        wall, rss, rc = timed(sync + ([] if conc is None else ["--concurrency", str(conc)]))
+        got = count_copies(c, "app-config") - 1
+        if rc != 0 or got != n:
+            raise RuntimeError(f"sync --concurrency {conc}: exit {rc}, {got} of {n} copies")
+        runs[conc] = (wall, rss)
+        log(f"sync --concurrency {conc or 'default'}: {wall:.2f} s, {rss} KiB")
+    delete_copies(c, targets, "app-config")
+    docs = "".join(f"---\napiVersion: v1\nkind: ConfigMap\nmetadata: {{name: app-config, namespace: {ns}}}\n"
+                   f"data: {json.dumps(data)}\n" for ns in targets)
+    path = os.path.join(c.work, "apply.yaml")
+    open(path, "w").write(docs)
+    wall_apply, _, rc = timed(["kubectl", "apply", "-f", path])
+    if rc != 0:
+        raise RuntimeError("kubectl apply failed")
+    default = runs[None][0]
+    row(f"fan-out to {n} namespaces (wall s) | cmsync {default:.2f} (default --concurrency) | "
+        f"curl {n} POSTs, best of {'/'.join(map(str, SWEEP))} at once: {floor:.2f} (at {best}) | "
+        f"kubectl apply -f {wall_apply:.2f} ({ratio(wall_apply, default)}x cmsync) | "
+        f"{ratio(default, floor)}x floor (goal <= 1.25); apply/cmsync goal >= 10")
+    row(f"fan-out to {n}: --concurrency sweep (wall s; peak RSS KiB) | "
+        + ", ".join(f"{k}: {v[0]:.2f}; {v[1]}" for k, v in runs.items() if k) + " | curl "
+        + ", ".join(f"{k}: {v:.2f}" for k, v in floors.items()) + " | | default: "
+        + f"{ratio(default, min(v[0] for k, v in runs.items() if k))}x the best setting")
+    throttled(c, src, targets, sync)
+
+
+def throttled(c, src, targets, sync):
+    """Scenario 1, throttled: a FlowSchema puts the cmsync user in a priority level of one share
+    that rejects (429 with Retry-After) what it cannot seat; the run must finish, every copy made."""
+    n = len(targets)
+    plc = {"apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "PriorityLevelConfiguration",
+           "metadata": {"name": "scale-tiny"},
+           "spec": {"type": "Limited", "limited": {"nominalConcurrencyShares": 1, "lendablePercent": 0,
+                                                   "borrowingLimitPercent": 0, "limitResponse": {"type": "Reject"}}}}
+    fs = {"apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "FlowSchema", "metadata": {"name": "scale-cmsync"},
+          "spec": {"priorityLevelConfiguration": {"name": "scale-tiny"}, "matchingPrecedence": 100,
+                   "distinguisherMethod": {"type": "ByUser"},
+                   "rules": [{"subjects": [{"kind": "User", "user": {"name": CMSYNC_USER}}],
+                              "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"],
+                                                 "namespaces": ["*"], "clusterScope": True}],
+                              "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}]}]}}
+    c.kubectl("apply", "-f", "-", stdin=json.dumps({"apiVersion": "v1", "kind": "List", "items": [plc, fs]}))
+    time.sleep(2)  # the apiserver's APF config controller picks it up
+    delete_copies(c, targets, "app-config")
+    mark = c.audit_mark()
+    wall, _, rc = timed(sync + ["--concurrency", "64"])
+    events = [e for e in c.audit_events(mark) if e["user"]["username"] == CMSYNC_USER]
+    rejected = sum(1 for e in events if e["responseStatus"].get("code") == 429)
+    got = count_copies(c, "app-config") - 1
+    c.kubectl("delete", "flowschema", "scale-cmsync")
+    c.kubectl("delete", "prioritylevelconfiguration", "scale-tiny")
+    if rc != 0 or got != n:
+        raise RuntimeError(f"throttled sync: exit {rc}, {got} of {n} copies")
+    row(f"fan-out to {n}, throttled by APF (one share, Reject), --concurrency 64 | cmsync {wall:.2f} s, "
+        f"exit {rc}, {got} of {n} copies | {rejected} writes answered 429 (audit log) | | zero failed targets")
+
+
+def idle_cpu(pid, seconds):
+    hz = os.sysconf("SC_CLK_TCK")
+
+    def ticks():
+        f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+        return int(f[11]) + int(f[12])
+    t0 = ticks()
+    time.sleep(seconds)
+    return (ticks() - t0) / hz / seconds * 100
+
+
+def vm_hwm(pid):
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1])
+    return 0
+
+
+def wait_writes(c, mark, user, verb, count, timeout):
+    """Waits until `count` successful `verb` writes by `user` are in the audit log after mark;
+    returns the epoch of the last one."""
+    deadline = time.monotonic() + timeout
+    while True:
+        ok = [e for e in c.audit_events(mark) if e["user"]["username"] == user and e["verb"] == verb
+              and e["responseStatus"].get("code", 0) < 300]
+        if len(ok) >= count:
+            return max(epoch(e["stageTimestamp"]) for e in ok)
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{len(ok)} of {count} {verb}s by {user} after {timeout} s")
+        time.sleep(0.5)
+
+
+def watch(c, s, t, idle_seconds):
+    """Scenario 2."""
+    src = "scale-wsrc"
+    c.kubectl("create", "namespace", src)
+    data = {"config.yaml": VALUE, "feature.yaml": VALUE, "limits.yaml": VALUE}
+    names = [f"cfg-{i:03d}" for i in range(s)]
+    c.curl([("POST", f"/api/v1/namespaces/{src}/configmaps", cm_body(n, data, {"scale-w": "yes"}), "application/json")
+            for n in names], 32)
+    targets = [f"scale-w-{i:03d}" for i in range(t)]
+    create_namespaces(c, targets, {"scale-w": "yes"})
+    mark = c.audit_mark()
+    out = open(os.path.join(c.work, "watch.out"), "w")
+    w = subprocess.Popen(["kubectl-cmsync", "watch", src, "--target-selector", "scale-w=yes", "-l", "scale-w=yes",
+                          "--log-format", "json", "--kubeconfig", c.restricted_kubeconfig],
+                         stdout=out, stderr=open(os.path.join(c.work, "watch.err"), "w"))
+    try:
+        wait_writes(c, mark, CMSYNC_USER, "create", s * t, 600)
+        time.sleep(2)
+        cpu = idle_cpu(w.pid, idle_seconds)
+        # The floor first: PUTs of as many other ConfigMaps (name "floor" in the same namespaces),
+        # each with a new value (an unchanged PUT is a no-op for the server).
+        floor_names = [(ns, f"floor-{i:03d}") for ns in targets for i in range(s)]
+        c.curl([("POST", f"/api/v1/namespaces/{ns}/configmaps", cm_body(n, data), "application/json")
+                for ns, n in floor_names], 64)
+        new = {"config.yaml": VALUE + "2", "feature.yaml": VALUE, "limits.yaml": VALUE}
+        floors = {}
+        for conc in SWEEP:
+            new["limits.yaml"] = VALUE + str(conc)
+            reqs = [("PUT", f"/api/v1/namespaces/{ns}/configmaps/{n}", cm_body(n, new), "application/json")
+                    for ns, n in floor_names]
+            wall, codes = c.curl(reqs, conc)
+            if codes.count(200) != len(reqs):
+                raise RuntimeError(f"floor PUTs: {codes.count(200)} of {len(reqs)}")
+            floors[conc] = wall
+        floor = min(floors.values())
+        mark = c.audit_mark()
+        patch = json.dumps({"data": {"config.yaml": VALUE + "-v2"}}).encode()
+        t0 = time.time()
+        c.curl([("PATCH", f"/api/v1/namespaces/{src}/configmaps/{n}", patch, "application/merge-patch+json")
+                for n in names], len(names))
+        last = wait_writes(c, mark, CMSYNC_USER, "update", s * t, 600)
+        took = last - t0
+        rss = vm_hwm(w.pid)
+    finally:
+        w.terminate()
+        w.wait()
+    row(f"watch at {s * t} copies ({s} sources x {t} targets): every source updated at once, until every copy "
+        f"holds it (s) | cmsync {took:.2f}; peak RSS {rss} KiB; idle CPU {cpu:.2f}% of a core | "
+        f"curl {s * t} PUTs, best of {'/'.join(map(str, SWEEP))}: {floor:.2f} | | "
+        f"{ratio(took, floor)}x floor (goal <= 1.3); RSS goal <= 65536 KiB; idle goal <= 1%")
+
+
+def received_bytes(port, pid):
+    p = subprocess.run(["ss", "-Htnpi", "state", "established", f"( dport = :{port} )"], capture_output=True, text=True)
+    total, mine = 0, False
+    for line in p.stdout.splitlines():
+        if "users:" in line:
+            mine = f"pid={pid}," in line
+        if mine:
+            for f in line.split():
+                if f.startswith("bytes_received:"):
+                    total += int(f.split(":")[1])
+    return total
+
+
+def cpu_ms(pid):
+    f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
+    return (int(f[11]) + int(f[12])) * 1000 // os.sysconf("SC_CLK_TCK")
+
+
+def busy(c, objects, rate, seconds):
+    """Scenario 3."""
+    src, dst = "scale-bsrc", "scale-bdst"
+    per_ns = 1000 if objects >= 1000 else objects
+    noise_ns = [f"scale-noise-{i:03d}" for i in range(max(1, objects // per_ns))]
+    create_namespaces(c, [src, dst] + noise_ns, {})
+    c.kubectl("label", "namespace", dst, "scale-b=yes")
+    c.curl([("POST", f"/api/v1/namespaces/{src}/configmaps", cm_body(n, {"k": "v"}, {"scale-b": "yes"}),
+             "application/json") for n in ("app-config", "other")], 2)
+    noise = [(ns, f"noise-{i:04d}") for ns in noise_ns for i in range(per_ns)]
+    wall, codes = c.curl([("POST", f"/api/v1/namespaces/{ns}/configmaps", cm_body(n, {"v": "0"}), "application/json")
+                          for ns, n in noise], 64)
+    log(f"{codes.count(201)} unrelated ConfigMaps in {wall:.1f} s")
+    port = c.server.rsplit(":", 1)[1]
+    w = subprocess.Popen(["kubectl-cmsync", "watch", src, "--target-selector", "scale-b=yes", "-l", "scale-b=yes",
+                          "--kubeconfig", c.restricted_kubeconfig], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    # The floor: the same streams, filtered by the server the same way, by curl.
+    rv = json.loads(c.kubectl("get", "--raw", "/api/v1/configmaps?limit=1"))["metadata"]["resourceVersion"]
+    cert, key = c.tls["admin"]
+    floor_urls = [f"/api/v1/namespaces/{src}/configmaps?labelSelector=scale-b%3Dyes",
+                  "/api/v1/configmaps?labelSelector=cmsync.io%2Fmanaged%3Dtrue",
+                  "/api/v1/namespaces?labelSelector=scale-b%3Dyes"]
+    floor = subprocess.Popen(["curl", "-sS", "-N", "--http2", "--parallel", "--parallel-max", "3", "--cacert", c.ca,
+                              "--cert", cert, "--key", key]
+                             + [x for u in floor_urls for x in ("-o", "/dev/null",
+                                f"{c.server}{u}&watch=1&allowWatchBookmarks=true&resourceVersion={rv}")],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 60
+        while count_copies(c, "other", "cmsync.io/managed=true") < 1 and time.monotonic() < deadline:
+            time.sleep(0.5)
+        time.sleep(2)
+        churn = [("PATCH", f"/api/v1/namespaces/{ns}/configmaps/{n}",
+                  json.dumps({"data": {"v": str(i)}}).encode(), "application/merge-patch+json")
+                 for i, (ns, n) in enumerate(random.Random(18).choices(noise, k=rate * seconds))]
+        b0, c0 = received_bytes(port, w.pid), cpu_ms(w.pid)
+        f0, fc0 = received_bytes(port, floor.pid), cpu_ms(floor.pid)
+        _write_rate_config(c, churn)
+        t0 = time.monotonic()
+        # --rate spreads the writes over `seconds` (curl 7.84+): one process, as in bench/run.
+        subprocess.run(["curl", "--rate", f"{rate}/s", "--config", os.path.join(c.work, "churn.cfg")],
+                       capture_output=True)
+        span = time.monotonic() - t0
+        time.sleep(1)
+        b1, c1 = received_bytes(port, w.pid), cpu_ms(w.pid)
+        f1, fc1 = received_bytes(port, floor.pid), cpu_ms(floor.pid)
+    finally:
+        for p in (w, floor):
+            p.terminate()
+            p.wait()
+    per_min = 60 / span
+    wb, wc = (b1 - b0) * per_min, (c1 - c0) * per_min
+    fb, fc = (f1 - f0) * per_min, (fc1 - fc0) * per_min
+    row(f"busy cluster: {len(noise)} unrelated ConfigMaps, {rate} changes/s for {span:.0f} s (per minute: "
+        f"bytes received; CPU ms) | cmsync cluster scope, selector rule {wb:.0f}; {wc:.0f} | "
+        f"curl, the same three watches filtered by the server {fb:.0f}; {fc:.0f} | | "
+        f"bytes {ratio(wb, fb)}x floor (goal <= 1.1)")
+
+
+def _write_rate_config(c, requests):
+    cert, key = c.tls["admin"]
+    with open(os.path.join(c.work, "churn.cfg"), "w") as f:
+        for i, (method, path, body, ctype) in enumerate(requests):
+            if i:
+                f.write("next\n")
+            data = body.decode().replace("\\", "\\\\").replace('"', '\\"')
+            f.write(f'url = "{c.server}{path}"\nrequest = "{method}"\noutput = "/dev/null"\nsilent\n'
+                    f'data = "{data}"\nheader = "Content-Type: {ctype}"\n'
+                    f'cacert = "{c.ca}"\ncert = "{cert}"\nkey = "{key}"\n')
+
+
+def resync(c, sources, targets):
+    """Scenario 4: resync over C copies, then over 10x C (ten times the targets)."""
+    src = "scale-rsrc"
+    c.kubectl("create", "namespace", src)
+    data = {"config.yaml": VALUE, "feature.yaml": VALUE, "limits.yaml": VALUE}
+    names = [f"cfg-{i:03d}" for i in range(sources)]
+    c.curl([("POST", f"/api/v1/namespaces/{src}/configmaps", cm_body(n, data, {"scale-r": "yes"}), "application/json")
+            for n in names], 32)
+    figures = []
+    made = 0
+    for total_targets in (targets, targets * 10):
+        ns = [f"scale-r-{i:04d}" for i in range(made, total_targets)]
+        create_namespaces(c, ns, {"scale-r": "yes"})
+        made = total_targets
+        wall, _, rc = timed(["kubectl-cmsync", "sync", src, "--target-selector", "scale-r=yes", "-l", "scale-r=yes",
+                             "--kubeconfig", c.restricted_kubeconfig])
+        if rc != 0:
+            raise RuntimeError("making the copies failed")
+        copies = sources * total_targets
+        log(f"{copies} copies made in {wall:.1f} s")
+        wall, rss, rc = timed(["kubectl-cmsync", "resync", "-A", "--kubeconfig", c.restricted_kubeconfig])
+        if rc != 0:
+            raise RuntimeError(f"resync -A exit {rc}")
+        floor = curl_pages(c)
+        figures.append((copies, wall, rss, floor))
+    (c1, w1, r1, f1), (c2, w2, r2, f2) = figures
+    row(f"resync -A at {c1} and {c2} copies (wall s; peak RSS KiB) | cmsync {w1:.2f}; {r1} and {w2:.2f}; {r2} | "
+        f"curl paging the managed copies (limit=500) {f1:.2f} and {f2:.2f} | | at {c2}: {ratio(w2, f2)}x floor "
+        f"(goal <= 1.3); RSS {ratio(r2, r1)}x the {c1}-copy run (goal <= 1)")
+
+
+def curl_pages(c):
+    """Wall time of paging every managed copy (limit=500) with curl, one request after another."""
+    cert, key = c.tls["admin"]
+    t0 = time.monotonic()
+    cont = ""
+    while True:
+        url = f"{c.server}/api/v1/configmaps?labelSelector=cmsync.io%2Fmanaged%3Dtrue&limit=500"
+        if cont:
+            url += "&continue=" + cont
+        p = subprocess.run(["curl", "-sS", "--http2", "--cacert", c.ca, "--cert", cert, "--key", key, url],
+                           capture_output=True)
+        meta = json.loads(p.stdout).get("metadata", {})
+        cont = meta.get("continue", "")
+        if not cont:
+            return time.monotonic() - t0
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--only", default="fanout,watch,busy,resync")
+    a = ap.parse_args()
+    size = SMOKE if a.smoke else FULL
+    c = Cluster()
+    c.kubectl("create", "clusterrolebinding", "scale-cmsync", "--clusterrole=cluster-admin", f"--user={CMSYNC_USER}")
+    only = a.only.split(",")
+    # resync first: `resync -A` then sees its own copies only.
+    if "resync" in only:
+        resync(c, size["resync_sources"], size["resync_targets"])
+    if "fanout" in only:
+        fanout(c, size["fanout"])
+    if "watch" in only:
+        watch(c, size["watch_sources"], size["watch_targets"], size["idle_seconds"])
+    if "busy" in only:
+        busy(c, size["busy_objects"], size["churn_rate"], size["churn_seconds"])
+
+
+if __name__ == "__main__":
+    main()
