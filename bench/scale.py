@@ -22,6 +22,7 @@ import json
 import os
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -277,14 +278,19 @@ def wait_writes(c, mark, user, verb, count, timeout):
         time.sleep(0.5)
 
 
-def watch(c, s, t, idle_seconds):
-    """Scenario 2."""
-    src = "scale-wsrc"
+def make_sources(c, src, count, labels):
+    """A namespace with `count` labelled sources of 3 keys (4.2 KiB): (namespace, data, names)."""
     c.kubectl("create", "namespace", src)
     data = {"config.yaml": VALUE, "feature.yaml": VALUE, "limits.yaml": VALUE}
-    names = [f"cfg-{i:03d}" for i in range(s)]
-    c.curl([("POST", f"/api/v1/namespaces/{src}/configmaps", cm_body(n, data, {"scale-w": "yes"}), "application/json")
+    names = [f"cfg-{i:03d}" for i in range(count)]
+    c.curl([("POST", f"/api/v1/namespaces/{src}/configmaps", cm_body(n, data, labels), "application/json")
             for n in names], 32)
+    return src, data, names
+
+
+def watch(c, s, t, idle_seconds):
+    """Scenario 2."""
+    src, data, names = make_sources(c, "scale-wsrc", s, {"scale-w": "yes"})
     targets = [f"scale-w-{i:03d}" for i in range(t)]
     create_namespaces(c, targets, {"scale-w": "yes"})
     mark = c.audit_mark()
@@ -420,12 +426,7 @@ def _write_rate_config(c, requests):
 
 def resync(c, sources, targets):
     """Scenario 4: resync over C copies, then over 10x C (ten times the targets)."""
-    src = "scale-rsrc"
-    c.kubectl("create", "namespace", src)
-    data = {"config.yaml": VALUE, "feature.yaml": VALUE, "limits.yaml": VALUE}
-    names = [f"cfg-{i:03d}" for i in range(sources)]
-    c.curl([("POST", f"/api/v1/namespaces/{src}/configmaps", cm_body(n, data, {"scale-r": "yes"}), "application/json")
-            for n in names], 32)
+    src, _, _ = make_sources(c, "scale-rsrc", sources, {"scale-r": "yes"})
     figures = []
     made = 0
     for total_targets in (targets, targets * 10):
@@ -466,13 +467,8 @@ def curl_pages(c):
             return time.monotonic() - t0
 
 
-def main():
-    ap = argparse.ArgumentParser()
-    ap.add_argument("--smoke", action="store_true")
-    ap.add_argument("--only", default="fanout,watch,busy,resync")
-    a = ap.parse_args()
+def run(c, a):
     size = SMOKE if a.smoke else FULL
-    c = Cluster()
     c.kubectl("create", "clusterrolebinding", "scale-cmsync", "--clusterrole=cluster-admin", f"--user={CMSYNC_USER}")
     only = a.only.split(",")
     # resync first: `resync -A` then sees its own copies only.
@@ -485,6 +481,18 @@ def main():
     if "busy" in only:
         busy(c, size["busy_objects"], size["churn_rate"], size["churn_seconds"])
 
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--smoke", action="store_true")
+    ap.add_argument("--only", default="fanout,watch,busy,resync")
+    a = ap.parse_args()
+    c = Cluster()
+    try:
+        run(c, a)
+    finally:
+        shutil.rmtree(c.work, ignore_errors=True)
 
 if __name__ == "__main__":
     main()

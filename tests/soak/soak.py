@@ -741,38 +741,37 @@ users:
             raise Violation(f"watcher {slot.i} exited by itself with code {rc}", self.seq)
 
     # ---------------------------------------------------------------- checker
-    def audit_writes(self, since):
-        """ConfigMap writes (ResponseComplete, 2xx) in the audit log at or after epoch `since`."""
-        out = []
+    def audit_entries(self):
+        """The audit log's ResponseComplete entries."""
         with open(os.path.join(self.cluster, "audit.log")) as f:
             for line in f:
                 try:
                     e = json.loads(line)
                 except ValueError:
                     continue
-                if e.get("stage") != "ResponseComplete" or (e.get("objectRef") or {}).get("resource") != "configmaps":
-                    continue
-                if e.get("verb") not in ("create", "update", "patch", "delete"):
-                    continue
-                ts = iso_to_epoch(e["stageTimestamp"])
-                if ts >= since and (e.get("responseStatus") or {}).get("code", 0) < 300:
-                    out.append(e)
+                if e.get("stage") == "ResponseComplete":
+                    yield e
+
+    def audit_writes(self, since):
+        """ConfigMap writes (2xx) in the audit log at or after epoch `since`."""
+        out = []
+        for e in self.audit_entries():
+            if (e.get("objectRef") or {}).get("resource") != "configmaps":
+                continue
+            if e.get("verb") not in ("create", "update", "patch", "delete"):
+                continue
+            ts = iso_to_epoch(e["stageTimestamp"])
+            if ts >= since and (e.get("responseStatus") or {}).get("code", 0) < 300:
+                out.append(e)
         return out
 
     def audit_counts(self):
         c = {}
-        with open(os.path.join(self.cluster, "audit.log")) as f:
-            for line in f:
-                try:
-                    e = json.loads(line)
-                except ValueError:
-                    continue
-                if e.get("stage") != "ResponseComplete":
-                    continue
-                user = (e.get("user") or {}).get("username")
-                code = (e.get("responseStatus") or {}).get("code", 0)
-                k = f"{user} {e.get('verb')} {code}"
-                c[k] = c.get(k, 0) + 1
+        for e in self.audit_entries():
+            user = (e.get("user") or {}).get("username")
+            code = (e.get("responseStatus") or {}).get("code", 0)
+            k = f"{user} {e.get('verb')} {code}"
+            c[k] = c.get(k, 0) + 1
         return c
 
     def watch_lines(self):
@@ -1000,24 +999,17 @@ users:
         v = []
         users = {x.user: x.i for x in self.slots}
         events = []
-        with open(os.path.join(self.cluster, "audit.log")) as f:
-            for line in f:
-                try:
-                    e = json.loads(line)
-                except ValueError:
-                    continue
-                ref = e.get("objectRef") or {}
-                user = (e.get("user") or {}).get("username")
-                if e.get("stage") != "ResponseComplete" or user not in users:
-                    continue
-                if (e.get("responseStatus") or {}).get("code", 0) >= 300:
-                    continue
-                if e.get("verb") not in ("create", "update", "patch", "delete"):
-                    continue
-                lease = ref.get("resource") == "leases" and ref.get("namespace") == LEASE_NS and \
-                    ref.get("name") == LEASE_NAME
-                if lease or ref.get("resource") == "configmaps":
-                    events.append((iso_to_epoch(e["requestReceivedTimestamp"]), lease, users[user], e))
+        for e in self.audit_entries():
+            ref = e.get("objectRef") or {}
+            user = (e.get("user") or {}).get("username")
+            if user not in users or (e.get("responseStatus") or {}).get("code", 0) >= 300:
+                continue
+            if e.get("verb") not in ("create", "update", "patch", "delete"):
+                continue
+            lease = ref.get("resource") == "leases" and ref.get("namespace") == LEASE_NS and \
+                ref.get("name") == LEASE_NAME
+            if lease or ref.get("resource") == "configmaps":
+                events.append((iso_to_epoch(e["requestReceivedTimestamp"]), lease, users[user], e))
         events.sort(key=lambda x: x[0])
         holder, writes, terms = None, 0, 0
         for t, lease, who, e in events:
