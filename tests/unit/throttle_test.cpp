@@ -12,10 +12,13 @@ using namespace std::chrono_literals;
 
 namespace {
 
+const ThrottleWindow::Clock::time_point t0{std::chrono::hours(1)};
+
 // Answers `n` requests of the current epoch with `status`, `in_flight` out at each answer.
-void answer(ThrottleWindow& w, int n, long status, int in_flight) {
+void answer(ThrottleWindow& w, int n, long status, int in_flight,
+            ThrottleWindow::Clock::time_point at = t0) {
     for (int i = 0; i < n; ++i) {
-        w.answered(status, w.epoch(), in_flight);
+        w.answered(status, w.epoch(), in_flight, at);
     }
 }
 
@@ -45,19 +48,19 @@ TEST_CASE("ThrottleWindow: slow start, halving on 429, one cut per burst, growth
     }
     SUBCASE("429 halves what was in flight, once per burst") {
         const int sent = w.epoch();
-        w.answered(429, sent, 8);
+        w.answered(429, sent, 8, t0);
         CHECK(w.limit() == 4);
-        w.answered(429, sent, 7);  // the same burst: sent before the cut
-        w.answered(429, sent, 6);
+        w.answered(429, sent, 7, t0);  // the same burst: sent before the cut
+        w.answered(429, sent, 6, t0);
         CHECK(w.limit() == 4);
-        w.answered(429, w.epoch(), 4);  // sent after it: a new signal
+        w.answered(429, w.epoch(), 4, t0);  // sent after it: a new signal
         CHECK(w.limit() == 2);
-        w.answered(429, w.epoch(), 2);
-        w.answered(429, w.epoch(), 1);
+        w.answered(429, w.epoch(), 2, t0);
+        w.answered(429, w.epoch(), 1, t0);
         CHECK(w.limit() == 1);  // never below one
     }
     SUBCASE("after a cut it grows by one per window of answers") {
-        w.answered(429, w.epoch(), 8);
+        w.answered(429, w.epoch(), 8, t0);
         REQUIRE(w.limit() == 4);
         answer(w, 3, 200, 4);
         CHECK(w.limit() == 4);
@@ -66,10 +69,23 @@ TEST_CASE("ThrottleWindow: slow start, halving on 429, one cut per burst, growth
         answer(w, 5, 200, 5);
         CHECK(w.limit() == 6);
     }
+    SUBCASE("a minute without a 429 ends the episode: slow start again") {
+        w.answered(429, w.epoch(), 8, t0);
+        w.answered(429, w.epoch(), 4, t0);
+        REQUIRE(w.limit() == 2);
+        answer(w, 4, 200, 64, t0 + 30s);  // within the episode: one per window
+        CHECK(w.limit() == 3);
+        answer(w, 5, 200, 64, t0 + 60s);  // after it: one per answer
+        CHECK(w.limit() == 8);
+        w.answered(429, w.epoch(), 8, t0 + 61s);  // a new episode halves again
+        CHECK(w.limit() == 4);
+        answer(w, 4, 200, 64, t0 + 62s);
+        CHECK(w.limit() == 5);
+    }
     SUBCASE("a cut from a window larger than the load halves the load") {
         answer(w, 56, 200, 64);
         REQUIRE(w.limit() == 64);
-        w.answered(429, w.epoch(), 10);
+        w.answered(429, w.epoch(), 10, t0);
         CHECK(w.limit() == 5);
     }
 }
