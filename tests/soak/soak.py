@@ -15,6 +15,7 @@ import hashlib
 import json
 import os
 import random
+import re
 import signal
 import socket
 import subprocess
@@ -72,6 +73,7 @@ class Slot:
         self.mode_file = os.path.join(out, f"proxy-{i}.mode")
         self.proc = None
         self.proxy = None
+        self.proxy_port = None
         self.kubeconfig = None
         self.user = WATCHER_USER
         self.metrics_port = None
@@ -236,7 +238,7 @@ class Soak:
         for slot in self.slots:
             self.start_proxy(slot)
             if not self.replicas:
-                slot.kubeconfig = self.kubeconfig_for(slot, open(os.environ["CMSYNC_RESTRICTED_KUBECONFIG"]).read())
+                self.restricted_kubeconfig(slot)
         os.makedirs(os.path.join(self.out, "state"), mode=0o700, exist_ok=True)
         for slot in self.slots:
             self.start_watcher(slot)
@@ -249,7 +251,6 @@ class Soak:
         with open(self.rules_file, "w") as f:
             f.write(rules_yaml(self.prune))
         template = open(os.environ["CMSYNC_RESTRICTED_KUBECONFIG"]).read()
-        import re
         ca = re.search(r"certificate-authority: (\S+)", template).group(1)
         for slot in self.slots:
             sa = f"soak-replica-{slot.i}"
@@ -294,17 +295,15 @@ users:
         if slot.kubeconfig:
             self.point_kubeconfig(slot)
 
-    def kubeconfig_for(self, slot, text):
-        path = os.path.join(self.out, "watcher.kubeconfig")
-        with open(path, "w") as f:
-            f.write(text)
-        os.chmod(path, 0o600)
-        slot.kubeconfig = path
+    def restricted_kubeconfig(self, slot):
+        """The CLI mode's watcher: the restricted user's kubeconfig, through the slot's proxy."""
+        slot.kubeconfig = os.path.join(self.out, "watcher.kubeconfig")
+        with open(slot.kubeconfig, "w") as f:
+            f.write(open(os.environ["CMSYNC_RESTRICTED_KUBECONFIG"]).read())
+        os.chmod(slot.kubeconfig, 0o600)
         self.point_kubeconfig(slot)
-        return path
 
     def point_kubeconfig(self, slot):
-        import re
         text = open(slot.kubeconfig).read()
         text = re.sub(r"server: \"?https://127\.0\.0\.1:[0-9]+\"?", f"server: https://127.0.0.1:{slot.proxy_port}", text)
         with open(slot.kubeconfig, "w") as f:
