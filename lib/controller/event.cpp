@@ -1,13 +1,10 @@
 #include "controller/event.hpp"
 
-#include "kube/lease.hpp"
-
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 
-#include <ctime>
-
 #include "kube/json.hpp"
+#include "kube/lease.hpp"
 
 namespace cmsync::controller {
 
