@@ -72,10 +72,9 @@ std::string check_document(const rapidjson::Value& root) {
 // numbers over as text and std::from_chars, exact and total, converts them: integers that fit
 // 64 bits stay integers (as RapidJSON keeps them), everything else becomes the nearest double,
 // and a number beyond double range (either way) is refused rather than read as inf or 0.
-template <typename Handler>
 class NumberFilter {
   public:
-    NumberFilter(Handler& out, std::string& problem) : out_(out), problem_(problem) {}
+    NumberFilter(rapidjson::Document& out, std::string& problem) : out_(out), problem_(problem) {}
 
     bool RawNumber(const char* text, rapidjson::SizeType length, bool /*copy*/) {
         const char* end = text + length;
@@ -118,7 +117,7 @@ class NumberFilter {
     bool EndArray(rapidjson::SizeType n) { return out_.EndArray(n); }
 
   private:
-    Handler& out_;
+    rapidjson::Document& out_;
     std::string& problem_;
 };
 
@@ -155,7 +154,7 @@ std::string parse_json_object(std::string_view text, rapidjson::Document& out) {
     std::string problem;
     rapidjson::ParseResult result;
     auto generate = [&](rapidjson::Document& handler) {
-        NumberFilter<rapidjson::Document> filter(handler, problem);
+        NumberFilter filter(handler, problem);
         rapidjson::MemoryStream bytes(text.data(), text.size());
         rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(bytes);
         rapidjson::Reader reader;
