@@ -29,11 +29,14 @@ import tempfile
 import time
 
 FULL = dict(fanout=10000, watch_sources=100, watch_targets=100, busy_objects=50000, churn_rate=100,
-            churn_seconds=60, resync_sources=100, resync_targets=100, idle_seconds=30)
+            churn_seconds=60, resync_sources=100, resync_targets=100, idle_seconds=30, watch_concurrency=0)
 SMOKE = dict(fanout=40, watch_sources=3, watch_targets=4, busy_objects=200, churn_rate=20,
-             churn_seconds=3, resync_sources=3, resync_targets=4, idle_seconds=3)
+             churn_seconds=3, resync_sources=3, resync_targets=4, idle_seconds=3, watch_concurrency=0)
 VALUE = "a" * 1400  # 3 keys: 4.2 KiB, as bench/run
 SWEEP = (8, 16, 32, 64)
+# A command put before the watcher under test, to profile it: SCALE_WRAP="perf record -g -o F --".
+# Peak RSS and CPU are then those of the wrapper's process, not the watcher's.
+WRAP = os.environ.get("SCALE_WRAP", "").split()
 CMSYNC_USER = "cmsync-restricted"  # the cmsync runs' identity (audit log, APF); bound to cluster-admin
 
 
@@ -288,15 +291,16 @@ def make_sources(c, src, count, labels):
     return src, data, names
 
 
-def watch(c, s, t, idle_seconds):
-    """Scenario 2."""
+def watch(c, s, t, idle_seconds, concurrency):
+    """Scenario 2 (`concurrency` 0: the watcher's default)."""
     src, data, names = make_sources(c, "scale-wsrc", s, {"scale-w": "yes"})
     targets = [f"scale-w-{i:03d}" for i in range(t)]
     create_namespaces(c, targets, {"scale-w": "yes"})
     mark = c.audit_mark()
     out = open(os.path.join(c.work, "watch.out"), "w")
-    w = subprocess.Popen(["kubectl-cmsync", "watch", src, "--target-selector", "scale-w=yes", "-l", "scale-w=yes",
-                          "--log-format", "json", "--kubeconfig", c.restricted_kubeconfig],
+    w = subprocess.Popen(WRAP + ["kubectl-cmsync", "watch", src, "--target-selector", "scale-w=yes", "-l", "scale-w=yes",
+                          "--log-format", "json", "--kubeconfig", c.restricted_kubeconfig]
+                         + (["--concurrency", str(concurrency)] if concurrency else []),
                          stdout=out, stderr=open(os.path.join(c.work, "watch.err"), "w"))
     try:
         wait_writes(c, mark, CMSYNC_USER, "create", s * t, 600)
@@ -477,7 +481,7 @@ def run(c, a):
     if "fanout" in only:
         fanout(c, size["fanout"])
     if "watch" in only:
-        watch(c, size["watch_sources"], size["watch_targets"], size["idle_seconds"])
+        watch(c, size["watch_sources"], size["watch_targets"], size["idle_seconds"], size["watch_concurrency"])
     if "busy" in only:
         busy(c, size["busy_objects"], size["churn_rate"], size["churn_seconds"])
 
@@ -487,7 +491,14 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--smoke", action="store_true")
     ap.add_argument("--only", default="fanout,watch,busy,resync")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=N",
+                    help="override one size (e.g. watch_sources=30), to profile at another size")
     a = ap.parse_args()
+    for kv in a.set:
+        key, _, value = kv.partition("=")
+        if key not in FULL:
+            ap.error(f"--set: unknown size {key!r} (one of {', '.join(FULL)})")
+        FULL[key] = SMOKE[key] = int(value)
     c = Cluster()
     try:
         run(c, a)

@@ -77,6 +77,9 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
             auto outcomes = plan_all(api, rule.request, sources, targets,
                                      [&](TargetOutcome& outcome, const kube::ConfigMap& source) {
                                          apply_outcome(api, source, outcome, rule_write);
+                                         if (write.dry_run != DryRunMode::client) {
+                                             keep_summary_only(outcome);  // the report is all
+                                         }
                                      });
             if (write.dry_run == DryRunMode::client) {
                 check_target_namespaces(api, outcomes, rule.request.concurrency);

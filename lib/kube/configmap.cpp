@@ -75,7 +75,15 @@ ConfigMap configmap_from_json(const std::string& json, bool keep_raw) {
         cm.immutable = it->value.GetBool();
     }
     if (keep_raw) {
-        cm.raw = json;
+        // What an update starts from needs no data (configmap_to_json sets it) and no
+        // managedFields (never sent back): without them a copy takes a fraction of the memory.
+        doc.RemoveMember("data");
+        doc.RemoveMember("binaryData");
+        if (const auto meta = doc.FindMember("metadata");
+            meta != doc.MemberEnd() && meta->value.IsObject()) {
+            meta->value.RemoveMember("managedFields");
+        }
+        cm.raw = to_json(doc);
     }
     return cm;
 }

@@ -21,8 +21,9 @@ struct ConfigMap {
     std::map<std::string, std::string> annotations;
     std::map<std::string, Value> data;
     bool immutable = false;
-    /// The object as the server sent it; updates start from it so fields cmsync does not
-    /// know (finalizers, owner references, ...) survive. Empty for objects built here.
+    /// The object as the server sent it, less data, binaryData and managedFields; updates
+    /// start from it so fields cmsync does not know (finalizers, owner references, ...)
+    /// survive. Empty for objects built here.
     std::string raw;
 };
 

@@ -9,18 +9,47 @@ namespace cmsync {
 CopyCache::CopyCache(std::string source_namespace)
     : source_namespace_(std::move(source_namespace)) {}
 
-void CopyCache::keep(Entry& entry, const std::optional<kube::ConfigMap>& now) const {
-    if (now) {
-        const auto it = now->annotations.find(kSyncFromAnnotation);
-        if (it != now->annotations.end() && it->second == source_namespace_ + "/" + now->name) {
-            entry.copy = now->raw.empty() ? kube::configmap_to_json(*now) : now->raw;
-            return;
-        }
+void CopyCache::keep(Entry& entry, const std::optional<kube::ConfigMap>& now) {
+    entry.copy.reset();
+    if (!now) {
+        return;
     }
-    entry.copy.clear();
+    const auto it = now->annotations.find(kSyncFromAnnotation);
+    if (it == now->annotations.end() || it->second != source_namespace_ + "/" + now->name) {
+        return;
+    }
+    Copy copy;
+    copy.resource_version = now->resource_version;
+    if (now->raw.empty()) {
+        auto meta = *now;  // built here, not read: rare
+        meta.data.clear();
+        copy.raw = kube::configmap_to_json(meta);
+    } else {
+        copy.raw = now->raw;
+    }
+    for (const auto& [key, value] : now->data) {
+        copy.data.emplace_back(key, intern(value));
+    }
+    entry.copy = std::move(copy);
 }
 
-void CopyCache::seen(Entry& entry, const std::optional<kube::ConfigMap>& now) const {
+CopyCache::SharedValue CopyCache::intern(const kube::Value& value) {
+    const auto hash = std::hash<std::string>{}(value.bytes) ^ static_cast<std::size_t>(value.binary);
+    const auto [first, last] = pool_.equal_range(hash);
+    for (auto it = first; it != last; ++it) {
+        if (*it->second == value) {
+            return it->second;
+        }
+    }
+    if (pool_.size() >= 2 * pool_swept_size_ + 64) {
+        // Under mutex_, and no SharedValue leaves the cache: a count of one is the pool's own.
+        std::erase_if(pool_, [](const auto& e) { return e.second.use_count() == 1; });
+        pool_swept_size_ = pool_.size();
+    }
+    return pool_.emplace(hash, std::make_shared<const kube::Value>(value))->second;
+}
+
+void CopyCache::seen(Entry& entry, const std::optional<kube::ConfigMap>& now) {
     entry.tracked = true;
     entry.seen_exists = now.has_value();
     entry.seen_rv = now ? now->resource_version : std::string();
@@ -30,7 +59,7 @@ void CopyCache::seen(Entry& entry, const std::optional<kube::ConfigMap>& now) co
 
 void CopyCache::drop_if_empty(const std::pair<std::string, std::string>& key) {
     const auto it = entries_.find(key);
-    if (it != entries_.end() && !it->second.tracked && it->second.copy.empty()) {
+    if (it != entries_.end() && !it->second.tracked && !it->second.copy) {
         entries_.erase(it);
     }
 }
@@ -78,18 +107,52 @@ void CopyCache::learned(const std::string& ns, const std::string& name,
     drop_if_empty(key);
 }
 
+bool CopyCache::holds(const kube::ConfigMap& cm) const {
+    std::lock_guard guard(mutex_);
+    const auto it = entries_.find({cm.namespace_name, cm.name});
+    if (it == entries_.end()) {
+        return false;
+    }
+    const auto& entry = it->second;
+    // A copy this watcher just created is not tracked yet (nothing awaited), but its
+    // resourceVersion says as much: the same version is the same object.
+    return entry.copy && entry.copy->resource_version == cm.resource_version &&
+           (!entry.awaiting || *entry.awaiting == cm.resource_version);
+}
+
+bool CopyCache::from_watch_held(const std::string& ns, const std::string& name,
+                                const std::string& resource_version) {
+    std::lock_guard guard(mutex_);
+    auto& entry = entries_[{ns, name}];
+    if (entry.awaiting && *entry.awaiting != resource_version) {
+        return false;  // a newer state was learned since the stream asked
+    }
+    entry.tracked = true;
+    entry.seen_exists = true;
+    entry.seen_rv = resource_version;
+    entry.awaiting.reset();
+    if (entry.copy && entry.copy->resource_version != resource_version) {
+        entry.copy.reset();  // forgotten and learned again meanwhile: read when needed
+    }
+    return true;
+}
+
 std::optional<kube::ConfigMap> CopyCache::find(const std::string& ns,
                                                const std::string& name) const {
-    std::string json;
+    Copy copy;
     {
         std::lock_guard guard(mutex_);
         const auto it = entries_.find({ns, name});
-        if (it == entries_.end() || it->second.copy.empty()) {
+        if (it == entries_.end() || !it->second.copy) {
             return std::nullopt;
         }
-        json = it->second.copy;
+        copy = *it->second.copy;
     }
-    return kube::configmap_from_json(json, true);
+    auto cm = kube::configmap_from_json(copy.raw, true);
+    for (const auto& [key, value] : copy.data) {
+        cm.data.emplace(key, *value);
+    }
+    return cm;
 }
 
 void CopyCache::forget_namespace(const std::string& ns) {
@@ -105,7 +168,7 @@ void CopyCache::forget_name(const std::string& name) {
 std::size_t CopyCache::copies() const {
     std::lock_guard guard(mutex_);
     return static_cast<std::size_t>(std::count_if(
-        entries_.begin(), entries_.end(), [](const auto& e) { return !e.second.copy.empty(); }));
+        entries_.begin(), entries_.end(), [](const auto& e) { return e.second.copy.has_value(); }));
 }
 
 }  // namespace cmsync

@@ -1,10 +1,13 @@
 #pragma once
 
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
+#include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "kube/configmap.hpp"
 
@@ -20,9 +23,11 @@ namespace cmsync {
 /// planning from them would only meet a 409. resourceVersions are compared for equality only.
 ///
 /// Objects are kept only for copies of a source in `source_namespace` (sync-from
-/// "SOURCE_NS/NAME" of the same name), as JSON; memory is bounded by sources x targets. A stale
-/// entry is harmless: writes carry its resourceVersion, and a 409 (or 404) makes the writer read
-/// afresh. Thread-safe.
+/// "SOURCE_NS/NAME" of the same name): each as its JSON less the values (ConfigMap::raw), and
+/// its values shared with every other copy holding the same one, so 100 copies of a source
+/// cost its values once; memory is bounded by sources x targets x the metadata of a copy. A
+/// stale entry is harmless: writes carry its resourceVersion, and a 409 (or 404) makes the
+/// writer read afresh. Thread-safe.
 class CopyCache {
   public:
     explicit CopyCache(std::string source_namespace);
@@ -31,6 +36,13 @@ class CopyCache {
     /// the watch has not delivered yet: nothing is recorded, and the event is to be skipped.
     bool from_watch(const std::string& ns, const std::string& name,
                     const std::optional<kube::ConfigMap>& now);
+    /// Whether the newest state held of the copy is `cm`'s (same resourceVersion), and no
+    /// other is awaited: the event bringing it need not carry its values.
+    bool holds(const kube::ConfigMap& cm) const;
+    /// The watch delivered the state with `resource_version` that holds() said is held (it
+    /// may have changed since): as from_watch, with the object kept if it is still that one.
+    bool from_watch_held(const std::string& ns, const std::string& name,
+                         const std::string& resource_version);
     /// A list's state (nothing: not listed): the whole truth at the list's resourceVersion.
     void from_list(const std::string& ns, const std::string& name,
                    const std::optional<kube::ConfigMap>& now);
@@ -48,22 +60,33 @@ class CopyCache {
     void forget_name(const std::string& name);
 
   private:
+    using SharedValue = std::shared_ptr<const kube::Value>;
+    /// The newest state of a copy of ours, as find() rebuilds it.
+    struct Copy {
+        std::string resource_version;
+        std::string raw;                                       ///< ConfigMap::raw
+        std::vector<std::pair<std::string, SharedValue>> data;  ///< in key order
+    };
     struct Entry {
         bool tracked = false;  ///< the watch has reported on this copy and keeps doing so
         bool seen_exists = false;
         std::string seen_rv;  ///< the last state the watch delivered
         /// A learned state the watch has yet to deliver: its resourceVersion, "" for a delete.
         std::optional<std::string> awaiting;
-        /// The newest state as the server sent it, when it is a copy of ours (JSON: about half
-        /// the memory of the parsed object, which find() rebuilds when a write needs it).
-        std::string copy;
+        std::optional<Copy> copy;  ///< when the newest state is a copy of ours
     };
-    void keep(Entry& entry, const std::optional<kube::ConfigMap>& now) const;
-    void seen(Entry& entry, const std::optional<kube::ConfigMap>& now) const;
+    void keep(Entry& entry, const std::optional<kube::ConfigMap>& now);
+    void seen(Entry& entry, const std::optional<kube::ConfigMap>& now);
     void drop_if_empty(const std::pair<std::string, std::string>& key);
+    /// The pool's value equal to `value`, added when there is none.
+    SharedValue intern(const kube::Value& value);
 
     std::string source_namespace_;
     mutable std::mutex mutex_;
+    /// Values by hash; declared before entries_, whose values it outlives. Values no copy
+    /// holds any more are swept when the pool has doubled since the last sweep.
+    std::unordered_multimap<std::size_t, SharedValue> pool_;
+    std::size_t pool_swept_size_ = 0;
     std::map<std::pair<std::string, std::string>, Entry> entries_;  ///< (ns, name)
 };
 

@@ -61,6 +61,14 @@ std::string colorize(const std::string& diff) {
 
 }  // namespace
 
+void keep_summary_only(TargetOutcome& outcome) {
+    outcome.plan.desired.reset();
+    for (auto& key : outcome.plan.keys) {
+        key.source.reset();
+        key.target.reset();
+    }
+}
+
 std::string key_diff(const TargetOutcome& outcome, const KeyPlan& key) {
     const auto target_label =
         fmt::format("{}/{}:{}", outcome.namespace_name, outcome.name, key.key);

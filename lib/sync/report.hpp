@@ -25,6 +25,10 @@ struct TargetOutcome {
     }
 };
 
+/// Drops what a sync report never prints: the object to write and every key's values (a
+/// write's plan holds the whole ConfigMap; across 10,000 targets that was most of the memory).
+void keep_summary_only(TargetOutcome& outcome);
+
 /// Text for `diff`: per target a line with its action, then a unified diff per changed key.
 /// `color` adds ANSI colours (the caller decides from the terminal and --color).
 std::string render_diff_text(const std::vector<TargetOutcome>& outcomes, bool color);

@@ -171,6 +171,11 @@ void StreamRunner::run(StreamSpec spec, Stream& self) {
                     out.event = std::move(event);
                     out.resource_version = rv;
                     out.replayed = resumed && now - *first_event < kReplayWindow;
+                    if (auto& cm = out.event.object; cm && spec.known && spec.known(*cm)) {
+                        out.known = true;
+                        cm->data.clear();
+                        cm->raw.clear();
+                    }
                     queue_.push(std::move(out));
                 } else {
                     StreamEvent position;  // the stream's position only

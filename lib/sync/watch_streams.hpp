@@ -30,6 +30,9 @@ struct StreamEvent {
     /// One of the changes a re-opened watch sent at once, missed while it was away (etcd
     /// replays every version since the resourceVersion): an older version may come first.
     bool replayed = false;
+    /// The loop holds this very state already (StreamSpec::known): the object comes without
+    /// its data and raw JSON, so a burst of echoes of the loop's own writes costs little.
+    bool known = false;
 };
 
 /// A blocking queue between stream threads and the watch loop.
@@ -65,6 +68,8 @@ struct StreamSpec {
     std::string resource_version;  ///< resume from here; empty: list first
     /// Which ConfigMaps matter (cluster scope sees all of them); called from stream threads.
     std::function<bool(const std::string& ns, const std::string& name)> relevant;
+    /// Whether the loop already holds this state of the object; called from stream threads.
+    std::function<bool(const kube::ConfigMap&)> known;
 };
 
 /// Runs each stream on its own thread: list when there is no resourceVersion, watch from it,

@@ -94,6 +94,9 @@ StreamSpec Watcher::configmap_stream(const std::string& key, const std::string& 
     spec.relevant = [this](const std::string& n, const std::string& name) {
         return relevant(n, name);
     };
+    spec.known = [this](const kube::ConfigMap& cm) {
+        return cm.namespace_name != config_.request.source_namespace && copies_.holds(cm);
+    };
     return spec;
 }
 
@@ -157,27 +160,36 @@ void Watcher::handle_target(const std::string& ns, const std::string& name,
     report(o);
 }
 
-void Watcher::sync_source(const std::string& name, const std::set<std::string>& namespaces,
-                          bool fresh) {
-    const auto it = sources_.find(name);
-    if (it == sources_.end() || !leading()) {
+void Watcher::sync_sources(const std::vector<std::string>& names,
+                           const std::set<std::string>& namespaces, bool fresh) {
+    if (!leading()) {
         return;
+    }
+    std::vector<const kube::ConfigMap*> sources;
+    for (const auto& name : names) {
+        if (const auto it = sources_.find(name); it != sources_.end()) {
+            sources.push_back(&it->second);
+        }
     }
     const std::vector<std::string> list(namespaces.begin(), namespaces.end());
     std::atomic<bool> failed{false};
-    parallel_for(list.size(), config_.request.concurrency, [&](std::size_t i) {
-        TargetOutcome o{source_id(it->second), list[i], name, {}, ""};
+    // One pool for every (source, namespace) pair: a burst of changed sources keeps every
+    // worker busy to the end instead of waiting for each source's slowest write.
+    parallel_for(sources.size() * list.size(), config_.request.concurrency, [&](std::size_t i) {
+        const auto& source = *sources[i / list.size()];
+        const auto& ns = list[i % list.size()];
+        TargetOutcome o{source_id(source), ns, source.name, {}, ""};
         try {
             // The cached copy saves a read; if it is stale, the write meets a 409 and the
             // writer reads the copy afresh.
-            auto copy = fresh ? std::nullopt : copies_.find(list[i], name);
+            auto copy = fresh ? std::nullopt : copies_.find(ns, source.name);
             if (!copy) {
-                copy = api_.get_configmap(list[i], name);
-                copies_.learned(list[i], name, copy);
+                copy = api_.get_configmap(ns, source.name);
+                copies_.learned(ns, source.name, copy);
             }
-            o.plan = plan_target({&it->second, copy ? &*copy : nullptr, list[i], config_.write.keys,
+            o.plan = plan_target({&source, copy ? &*copy : nullptr, ns, config_.write.keys,
                                   config_.write.force});
-            apply_outcome(api_, it->second, o, config_.write);
+            apply_outcome(api_, source, o, config_.write);
         } catch (const std::exception& e) {
             o.error = e.what();
         }
@@ -327,7 +339,7 @@ void Watcher::handle_relist(StreamEvent& event) {
     parallel_for(tasks.size(), config_.request.concurrency,
                  [&](std::size_t i) { handle_target(tasks[i].ns, tasks[i].name, tasks[i].copy); });
     for (const auto& [name, namespaces] : unknown) {
-        sync_source(name, namespaces);  // reads what the cache does not know
+        sync_sources({name}, namespaces);  // reads what the cache does not know
     }
 }
 
@@ -348,7 +360,7 @@ void Watcher::add_target(const std::string& ns, bool list_now) {
     }
     if (list_now) {
         for (const auto& [name, source] : sources_) {
-            sync_source(name, {ns});
+            sync_sources({name}, {ns});
         }
     }
 }
@@ -383,7 +395,7 @@ void Watcher::handle(StreamEvent& event) {
         }
         return;
     }
-    const auto& e = event.event;
+    auto& e = event.event;
     if (e.type == kube::WatchEventType::bookmark || e.type == kube::WatchEventType::error) {
         return;
     }
@@ -408,10 +420,23 @@ void Watcher::handle(StreamEvent& event) {
     if (!target) {
         return;
     }
-    static const std::optional<kube::ConfigMap> gone;
-    const auto& copy = e.type == kube::WatchEventType::deleted ? gone : e.object;
-    if (!copies_.from_watch(e.namespace_name, e.name, copy)) {
-        return;  // older than the state this watcher wrote or read since: nothing to plan
+    std::optional<kube::ConfigMap> copy;
+    if (event.known) {
+        // The echo of this watcher's own write: the cache has its values.
+        if (!copies_.from_watch_held(e.namespace_name, e.name, e.resource_version)) {
+            return;
+        }
+        copy = copies_.find(e.namespace_name, e.name);
+        if (!copy) {
+            return;  // no longer held: the next pass reads it
+        }
+    } else {
+        if (e.type != kube::WatchEventType::deleted) {
+            copy = std::move(e.object);
+        }
+        if (!copies_.from_watch(e.namespace_name, e.name, copy)) {
+            return;  // older than the state this watcher wrote or read since: nothing to plan
+        }
     }
     if (event.replayed && Clock::now() - last_refresh_ > kRefreshInterval) {
         // A target watch back after an outage: the source watch may not have caught up yet
@@ -534,9 +559,11 @@ void Watcher::resync_all() {
         std::lock_guard guard(mutex_);
         targets = targets_;
     }
+    std::vector<std::string> names;
     for (const auto& [name, source] : sources_) {
-        sync_source(name, targets, true);  // a safety net: reads every copy, not the cache
+        names.push_back(name);
     }
+    sync_sources(names, targets, true);  // a safety net: reads every copy, not the cache
     schedule_.clear_pending();
 }
 
@@ -694,10 +721,11 @@ void Watcher::run(const std::atomic<bool>& stop) {
                 std::lock_guard guard(mutex_);
                 targets_now = targets_;
             }
+            const auto start = Clock::now();
+            sync_sources(due, targets_now);
+            const auto end = Clock::now();
             for (const auto& name : due) {
-                const auto start = Clock::now();
-                sync_source(name, targets_now);
-                schedule_.passed(name, start, Clock::now());
+                schedule_.passed(name, start, end);
             }
         }
         if (config_.resync_period.count() > 0 &&

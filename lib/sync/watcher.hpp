@@ -88,9 +88,10 @@ class Watcher {
     void handle_relist(StreamEvent& event);
     void handle_namespace(const kube::WatchEvent& event);
     void add_target(const std::string& ns, bool list_now);
-    /// One pass of source `name` over `namespaces`; `fresh` reads every copy (no cache).
-    void sync_source(const std::string& name, const std::set<std::string>& namespaces,
-                     bool fresh = false);
+    /// One pass of each source of `names` over `namespaces`; `fresh` reads every copy (no
+    /// cache).
+    void sync_sources(const std::vector<std::string>& names,
+                      const std::set<std::string>& namespaces, bool fresh = false);
     void orphan(const std::string& name, const std::string& ns);
     void report(const TargetOutcome& outcome);
     void resync_all();

@@ -86,6 +86,11 @@ TEST_CASE("configmap JSON: data and binaryData in one key space, unknown fields 
     CHECK(cm.data.at("b") == Value{std::string("\0\1", 2), true});
     CHECK(cm.immutable);
     CHECK(configmap_data_size(cm) == 6);
+    // What is kept for an update holds neither the values (parsed once) nor managedFields.
+    CHECK(cm.raw.find("keep/me") != std::string::npos);
+    CHECK(cm.raw.find("text") == std::string::npos);
+    CHECK(cm.raw.find("AAE=") == std::string::npos);
+    CHECK(cm.raw.find("managedFields") == std::string::npos);
     cm.data.erase("t");
     cm.data["moved"] = Value{"m", false};
     const auto back = configmap_from_json(configmap_to_json(cm), false);

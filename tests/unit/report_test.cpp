@@ -141,3 +141,36 @@ TEST_CASE("validation of names, keys and durations") {
     CHECK_FALSE(parse_duration("forever"));
     CHECK_FALSE(parse_duration("5"));
 }
+
+TEST_CASE("keep_summary_only: a sync report reads the same without the values") {
+    kube::ConfigMap src;
+    src.namespace_name = "a";
+    src.name = "x";
+    src.data = {{"new", {"1\n", false}}, {"same", {"s\n", false}}, {"mine", {"2\n", false}}};
+    kube::ConfigMap copy;
+    copy.namespace_name = "b";
+    copy.name = "x";
+    copy.resource_version = "7";
+    copy.labels["cmsync.io/managed"] = "true";
+    copy.annotations["cmsync.io/sync-from"] = "a/x";
+    copy.data = {{"same", {"s\n", false}}, {"mine", {"hand edit\n", false}}};
+    for (const bool force : {false, true}) {
+        CAPTURE(force);
+        const kube::ConfigMap* targets[] = {nullptr, &copy};
+        for (const auto* target : targets) {
+            TargetOutcome o{"a/x", "b", "x", {}, ""};
+            o.plan = plan_target({&src, target, "b", std::nullopt, force});
+            REQUIRE(!o.plan.keys.empty());
+            const auto text = render_sync_text({o}, DryRunMode::none, false);
+            const auto json = render_sync_json("a", {o}, DryRunMode::none);
+            keep_summary_only(o);
+            CHECK(!o.plan.desired);
+            for (const auto& k : o.plan.keys) {
+                CHECK(!k.source);
+                CHECK(!k.target);
+            }
+            CHECK(render_sync_text({o}, DryRunMode::none, false) == text);
+            CHECK(render_sync_json("a", {o}, DryRunMode::none) == json);
+        }
+    }
+}

@@ -335,3 +335,93 @@ TEST_CASE("state file: refused in a directory anyone may write to, unless sticky
         CHECK(slurp(state) == "x");
     }
 }
+
+TEST_CASE("copy cache: a copy comes back whole, its values shared with other copies") {
+    CopyCache cache("src");
+    const std::string server_json =
+        R"({"metadata":{"name":"app","namespace":"b","resourceVersion":"7","finalizers":["keep/me"],)"
+        R"("annotations":{"cmsync.io/sync-from":"src/app"},"managedFields":[{"manager":"m"}]},)"
+        R"("data":{"big":")" +
+        std::string(4096, 'v') + R"(","mine":"x"},"binaryData":{"b":"AAE="}})";
+    const auto read = kube::configmap_from_json(server_json, true);
+    for (const auto* ns : {"b", "c", "d"}) {
+        auto cm = read;
+        cm.namespace_name = ns;
+        cache.from_list(ns, "app", cm);
+    }
+    for (const auto* ns : {"b", "c", "d"}) {
+        CAPTURE(ns);
+        const auto back = cache.find(ns, "app");
+        REQUIRE(back);
+        CHECK(back->data == read.data);
+        CHECK(back->resource_version == "7");
+        CHECK(back->annotations == read.annotations);
+        CHECK(kube::configmap_to_json(*back).find("keep/me") != std::string::npos);
+    }
+    SUBCASE("values change in one copy only") {
+        auto edited = read;
+        edited.resource_version = "8";
+        edited.data["mine"] = kube::Value{"y", false};
+        cache.from_watch("b", "app", edited);
+        CHECK(cache.find("b", "app")->data.at("mine").bytes == "y");
+        CHECK(cache.find("c", "app")->data.at("mine").bytes == "x");
+        CHECK(cache.find("c", "app")->data.at("big").bytes == std::string(4096, 'v'));
+    }
+    SUBCASE("many values come and go: what no copy holds is let go, the rest stays right") {
+        for (int i = 0; i < 1000; ++i) {
+            auto cm = read;
+            cm.resource_version = std::to_string(100 + i);
+            cm.data["mine"] = kube::Value{std::to_string(i), false};
+            cache.from_watch("b", "app", cm);
+        }
+        CHECK(cache.find("b", "app")->data.at("mine").bytes == "999");
+        CHECK(cache.find("d", "app")->data.at("mine").bytes == "x");
+    }
+}
+
+TEST_CASE("copy cache: the echo of an own write is known without its values") {
+    CopyCache cache("src");
+    cache.from_list("b", "app", copy_of("b", "app", "src/app", "10"));
+    auto written = copy_of("b", "app", "src/app", "12");
+    written.data["k"] = kube::Value{"v", false};
+    cache.learned("b", "app", written);
+    CHECK(cache.holds(copy_of("b", "app", "src/app", "12")));
+    CHECK_FALSE(cache.holds(copy_of("b", "app", "src/app", "11")));  // someone else's
+    CHECK_FALSE(cache.holds(copy_of("c", "app", "src/app", "12")));  // another copy
+
+    SUBCASE("delivered: the held values stay, nothing is awaited") {
+        CHECK(cache.from_watch_held("b", "app", "12"));
+        CHECK(cache.find("b", "app")->data.at("k").bytes == "v");
+        CHECK(cache.holds(copy_of("b", "app", "src/app", "12")));  // the same version still
+        CHECK(cache.from_watch("b", "app", copy_of("b", "app", "src/app", "13")));
+        CHECK_FALSE(cache.holds(copy_of("b", "app", "src/app", "12")));
+    }
+    SUBCASE("a newer write learned before the echo is handled: the echo is stale") {
+        cache.learned("b", "app", copy_of("b", "app", "src/app", "14"));
+        CHECK_FALSE(cache.from_watch_held("b", "app", "12"));
+        CHECK(cache.find("b", "app")->resource_version == "14");
+    }
+    SUBCASE("a copy just created (untracked, nothing awaited) is known by its version") {
+        auto created = copy_of("n", "app", "src/app", "30");
+        created.data["k"] = kube::Value{"v", false};
+        cache.learned("n", "app", created);
+        CHECK(cache.holds(copy_of("n", "app", "src/app", "30")));
+        CHECK_FALSE(cache.holds(copy_of("n", "app", "src/app", "29")));
+        CHECK(cache.from_watch_held("n", "app", "30"));
+        CHECK(cache.find("n", "app")->data.at("k").bytes == "v");
+    }
+    SUBCASE("an untracked copy learned anew before its echo is handled: read when needed") {
+        cache.learned("n", "app", copy_of("n", "app", "src/app", "30"));
+        cache.learned("n", "app", copy_of("n", "app", "src/app", "31"));
+        CHECK(cache.from_watch_held("n", "app", "30"));
+        CHECK_FALSE(cache.find("n", "app"));
+        CHECK(cache.from_watch("n", "app", copy_of("n", "app", "src/app", "31")));
+        CHECK(cache.find("n", "app"));
+    }
+    SUBCASE("forgotten meanwhile: tracked again, its values unknown until read") {
+        cache.forget_name("app");
+        CHECK(cache.from_watch_held("b", "app", "12"));
+        CHECK_FALSE(cache.find("b", "app"));
+        CHECK(cache.from_watch("b", "app", copy_of("b", "app", "src/app", "15")));
+    }
+}
