@@ -34,7 +34,8 @@ void CopyCache::keep(Entry& entry, const std::optional<kube::ConfigMap>& now) {
 }
 
 CopyCache::SharedValue CopyCache::intern(const kube::Value& value) {
-    const auto hash = std::hash<std::string>{}(value.bytes) ^ static_cast<std::size_t>(value.binary);
+    const auto hash =
+        std::hash<std::string>{}(value.bytes) ^ static_cast<std::size_t>(value.binary);
     const auto [first, last] = pool_.equal_range(hash);
     for (auto it = first; it != last; ++it) {
         if (*it->second == value) {

@@ -64,7 +64,7 @@ class CopyCache {
     /// The newest state of a copy of ours, as find() rebuilds it.
     struct Copy {
         std::string resource_version;
-        std::string raw;                                       ///< ConfigMap::raw
+        std::string raw;                                        ///< ConfigMap::raw
         std::vector<std::pair<std::string, SharedValue>> data;  ///< in key order
     };
     struct Entry {

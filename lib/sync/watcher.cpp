@@ -187,8 +187,8 @@ void Watcher::sync_sources(const std::vector<std::string>& names,
                 copy = api_.get_configmap(ns, source.name);
                 copies_.learned(ns, source.name, copy);
             }
-            o.plan = plan_target({&source, copy ? &*copy : nullptr, ns, config_.write.keys,
-                                  config_.write.force});
+            o.plan = plan_target(
+                {&source, copy ? &*copy : nullptr, ns, config_.write.keys, config_.write.force});
             apply_outcome(api_, source, o, config_.write);
         } catch (const std::exception& e) {
             o.error = e.what();
