@@ -47,6 +47,25 @@ std::vector<StreamEvent> EventQueue::pop_all(std::chrono::milliseconds timeout) 
     return out;
 }
 
+void EventQueue::compact(const std::function<bool(const kube::ConfigMap&)>& known) {
+    std::lock_guard guard(mutex_);
+    for (auto& item : items_) {
+        if (!item.known && item.event.object && known(*item.event.object)) {
+            forget_values(item);
+        }
+    }
+}
+
+void forget_values(StreamEvent& event) {
+    event.known = true;
+    auto& cm = *event.event.object;
+    kube::ConfigMap slim;
+    slim.namespace_name = std::move(cm.namespace_name);
+    slim.name = std::move(cm.name);
+    slim.resource_version = std::move(cm.resource_version);
+    cm = std::move(slim);  // frees the values, labels, annotations and raw JSON
+}
+
 StreamRunner::StreamRunner(kube::ApiClient& api, EventQueue& queue, int chunk_size,
                            std::function<void(const std::string&)> log, WatchStats& stats)
     : api_(api), queue_(queue), chunk_size_(chunk_size), log_(std::move(log)), stats_(stats) {}
@@ -171,10 +190,8 @@ void StreamRunner::run(StreamSpec spec, Stream& self) {
                     out.event = std::move(event);
                     out.resource_version = rv;
                     out.replayed = resumed && now - *first_event < kReplayWindow;
-                    if (auto& cm = out.event.object; cm && spec.known && spec.known(*cm)) {
-                        out.known = true;
-                        cm->data.clear();
-                        cm->raw.clear();
+                    if (out.event.object && spec.known && spec.known(*out.event.object)) {
+                        forget_values(out);
                     }
                     queue_.push(std::move(out));
                 } else {

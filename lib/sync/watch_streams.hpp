@@ -35,12 +35,18 @@ struct StreamEvent {
     bool known = false;
 };
 
+/// Makes `event` a known one (its object keeps namespace, name and resourceVersion only).
+void forget_values(StreamEvent& event);
+
 /// A blocking queue between stream threads and the watch loop.
 class EventQueue {
   public:
     void push(StreamEvent event);
     /// Everything queued, waiting up to `timeout` for the first item.
     std::vector<StreamEvent> pop_all(std::chrono::milliseconds timeout);
+    /// Lets go of the values of queued ConfigMap events that `known` now says the loop holds
+    /// (StreamEvent::known), so a burst queued while the loop writes stays small.
+    void compact(const std::function<bool(const kube::ConfigMap&)>& known);
 
   private:
     std::mutex mutex_;

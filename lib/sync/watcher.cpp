@@ -94,10 +94,12 @@ StreamSpec Watcher::configmap_stream(const std::string& key, const std::string& 
     spec.relevant = [this](const std::string& n, const std::string& name) {
         return relevant(n, name);
     };
-    spec.known = [this](const kube::ConfigMap& cm) {
-        return cm.namespace_name != config_.request.source_namespace && copies_.holds(cm);
-    };
+    spec.known = [this](const kube::ConfigMap& cm) { return held(cm); };
     return spec;
+}
+
+bool Watcher::held(const kube::ConfigMap& cm) const {
+    return cm.namespace_name != config_.request.source_namespace && copies_.holds(cm);
 }
 
 bool Watcher::leading() const {
@@ -174,30 +176,37 @@ void Watcher::sync_sources(const std::vector<std::string>& names,
     const std::vector<std::string> list(namespaces.begin(), namespaces.end());
     std::atomic<bool> failed{false};
     // One pool for every (source, namespace) pair: a burst of changed sources keeps every
-    // worker busy to the end instead of waiting for each source's slowest write.
-    parallel_for(sources.size() * list.size(), config_.request.concurrency, [&](std::size_t i) {
-        const auto& source = *sources[i / list.size()];
-        const auto& ns = list[i % list.size()];
-        TargetOutcome o{source_id(source), ns, source.name, {}, ""};
-        try {
-            // The cached copy saves a read; if it is stale, the write meets a 409 and the
-            // writer reads the copy afresh.
-            auto copy = fresh ? std::nullopt : copies_.find(ns, source.name);
-            if (!copy) {
-                copy = api_.get_configmap(ns, source.name);
-                copies_.learned(ns, source.name, copy);
+    // worker busy to the end instead of waiting for each source's slowest write. Meanwhile the
+    // echoes of these writes queue up: those whose answer came back are made small.
+    const auto compact = [this] {
+        queue_.compact([this](const kube::ConfigMap& cm) { return held(cm); });
+    };
+    parallel_for(
+        sources.size() * list.size(), config_.request.concurrency,
+        [&](std::size_t i) {
+            const auto& source = *sources[i / list.size()];
+            const auto& ns = list[i % list.size()];
+            TargetOutcome o{source_id(source), ns, source.name, {}, ""};
+            try {
+                // The cached copy saves a read; if it is stale, the write meets a 409 and the
+                // writer reads the copy afresh.
+                auto copy = fresh ? std::nullopt : copies_.find(ns, source.name);
+                if (!copy) {
+                    copy = api_.get_configmap(ns, source.name);
+                    copies_.learned(ns, source.name, copy);
+                }
+                o.plan = plan_target({&source, copy ? &*copy : nullptr, ns, config_.write.keys,
+                                      config_.write.force});
+                apply_outcome(api_, source, o, config_.write);
+            } catch (const std::exception& e) {
+                o.error = e.what();
             }
-            o.plan = plan_target(
-                {&source, copy ? &*copy : nullptr, ns, config_.write.keys, config_.write.force});
-            apply_outcome(api_, source, o, config_.write);
-        } catch (const std::exception& e) {
-            o.error = e.what();
-        }
-        if (!o.error.empty()) {
-            failed = true;
-        }
-        report(o);
-    });
+            if (!o.error.empty()) {
+                failed = true;
+            }
+            report(o);
+        },
+        compact);
     if (!failed) {
         stats_.last_sync_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
                                        std::chrono::system_clock::now().time_since_epoch())

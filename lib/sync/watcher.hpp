@@ -70,6 +70,8 @@ class Watcher {
     /// Whether this replica may write (WriteOptions::may_write; always without it). A standby
     /// keeps its caches warm from the streams; when it starts to lead, it repairs everything.
     bool leading() const;
+    /// Whether the copy cache holds this very state of a copy (an echo of an own write).
+    bool held(const kube::ConfigMap& cm) const;
     void beat();
     /// Whether to watch with one cluster-wide stream: asked for (or automatic and many
     /// namespaces) and allowed. Throws Error when asked for explicitly and forbidden.

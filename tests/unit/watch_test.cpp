@@ -2,9 +2,13 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <atomic>
+#include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <thread>
+#include <vector>
 
 #include "error.hpp"
 #include "kube/watch_decoder.hpp"
@@ -14,8 +18,10 @@
 #include "sync/label_selector.hpp"
 #include "sync/merge.hpp"
 #include "sync/ownership.hpp"
+#include "sync/parallel.hpp"
 #include "sync/sha256.hpp"
 #include "sync/watch_state.hpp"
+#include "sync/watch_streams.hpp"
 #include "test_inputs.hpp"
 
 using namespace cmsync;
@@ -423,5 +429,54 @@ TEST_CASE("copy cache: the echo of an own write is known without its values") {
         CHECK(cache.from_watch_held("b", "app", "12"));
         CHECK_FALSE(cache.find("b", "app"));
         CHECK(cache.from_watch("b", "app", copy_of("b", "app", "src/app", "15")));
+    }
+}
+
+TEST_CASE("event queue: compact lets go of the values of events the loop now holds") {
+    EventQueue queue;
+    for (const auto* rv : {"1", "2", "3"}) {
+        StreamEvent e;
+        e.stream = "cluster";
+        e.event.type = kube::WatchEventType::modified;
+        e.event.object = copy_of("b", "app", "src/app", rv);
+        e.event.object->data["k"] = kube::Value{std::string(1000, 'v'), false};
+        e.event.object->raw = "{}";
+        queue.push(std::move(e));
+    }
+    StreamEvent position;  // no object: left alone
+    position.stream = "cluster";
+    queue.push(std::move(position));
+    queue.compact([](const kube::ConfigMap& cm) { return cm.resource_version == "2"; });
+    const auto items = queue.pop_all(std::chrono::milliseconds(0));
+    REQUIRE(items.size() == 4);
+    CHECK_FALSE(items[0].known);
+    CHECK(items[0].event.object->data.size() == 1);
+    CHECK(items[1].known);
+    CHECK(items[1].event.object->data.empty());
+    CHECK(items[1].event.object->raw.empty());
+    CHECK(items[1].event.object->annotations.empty());
+    CHECK(items[1].event.object->namespace_name == "b");
+    CHECK(items[1].event.object->name == "app");
+    CHECK(items[1].event.object->resource_version == "2");
+    CHECK_FALSE(items[2].known);
+    CHECK_FALSE(items[3].event.object);
+}
+
+TEST_CASE("parallel_for: every index once, and the caller's hook runs while it waits") {
+    for (const int concurrency : {1, 4}) {
+        CAPTURE(concurrency);
+        std::vector<std::atomic<int>> seen(50);
+        std::atomic<int> hooks{0};
+        parallel_for(
+            seen.size(), concurrency,
+            [&](std::size_t i) {
+                ++seen[i];
+                std::this_thread::sleep_for(std::chrono::milliseconds(10));
+            },
+            [&] { ++hooks; });
+        for (const auto& s : seen) {
+            CHECK(s == 1);
+        }
+        CHECK(hooks >= 1);  // 500 ms / concurrency of work, a hook about every 100 ms
     }
 }
