@@ -1,5 +1,6 @@
 // kubectl-cmsync: keeps ConfigMaps in step across namespaces. This file only wires the
 // subcommands together and maps failures to exit codes.
+#include <malloc.h>
 #include <CLI/CLI.hpp>
 
 #include <iostream>
@@ -24,6 +25,11 @@ constexpr int kExitFailed = 2;
 }  // namespace
 
 int main(int argc, char** argv) {
+    // Buffers of 256 KiB and more (list pages of megabytes) get mappings of their own, given
+    // back when freed. glibc otherwise raises this threshold after the first such free and
+    // serves them from heaps where they fragment: peak memory then grew with the number of
+    // pages (resync -A: 41 MiB at 10,000 copies, 51 MiB at 100,000; fixed: 33 and 34).
+    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
     CLI::App app("Keep ConfigMaps in step across Kubernetes namespaces.", "kubectl cmsync");
     app.require_subcommand(1);
     app.footer(R"(Examples:
