@@ -50,13 +50,17 @@ std::vector<StreamEvent> EventQueue::pop_all(std::chrono::milliseconds timeout) 
 void EventQueue::compact(const std::function<bool(const kube::ConfigMap&)>& known) {
     std::lock_guard guard(mutex_);
     for (auto& item : items_) {
-        if (!item.known && item.event.object && known(*item.event.object)) {
-            forget_values(item);
-        }
+        forget_values_if_known(item, known);
     }
 }
 
-void forget_values(StreamEvent& event) {
+void forget_values_if_known(StreamEvent& event,
+                            const std::function<bool(const kube::ConfigMap&)>& known) {
+    // A delete is never "held": its state is the object's absence, not the object.
+    if (event.known || !event.event.object || event.event.type == kube::WatchEventType::deleted ||
+        !known || !known(*event.event.object)) {
+        return;
+    }
     event.known = true;
     auto& cm = *event.event.object;
     kube::ConfigMap slim;
@@ -190,9 +194,7 @@ void StreamRunner::run(StreamSpec spec, Stream& self) {
                     out.event = std::move(event);
                     out.resource_version = rv;
                     out.replayed = resumed && now - *first_event < kReplayWindow;
-                    if (out.event.object && spec.known && spec.known(*out.event.object)) {
-                        forget_values(out);
-                    }
+                    forget_values_if_known(out, spec.known);
                     queue_.push(std::move(out));
                 } else {
                     StreamEvent position;  // the stream's position only

@@ -35,8 +35,10 @@ struct StreamEvent {
     bool known = false;
 };
 
-/// Makes `event` a known one (its object keeps namespace, name and resourceVersion only).
-void forget_values(StreamEvent& event);
+/// Makes `event` a known one (its object keeps namespace, name and resourceVersion only) when
+/// it is an added or modified ConfigMap that `known` says the loop holds.
+void forget_values_if_known(StreamEvent& event,
+                            const std::function<bool(const kube::ConfigMap&)>& known);
 
 /// A blocking queue between stream threads and the watch loop.
 class EventQueue {

@@ -368,9 +368,11 @@ void Watcher::add_target(const std::string& ns, bool list_now) {
         return;
     }
     if (list_now) {
+        std::vector<std::string> names;
         for (const auto& [name, source] : sources_) {
-            sync_sources({name}, {ns});
+            names.push_back(name);
         }
+        sync_sources(names, {ns});
     }
 }
 

@@ -446,9 +446,14 @@ TEST_CASE("event queue: compact lets go of the values of events the loop now hol
     StreamEvent position;  // no object: left alone
     position.stream = "cluster";
     queue.push(std::move(position));
+    StreamEvent deleted;  // a delete is an absence, never held, even at a held version
+    deleted.stream = "cluster";
+    deleted.event.type = kube::WatchEventType::deleted;
+    deleted.event.object = copy_of("b", "app", "src/app", "2");
+    queue.push(std::move(deleted));
     queue.compact([](const kube::ConfigMap& cm) { return cm.resource_version == "2"; });
     const auto items = queue.pop_all(std::chrono::milliseconds(0));
-    REQUIRE(items.size() == 4);
+    REQUIRE(items.size() == 5);
     CHECK_FALSE(items[0].known);
     CHECK(items[0].event.object->data.size() == 1);
     CHECK(items[1].known);
@@ -460,6 +465,8 @@ TEST_CASE("event queue: compact lets go of the values of events the loop now hol
     CHECK(items[1].event.object->resource_version == "2");
     CHECK_FALSE(items[2].known);
     CHECK_FALSE(items[3].event.object);
+    CHECK_FALSE(items[4].known);
+    CHECK(items[4].event.object->annotations.size() == 1);
 }
 
 TEST_CASE("parallel_for: every index once, and the caller's hook runs while it waits") {
