@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <type_traits>
+
 #include "kube/json.hpp"
 #include "kube/pager.hpp"
 #include "kube/watch_decoder.hpp"
@@ -17,10 +19,16 @@ std::string dialled(const Operation& op, const std::string& method, const std::s
     return fmt::format("{} ({} {})", op.describe(), method, url.substr(0, url.find('?')));
 }
 
-// The ConfigMap in an answer; Error naming the request when there is none.
-ConfigMap answered_configmap(const std::string& body, const std::string& where) {
+// The ConfigMap in an answer (its body, or a list's item already parsed); Error naming the
+// request when there is none.
+template <typename Answer>
+ConfigMap answered_configmap(Answer& answer, const std::string& where) {
     try {
-        return configmap_from_json(body, true);
+        if constexpr (std::is_same_v<std::remove_cv_t<Answer>, std::string>) {
+            return configmap_from_json(answer, true);
+        } else {
+            return configmap_from_value(answer, true);
+        }
     } catch (const Error& e) {
         throw Error(fmt::format("{}: {}", where, e.what()));
     }
@@ -215,7 +223,7 @@ std::string ApiClient::list_configmaps(const std::string& ns, const ListOptions&
                                       item.AddMember("apiVersion", "v1", doc.GetAllocator());
                                       item.AddMember("kind", "ConfigMap", doc.GetAllocator());
                                   }
-                                  items.push_back(answered_configmap(to_json(item), where));
+                                  items.push_back(answered_configmap(item, where));
                               }
                           }
                           sink(std::move(items), restart);

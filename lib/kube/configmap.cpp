@@ -46,13 +46,12 @@ rapidjson::Value string_object(const std::map<std::string, std::string>& entries
 
 }  // namespace
 
-ConfigMap configmap_from_json(const std::string& json, bool keep_raw) {
-    rapidjson::Document doc;
-    if (const auto problem = parse_json_object(json, doc); !problem.empty()) {
-        throw Error("expected a ConfigMap: " + problem);
+ConfigMap configmap_from_value(rapidjson::Value& object, bool keep_raw) {
+    if (!object.IsObject()) {
+        throw Error("expected a ConfigMap: not a JSON object");
     }
     ConfigMap cm;
-    if (const auto* meta = json_object(doc, "metadata")) {
+    if (const auto* meta = json_object(object, "metadata")) {
         cm.namespace_name = json_string(*meta, "namespace");
         cm.name = json_string(*meta, "name");
         cm.resource_version = json_string(*meta, "resourceVersion");
@@ -60,10 +59,10 @@ ConfigMap configmap_from_json(const std::string& json, bool keep_raw) {
         cm.labels = string_map(json_object(*meta, "labels"));
         cm.annotations = string_map(json_object(*meta, "annotations"));
     }
-    for (auto& [key, text] : string_map(json_object(doc, "data"))) {
+    for (auto& [key, text] : string_map(json_object(object, "data"))) {
         cm.data[key] = Value{std::move(text), false};
     }
-    for (const auto& [key, text] : string_map(json_object(doc, "binaryData"))) {
+    for (const auto& [key, text] : string_map(json_object(object, "binaryData"))) {
         auto bytes = base64_decode(text);
         if (!bytes) {
             throw Error(fmt::format("ConfigMap {}/{}: binaryData key \"{}\" is not base64",
@@ -71,21 +70,30 @@ ConfigMap configmap_from_json(const std::string& json, bool keep_raw) {
         }
         cm.data[key] = Value{std::move(*bytes), true};
     }
-    if (const auto it = doc.FindMember("immutable"); it != doc.MemberEnd() && it->value.IsBool()) {
+    if (const auto it = object.FindMember("immutable");
+        it != object.MemberEnd() && it->value.IsBool()) {
         cm.immutable = it->value.GetBool();
     }
     if (keep_raw) {
         // What an update starts from needs no data (configmap_to_json sets it) and no
         // managedFields (never sent back): without them a copy takes a fraction of the memory.
-        doc.RemoveMember("data");
-        doc.RemoveMember("binaryData");
-        if (const auto meta = doc.FindMember("metadata");
-            meta != doc.MemberEnd() && meta->value.IsObject()) {
+        object.RemoveMember("data");
+        object.RemoveMember("binaryData");
+        if (const auto meta = object.FindMember("metadata");
+            meta != object.MemberEnd() && meta->value.IsObject()) {
             meta->value.RemoveMember("managedFields");
         }
-        cm.raw = to_json(doc);
+        cm.raw = to_json(object);
     }
     return cm;
+}
+
+ConfigMap configmap_from_json(const std::string& json, bool keep_raw) {
+    rapidjson::Document doc;
+    if (const auto problem = parse_json_object(json, doc); !problem.empty()) {
+        throw Error("expected a ConfigMap: " + problem);
+    }
+    return configmap_from_value(doc, keep_raw);
 }
 
 std::string configmap_to_json(const ConfigMap& cm) {

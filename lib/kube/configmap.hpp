@@ -1,5 +1,7 @@
 #pragma once
 
+#include <rapidjson/fwd.h>
+
 #include <map>
 #include <string>
 
@@ -29,6 +31,9 @@ struct ConfigMap {
 
 /// Parses a ConfigMap JSON object; throws Error when it is not one.
 ConfigMap configmap_from_json(const std::string& json, bool keep_raw);
+/// The same from an object already parsed (a watch event's, a list's item), sparing a second
+/// parse. With `keep_raw`, `object` loses data, binaryData and managedFields (see `raw`).
+ConfigMap configmap_from_value(rapidjson::Value& object, bool keep_raw);
 
 /// The JSON to send for `cm`: starts from `cm.raw` (when set) and replaces name, namespace,
 /// resourceVersion, labels, annotations, data, binaryData and immutable.

@@ -53,7 +53,7 @@ WatchEvent parse_watch_event(const std::string& json, bool configmaps) {
         }
     }
     if (configmaps && event.type != WatchEventType::bookmark) {
-        event.object = configmap_from_json(to_json(*object), true);
+        event.object = configmap_from_value(doc.FindMember("object")->value, true);
     }
     return event;
 }

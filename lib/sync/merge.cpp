@@ -77,6 +77,14 @@ std::string source_id(const ConfigMap& cm) {
     return cm.namespace_name + "/" + cm.name;
 }
 
+KeyHashes value_digests(const ConfigMap& cm) {
+    KeyHashes digests;
+    for (const auto& [key, value] : cm.data) {
+        digests.emplace(key, sha256_hex(value.bytes));
+    }
+    return digests;
+}
+
 TargetPlan plan_target(const MergeInput& input) {
     const ConfigMap& source = *input.source;
     const ConfigMap* target = input.target;
@@ -129,6 +137,15 @@ TargetPlan plan_target(const MergeInput& input) {
         }
     }
 
+    const auto source_digest = [&](const std::string& key, const Value& value) {
+        if (input.source_digests != nullptr) {
+            if (const auto it = input.source_digests->find(key);
+                it != input.source_digests->end()) {
+                return it->second;
+            }
+        }
+        return sha256_hex(value.bytes);
+    };
     KeyHashes next;
     bool data_changes = false;
     bool in_step_or_written = false;  // some managed key is (or will be) the source's
@@ -156,13 +173,13 @@ TargetPlan plan_target(const MergeInput& input) {
             case KeyAction::add:
             case KeyAction::modify:
                 desired.data[key] = *kp.source;
-                next[key] = sha256_hex(kp.source->bytes);
+                next[key] = source_digest(key, *kp.source);
                 data_changes = true;
                 in_step_or_written = true;
                 adds = adds || kp.action == KeyAction::add;
                 break;
             case KeyAction::unchanged:
-                next[key] = sha256_hex(kp.source->bytes);
+                next[key] = source_digest(key, *kp.source);
                 in_step_or_written = true;
                 break;
             case KeyAction::remove:

@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "kube/configmap.hpp"
+#include "sync/ownership.hpp"
 
 namespace cmsync {
 
@@ -30,6 +31,9 @@ struct MergeInput {
     /// --keys; nothing means every key of the source.
     std::optional<std::vector<std::string>> keys;
     bool force = false;
+    /// value_digests(*source), when the caller plans many targets of one source: spares
+    /// hashing the source's values once per target. Nothing: they are hashed here.
+    const KeyHashes* source_digests = nullptr;
 };
 
 struct TargetPlan {
@@ -53,6 +57,9 @@ struct TargetPlan {
 
 /// "NS/NAME", the value of the sync-from annotation for `cm`.
 std::string source_id(const kube::ConfigMap& cm);
+
+/// Key -> sha256 hex of each of `cm`'s values, as the last-synced annotation records them.
+KeyHashes value_digests(const kube::ConfigMap& cm);
 
 /// Plans one target: pure, no I/O. Keys outside K ∪ keys(last-synced) are never touched.
 TargetPlan plan_target(const MergeInput& input);

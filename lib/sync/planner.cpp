@@ -187,6 +187,11 @@ std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncRequest& req
                                     const std::vector<std::string>& targets,
                                     const OutcomeHandler& handle) {
     auto prefetched = read_targets_cluster_wide(api, sources, targets, request.chunk_size);
+    std::vector<KeyHashes> digests;  // of each source's values: hashed once, not per target
+    digests.reserve(sources.size());
+    for (const auto& source : sources) {
+        digests.push_back(value_digests(source));
+    }
     std::vector<std::vector<TargetOutcome>> per_namespace(targets.size());
     parallel_for(targets.size(), request.concurrency, [&](std::size_t t) {
         const auto& ns = targets[t];
@@ -212,8 +217,12 @@ std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncRequest& req
         for (std::size_t i = 0; i < sources.size(); ++i) {
             TargetOutcome o{source_id(sources[i]), ns, sources[i].name, {}, read_error};
             if (read_error.empty()) {
-                const MergeInput input{&sources[i], current[i] ? &*current[i] : nullptr, ns,
-                                       request.keys, request.force};
+                const MergeInput input{&sources[i],
+                                       current[i] ? &*current[i] : nullptr,
+                                       ns,
+                                       request.keys,
+                                       request.force,
+                                       &digests[i]};
                 o.plan = plan_target(input);
                 if (handle) {
                     handle(o, sources[i]);

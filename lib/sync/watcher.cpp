@@ -168,9 +168,11 @@ void Watcher::sync_sources(const std::vector<std::string>& names,
         return;
     }
     std::vector<const kube::ConfigMap*> sources;
+    std::vector<KeyHashes> digests;  // of each source's values: hashed once, not per copy
     for (const auto& name : names) {
         if (const auto it = sources_.find(name); it != sources_.end()) {
             sources.push_back(&it->second);
+            digests.push_back(value_digests(it->second));
         }
     }
     const std::vector<std::string> list(namespaces.begin(), namespaces.end());
@@ -186,6 +188,7 @@ void Watcher::sync_sources(const std::vector<std::string>& names,
         [&](std::size_t i) {
             const auto& source = *sources[i / list.size()];
             const auto& ns = list[i % list.size()];
+            const auto& source_digests = digests[i / list.size()];
             TargetOutcome o{source_id(source), ns, source.name, {}, ""};
             try {
                 // The cached copy saves a read; if it is stale, the write meets a 409 and the
@@ -196,7 +199,7 @@ void Watcher::sync_sources(const std::vector<std::string>& names,
                     copies_.learned(ns, source.name, copy);
                 }
                 o.plan = plan_target({&source, copy ? &*copy : nullptr, ns, config_.write.keys,
-                                      config_.write.force});
+                                      config_.write.force, &source_digests});
                 apply_outcome(api_, source, o, config_.write);
             } catch (const std::exception& e) {
                 o.error = e.what();

@@ -351,3 +351,36 @@ TEST_CASE("a target where no managed key can be synced is not claimed (writes no
         CHECK(p.desired->data.at("k").bytes == "new");
     }
 }
+
+TEST_CASE("source digests given by the caller: the same plan, with no hashing of the source") {
+    const auto s = source({{"a", "1"}, {"b", "2"}, {"c", "3"}});
+    const auto digests = cmsync::value_digests(s);
+    CHECK(digests.at("b") == cmsync::sha256_hex("2"));
+    const ConfigMap stale =
+        target_copy({{"a", "0"}, {"b", "2"}, {"x", "9"}}, {{{"a", "0"}, {"b", "2"}}});
+    const ConfigMap same =
+        target_copy({{"a", "1"}, {"b", "2"}, {"c", "3"}}, {{{"a", "1"}, {"b", "2"}, {"c", "3"}}});
+    const ConfigMap edited = target_copy({{"a", "hand"}}, {{{"a", "1"}}});
+    for (const ConfigMap* t : {static_cast<const ConfigMap*>(nullptr), &stale, &same, &edited}) {
+        for (const auto& keys : {std::optional<std::vector<std::string>>(),
+                                 std::optional<std::vector<std::string>>({"a", "c"})}) {
+            CAPTURE(t == nullptr ? std::string("none") : t->data.begin()->second.bytes);
+            const auto hashed = cmsync::plan_target({&s, t, "ns-b", keys, false});
+            const auto given = cmsync::plan_target({&s, t, "ns-b", keys, false, &digests});
+            CHECK(given.action == hashed.action);
+            CHECK(given.write == hashed.write);
+            REQUIRE(given.desired.has_value() == hashed.desired.has_value());
+            if (given.desired) {
+                CHECK(given.desired->annotations == hashed.desired->annotations);
+                CHECK(given.desired->data == hashed.desired->data);
+            }
+        }
+    }
+    // What is given is what is recorded: the source's values are not hashed again.
+    auto marked = digests;
+    marked["a"] = "given";
+    const auto p = cmsync::plan_target({&s, nullptr, "ns-b", std::nullopt, false, &marked});
+    REQUIRE(p.desired);
+    CHECK(cmsync::parse_last_synced(p.desired->annotations.at(cmsync::kLastSyncedAnnotation))
+              ->at("a") == "given");
+}
