@@ -18,6 +18,7 @@ tests/cluster/up and PATH with kubectl-cmsync and kubectl.
 """
 import argparse
 import calendar
+import hashlib
 import json
 import os
 import random
@@ -124,6 +125,17 @@ def cm_body(name, data, labels=None):
     return json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": md, "data": data}).encode()
 
 
+def floor_body(name, data, source, labels=None):
+    """What a floor sends: a ConfigMap the size of cmsync's copy of `source` holding `data` (its
+    label and three annotations, under another prefix so that no cmsync run takes it for one)."""
+    digests = {k: hashlib.sha256(v.encode()).hexdigest() for k, v in sorted(data.items())}
+    md = {"name": name, "labels": dict(labels or {}, **{"floor.cmsync.io/managed": "true"}),
+          "annotations": {"floor.cmsync.io/sync-from": source,
+                          "floor.cmsync.io/last-synced": json.dumps(digests, separators=(",", ":")),
+                          "floor.cmsync.io/source-resource-version": "1234567"}}
+    return json.dumps({"apiVersion": "v1", "kind": "ConfigMap", "metadata": md, "data": data}).encode()
+
+
 def ns_body(name, labels):
     return json.dumps({"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": name, "labels": labels}}).encode()
 
@@ -179,7 +191,7 @@ def fanout(c, n):
     c.curl([("POST", f"/api/v1/namespaces/{src}/configmaps", cm_body("app-config", data), "application/json")], 1)
     targets = [f"scale-f-{i:05d}" for i in range(1, n + 1)]
     create_namespaces(c, targets, {"scale-fan": "yes"})
-    body = cm_body("app-config", data)
+    body = floor_body("app-config", data, f"{src}/app-config")
     floors = {}
     for conc in SWEEP:
         delete_copies(c, targets, "app-config")
@@ -330,13 +342,14 @@ def watch(c, s, t, idle_seconds, concurrency):
         # The floor first: PUTs of as many other ConfigMaps (name "floor" in the same namespaces),
         # each with a new value (an unchanged PUT is a no-op for the server).
         floor_names = [(ns, f"floor-{i:03d}") for ns in targets for i in range(s)]
-        c.curl([("POST", f"/api/v1/namespaces/{ns}/configmaps", cm_body(n, data, {"scale-floor": "yes"}),
+        c.curl([("POST", f"/api/v1/namespaces/{ns}/configmaps", floor_body(n, data, f"{src}/{n}", {"scale-floor": "yes"}),
                  "application/json") for ns, n in floor_names], 64)
         new = {"config.yaml": VALUE + "2", "feature.yaml": VALUE, "limits.yaml": VALUE}
         floors = {}
         for conc in SWEEP:
             new["limits.yaml"] = VALUE + str(conc)
-            reqs = [("PUT", f"/api/v1/namespaces/{ns}/configmaps/{n}", cm_body(n, new), "application/json")
+            reqs = [("PUT", f"/api/v1/namespaces/{ns}/configmaps/{n}", floor_body(n, new, f"{src}/{n}", {"scale-floor": "yes"}),
+                     "application/json")
                     for ns, n in floor_names]
             wall, codes = c.curl(reqs, conc, user=FLOOR_TLS)
             if codes.count(200) != len(reqs):
@@ -350,7 +363,7 @@ def watch(c, s, t, idle_seconds, concurrency):
         watched_at = {}
         for conc in sorted({best, concurrency or 16}):
             new["limits.yaml"] = VALUE + f"watched{conc}"
-            reqs = [("PUT", f"/api/v1/namespaces/{ns}/configmaps/{n}", cm_body(n, new, {"scale-floor": "yes"}),
+            reqs = [("PUT", f"/api/v1/namespaces/{ns}/configmaps/{n}", floor_body(n, new, f"{src}/{n}", {"scale-floor": "yes"}),
                      "application/json") for ns, n in floor_names]
             watched = watch_with_curl(c, ["/api/v1/configmaps?labelSelector=scale-floor%3Dyes"])
             try:
