@@ -67,6 +67,10 @@ class Watcher {
     std::size_t copies_managed() const { return copies_.copies(); }
 
   private:
+    /// Stream keys beside namespace names: target namespaces by label, and cluster scope.
+    static constexpr const char* kNamespacesStream = "#namespaces";
+    static constexpr const char* kClusterStream = "*";
+
     /// Whether this replica may write (WriteOptions::may_write; always without it). A standby
     /// keeps its caches warm from the streams; when it starts to lead, it repairs everything.
     bool leading() const;
