@@ -6,6 +6,7 @@
 #include "kube/configmap.hpp"
 #include "kube/credentials.hpp"
 #include "kube/exec_credential.hpp"
+#include "kube/json.hpp"
 #include "kube/pager.hpp"
 
 using namespace cmsync::kube;
@@ -100,6 +101,31 @@ TEST_CASE("configmap JSON: data and binaryData in one key space, unknown fields 
     CHECK(out.find("keep/me") != std::string::npos);
     CHECK(out.find("managedFields") == std::string::npos);
     CHECK_THROWS_AS(configmap_from_json("[]", false), cmsync::Error);
+}
+
+TEST_CASE("configmap from a parsed object (watch events, list items): as from its text") {
+    const std::string json =
+        R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"n","resourceVersion":"5","uid":"u","labels":{"l":"1"},"annotations":{"x":"y"},"finalizers":["keep/me"],"managedFields":[{"manager":"m"}]},"data":{"t":"text"},"binaryData":{"b":"AAE="},"immutable":true})";
+    for (const bool keep_raw : {true, false}) {
+        const auto from_text = configmap_from_json(json, keep_raw);
+        rapidjson::Document doc;
+        REQUIRE(parse_json_object(json, doc).empty());
+        const auto from_value = configmap_from_value(doc, keep_raw);
+        CHECK(from_value.namespace_name == from_text.namespace_name);
+        CHECK(from_value.name == from_text.name);
+        CHECK(from_value.resource_version == from_text.resource_version);
+        CHECK(from_value.uid == from_text.uid);
+        CHECK(from_value.labels == from_text.labels);
+        CHECK(from_value.annotations == from_text.annotations);
+        CHECK(from_value.data == from_text.data);
+        CHECK(from_value.immutable == from_text.immutable);
+        CHECK(from_value.raw == from_text.raw);
+    }
+    rapidjson::Document item;
+    REQUIRE(parse_json_object(R"({"items":[1]})", item).empty());
+    CHECK_THROWS_AS(configmap_from_value(item["items"][0], true), cmsync::Error);
+    REQUIRE(parse_json_object(R"({"binaryData":{"b":"not base64!"}})", item).empty());
+    CHECK_THROWS_AS(configmap_from_value(item, true), cmsync::Error);
 }
 
 TEST_CASE("exec credentials") {
