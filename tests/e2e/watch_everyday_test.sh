@@ -155,3 +155,30 @@ test_watch_cluster_scope_for_a_selector_rule_is_filtered_by_the_server() {
   expect_eq "$(cm_key "$b" unrelated k)" "<absent>"
   stop_watch INT
 }
+
+test_watch_record_events_without_leader_election_posts_a_drift_event() {
+  local a b
+  a=$(new_ns src); b=$(new_ns dst)
+  k -n "$a" create configmap app --from-literal=k=v1 >/dev/null
+  start_watch "$a" "$b" --name app --record-events
+  wait_for 20 key_is "$b" app k v1
+  k -n "$b" patch configmap app --type merge -p '{"data":{"k":"by hand"}}' >/dev/null
+  drift_events() {
+    k -n "$b" get events.events.k8s.io -o json |
+      jq -c '[.items[] | select(.regarding.name == "app" and .reason == "Drift")]'
+  }
+  has_event() { [[ $(drift_events | jq length) -ge 1 ]]; }
+  wait_for 20 has_event
+  local e
+  e=$(drift_events)
+  expect_eq "$(jqv "$e" 'length')" 1
+  expect_eq "$(jqv "$e" '.[0].reportingController')" cmsync.io/kubectl-cmsync
+  expect_eq "$(jqv "$e" '.[0].type')" Warning
+  expect_eq "$(jqv "$e" '.[0].regarding.uid')" "$(k -n "$b" get configmap app -o jsonpath='{.metadata.uid}')"
+  # no Lease, so the instance is this host's name and a random suffix (as a standalone replica)
+  [[ $(jqv "$e" '.[0].reportingInstance') =~ ^$(hostname)_[0-9a-f]{10}$ ]] ||
+    fail "reportingInstance $(jqv "$e" '.[0].reportingInstance')"
+  expect_eq "$(k -n "$a" get leases.coordination.k8s.io -o name)" "" "no Lease without --leader-elect"
+  stop_watch INT
+  expect_eq "$(cm_key "$b" app k)" "by hand" "the hand edit is kept"
+}
