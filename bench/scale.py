@@ -36,6 +36,7 @@ SMOKE = dict(fanout=40, watch_sources=3, watch_targets=4, busy_objects=200, chur
              churn_seconds=3, resync_sources=3, resync_targets=4, idle_seconds=3, watch_concurrency=0)
 VALUE = "a" * 1400  # 3 keys: 4.2 KiB, as bench/run
 SWEEP = (8, 16, 32, 64)
+CMSYNC_CONCURRENCY = 16  # kubectl-cmsync's default --concurrency
 # A command put before the watcher under test, to profile it: SCALE_WRAP="perf record -g -o F --".
 # Peak RSS and CPU are then those of the wrapper's process, not the watcher's.
 WRAP = os.environ.get("SCALE_WRAP", "").split()
@@ -360,8 +361,9 @@ def watch(c, s, t, idle_seconds, concurrency):
         # The same PUTs while a watch of them is open, as the watcher's own watch is open during
         # its writes: the server then also encodes and sends each change once more. At the best
         # concurrency, and at the watcher's; with the CPU seconds of the server and of curl.
+        mine = concurrency or CMSYNC_CONCURRENCY
         watched_at = {}
-        for conc in sorted({best, concurrency or 16}):
+        for conc in sorted({best, mine}):
             new["limits.yaml"] = VALUE + f"watched{conc}"
             reqs = [("PUT", f"/api/v1/namespaces/{ns}/configmaps/{n}", floor_body(n, new, f"{src}/{n}", {"scale-floor": "yes"}),
                      "application/json") for ns, n in floor_names]
@@ -376,7 +378,6 @@ def watch(c, s, t, idle_seconds, concurrency):
             if codes.count(200) != len(reqs):
                 raise RuntimeError(f"floor PUTs with a watch: {codes.count(200)} of {len(reqs)}")
         floor_watched = watched_at[best][0]
-        mine = concurrency or 16
         mark = c.audit_mark()
         patch = json.dumps({"data": {"config.yaml": VALUE + "-v2"}}).encode()
         server0, client0 = server_cpu(c), cpu_seconds(w.pid)

@@ -325,14 +325,10 @@ test_incluster_hand_edited_copy_gets_one_event_whose_count_rises() {
   replica pod-a "$a" "$(api_port)" $(watch_args "$lease" "$src" "$t1")
   wait_for 20 key_is "$t1" app k v1
   k -n "$t1" patch configmap app --type merge -p '{"data":{"k":"by hand"}}' >/dev/null
-  drift_events() {
-    k -n "$t1" get events.events.k8s.io -o json |
-      jq -c '[.items[] | select(.regarding.name == "app" and .reason == "Drift")]'
-  }
-  has_events() { [[ $(drift_events | jq length) -ge 1 ]]; }
+  has_events() { [[ $(drift_events "$t1" app | jq length) -ge 1 ]]; }
   wait_for 20 has_events
   local e
-  e=$(drift_events)
+  e=$(drift_events "$t1" app)
   expect_eq "$(jqv "$e" 'length')" 1
   expect_eq "$(jqv "$e" '.[0].reportingController')" cmsync.io/kubectl-cmsync
   expect_eq "$(jqv "$e" '.[0].type')" Warning
@@ -341,7 +337,7 @@ test_incluster_hand_edited_copy_gets_one_event_whose_count_rises() {
   expect_eq "$(cm_key "$t1" app k)" "by hand" "the hand edit is kept"
   # the same drift again (another hand edit): the one Event counts it
   k -n "$t1" patch configmap app --type merge -p '{"data":{"k":"by hand, again"}}' >/dev/null
-  counted() { [[ $(drift_events | jq '.[0].series.count // 1') -ge 2 ]]; }
+  counted() { [[ $(drift_events "$t1" app | jq '.[0].series.count // 1') -ge 2 ]]; }
   wait_for 30 counted
-  expect_eq "$(drift_events | jq length)" 1 "no second Event for the same condition"
+  expect_eq "$(drift_events "$t1" app | jq length)" 1 "no second Event for the same condition"
 }

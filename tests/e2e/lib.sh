@@ -80,6 +80,12 @@ wait_for() {
   done
 }
 
+# drift_events NS NAME: the Drift Events regarding ConfigMap NAME in NS, as a JSON array.
+drift_events() {
+  k -n "$1" get events.events.k8s.io -o json |
+    jq -c --arg name "$2" '[.items[] | select(.regarding.name == $name and .reason == "Drift")]'
+}
+
 # key_is NS NAME KEY VALUE: true when the ConfigMap key holds VALUE.
 key_is() { [[ "$(cm_key "$1" "$2" "$3")" == "$4" ]]; }
 

@@ -163,14 +163,10 @@ test_watch_record_events_without_leader_election_posts_a_drift_event() {
   start_watch "$a" "$b" --name app --record-events
   wait_for 20 key_is "$b" app k v1
   k -n "$b" patch configmap app --type merge -p '{"data":{"k":"by hand"}}' >/dev/null
-  drift_events() {
-    k -n "$b" get events.events.k8s.io -o json |
-      jq -c '[.items[] | select(.regarding.name == "app" and .reason == "Drift")]'
-  }
-  has_event() { [[ $(drift_events | jq length) -ge 1 ]]; }
+  has_event() { [[ $(drift_events "$b" app | jq length) -ge 1 ]]; }
   wait_for 20 has_event
   local e
-  e=$(drift_events)
+  e=$(drift_events "$b" app)
   expect_eq "$(jqv "$e" 'length')" 1
   expect_eq "$(jqv "$e" '.[0].reportingController')" cmsync.io/kubectl-cmsync
   expect_eq "$(jqv "$e" '.[0].type')" Warning
