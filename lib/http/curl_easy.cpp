@@ -205,6 +205,12 @@ void CurlEasy::set_connect_timeout(std::chrono::milliseconds timeout) {
     set(CURLOPT_CONNECTTIMEOUT_MS, static_cast<long>(timeout.count()));
 }
 
+void CurlEasy::set_tcp_keepalive(std::chrono::seconds idle) {
+    set(CURLOPT_TCP_KEEPALIVE, 1L);
+    set(CURLOPT_TCP_KEEPIDLE, static_cast<long>(idle.count()));
+    set(CURLOPT_TCP_KEEPINTVL, static_cast<long>(idle.count()));
+}
+
 void CurlEasy::set_tls(const std::string& ca_file, const std::string& ca_pem,
                        const std::string& cert_file, const std::string& cert_pem,
                        const std::string& key_file, const std::string& key_pem, bool verify) {

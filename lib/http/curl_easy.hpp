@@ -41,6 +41,9 @@ class CurlEasy {
     void set_proxy(const std::string& url);
     void set_timeout(std::chrono::milliseconds timeout);
     void set_connect_timeout(std::chrono::milliseconds timeout);
+    /// TCP keep-alive probes after `idle` without traffic, then every `idle`: a peer gone
+    /// without a word fails the connection, and every stream on it, instead of holding them.
+    void set_tcp_keepalive(std::chrono::seconds idle);
     void set_tls(const std::string& ca_file, const std::string& ca_pem,
                  const std::string& cert_file, const std::string& cert_pem,
                  const std::string& key_file, const std::string& key_pem, bool verify);

@@ -25,38 +25,49 @@ CURLcode CurlMultiplexer::run(CurlEasy& easy) {
     // Wait for a connection that can carry another stream rather than open a new one.
     easy.set_pipewait();
     Transfer transfer{&easy};
-    std::unique_lock lock(mutex_);
-    incoming_.push_back(&transfer);
+    {
+        std::lock_guard guard(mutex_);
+        incoming_.push_back(&transfer);
+    }
     curl().multi_wakeup(multi_);
-    finished_.wait(lock, [&] { return transfer.done; });
+    std::unique_lock lock(transfer.mutex);
+    transfer.finished.wait(lock, [&] { return transfer.done; });
     return transfer.result;
 }
 
+void CurlMultiplexer::end(Transfer* t, CURLcode result) {
+    // Notified under the lock: the caller cannot see `done` and return before this is over.
+    std::lock_guard guard(t->mutex);
+    t->result = result;
+    t->done = true;
+    t->finished.notify_one();
+}
+
 void CurlMultiplexer::loop() {
+    std::vector<Transfer*> incoming;
     for (;;) {
+        bool stop = false;
         {
             std::lock_guard guard(mutex_);
-            for (auto* t : incoming_) {
-                if (curl().multi_add_handle(multi_, t->easy->handle()) == CURLM_OK) {
-                    active_.push_back(t);
-                } else {
-                    t->result = CURLE_FAILED_INIT;
-                    t->done = true;
-                }
-            }
-            incoming_.clear();
-            if (stop_) {
-                for (auto* t : active_) {
-                    curl().multi_remove_handle(multi_, t->easy->handle());
-                    t->result = CURLE_ABORTED_BY_CALLBACK;
-                    t->done = true;
-                }
-                active_.clear();
-                finished_.notify_all();
-                return;
+            incoming.swap(incoming_);
+            stop = stop_;
+        }
+        for (auto* t : incoming) {
+            if (curl().multi_add_handle(multi_, t->easy->handle()) == CURLM_OK) {
+                active_.push_back(t);
+            } else {
+                end(t, CURLE_FAILED_INIT);
             }
         }
-        finished_.notify_all();
+        incoming.clear();
+        if (stop) {
+            for (auto* t : active_) {
+                curl().multi_remove_handle(multi_, t->easy->handle());
+                end(t, CURLE_ABORTED_BY_CALLBACK);
+            }
+            active_.clear();
+            return;
+        }
         int running = 0;
         curl().multi_perform(multi_, &running);
         int left = 0;
@@ -67,16 +78,14 @@ void CurlMultiplexer::loop() {
             CURL* handle = msg->easy_handle;
             const CURLcode result = msg->data.result;
             curl().multi_remove_handle(multi_, handle);
-            std::lock_guard guard(mutex_);
             const auto it = std::find_if(active_.begin(), active_.end(),
                                          [&](Transfer* t) { return t->easy->handle() == handle; });
             if (it != active_.end()) {
-                (*it)->result = result;
-                (*it)->done = true;
+                Transfer* t = *it;
                 active_.erase(it);
+                end(t, result);
             }
         }
-        finished_.notify_all();
         curl().multi_poll(multi_, nullptr, 0, 1000, nullptr);
     }
 }

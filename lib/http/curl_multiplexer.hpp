@@ -11,8 +11,9 @@
 
 namespace cmsync::http {
 
-/// Drives long-running transfers (watches) on one curl multi handle in one thread, so they
-/// share connections: over HTTP/2 every stream is multiplexed on a single connection.
+/// Drives every transfer (requests and watches) on one curl multi handle in one thread, so they
+/// share connections: over HTTP/2 each is a stream of a single connection. The TLS and HTTP/2
+/// work is this thread's; callers only plan and wait.
 /// Callers block in run() as with curl_easy_perform; callbacks run on the multiplexer's thread.
 class CurlMultiplexer {
   public:
@@ -25,18 +26,24 @@ class CurlMultiplexer {
     CURLcode run(CurlEasy& easy);
 
   private:
+    /// Lives on the caller's stack; only its caller waits on `finished`, so an ended transfer
+    /// wakes one thread, not every caller (a herd on each turn of the loop).
     struct Transfer {
+        explicit Transfer(CurlEasy* e) : easy(e) {}
         CurlEasy* easy;
         CURLcode result = CURLE_OK;
         bool done = false;
+        std::mutex mutex;
+        std::condition_variable finished;
     };
     void loop();
+    /// Hands `result` to the waiting caller; `t` may be gone as soon as this returns.
+    static void end(Transfer* t, CURLcode result);
 
     CURLM* multi_;
-    std::mutex mutex_;
-    std::condition_variable finished_;
+    std::mutex mutex_;  ///< guards incoming_ and stop_
     std::vector<Transfer*> incoming_;
-    std::vector<Transfer*> active_;
+    std::vector<Transfer*> active_;  ///< the loop's own
     bool stop_ = false;
     std::thread thread_;
 };

@@ -55,8 +55,8 @@ struct CurlTransport::Impl {
     std::mutex share_mutexes[CURL_LOCK_DATA_LAST];
     std::mutex pool_mutex;
     std::vector<std::unique_ptr<CurlEasy>> pool;
-    std::unique_ptr<CurlMultiplexer> streams;  // started with the first stream
-    std::mutex streams_mutex;
+    std::unique_ptr<CurlMultiplexer> multiplexer_;  // started with the first request
+    std::mutex multiplexer_mutex;
 
     static void lock(CURL*, curl_lock_data data, curl_lock_access, void* user) {
         static_cast<Impl*>(user)->share_mutexes[data].lock();
@@ -75,6 +75,14 @@ struct CurlTransport::Impl {
             }
         }
         return std::make_unique<CurlEasy>();
+    }
+
+    CurlMultiplexer& multiplexer() {
+        std::lock_guard guard(multiplexer_mutex);
+        if (!multiplexer_) {
+            multiplexer_ = std::make_unique<CurlMultiplexer>();
+        }
+        return *multiplexer_;
     }
 
     void release(std::unique_ptr<CurlEasy> easy) {
@@ -101,6 +109,8 @@ struct CurlTransport::Impl {
         easy.set_accept_encoding_all();
         easy.set_http2();
         easy.set_connect_timeout(options.connect_timeout);
+        // As client-go's dialer (30 s): every request and watch shares one connection.
+        easy.set_tcp_keepalive(std::chrono::seconds(30));
         if (!streaming) {
             easy.set_timeout(request.timeout);
         }
@@ -116,14 +126,13 @@ CurlTransport::CurlTransport(CurlOptions options) : impl_(std::make_unique<Impl>
     curl().share_setopt(impl_->share, CURLSHOPT_LOCKFUNC, &Impl::lock);
     curl().share_setopt(impl_->share, CURLSHOPT_UNLOCKFUNC, &Impl::unlock);
     curl().share_setopt(impl_->share, CURLSHOPT_USERDATA, impl_.get());
-    // Not CURL_LOCK_DATA_CONNECT: libcurl does not support one connection cache used by
-    // concurrent threads. Each pooled handle keeps its own connections alive instead.
+    // Connections need no sharing: they live in the multiplexer's multi handle.
     curl().share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl().share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 }
 
 CurlTransport::~CurlTransport() {
-    impl_->streams.reset();
+    impl_->multiplexer_.reset();
     impl_->pool.clear();
     curl().share_cleanup(impl_->share);
 }
@@ -132,30 +141,22 @@ Response CurlTransport::send(const Request& request) {
     auto easy = impl_->acquire();
     impl_->prepare(*easy, request, false);
     Response response;
-    easy->perform(response, nullptr, impl_->options.cancel ? &impl_->options.cancel : nullptr);
+    easy->begin(response, nullptr, impl_->options.cancel ? &impl_->options.cancel : nullptr);
+    easy->finish(impl_->multiplexer().run(*easy));
     impl_->release(std::move(easy));
     return response;
 }
 
 Response CurlTransport::stream(const Request& request, const BodySink& sink,
                                const CancelCheck& cancelled) {
-    CurlMultiplexer* streams = nullptr;
-    {
-        std::lock_guard guard(impl_->streams_mutex);
-        if (!impl_->streams) {
-            impl_->streams = std::make_unique<CurlMultiplexer>();
-        }
-        streams = impl_->streams.get();
-    }
-    // Streams get handles of their own (not from the pool): their connection lives in the
-    // multiplexer, shared by every stream.
+    // A stream lasts long: a handle of its own, not one from the pool.
     CurlEasy easy;
     impl_->prepare(easy, request, true);
     Response response;
     const auto& cancel = impl_->options.cancel;
     const CancelCheck either = [&] { return (cancelled && cancelled()) || (cancel && cancel()); };
     easy.begin(response, &sink, cancelled || cancel ? &either : nullptr);
-    easy.finish(streams->run(easy));
+    easy.finish(impl_->multiplexer().run(easy));
     return response;
 }
 
