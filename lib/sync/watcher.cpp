@@ -142,6 +142,16 @@ void Watcher::report(const TargetOutcome& o) {
     on_action_(action);
 }
 
+std::shared_ptr<const KeyHashes> Watcher::digests_of(const kube::ConfigMap& source) {
+    std::lock_guard guard(digests_mutex_);
+    auto& [rv, digests] = digests_[source.name];
+    if (!digests || rv != source.resource_version || source.resource_version.empty()) {
+        rv = source.resource_version;
+        digests = std::make_shared<const KeyHashes>(value_digests(source));
+    }
+    return digests;
+}
+
 void Watcher::handle_target(const std::string& ns, const std::string& name,
                             const std::optional<kube::ConfigMap>& copy) {
     const auto it = sources_.find(name);
@@ -152,8 +162,9 @@ void Watcher::handle_target(const std::string& ns, const std::string& name,
         return;  // a standby: the leader acts on it
     }
     TargetOutcome o{source_id(it->second), ns, name, {}, ""};
-    o.plan = plan_target(
-        {&it->second, copy ? &*copy : nullptr, ns, config_.write.keys, config_.write.force});
+    const auto digests = digests_of(it->second);
+    o.plan = plan_target({&it->second, copy ? &*copy : nullptr, ns, config_.write.keys,
+                          config_.write.force, digests.get()});
     apply_outcome(api_, it->second, o, config_.write);
     report(o);
 }
@@ -164,11 +175,11 @@ void Watcher::sync_sources(const std::vector<std::string>& names,
         return;
     }
     std::vector<const kube::ConfigMap*> sources;
-    std::vector<KeyHashes> digests;  // of each source's values: hashed once, not per copy
+    std::vector<std::shared_ptr<const KeyHashes>> digests;  // hashed once, not per copy
     for (const auto& name : names) {
         if (const auto it = sources_.find(name); it != sources_.end()) {
             sources.push_back(&it->second);
-            digests.push_back(value_digests(it->second));
+            digests.push_back(digests_of(it->second));
         }
     }
     const std::vector<std::string> list(namespaces.begin(), namespaces.end());
@@ -184,7 +195,7 @@ void Watcher::sync_sources(const std::vector<std::string>& names,
         [&](std::size_t i) {
             const auto& source = *sources[i / list.size()];
             const auto& ns = list[i % list.size()];
-            const auto& source_digests = digests[i / list.size()];
+            const auto* source_digests = digests[i / list.size()].get();
             TargetOutcome o{source_id(source), ns, source.name, {}, ""};
             try {
                 // The cached copy saves a read; if it is stale, the write meets a 409 and the
@@ -195,7 +206,7 @@ void Watcher::sync_sources(const std::vector<std::string>& names,
                     copies_.learned(ns, source.name, copy);
                 }
                 o.plan = plan_target({&source, copy ? &*copy : nullptr, ns, config_.write.keys,
-                                      config_.write.force, &source_digests});
+                                      config_.write.force, source_digests});
                 apply_outcome(api_, source, o, config_.write);
             } catch (const std::exception& e) {
                 o.error = e.what();
@@ -246,6 +257,10 @@ void Watcher::handle_source(const kube::WatchEvent& event, Clock::time_point at,
             return;
         }
         sources_.erase(name);
+        {
+            std::lock_guard guard(digests_mutex_);
+            digests_.erase(name);
+        }
         schedule_.forget(name);
         copies_.forget_name(name);
         log_(fmt::format("source {}/{} is gone", config_.request.source_namespace, name));

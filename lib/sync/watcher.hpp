@@ -111,6 +111,10 @@ class Watcher {
     void apply_listed_sources(std::vector<kube::ConfigMap> listed);
     void save_state();
     std::string source_digest(const kube::ConfigMap& cm) const;
+    /// value_digests of a source, kept for its resourceVersion: every echo of a pass's writes
+    /// plans its copy again, and hashing the source's values each time was 5% of the
+    /// watcher's CPU in a pass of 10,000 copies.
+    std::shared_ptr<const KeyHashes> digests_of(const kube::ConfigMap& source);
 
     kube::ApiClient& api_;
     WatchConfig config_;
@@ -138,6 +142,9 @@ class Watcher {
     std::atomic<bool> ready_{false};
     std::set<std::string> first_lists_;  ///< streams whose first list is yet to come
     std::atomic<Clock::rep> beat_{0};
+    std::mutex digests_mutex_;  // guards digests_ (handle_target runs on several threads)
+    /// source name -> its resourceVersion and value_digests
+    std::map<std::string, std::pair<std::string, std::shared_ptr<const KeyHashes>>> digests_;
 };
 
 }  // namespace cmsync
