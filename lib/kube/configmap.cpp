@@ -89,7 +89,7 @@ ConfigMap configmap_from_value(rapidjson::Value& object, bool keep_raw) {
 }
 
 ConfigMap configmap_from_json(const std::string& json, bool keep_raw) {
-    rapidjson::Document doc;
+    SizedDocument doc(json.size());
     if (const auto problem = parse_json_object(json, doc); !problem.empty()) {
         throw Error("expected a ConfigMap: " + problem);
     }
@@ -97,7 +97,7 @@ ConfigMap configmap_from_json(const std::string& json, bool keep_raw) {
 }
 
 std::string configmap_to_json(const ConfigMap& cm) {
-    rapidjson::Document doc;
+    SizedDocument doc(cm.raw.size());
     if (cm.raw.empty() || !parse_json_object(cm.raw, doc).empty()) {
         doc.SetObject();
     }

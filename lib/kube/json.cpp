@@ -157,7 +157,9 @@ std::string parse_json_object(std::string_view text, rapidjson::Document& out) {
         NumberFilter filter(handler, problem);
         rapidjson::MemoryStream bytes(text.data(), text.size());
         rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(bytes);
-        rapidjson::Reader reader;
+        // Its stack holds the string being read: sized once for the text's longest string,
+        // not grown from 256 bytes for each parse.
+        rapidjson::Reader reader(nullptr, std::min<std::size_t>(text.size() + 1, 16 * 1024));
         result = reader.Parse<kFlags>(stream, filter);
         return !result.IsError();
     };
@@ -176,7 +178,7 @@ std::string parse_json_object(std::string_view text, rapidjson::Document& out) {
 }
 
 std::string to_json(const rapidjson::Value& value) {
-    rapidjson::StringBuffer buffer;
+    rapidjson::StringBuffer buffer(nullptr, 4096);  // a ConfigMap's size, not grown from 256 B
     rapidjson::Writer<rapidjson::StringBuffer> writer(buffer);
     value.Accept(writer);
     return {buffer.GetString(), buffer.GetSize()};

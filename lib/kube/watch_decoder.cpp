@@ -2,23 +2,33 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "error.hpp"
 
 namespace cmsync::kube {
 
 std::vector<std::string> WatchDecoder::feed(std::string_view bytes) {
     std::vector<std::string> out;
-    for (const char c : bytes) {
+    // Bytes go to current_ a run at a time: from the start of `bytes` (or of an object) to
+    // the end of `bytes` (or of that object), never one by one.
+    std::size_t run = 0;
+    const auto take = [&](std::size_t end) {
+        const auto room = kMaxWatchEvent - current_.size();
+        current_.append(bytes.substr(run, std::min(end - run, room)));
+        if (end - run > room) {
+            throw Error(fmt::format("a watch event is larger than {} MiB", kMaxWatchEvent >> 20));
+        }
+    };
+    for (std::size_t i = 0; i < bytes.size(); ++i) {
+        const char c = bytes[i];
         if (depth_ == 0) {
             if (c != '{') {
                 continue;  // whitespace (or junk) between objects
             }
             current_.clear();
+            run = i;
         }
-        if (current_.size() == kMaxWatchEvent) {
-            throw Error(fmt::format("a watch event is larger than {} MiB", kMaxWatchEvent >> 20));
-        }
-        current_ += c;
         if (in_string_) {
             if (escaped_) {
                 escaped_ = false;
@@ -35,10 +45,14 @@ std::vector<std::string> WatchDecoder::feed(std::string_view bytes) {
             ++depth_;
         } else if (c == '}' || c == ']') {
             if (--depth_ == 0) {
+                take(i + 1);
                 out.push_back(std::move(current_));
                 current_.clear();
             }
         }
+    }
+    if (depth_ > 0) {
+        take(bytes.size());
     }
     return out;
 }

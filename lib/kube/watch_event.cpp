@@ -8,7 +8,7 @@
 namespace cmsync::kube {
 
 WatchEvent parse_watch_event(const std::string& json, bool configmaps) {
-    rapidjson::Document doc;
+    SizedDocument doc(json.size());
     if (const auto problem = parse_json_object(json, doc); !problem.empty()) {
         throw Error("expected a watch event: " + problem);
     }

@@ -7,7 +7,7 @@
 namespace cmsync {
 
 std::optional<KeyHashes> parse_last_synced(const std::string& text) {
-    rapidjson::Document doc;
+    kube::SizedDocument doc(text.size());
     if (!kube::parse_json_object(text, doc).empty()) {
         return std::nullopt;
     }

@@ -110,3 +110,24 @@ TEST_CASE("JSON round trip: what cannot be written back as read is refused") {
             R"(expected a ConfigMap: JSON with a duplicate member "binaryData")", Error);
     }
 }
+
+TEST_CASE("SizedDocument: the same DOM as a Document, also when the text outgrows its pool") {
+    std::string big = R"({"metadata":{"name":"a"},"data":{)";
+    for (int i = 0; i < 2000; ++i) {
+        big += (i == 0 ? "" : ",") + std::string("\"key") + std::to_string(i) + "\":\"" +
+               std::string(static_cast<std::size_t>(i % 97), 'v') + "\"";
+    }
+    big += "}}";
+    for (const std::size_t guess : {std::size_t{0}, std::size_t{64}, big.size()}) {
+        CAPTURE(guess);
+        rapidjson::Document plain;
+        REQUIRE(kube::parse_json_object(big, plain).empty());
+        kube::SizedDocument sized(guess);
+        REQUIRE(kube::parse_json_object(big, sized).empty());
+        CHECK(sized == plain);
+        CHECK(kube::to_json(sized) == kube::to_json(plain));
+        CHECK(kube::to_json(sized) == big);
+    }
+    kube::SizedDocument bad(10);
+    CHECK(kube::parse_json_object(R"({"a":)", bad).rfind("not JSON", 0) == 0);
+}
