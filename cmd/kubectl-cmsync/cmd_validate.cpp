@@ -22,7 +22,7 @@ Exit status: 0 every rule is valid, 2 a problem (one line each: FILE:LINE:COLUMN
         ->required()
         ->allow_extra_args(false);  // one value per -f, as kubectl
     return [files] {
-        const auto rules = load_rules(*files);
+        const auto rules = load_rules(read_rules_files(*files));
         for (const auto& rule : rules) {
             std::cout << fmt::format("{}: rule \"{}\" valid\n", rule.where, rule.name);
         }

@@ -109,7 +109,10 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         ->check(CLI::IsMember({"text", "json"}));
     add_controller_options(*sub, options->controller);
     return [options, sub, &global] {
-        const auto rules = rules_from_options(*sub, options->targets, global);
+        // The rules and what their files held come from one read: an edit made meanwhile is
+        // noticed below, not lost between two reads.
+        auto seen = read_rules_files(options->targets.files);
+        const auto rules = rules_from_options(*sub, options->targets, global, &seen);
         const bool from_file = !rules.front().name.empty();
         WatchConfig config;
         config.request = rules.front().request;
@@ -219,7 +222,6 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         const auto& files = options->targets.files;
         // Rules from stdin cannot be read again: then the rules stay as they started.
         const bool reload = std::find(files.begin(), files.end(), "-") == files.end();
-        auto seen = rules_files_content(files);
         while (!check_halt()) {
             for (int i = 0; i < 10 && !check_halt(); ++i) {
                 std::this_thread::sleep_for(std::chrono::milliseconds(100));
@@ -227,13 +229,13 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
             if (!reload) {
                 continue;
             }
-            auto now = rules_files_content(files);
+            auto now = read_rules_files(files);
             if (halt || now == seen) {
                 continue;
             }
             seen = std::move(now);
             try {
-                const auto next = rules_from_options(*sub, options->targets, global);
+                const auto next = rules_from_options(*sub, options->targets, global, &seen);
                 log(fmt::format("rules file changed: {} rule(s)", next.size()));
                 watchers.apply(next);
             } catch (const RulesError& e) {

@@ -42,32 +42,45 @@ std::vector<std::string> expand(const std::string& path) {
 
 }  // namespace
 
-std::vector<Rule> load_rules(const std::vector<std::string>& paths) {
-    std::vector<Rule> rules;
-    std::vector<std::string> errors;
+RulesFiles read_rules_files(const std::vector<std::string>& paths) {
+    RulesFiles out;
     bool stdin_read = false;
     for (const auto& path : paths) {
-        for (const auto& file : expand(path)) {
-            std::string text;
-            if (file == "-") {
-                if (stdin_read) {
-                    errors.push_back("-: stdin can be read only once");
-                    continue;
-                }
-                stdin_read = true;
-                text = read_all(std::cin);
-            } else {
-                std::ifstream in(file, std::ios::binary);
-                if (!in) {
-                    errors.push_back(fmt::format("{}: cannot read this file", file));
-                    continue;
-                }
-                text = read_all(in);
-            }
-            auto parsed = parse_sync_config(text, file == "-" ? "<stdin>" : file);
-            std::move(parsed.rules.begin(), parsed.rules.end(), std::back_inserter(rules));
-            std::move(parsed.errors.begin(), parsed.errors.end(), std::back_inserter(errors));
+        std::vector<std::string> files;
+        try {
+            files = expand(path);
+        } catch (const RulesError& e) {
+            out.files.push_back({path, "", e.lines().front()});
+            continue;
         }
+        for (const auto& file : files) {
+            if (file == "-") {
+                out.files.push_back(stdin_read
+                                        ? RulesFiles::File{"-", "", "-: stdin can be read only once"}
+                                        : RulesFiles::File{"-", read_all(std::cin), ""});
+                stdin_read = true;
+                continue;
+            }
+            std::ifstream in(file, std::ios::binary);
+            out.files.push_back(in ? RulesFiles::File{file, read_all(in), ""}
+                                   : RulesFiles::File{file, "",
+                                                      fmt::format("{}: cannot read this file", file)});
+        }
+    }
+    return out;
+}
+
+std::vector<Rule> load_rules(const RulesFiles& read) {
+    std::vector<Rule> rules;
+    std::vector<std::string> errors;
+    for (const auto& file : read.files) {
+        if (!file.error.empty()) {
+            errors.push_back(file.error);
+            continue;
+        }
+        auto parsed = parse_sync_config(file.text, file.name == "-" ? "<stdin>" : file.name);
+        std::move(parsed.rules.begin(), parsed.rules.end(), std::back_inserter(rules));
+        std::move(parsed.errors.begin(), parsed.errors.end(), std::back_inserter(errors));
     }
     if (errors.empty()) {
         errors = check_rules(rules);
@@ -78,28 +91,8 @@ std::vector<Rule> load_rules(const std::vector<std::string>& paths) {
     return rules;
 }
 
-std::string rules_files_content(const std::vector<std::string>& paths) {
-    std::string all;
-    for (const auto& path : paths) {
-        if (path == "-") {
-            continue;
-        }
-        std::vector<std::string> files;
-        try {
-            files = expand(path);
-        } catch (const RulesError&) {
-            files = {path};  // an emptied folder: load_rules will say so
-        }
-        for (const auto& file : files) {
-            std::ifstream in(file, std::ios::binary);
-            all += file + '\0' + (in ? read_all(in) : std::string("<unreadable>")) + '\0';
-        }
-    }
-    return all;
-}
-
 std::vector<Rule> rules_from_options(const CLI::App& app, const TargetOptions& o,
-                                     const GlobalOptions& global) {
+                                     const GlobalOptions& global, const RulesFiles* read) {
     if (o.files.empty()) {
         return {Rule{"", make_sync_request(app, o, global), false, ""}};
     }
@@ -114,7 +107,7 @@ std::vector<Rule> rules_from_options(const CLI::App& app, const TargetOptions& o
     if (!global.connection.namespace_name.empty()) {
         throw UsageError("-f cannot be combined with -n: each rule names its source namespace");
     }
-    auto rules = load_rules(o.files);
+    auto rules = load_rules(read != nullptr ? *read : read_rules_files(o.files));
     for (auto& rule : rules) {
         rule.request.force = o.force;
         rule.request.concurrency = o.concurrency;

@@ -23,18 +23,30 @@ class RulesError : public UsageError {
     std::vector<std::string> lines_;
 };
 
-/// The rules of every -f argument, as kubectl reads -f: a file, a folder (its *.yaml, *.yml
-/// and *.json files, sorted), or "-" for stdin. Checked in full; throws RulesError.
-std::vector<Rule> load_rules(const std::vector<std::string>& paths);
+/// What the -f arguments held when they were read, file by file in order. Equal when every
+/// file holds the same text: `watch -f` compares them to notice an edit however it was made.
+struct RulesFiles {
+    struct File {
+        std::string name;   ///< "-" for stdin
+        std::string text;
+        std::string error;  ///< not read: why (an empty folder, an unreadable file)
+        bool operator==(const File&) const = default;
+    };
+    std::vector<File> files;
+    bool operator==(const RulesFiles&) const = default;
+};
 
-/// What the -f arguments hold now (names and contents; stdin is read once and not again),
-/// for `watch -f` to notice an edit however it was made.
-std::string rules_files_content(const std::vector<std::string>& paths);
-
+/// Reads every -f argument once, as kubectl reads -f: a file, a folder (its *.yaml, *.yml
+/// and *.json files, sorted), or "-" for stdin (read once).
+RulesFiles read_rules_files(const std::vector<std::string>& paths);
+/// The rules of what was read, checked in full; throws RulesError.
+std::vector<Rule> load_rules(const RulesFiles& read);
 /// What diff, sync and watch run: the rules of -f (with --force, --concurrency and
 /// --chunk-size applied to each), or one unnamed rule from the positional form. -f together
-/// with positionals or selection flags is a UsageError.
+/// with positionals or selection flags is a UsageError. `read`: the -f files as already read
+/// (nothing: read them now).
 std::vector<Rule> rules_from_options(const CLI::App& app, const TargetOptions& options,
-                                     const GlobalOptions& global);
+                                     const GlobalOptions& global,
+                                     const RulesFiles* read = nullptr);
 
 }  // namespace cmsync::cli
