@@ -55,16 +55,16 @@ RulesFiles read_rules_files(const std::vector<std::string>& paths) {
         }
         for (const auto& file : files) {
             if (file == "-") {
-                out.files.push_back(stdin_read
-                                        ? RulesFiles::File{"-", "", "-: stdin can be read only once"}
-                                        : RulesFiles::File{"-", read_all(std::cin), ""});
+                out.files.push_back(
+                    stdin_read ? RulesFiles::File{"-", "", "-: stdin can be read only once"}
+                               : RulesFiles::File{"-", read_all(std::cin), ""});
                 stdin_read = true;
                 continue;
             }
             std::ifstream in(file, std::ios::binary);
-            out.files.push_back(in ? RulesFiles::File{file, read_all(in), ""}
-                                   : RulesFiles::File{file, "",
-                                                      fmt::format("{}: cannot read this file", file)});
+            out.files.push_back(
+                in ? RulesFiles::File{file, read_all(in), ""}
+                   : RulesFiles::File{file, "", fmt::format("{}: cannot read this file", file)});
         }
     }
     return out;

@@ -27,7 +27,7 @@ class RulesError : public UsageError {
 /// file holds the same text: `watch -f` compares them to notice an edit however it was made.
 struct RulesFiles {
     struct File {
-        std::string name;   ///< "-" for stdin
+        std::string name;  ///< "-" for stdin
         std::string text;
         std::string error;  ///< not read: why (an empty folder, an unreadable file)
         bool operator==(const File&) const = default;
@@ -46,7 +46,6 @@ std::vector<Rule> load_rules(const RulesFiles& read);
 /// with positionals or selection flags is a UsageError. `read`: the -f files as already read
 /// (nothing: read them now).
 std::vector<Rule> rules_from_options(const CLI::App& app, const TargetOptions& options,
-                                     const GlobalOptions& global,
-                                     const RulesFiles* read = nullptr);
+                                     const GlobalOptions& global, const RulesFiles* read = nullptr);
 
 }  // namespace cmsync::cli
