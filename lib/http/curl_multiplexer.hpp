@@ -14,7 +14,7 @@ namespace cmsync::http {
 /// Drives every transfer (requests and watches) on one curl multi handle in one thread, so they
 /// share connections: over HTTP/2 each is a stream of a single connection. The TLS and HTTP/2
 /// work is this thread's; callers only plan and wait.
-/// Callers block in run() as with curl_easy_perform; callbacks run on the multiplexer's thread.
+/// Callers block in run() until their transfer ends; callbacks run on the multiplexer's thread.
 class CurlMultiplexer {
   public:
     CurlMultiplexer();

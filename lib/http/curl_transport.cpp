@@ -55,8 +55,8 @@ struct CurlTransport::Impl {
     std::mutex share_mutexes[CURL_LOCK_DATA_LAST];
     std::mutex pool_mutex;
     std::vector<std::unique_ptr<CurlEasy>> pool;
-    std::unique_ptr<CurlMultiplexer> multiplexer_;  // started with the first request
-    std::mutex multiplexer_mutex;
+    std::unique_ptr<CurlMultiplexer> multi;  // started with the first request
+    std::mutex multi_mutex;
 
     static void lock(CURL*, curl_lock_data data, curl_lock_access, void* user) {
         static_cast<Impl*>(user)->share_mutexes[data].lock();
@@ -78,11 +78,11 @@ struct CurlTransport::Impl {
     }
 
     CurlMultiplexer& multiplexer() {
-        std::lock_guard guard(multiplexer_mutex);
-        if (!multiplexer_) {
-            multiplexer_ = std::make_unique<CurlMultiplexer>();
+        std::lock_guard guard(multi_mutex);
+        if (!multi) {
+            multi = std::make_unique<CurlMultiplexer>();
         }
-        return *multiplexer_;
+        return *multi;
     }
 
     void release(std::unique_ptr<CurlEasy> easy) {
@@ -132,7 +132,7 @@ CurlTransport::CurlTransport(CurlOptions options) : impl_(std::make_unique<Impl>
 }
 
 CurlTransport::~CurlTransport() {
-    impl_->multiplexer_.reset();
+    impl_->multi.reset();
     impl_->pool.clear();
     curl().share_cleanup(impl_->share);
 }
