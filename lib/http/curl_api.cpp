@@ -38,6 +38,7 @@ CurlApi load() {
     bind(library, api.easy_reset, "curl_easy_reset");
     bind(library, api.easy_setopt, "curl_easy_setopt");
     bind(library, api.easy_getinfo, "curl_easy_getinfo");
+    bind(library, api.easy_perform, "curl_easy_perform");
     bind(library, api.easy_strerror, "curl_easy_strerror");
     bind(library, api.slist_append, "curl_slist_append");
     bind(library, api.slist_free_all, "curl_slist_free_all");

@@ -297,4 +297,9 @@ void CurlEasy::finish(CURLcode code) {
         fmt::format("{} {} ({}): {}", what, without_query(dialled_), method_, detail), transient);
 }
 
+void CurlEasy::perform(Response& response, const BodySink* sink, const CancelCheck* cancelled) {
+    begin(response, sink, cancelled);
+    finish(curl().easy_perform(handle_));
+}
+
 }  // namespace cmsync::http

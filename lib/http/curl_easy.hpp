@@ -47,12 +47,13 @@ class CurlEasy {
     void set_tls(const std::string& ca_file, const std::string& ca_pem,
                  const std::string& cert_file, const std::string& cert_pem,
                  const std::string& key_file, const std::string& key_pem, bool verify);
-    /// Readies the request for a multi handle to drive (CurlMultiplexer), filling `response`;
-    /// with a sink, a 2xx body goes to the sink instead. `cancelled`, when given, is polled
-    /// during the transfer (about once a second); true aborts it: quietly with a sink, else
-    /// with TransportError from finish().
+    /// Runs the request, filling `response`; with a sink, a 2xx body goes to the sink instead.
+    /// `cancelled`, when given, is polled during the transfer (about once a second); true aborts
+    /// it: quietly with a sink, else with TransportError.
+    void perform(Response& response, const BodySink* sink, const CancelCheck* cancelled);
+    /// perform() in two halves, for a multi handle that drives the transfer: begin() installs
+    /// the callbacks; finish() takes the transfer's result and throws as perform() does.
     void begin(Response& response, const BodySink* sink, const CancelCheck* cancelled);
-    /// Takes the transfer's result: throws TransportError for a failure.
     void finish(CURLcode code);
     CURL* handle() const { return handle_; }
 

@@ -11,9 +11,8 @@
 
 namespace cmsync::http {
 
-/// Drives every transfer (requests and watches) on one curl multi handle in one thread, so they
-/// share connections: over HTTP/2 each is a stream of a single connection. The TLS and HTTP/2
-/// work is this thread's; callers only plan and wait.
+/// Drives long-running transfers (watches) on one curl multi handle in one thread, so they
+/// share connections: over HTTP/2 every stream is multiplexed on a single connection.
 /// Callers block in run() until their transfer ends; callbacks run on the multiplexer's thread.
 class CurlMultiplexer {
   public:

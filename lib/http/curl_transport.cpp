@@ -55,7 +55,7 @@ struct CurlTransport::Impl {
     std::mutex share_mutexes[CURL_LOCK_DATA_LAST];
     std::mutex pool_mutex;
     std::vector<std::unique_ptr<CurlEasy>> pool;
-    std::unique_ptr<CurlMultiplexer> multi;  // started with the first request
+    std::unique_ptr<CurlMultiplexer> multi;  // started with the first stream
     std::mutex multi_mutex;
 
     static void lock(CURL*, curl_lock_data data, curl_lock_access, void* user) {
@@ -109,7 +109,7 @@ struct CurlTransport::Impl {
         easy.set_accept_encoding_all();
         easy.set_http2();
         easy.set_connect_timeout(options.connect_timeout);
-        // As client-go's dialer (30 s): every request and watch shares one connection.
+        // As client-go's dialer (30 s): a peer gone without a word fails the connection.
         easy.set_tcp_keepalive(std::chrono::seconds(30));
         if (!streaming) {
             easy.set_timeout(request.timeout);
@@ -126,7 +126,8 @@ CurlTransport::CurlTransport(CurlOptions options) : impl_(std::make_unique<Impl>
     curl().share_setopt(impl_->share, CURLSHOPT_LOCKFUNC, &Impl::lock);
     curl().share_setopt(impl_->share, CURLSHOPT_UNLOCKFUNC, &Impl::unlock);
     curl().share_setopt(impl_->share, CURLSHOPT_USERDATA, impl_.get());
-    // Connections need no sharing: they live in the multiplexer's multi handle.
+    // Not CURL_LOCK_DATA_CONNECT: libcurl does not support one connection cache used by
+    // concurrent threads. Each pooled handle keeps its own connections alive instead.
     curl().share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_DNS);
     curl().share_setopt(impl_->share, CURLSHOPT_SHARE, CURL_LOCK_DATA_SSL_SESSION);
 }
@@ -141,8 +142,11 @@ Response CurlTransport::send(const Request& request) {
     auto easy = impl_->acquire();
     impl_->prepare(*easy, request, false);
     Response response;
-    easy->begin(response, nullptr, impl_->options.cancel ? &impl_->options.cancel : nullptr);
-    easy->finish(impl_->multiplexer().run(*easy));
+    // Each request on its pooled handle's own connection, sent from this thread: a write
+    // leaves the process as soon as it is made. On the watches' shared connection it could
+    // wait behind them in the multiplexer (a stalled connection held a leader's write until
+    // after its Lease had passed to another replica: found by the replicas soak).
+    easy->perform(response, nullptr, impl_->options.cancel ? &impl_->options.cancel : nullptr);
     impl_->release(std::move(easy));
     return response;
 }

@@ -31,9 +31,9 @@ struct CurlOptions {
     CancelCheck cancel;
 };
 
-/// libcurl behind Transport: requests and streams, from any number of threads at once, run on
-/// one multiplexer thread's curl multi handle, so that over HTTP/2 they share one connection as
-/// streams of their own (as client-go and `curl --parallel` do); easy handles are pooled.
+/// libcurl behind Transport: a pool of easy handles, each keeping its connection alive between
+/// requests (HTTP/2 when the server offers it), sharing DNS and TLS sessions; requests may run
+/// from several threads at once. Watch streams share one multiplexed connection.
 class CurlTransport final : public Transport {
   public:
     explicit CurlTransport(CurlOptions options);
