@@ -25,10 +25,13 @@ import random
 import re
 import resource
 import shutil
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
+import urllib.request
 
 FULL = dict(fanout=10000, watch_sources=100, watch_targets=100, busy_objects=50000, churn_rate=100,
             churn_seconds=60, resync_sources=100, resync_targets=100, idle_seconds=30, watch_concurrency=0)
@@ -156,8 +159,9 @@ def delete_copies(c, namespaces, name):
         raise RuntimeError(f"deleting {name}: {len(bad)} failed ({bad[:5]})")
 
 
-def count_copies(c, name, label=None):
-    args = ["get", "configmaps", "-A", "--field-selector", f"metadata.name={name}", "-o", "name", "--chunk-size=500"]
+def count_copies(c, name, label=None, namespace=None):
+    args = ["get", "configmaps", "-n", namespace] if namespace else ["get", "configmaps", "-A"]
+    args += ["--field-selector", f"metadata.name={name}", "-o", "name", "--chunk-size=500"]
     if label:
         args += ["-l", label]
     return len(c.kubectl(*args).split())
@@ -429,6 +433,28 @@ def received_bytes(port, pid):
     return total
 
 
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def ready(port):
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{port}/readyz", timeout=2) as r:
+            return r.status == 200
+    except (urllib.error.URLError, OSError):
+        return False
+
+
+def wait_until(check, seconds, what):
+    deadline = time.monotonic() + seconds
+    while not check():
+        if time.monotonic() > deadline:
+            raise RuntimeError(f"{what}: not there after {seconds} s")
+        time.sleep(0.5)
+
+
 def cpu_ms(pid):
     f = open(f"/proc/{pid}/stat").read().rsplit(")", 1)[1].split()
     return (int(f[11]) + int(f[12])) * 1000 // os.sysconf("SC_CLK_TCK")
@@ -448,16 +474,19 @@ def busy(c, objects, rate, seconds):
                           for ns, n in noise], 64)
     log(f"{codes.count(201)} unrelated ConfigMaps in {wall:.1f} s")
     port = c.server.rsplit(":", 1)[1]
+    probe_port = free_port()
     w = subprocess.Popen(["kubectl-cmsync", "watch", src, "--target-selector", "scale-b=yes", "-l", "scale-b=yes",
+                          "--metrics-bind-address", f"127.0.0.1:{probe_port}",
                           "--kubeconfig", c.restricted_kubeconfig], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     # The floor: the same streams, filtered by the server the same way, by curl.
     floor = watch_with_curl(c, [f"/api/v1/namespaces/{src}/configmaps?labelSelector=scale-b%3Dyes",
                                 "/api/v1/configmaps?labelSelector=cmsync.io%2Fmanaged%3Dtrue",
                                 "/api/v1/namespaces?labelSelector=scale-b%3Dyes"])
     try:
-        deadline = time.monotonic() + 60
-        while count_copies(c, "other", "cmsync.io/managed=true") < 1 and time.monotonic() < deadline:
-            time.sleep(0.5)
+        # Measured from the watcher's readiness (its first lists done) and its first copy: its
+        # start-up list of every managed copy in the cluster is not part of the churn's cost.
+        wait_until(lambda: ready(probe_port), 300, "the watcher's /readyz")
+        wait_until(lambda: count_copies(c, "other", "cmsync.io/managed=true", dst) >= 1, 60, "the first copy")
         time.sleep(2)
         churn = [("PATCH", f"/api/v1/namespaces/{ns}/configmaps/{n}",
                   json.dumps({"data": {"v": str(i)}}).encode(), "application/merge-patch+json")
