@@ -180,6 +180,10 @@ void CurlEasy::set_http2() {
     set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
 }
 
+void CurlEasy::set_http11() {
+    set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
+}
+
 void CurlEasy::set_pipewait() {
     set(CURLOPT_PIPEWAIT, 1L);
 }

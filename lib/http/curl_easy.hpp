@@ -33,7 +33,8 @@ class CurlEasy {
     void set_share(CURLSH* share);
     void set_user_agent(const std::string& agent);
     void set_accept_encoding_all();
-    void set_http2();
+    void set_http2();  ///< over TLS when the server offers it, else HTTP/1.1
+    void set_http11();
     /// Wait for a connection that can multiplex another stream rather than open a new one.
     void set_pipewait();
     void set_connect_to(const std::string& mapping);

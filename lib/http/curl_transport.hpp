@@ -31,9 +31,9 @@ struct CurlOptions {
     CancelCheck cancel;
 };
 
-/// libcurl behind Transport: a pool of easy handles, each keeping its connection alive between
-/// requests (HTTP/2 when the server offers it), sharing DNS and TLS sessions; requests may run
-/// from several threads at once. Watch streams share one multiplexed connection.
+/// libcurl behind Transport: a pool of easy handles, each keeping its HTTP/1.1 connection alive
+/// between requests, sharing DNS and TLS sessions; requests may run from several threads at
+/// once. Watch streams share one multiplexed connection (HTTP/2 when the server offers it).
 class CurlTransport final : public Transport {
   public:
     explicit CurlTransport(CurlOptions options);
