@@ -111,7 +111,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
     return [options, sub, &global] {
         // The rules and what their files held come from one read: an edit made meanwhile is
         // noticed below, not lost between two reads.
-        auto seen = read_rules_files(options->targets.files);
+        RulesFiles seen;
         const auto rules = rules_from_options(*sub, options->targets, global, &seen);
         const bool from_file = !rules.front().name.empty();
         WatchConfig config;

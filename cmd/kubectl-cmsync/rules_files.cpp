@@ -92,7 +92,7 @@ std::vector<Rule> load_rules(const RulesFiles& read) {
 }
 
 std::vector<Rule> rules_from_options(const CLI::App& app, const TargetOptions& o,
-                                     const GlobalOptions& global, const RulesFiles* read) {
+                                     const GlobalOptions& global, RulesFiles* read) {
     if (o.files.empty()) {
         return {Rule{"", make_sync_request(app, o, global), false, ""}};
     }
@@ -107,7 +107,12 @@ std::vector<Rule> rules_from_options(const CLI::App& app, const TargetOptions& o
     if (!global.connection.namespace_name.empty()) {
         throw UsageError("-f cannot be combined with -n: each rule names its source namespace");
     }
-    auto rules = load_rules(read != nullptr ? *read : read_rules_files(o.files));
+    RulesFiles here;
+    auto& files = read != nullptr ? *read : here;
+    if (files.files.empty()) {
+        files = read_rules_files(o.files);  // one entry per -f: empty means not read yet
+    }
+    auto rules = load_rules(files);
     for (auto& rule : rules) {
         rule.request.force = o.force;
         rule.request.concurrency = o.concurrency;

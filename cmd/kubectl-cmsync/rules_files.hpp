@@ -43,9 +43,10 @@ RulesFiles read_rules_files(const std::vector<std::string>& paths);
 std::vector<Rule> load_rules(const RulesFiles& read);
 /// What diff, sync and watch run: the rules of -f (with --force, --concurrency and
 /// --chunk-size applied to each), or one unnamed rule from the positional form. -f together
-/// with positionals or selection flags is a UsageError. `read`: the -f files as already read
-/// (nothing: read them now).
+/// with positionals or selection flags is a UsageError, found before any file is read (stdin
+/// included). `read`: the -f files as already read, or empty to be filled with what is read now
+/// (so that `watch -f` compares later reads with the text its rules came from).
 std::vector<Rule> rules_from_options(const CLI::App& app, const TargetOptions& options,
-                                     const GlobalOptions& global, const RulesFiles* read = nullptr);
+                                     const GlobalOptions& global, RulesFiles* read = nullptr);
 
 }  // namespace cmsync::cli

@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include <functional>
+#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -11,6 +12,7 @@
 #include "kube/api_error.hpp"
 #include "kube/configmap.hpp"
 #include "kube/credentials.hpp"
+#include "kube/json.hpp"
 #include "kube/lease.hpp"
 #include "kube/rest_config.hpp"
 #include "kube/watch_event.hpp"
@@ -99,10 +101,12 @@ class ApiClient {
                           const std::string& content_type = "application/json");
     http::Response call(const std::string& method, const std::string& path, const std::string& body,
                         const Operation& op, const std::string& content_type = "application/json");
-    /// Runs a paged list of `path`; `on_page` gets each page's parsed body and whether the list
-    /// started over. Returns the list's resourceVersion.
+    /// Runs a paged list of `path`; `on_page` gets each page's parsed body, to keep or free
+    /// before it handles the page, and whether the list started over. Returns the list's
+    /// resourceVersion.
+    using PageHandler = std::function<void(std::unique_ptr<SizedDocument>, bool)>;
     std::string paged_list(const std::string& path, const ListOptions& options, const Operation& op,
-                           const std::function<void(rapidjson::Document&, bool)>& on_page);
+                           const PageHandler& on_page);
 
     http::Client& http_;
     const RestConfig& config_;

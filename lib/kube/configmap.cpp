@@ -97,7 +97,8 @@ ConfigMap configmap_from_json(const std::string& json, bool keep_raw) {
 }
 
 std::string configmap_to_json(const ConfigMap& cm) {
-    SizedDocument doc(cm.raw.size());
+    // raw holds no data: the pool takes the values too (base64 makes binary ones 4/3 longer).
+    SizedDocument doc(cm.raw.size() + configmap_data_size(cm) * 4 / 3 + 64 * cm.data.size());
     if (cm.raw.empty() || !parse_json_object(cm.raw, doc).empty()) {
         doc.SetObject();
     }

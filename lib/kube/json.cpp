@@ -157,8 +157,8 @@ std::string parse_json_object(std::string_view text, rapidjson::Document& out) {
         NumberFilter filter(handler, problem);
         rapidjson::MemoryStream bytes(text.data(), text.size());
         rapidjson::EncodedInputStream<rapidjson::UTF8<>, rapidjson::MemoryStream> stream(bytes);
-        // Its stack holds the string being read: sized once for the text's longest string,
-        // not grown from 256 bytes for each parse.
+        // Its stack holds the string being read: up to 16 KiB at once, enough for every string
+        // of a text that small, instead of growing from 256 bytes for each parse.
         rapidjson::Reader reader(nullptr, std::min<std::size_t>(text.size() + 1, 16 * 1024));
         result = reader.Parse<kFlags>(stream, filter);
         return !result.IsError();

@@ -20,10 +20,10 @@ struct PoolOwner {
 };
 }  // namespace detail
 
-/// A Document for one object of about `text_size` bytes of JSON: its memory pool starts at
-/// that size, not at rapidjson's 64 KiB. glibc consolidates its free lists on every free of
-/// 64 KiB or more, and the watcher parses three objects per copy it writes (malloc and free
-/// were a fifth of its CPU in a pass of 10,000 copies).
+/// A Document for one object of about `text_size` bytes of JSON: its memory pool takes
+/// chunks of that size and a half, not rapidjson's 64 KiB. glibc consolidates its free lists on
+/// every free of 64 KiB or more, and the watcher parses three objects per copy it writes (malloc
+/// and free were a fifth of its CPU in a pass of 10,000 copies).
 class SizedDocument : private detail::PoolOwner, public rapidjson::Document {
   public:
     explicit SizedDocument(std::size_t text_size)

@@ -166,6 +166,19 @@ RULES
   run kubectl cmsync diff -f "$T/a.yaml" a b
   expect_rc 2
   expect_in "$err" "-f cannot be combined with namespaces on the command line"
+  # every -f is read and every error told at once: a bad file, an empty folder, a missing file
+  mkdir "$T/empty"
+  run kubectl cmsync validate -f "$T/bad.yaml" -f "$T/empty" -f "$T/missing.yaml"
+  expect_rc 2
+  expect_in "$err" "error: $T/bad.yaml:10:12: rules[1].keys[0]: "
+  expect_in "$err" "error: $T/empty: no *.yaml, *.yml or *.json file in this folder"
+  expect_in "$err" "error: $T/missing.yaml: cannot read this file"
+  # a flag that -f excludes is refused before stdin is read (a writer that never closes it)
+  for c in diff sync watch; do
+    run timeout 10 kubectl cmsync "$c" -f - --all < <(sleep 30)
+    expect_rc 2
+    expect_in "$err" "-f cannot be combined with --all"
+  done
 }
 
 test_watch_rules_file_follows_edits_without_restarting() {
