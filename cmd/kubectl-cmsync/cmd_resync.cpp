@@ -1,6 +1,7 @@
 #include "cmd_resync.hpp"
 
 #include <fmt/format.h>
+#include <malloc.h>
 #include <rapidjson/document.h>
 
 #include <cstdlib>
@@ -60,16 +61,17 @@ std::string outcome_text(const ResyncOutcome& r) {
     return line;
 }
 
-// CMSYNC_TEST_AFTER_PAGE: a shell command run after each page of the copy list. The e2e suite
-// uses it to compact etcd mid-list (an expired continue token); unset in real use.
+// Run after each page of the copy list, once the page is freed. Its memory goes back to the
+// system (as main.cpp's malloc settings, a matter of this process): left in the heap, it lifted
+// the peak by about 1 MiB as pages went by (100,000 copies: 30.0-30.2 MiB, trimmed 28.5-28.9).
+// CMSYNC_TEST_AFTER_PAGE: a shell command run then too. The e2e suite uses it to compact etcd
+// mid-list (an expired continue token); unset in real use.
 std::function<void()> after_page_hook() {
     const char* hook = std::getenv("CMSYNC_TEST_AFTER_PAGE");
-    if (hook == nullptr || *hook == '\0') {
-        return {};
-    }
-    const std::string command = hook;
+    const std::string command = hook == nullptr ? "" : hook;
     return [command] {
-        if (std::system(command.c_str()) != 0) {
+        malloc_trim(0);
+        if (!command.empty() && std::system(command.c_str()) != 0) {
             std::cerr << "warning: CMSYNC_TEST_AFTER_PAGE failed\n";
         }
     };

@@ -19,7 +19,8 @@ struct ResyncRequest {
     DryRunMode dry_run = DryRunMode::none;
     int chunk_size = 500;
     int concurrency = 16;
-    /// Runs after each page is handled (tests use it to expire the continue token).
+    /// Runs after each page is handled and freed (the command gives memory back; tests also
+    /// expire the continue token there).
     std::function<void()> after_page;
 };
 
