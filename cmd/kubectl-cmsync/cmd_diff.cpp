@@ -5,11 +5,11 @@
 
 #include "connection.hpp"
 #include "output.hpp"
+#include "report/diff_report.hpp"
+#include "report/report_json.hpp"
 #include "rule_runs.hpp"
 #include "rules_files.hpp"
 #include "sync/planner.hpp"
-#include "sync/report.hpp"
-#include "sync/report_json.hpp"
 #include "target_options.hpp"
 
 namespace cmsync::cli {

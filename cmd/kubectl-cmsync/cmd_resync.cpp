@@ -2,7 +2,6 @@
 
 #include <fmt/format.h>
 #include <malloc.h>
-#include <rapidjson/document.h>
 
 #include <cstdlib>
 #include <iostream>
@@ -10,11 +9,9 @@
 
 #include "connection.hpp"
 #include "error.hpp"
-#include "kube/json.hpp"
+#include "report/resync_report.hpp"
 #include "sync/resync.hpp"
-#include "sync/sync_report.hpp"
-#include "sync/text_escape.hpp"
-#include "sync/validate.hpp"
+#include "util/validate.hpp"
 
 namespace cmsync::cli {
 
@@ -29,37 +26,6 @@ struct ResyncOptions {
     std::string output = "text";
     int concurrency = 16;
 };
-
-std::string outcome_json(const ResyncOutcome& r) {
-    rapidjson::Document doc(rapidjson::kObjectType);
-    auto& a = doc.GetAllocator();
-    const auto& o = r.target;
-    doc.AddMember("namespace", rapidjson::Value(o.namespace_name, a), a);
-    doc.AddMember("name", rapidjson::Value(o.name, a), a);
-    doc.AddMember("source", rapidjson::Value(o.source, a), a);
-    doc.AddMember("result", rapidjson::Value(r.kind, a), a);
-    doc.AddMember("action", rapidjson::Value(sync_result(o), a), a);
-    if (!o.plan.message.empty()) {
-        doc.AddMember("message", rapidjson::Value(o.plan.message, a), a);
-    }
-    doc.AddMember("error", o.error.empty() ? rapidjson::Value() : rapidjson::Value(o.error, a), a);
-    return kube::to_json(doc);
-}
-
-std::string outcome_text(const ResyncOutcome& r) {
-    const auto& o = r.target;
-    auto line = fmt::format("{}/{}: {}", o.namespace_name, o.name, r.kind);
-    const auto action = sync_result(o);
-    if (r.kind == "orphaned" && (action == "deleted" || action == "updated")) {
-        line += action == "deleted" ? " (deleted)" : " (managed keys removed)";
-    }
-    if (!o.error.empty()) {
-        line += ": " + o.error;
-    } else if (!o.plan.message.empty()) {
-        line += ": " + o.plan.message;
-    }
-    return line;
-}
 
 // Run after each page of the copy list, once the page is freed. Its memory goes back to the
 // system (as main.cpp's malloc settings, a matter of this process): left in the heap, it lifted
@@ -135,60 +101,19 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         const bool json = options->output == "json";
         bool first = true;
         if (json) {
-            std::cout << R"({"copies":[)";
+            std::cout << render_resync_json_open();
         }
         const auto summary = resync(connection.api(), request, [&](const ResyncOutcome& r) {
             if (json) {
-                std::cout << (first ? "" : ",") << outcome_json(r) << "\n";
+                std::cout << render_resync_json_copy(r, first);
                 first = false;
-            } else if (r.kind != "in-step") {
-                std::cout << escape_control(outcome_text(r)) << "\n";
+            } else if (const auto line = render_resync_line(r); !line.empty()) {
+                std::cout << line << "\n";
             }
         });
-        int total = 0;
-        for (const auto& [kind, count] : summary.counts) {
-            total += count;
-        }
-        if (json) {
-            rapidjson::Document doc(rapidjson::kObjectType);
-            auto& a = doc.GetAllocator();
-            rapidjson::Value counts(rapidjson::kObjectType);
-            for (const auto& [kind, count] : summary.counts) {
-                counts.AddMember(rapidjson::Value(kind, a), rapidjson::Value(count), a);
-            }
-            rapidjson::Value errors(rapidjson::kArrayType);
-            for (const auto& e : summary.namespace_errors) {
-                errors.PushBack(rapidjson::Value(e, a), a);
-            }
-            std::cout << R"(],"summary":)" << kube::to_json(counts) << R"(,"errors":)"
-                      << kube::to_json(errors) << R"(,"listRestarts":)" << summary.list_restarts
-                      << "}\n";
-        } else {
-            for (const auto& e : summary.namespace_errors) {
-                std::cout << "error: " << escape_control(e) << "\n";
-            }
-            std::vector<std::string> parts;
-            for (const char* kind : {"in-step", "updated", "conflict", "orphaned", "error"}) {
-                const auto it = summary.counts.find(kind);
-                parts.push_back(
-                    fmt::format("{} {}", it == summary.counts.end() ? 0 : it->second, kind));
-            }
-            std::cout << fmt::format(
-                "{} copies: {}{}{}\n", total, fmt::join(parts, ", "),
-                summary.list_restarts > 0
-                    ? fmt::format(" (list restarted {} time(s))", summary.list_restarts)
-                    : "",
-                request.dry_run == DryRunMode::none ? "" : " (dry run)");
-        }
-        const auto count = [&](const char* kind) {
-            const auto it = summary.counts.find(kind);
-            return it == summary.counts.end() ? 0 : it->second;
-        };
-        const bool orphans_left = count("orphaned") > 0 && !request.prune;
-        return count("conflict") + count("error") > 0 || orphans_left ||
-                       !summary.namespace_errors.empty()
-                   ? 1
-                   : 0;
+        std::cout << (json ? render_resync_json_close(summary)
+                           : render_resync_summary_text(summary, request.dry_run));
+        return resync_exit_code(summary, request.prune);
     };
 }
 

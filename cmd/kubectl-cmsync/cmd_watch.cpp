@@ -9,16 +9,16 @@
 #include <thread>
 
 #include "connection.hpp"
+#include "controller/rule_watchers.hpp"
 #include "error.hpp"
 #include "kube/json.hpp"
-#include "rules/rule_watchers.hpp"
 #include "rules_files.hpp"
 #include "stop_signals.hpp"
-#include "sync/text_escape.hpp"
-#include "sync/validate.hpp"
-#include "sync/watcher.hpp"
 #include "target_options.hpp"
 #include "test_hooks.hpp"
+#include "util/text_escape.hpp"
+#include "util/validate.hpp"
+#include "watch/watcher.hpp"
 #include "watch_controller.hpp"
 
 namespace cmsync::cli {
@@ -138,12 +138,12 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
                 line = json_line({{"time", now_utc()},
                                   {"rule", rule},
                                   {"target", a.target},
-                                  {"action", a.action},
+                                  {"action", to_string(a.action)},
                                   {"detail", a.detail}},
                                  a.keys);
             } else {
                 line = fmt::format("{} {}{} {}", now_utc(), rule.empty() ? "" : rule + "/",
-                                   a.target, a.action);
+                                   a.target, to_string(a.action));
                 if (!a.keys.empty()) {
                     line += fmt::format(" ({})", fmt::join(a.keys, ", "));
                 }

@@ -14,7 +14,7 @@
 #include "error.hpp"
 #include "http/proxy.hpp"
 #include "kube/kubeconfig.hpp"
-#include "sync/text_escape.hpp"
+#include "util/text_escape.hpp"
 #include "version.hpp"
 
 namespace cmsync::cli {

@@ -6,7 +6,7 @@
 #include <limits>
 
 #include "error.hpp"
-#include "sync/validate.hpp"
+#include "util/validate.hpp"
 
 namespace cmsync::cli {
 

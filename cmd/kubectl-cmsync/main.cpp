@@ -15,7 +15,7 @@
 #include "error.hpp"
 #include "global_options.hpp"
 #include "rules_files.hpp"
-#include "sync/text_escape.hpp"
+#include "util/text_escape.hpp"
 
 namespace {
 

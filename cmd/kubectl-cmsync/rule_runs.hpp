@@ -5,8 +5,8 @@
 #include <vector>
 
 #include "kube/api_client.hpp"
+#include "report/diff_report.hpp"
 #include "rules/sync_config.hpp"
-#include "sync/report.hpp"
 
 namespace cmsync::cli {
 

@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "error.hpp"
-#include "sync/validate.hpp"
+#include "util/validate.hpp"
 
 namespace cmsync::cli {
 

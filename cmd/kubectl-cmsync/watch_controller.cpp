@@ -4,7 +4,7 @@
 
 #include "controller/action_signals.hpp"
 #include "error.hpp"
-#include "sync/validate.hpp"
+#include "util/validate.hpp"
 #include "version.hpp"
 
 namespace cmsync::cli {

@@ -12,8 +12,8 @@
 #include "controller/health_server.hpp"
 #include "controller/leader_election.hpp"
 #include "controller/metrics.hpp"
+#include "controller/rule_watchers.hpp"
 #include "global_options.hpp"
-#include "rules/rule_watchers.hpp"
 
 namespace cmsync::cli {
 

@@ -14,15 +14,14 @@ std::string keys_text(const WatchAction& a) {
 
 ActionSignals signals_of(const WatchAction& a, const std::string& rule) {
     ActionSignals s;
-    const bool written = a.action == "created" || a.action == "updated" ||
-                         a.action == "recreated" || a.action == "deleted";
+    const char* verb = to_string(a.verb);
     for (int i = 0; i < a.conflicts_retried; ++i) {
-        s.writes.emplace_back(a.verb, "conflict");
+        s.writes.emplace_back(verb, "conflict");
     }
-    if (written) {
-        s.writes.emplace_back(a.verb, "success");
+    if (wrote(a.action)) {
+        s.writes.emplace_back(verb, "success");
     }
-    if (a.reason.empty()) {
+    if (a.reason == OutOfStep::none) {
         return s;
     }
     const auto slash = a.target.find('/');
@@ -31,19 +30,19 @@ ActionSignals signals_of(const WatchAction& a, const std::string& rule) {
     e.regarding.name = slash == std::string::npos ? a.target : a.target.substr(slash + 1);
     e.regarding.uid = a.uid;
     e.type = EventType::warning;
-    e.reason = a.reason;
+    e.reason = to_string(a.reason);
     e.action = "Sync";
     const auto by = rule.empty() ? std::string() : fmt::format(" (rule {})", rule);
-    if (a.reason == "WriteFailed") {
-        s.writes.emplace_back(a.verb, "error");
-        e.note = fmt::format("kubectl-cmsync could not {} this copy{}: {}", a.verb, by, a.detail);
-    } else if (a.reason == "Drift") {
+    if (a.reason == OutOfStep::write_failed) {
+        s.writes.emplace_back(verb, "error");
+        e.note = fmt::format("kubectl-cmsync could not {} this copy{}: {}", verb, by, a.detail);
+    } else if (a.reason == OutOfStep::drift) {
         s.drift = true;
         e.note = fmt::format(
             "managed keys{} edited here differ from the source{}: kept, not "
             "overwritten: {}",
             keys_text(a), by, a.detail);
-    } else if (a.reason == "Orphaned") {
+    } else if (a.reason == OutOfStep::orphaned) {
         s.orphan = true;
         e.type = EventType::normal;
         e.note = fmt::format("{}{}", a.detail, by);

@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "controller/event.hpp"
-#include "sync/watcher.hpp"
+#include "watch/watcher.hpp"
 
 namespace cmsync::controller {
 

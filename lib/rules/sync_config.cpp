@@ -9,8 +9,8 @@
 #include <set>
 #include <sstream>
 
-#include "sync/label_selector.hpp"
-#include "sync/validate.hpp"
+#include "kube/label_selector.hpp"
+#include "util/validate.hpp"
 
 namespace cmsync {
 

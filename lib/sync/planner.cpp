@@ -7,7 +7,7 @@
 #include <set>
 
 #include "kube/api_error.hpp"
-#include "sync/parallel.hpp"
+#include "util/parallel.hpp"
 
 namespace cmsync {
 

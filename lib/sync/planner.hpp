@@ -6,7 +6,7 @@
 #include <vector>
 
 #include "kube/api_client.hpp"
-#include "sync/report.hpp"
+#include "plan/outcome.hpp"
 
 namespace cmsync {
 

@@ -2,9 +2,8 @@
 
 #include <fmt/format.h>
 
-#include "sync/ownership.hpp"
-#include "sync/parallel.hpp"
-#include "sync/sync_report.hpp"
+#include "plan/ownership.hpp"
+#include "util/parallel.hpp"
 
 namespace cmsync {
 
@@ -36,12 +35,12 @@ ResyncOutcome resync_copy(kube::ApiClient& api, const kube::ConfigMap& copy,
     if (it == sources.end()) {
         o.error =
             fmt::format("annotation {} is missing or not NAMESPACE/NAME", kSyncFromAnnotation);
-        out.kind = "error";
+        out.kind = ResyncKind::error;
         return out;
     }
     if (!it->second.error.empty()) {
         o.error = it->second.error;
-        out.kind = "error";
+        out.kind = ResyncKind::error;
         return out;
     }
     if (!it->second.source) {
@@ -52,14 +51,14 @@ ResyncOutcome resync_copy(kube::ApiClient& api, const kube::ConfigMap& copy,
                            : TargetPlan{};
         };
         apply_outcome(api, replan, o, write);
-        out.kind = o.error.empty() ? "orphaned" : "error";
+        out.kind = o.error.empty() ? ResyncKind::orphaned : ResyncKind::error;
         return out;
     }
     const auto recorded = parse_last_synced(annotation(copy, kLastSyncedAnnotation));
     if (!recorded) {
         o.error = fmt::format("annotation {} is missing or not a JSON object of hashes",
                               kLastSyncedAnnotation);
-        out.kind = "error";
+        out.kind = ResyncKind::error;
         return out;
     }
     std::vector<std::string> keys;
@@ -69,11 +68,7 @@ ResyncOutcome resync_copy(kube::ApiClient& api, const kube::ConfigMap& copy,
     write.keys = keys;
     o.plan = plan_target({&*it->second.source, &copy, copy.namespace_name, keys, request.force});
     apply_outcome(api, *it->second.source, o, write);
-    const auto result = sync_result(o);
-    out.kind = result == "unchanged"  ? "in-step"
-               : result == "conflict" ? "conflict"
-               : result == "error"    ? "error"
-                                      : "updated";
+    out.kind = resync_kind(sync_result(o));
     return out;
 }
 

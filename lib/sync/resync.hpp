@@ -7,7 +7,7 @@
 #include <vector>
 
 #include "kube/api_client.hpp"
-#include "sync/report.hpp"
+#include "plan/resync_outcome.hpp"
 #include "sync/writer.hpp"
 
 namespace cmsync {
@@ -22,18 +22,6 @@ struct ResyncRequest {
     /// Runs after each page is handled and freed (the command gives memory back; tests also
     /// expire the continue token there).
     std::function<void()> after_page;
-};
-
-/// One copy's result; `kind` is in-step, updated, conflict, orphaned or error.
-struct ResyncOutcome {
-    TargetOutcome target;
-    std::string kind;
-};
-
-struct ResyncSummary {
-    std::map<std::string, int> counts;          ///< kind -> copies
-    std::vector<std::string> namespace_errors;  ///< namespaces that could not be listed
-    int list_restarts = 0;
 };
 
 /// Finds every copy (label cmsync.io/managed=true, paged), reads each source once, and

@@ -7,11 +7,9 @@
 #include <vector>
 
 #include "kube/api_client.hpp"
-#include "sync/report.hpp"
+#include "plan/outcome.hpp"
 
 namespace cmsync {
-
-enum class DryRunMode { none, client, server };
 
 struct WriteOptions {
     DryRunMode dry_run = DryRunMode::none;

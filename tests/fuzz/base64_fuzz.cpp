@@ -1,4 +1,4 @@
-// base64 (lib/kube/base64.*) and sha256 (lib/sync/sha256.*) against OpenSSL's libcrypto, the
+// base64 (lib/kube/base64.*) and sha256 (lib/util/sha256.*) against OpenSSL's libcrypto, the
 // differential test STYLE.md asks for while they stay hand-written. The input is both the
 // bytes to encode and hash and the text to decode.
 #include <openssl/evp.h>
@@ -8,7 +8,7 @@
 
 #include "fuzz_check.hpp"
 #include "kube/base64.hpp"
-#include "sync/sha256.hpp"
+#include "util/sha256.hpp"
 
 using cmsync::fuzz::check;
 namespace kube = cmsync::kube;

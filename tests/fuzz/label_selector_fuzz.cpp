@@ -1,4 +1,4 @@
-// Label selectors (lib/sync/label_selector.*): the input is the selector; a selector that
+// Label selectors (lib/kube/label_selector.*): the input is the selector; a selector that
 // parses is matched against a few label sets. The empty set and a set with every key of the
 // input split on non-name bytes exercise both sides of each operator.
 #include <cctype>
@@ -6,7 +6,7 @@
 #include <string>
 
 #include "fuzz_check.hpp"
-#include "sync/label_selector.hpp"
+#include "kube/label_selector.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const auto text = cmsync::fuzz::input_text(data, size);

@@ -1,8 +1,8 @@
-// The --state-file (lib/sync/watch_state.*): a state that reads must be written back as the
+// The --state-file (lib/watch/watch_state.*): a state that reads must be written back as the
 // same state.
 #include "error.hpp"
 #include "fuzz_check.hpp"
-#include "sync/watch_state.hpp"
+#include "watch/watch_state.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     const auto text = cmsync::fuzz::input_text(data, size);

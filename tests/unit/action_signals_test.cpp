@@ -6,8 +6,8 @@ namespace cmsync::controller {
 
 namespace {
 
-WatchAction action(const std::string& what, const std::string& reason = "",
-                   const std::string& verb = "update") {
+WatchAction action(WatchActionKind what, OutOfStep reason = OutOfStep::none,
+                   WriteVerb verb = WriteVerb::update) {
     WatchAction a;
     a.target = "team-a/app";
     a.action = what;
@@ -23,22 +23,23 @@ using Writes = std::vector<std::pair<std::string, std::string>>;
 
 TEST_CASE("action signals: metrics and Events of each watch action") {
     SUBCASE("a create: one successful write, no Event") {
-        const auto s = signals_of(action("created", "", "create"), "");
+        const auto s =
+            signals_of(action(WatchActionKind::created, OutOfStep::none, WriteVerb::create), "");
         CHECK(s.writes == Writes{{"create", "success"}});
         CHECK_FALSE(s.event);
     }
     SUBCASE("an update after two 409s: two conflicts, then the success") {
-        auto a = action("updated");
+        auto a = action(WatchActionKind::updated);
         a.conflicts_retried = 2;
         CHECK(signals_of(a, "").writes ==
               Writes{{"update", "conflict"}, {"update", "conflict"}, {"update", "success"}});
     }
     SUBCASE("a delete (--prune)") {
-        CHECK(signals_of(action("deleted", "", "delete"), "").writes ==
-              Writes{{"delete", "success"}});
+        CHECK(signals_of(action(WatchActionKind::deleted, OutOfStep::none, WriteVerb::remove), "")
+                  .writes == Writes{{"delete", "success"}});
     }
     SUBCASE("drift: a Warning on the copy, with its uid, keys and rule") {
-        auto a = action("drift", "Drift");
+        auto a = action(WatchActionKind::drift, OutOfStep::drift);
         a.keys = {"config.yaml"};
         a.detail = "managed keys in conflict (use --force to overwrite)";
         const auto s = signals_of(a, "shared");
@@ -56,7 +57,7 @@ TEST_CASE("action signals: metrics and Events of each watch action") {
               "not overwritten: managed keys in conflict (use --force to overwrite)");
     }
     SUBCASE("a conflict (not ours)") {
-        auto a = action("drift", "Conflict");
+        auto a = action(WatchActionKind::drift, OutOfStep::conflict);
         a.detail = "owned by ns-x/app";
         const auto s = signals_of(a, "");
         CHECK(s.conflict);
@@ -65,7 +66,7 @@ TEST_CASE("action signals: metrics and Events of each watch action") {
         CHECK(s.event->note == "not in step with its source: owned by ns-x/app");
     }
     SUBCASE("an orphan: a Normal Event") {
-        auto a = action("orphaned", "Orphaned");
+        auto a = action(WatchActionKind::orphaned, OutOfStep::orphaned);
         a.detail = "orphaned: source src/app is gone (--prune removes its keys)";
         const auto s = signals_of(a, "");
         CHECK(s.orphan);
@@ -74,7 +75,7 @@ TEST_CASE("action signals: metrics and Events of each watch action") {
         CHECK(s.event->reason == "Orphaned");
     }
     SUBCASE("a failed write: an error count and a Warning") {
-        auto a = action("error", "WriteFailed", "create");
+        auto a = action(WatchActionKind::error, OutOfStep::write_failed, WriteVerb::create);
         a.detail = "forbidden";
         const auto s = signals_of(a, "");
         CHECK(s.writes == Writes{{"create", "error"}});

@@ -5,8 +5,8 @@
 #include "kube/exec_credential.hpp"
 #include "kube/json.hpp"
 #include "kube/watch_event.hpp"
-#include "sync/watch_state.hpp"
 #include "test_inputs.hpp"
+#include "watch/watch_state.hpp"
 
 using namespace cmsync;
 

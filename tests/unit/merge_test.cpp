@@ -1,9 +1,9 @@
-#include "sync/merge.hpp"
+#include "plan/merge.hpp"
 
 #include <doctest/doctest.h>
 
-#include "sync/ownership.hpp"
-#include "sync/sha256.hpp"
+#include "plan/ownership.hpp"
+#include "util/sha256.hpp"
 
 using cmsync::KeyAction;
 using cmsync::TargetAction;

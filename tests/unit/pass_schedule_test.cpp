@@ -1,4 +1,4 @@
-#include "sync/pass_schedule.hpp"
+#include "watch/pass_schedule.hpp"
 
 #include <doctest/doctest.h>
 

@@ -1,10 +1,10 @@
 #include <doctest/doctest.h>
 
-#include "sync/report.hpp"
-#include "sync/sync_report.hpp"
-#include "sync/text_escape.hpp"
-#include "sync/unified_diff.hpp"
-#include "sync/validate.hpp"
+#include "report/diff_report.hpp"
+#include "report/sync_report.hpp"
+#include "report/unified_diff.hpp"
+#include "util/text_escape.hpp"
+#include "util/validate.hpp"
 
 using namespace cmsync;
 

@@ -1,4 +1,4 @@
-#include "sync/sha256.hpp"
+#include "util/sha256.hpp"
 
 #include <doctest/doctest.h>
 

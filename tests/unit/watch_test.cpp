@@ -11,18 +11,18 @@
 #include <vector>
 
 #include "error.hpp"
+#include "kube/label_selector.hpp"
 #include "kube/watch_decoder.hpp"
 #include "kube/watch_event.hpp"
-#include "sync/backoff.hpp"
-#include "sync/copy_cache.hpp"
-#include "sync/label_selector.hpp"
-#include "sync/merge.hpp"
-#include "sync/ownership.hpp"
-#include "sync/parallel.hpp"
-#include "sync/sha256.hpp"
-#include "sync/watch_state.hpp"
-#include "sync/watch_streams.hpp"
+#include "plan/merge.hpp"
+#include "plan/ownership.hpp"
 #include "test_inputs.hpp"
+#include "util/backoff.hpp"
+#include "util/parallel.hpp"
+#include "util/sha256.hpp"
+#include "watch/copy_cache.hpp"
+#include "watch/watch_state.hpp"
+#include "watch/watch_streams.hpp"
 
 using namespace cmsync;
 

@@ -8,7 +8,7 @@
 
 #include "api_fixture.hpp"
 #include "kube/json.hpp"
-#include "sync/ownership.hpp"
+#include "plan/ownership.hpp"
 
 using namespace cmsync;
 

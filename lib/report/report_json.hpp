@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "sync/merge.hpp"
+#include "plan/merge.hpp"
 
 namespace cmsync {
 

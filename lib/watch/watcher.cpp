@@ -1,11 +1,10 @@
-#include "sync/watcher.hpp"
+#include "watch/watcher.hpp"
 
 #include <fmt/format.h>
 
-#include "sync/ownership.hpp"
-#include "sync/parallel.hpp"
-#include "sync/sha256.hpp"
-#include "sync/sync_report.hpp"
+#include "plan/ownership.hpp"
+#include "util/parallel.hpp"
+#include "util/sha256.hpp"
 
 namespace cmsync {
 
@@ -114,30 +113,43 @@ void Watcher::report(const TargetOutcome& o) {
     beat();
     WatchAction action;
     action.target = o.namespace_name + "/" + o.name;
-    action.action = sync_result(o);
     action.keys = changed_keys(o.plan);
     action.uid = o.plan.target_uid;
-    action.verb = o.plan.delete_copy ? "delete" : o.plan.target_exists ? "update" : "create";
+    action.verb = o.plan.delete_copy     ? WriteVerb::remove
+                  : o.plan.target_exists ? WriteVerb::update
+                                         : WriteVerb::create;
     action.conflicts_retried = o.conflicts_retried;
+    const auto result = sync_result(o);
     if (!o.error.empty()) {
+        action.action = WatchActionKind::error;
         action.detail = o.error;
-        action.reason = "WriteFailed";
+        action.reason = OutOfStep::write_failed;
     } else if (o.plan.action == TargetAction::conflict) {
-        const bool orphaned = o.plan.message.rfind("orphaned", 0) == 0;
-        action.action = orphaned ? "orphaned" : "drift";
+        const bool orphaned = o.plan.orphaned;
+        action.action = orphaned ? WatchActionKind::orphaned : WatchActionKind::drift;
         std::lock_guard guard(mutex_);
         // Keyed by what is reported too: a drifted copy whose source is then deleted is, in
         // the same state, an orphan now (found by the soak, issue 17).
         auto& seen = drift_seen_[action.target];
-        const auto state = action.action + " " + o.plan.target_resource_version;
+        const auto state =
+            fmt::format("{} {}", to_string(action.action), o.plan.target_resource_version);
         if (seen == state) {
             return;  // this state of the copy was reported already
         }
         seen = state;
-        action.reason = orphaned ? "Orphaned" : o.plan.hand_edited ? "Drift" : "Conflict";
+        action.reason = orphaned             ? OutOfStep::orphaned
+                        : o.plan.hand_edited ? OutOfStep::drift
+                                             : OutOfStep::conflict;
         action.detail = o.plan.message;
-    } else if (o.plan.action == TargetAction::unchanged || !o.applied) {
+    } else if (o.plan.action != TargetAction::create && o.plan.action != TargetAction::update) {
+        return;  // in step, or a plan error (an immutable or too big copy): nothing written
+    } else if (!o.applied) {
         return;
+    } else {
+        action.action = result == SyncResult::created     ? WatchActionKind::created
+                        : result == SyncResult::recreated ? WatchActionKind::recreated
+                        : result == SyncResult::deleted   ? WatchActionKind::deleted
+                                                          : WatchActionKind::updated;
     }
     on_action_(action);
 }

@@ -1,4 +1,4 @@
-#include "rules/rule_watchers.hpp"
+#include "controller/rule_watchers.hpp"
 
 #include <fmt/format.h>
 

@@ -3,13 +3,9 @@
 #include <string>
 #include <vector>
 
-#include "sync/report.hpp"
-#include "sync/writer.hpp"
+#include "plan/outcome.hpp"
 
 namespace cmsync {
-
-/// One target's result word: created, updated, recreated, unchanged, conflict or error.
-std::string sync_result(const TargetOutcome& outcome);
 
 /// Text for `sync`: a line per target (result, keys written, reason) and a summary line.
 std::string render_sync_text(const std::vector<TargetOutcome>& outcomes, DryRunMode dry_run,

@@ -1,4 +1,4 @@
-#include "sync/sync_report.hpp"
+#include "report/sync_report.hpp"
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>
@@ -6,8 +6,8 @@
 #include <map>
 
 #include "kube/json.hpp"
-#include "sync/report_json.hpp"
-#include "sync/text_escape.hpp"
+#include "report/report_json.hpp"
+#include "util/text_escape.hpp"
 
 namespace cmsync {
 
@@ -33,41 +33,22 @@ bool written(KeyAction action) {
 std::map<std::string, int> tally(const std::vector<TargetOutcome>& outcomes) {
     std::map<std::string, int> counts;
     for (const auto& o : outcomes) {
-        ++counts[sync_result(o)];
+        ++counts[to_string(sync_result(o))];
     }
     return counts;
 }
 
 }  // namespace
 
-std::string sync_result(const TargetOutcome& o) {
-    if (!o.error.empty()) {
-        return "error";
-    }
-    switch (o.plan.action) {
-        case TargetAction::create:
-            return "created";
-        case TargetAction::update:
-            return o.plan.delete_copy ? "deleted" : o.plan.recreate ? "recreated" : "updated";
-        case TargetAction::unchanged:
-            return "unchanged";
-        case TargetAction::conflict:
-            return "conflict";
-        case TargetAction::error:
-            return "error";
-    }
-    return "error";
-}
-
 std::string render_sync_text(const std::vector<TargetOutcome>& outcomes, DryRunMode dry_run,
                              bool color) {
     std::string out;
     for (const auto& o : outcomes) {
         const auto result = sync_result(o);
-        auto line = fmt::format("{}: {}", o.label(), result);
+        auto line = fmt::format("{}: {}", o.label(), to_string(result));
         std::vector<std::string> keys;
         for (const auto& k : o.plan.keys) {
-            if (written(k.action) && result != "error") {
+            if (written(k.action) && result != SyncResult::error) {
                 keys.push_back(fmt::format("{} {}", to_string(k.action), k.key));
             }
         }
@@ -80,7 +61,7 @@ std::string render_sync_text(const std::vector<TargetOutcome>& outcomes, DryRunM
             line += ": " + o.plan.message;
         }
         line = escape_control(line);
-        const bool bad = result == "conflict" || result == "error";
+        const bool bad = result == SyncResult::conflict || result == SyncResult::error;
         out += color && bad ? fmt::format("\x1b[33m{}\x1b[0m\n", line) : line + "\n";
         for (const auto& w : o.plan.warnings) {
             out += fmt::format("  warning: {}\n", escape_control(w));
@@ -110,7 +91,7 @@ std::string render_sync_json(const std::string& source_namespace,
         t.AddMember("source", str(o.source), a);
         t.AddMember("namespace", str(o.namespace_name), a);
         t.AddMember("name", str(o.name), a);
-        t.AddMember("result", str(sync_result(o)), a);
+        t.AddMember("result", str(to_string(sync_result(o))), a);
         rapidjson::Value keys(rapidjson::kArrayType);
         for (const auto& k : o.plan.keys) {
             keys.PushBack(key_plan_json(k, a), a);
@@ -136,7 +117,7 @@ std::string render_sync_json(const std::string& source_namespace,
 int sync_exit_code(const std::vector<TargetOutcome>& outcomes) {
     for (const auto& o : outcomes) {
         const auto result = sync_result(o);
-        if (result == "conflict" || result == "error") {
+        if (result == SyncResult::conflict || result == SyncResult::error) {
             return 1;
         }
     }

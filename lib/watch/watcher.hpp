@@ -11,13 +11,14 @@
 #include <vector>
 
 #include "kube/api_client.hpp"
-#include "sync/copy_cache.hpp"
-#include "sync/label_selector.hpp"
-#include "sync/pass_schedule.hpp"
+#include "kube/label_selector.hpp"
 #include "sync/planner.hpp"
-#include "sync/watch_state.hpp"
-#include "sync/watch_streams.hpp"
 #include "sync/writer.hpp"
+#include "watch/copy_cache.hpp"
+#include "watch/pass_schedule.hpp"
+#include "watch/watch_action.hpp"
+#include "watch/watch_state.hpp"
+#include "watch/watch_streams.hpp"
 
 namespace cmsync {
 
@@ -32,20 +33,6 @@ struct WatchConfig {
     WatchScope scope = WatchScope::automatic;
     /// With scope automatic, more namespaces than this use one cluster-scope watch.
     std::size_t cluster_threshold = 20;
-};
-
-/// One action of the watch loop, for the log: a write, drift, an orphan, an error.
-struct WatchAction {
-    std::string target;  ///< NS/NAME
-    std::string action;  ///< created, updated, recreated, deleted, drift, orphaned, error, ...
-    std::vector<std::string> keys;
-    std::string detail;
-    std::string uid;            ///< of the copy, when it was read (Events name it)
-    std::string verb;           ///< create, update or delete: the write done or attempted
-    int conflicts_retried = 0;  ///< 409 answers met by reading and writing again
-    /// Why the copy is not in step, for Events and metrics: Drift (managed keys edited in the
-    /// copy), Conflict (not ours, immutable, too big), Orphaned, WriteFailed; empty otherwise.
-    std::string reason;
 };
 
 /// `watch`: lists, syncs once, then keeps targets in step from watch events until `stop`.

@@ -1,4 +1,4 @@
-#include "sync/label_selector.hpp"
+#include "kube/label_selector.hpp"
 
 #include <algorithm>
 #include <cctype>

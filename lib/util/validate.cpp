@@ -1,4 +1,4 @@
-#include "sync/validate.hpp"
+#include "util/validate.hpp"
 
 #include <fmt/format.h>
 

@@ -11,7 +11,7 @@
 
 #include "kube/api_client.hpp"
 #include "rules/sync_config.hpp"
-#include "sync/watcher.hpp"
+#include "watch/watcher.hpp"
 
 namespace cmsync {
 

@@ -1,4 +1,4 @@
-#include "sync/report_json.hpp"
+#include "report/report_json.hpp"
 
 #include "kube/json.hpp"
 

@@ -1,4 +1,4 @@
-#include "sync/text_escape.hpp"
+#include "util/text_escape.hpp"
 
 #include <fmt/format.h>
 

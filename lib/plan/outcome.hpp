@@ -3,11 +3,18 @@
 #include <string>
 #include <vector>
 
-#include "sync/merge.hpp"
+#include "plan/merge.hpp"
 
 namespace cmsync {
 
-/// The plan (and, for sync, the result) of one target ConfigMap.
+/// --dry-run: none writes; client only plans; server sends the writes with dryRun=All.
+enum class DryRunMode { none, client, server };
+
+/// What became of one target in a run that writes (sync, watch, resync): the result word of
+/// reports, logs and metrics.
+enum class SyncResult { created, updated, recreated, deleted, unchanged, conflict, error };
+
+/// The plan (and, for sync, the result) of one target.
 struct TargetOutcome {
     std::string source;  ///< "NS/NAME" of the source
     std::string namespace_name;
@@ -26,22 +33,16 @@ struct TargetOutcome {
 };
 
 /// Drops what a sync report never prints: the object to write and every key's values (a
-/// write's plan holds the whole ConfigMap; across 10,000 targets that was most of the memory).
+/// write's plan holds the whole object; across 10,000 targets that was most of the memory).
 void keep_summary_only(TargetOutcome& outcome);
 
-/// Text for `diff`: per target a line with its action, then a unified diff per changed key.
-/// `color` adds ANSI colours (the caller decides from the terminal and --color).
-std::string render_diff_text(const std::vector<TargetOutcome>& outcomes, bool color);
+/// The result of `outcome`: error when it has one, else what its plan did (or would do).
+SyncResult sync_result(const TargetOutcome& outcome);
 
-/// JSON for `diff -o json`: {"source": NS, "targets": [{source, namespace, name, action,
-/// message, warnings, keys: [{key, change, reason, diff}], error}]}.
-std::string render_diff_json(const std::string& source_namespace,
-                             const std::vector<TargetOutcome>& outcomes);
+/// "created", "updated", "recreated", "deleted", "unchanged", "conflict", "error".
+const char* to_string(SyncResult result);
 
-/// diff's exit code: 0 nothing would change, 1 changes or conflicts, 2 any error.
-int diff_exit_code(const std::vector<TargetOutcome>& outcomes);
-
-/// The unified diff of one key (target value -> source value); binary values are summarised.
-std::string key_diff(const TargetOutcome& outcome, const KeyPlan& key);
+/// Whether the result means a write the server accepted (or would accept).
+bool wrote(SyncResult result);
 
 }  // namespace cmsync

@@ -1,8 +1,8 @@
-#include "sync/copy_cache.hpp"
+#include "watch/copy_cache.hpp"
 
 #include <algorithm>
 
-#include "sync/ownership.hpp"
+#include "plan/ownership.hpp"
 
 namespace cmsync {
 

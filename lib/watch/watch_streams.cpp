@@ -1,4 +1,4 @@
-#include "sync/watch_streams.hpp"
+#include "watch/watch_streams.hpp"
 
 #include <fmt/format.h>
 
@@ -6,7 +6,7 @@
 #include <utility>
 
 #include "http/transport.hpp"
-#include "sync/backoff.hpp"
+#include "util/backoff.hpp"
 
 namespace cmsync {
 

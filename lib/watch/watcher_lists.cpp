@@ -1,10 +1,10 @@
 // Watcher: what lists bring (a stream's list or relist, a re-read of the sources, a resync) and
 // target namespaces coming and going.
-#include "sync/watcher.hpp"
+#include "watch/watcher.hpp"
 
 #include <fmt/format.h>
 
-#include "sync/parallel.hpp"
+#include "util/parallel.hpp"
 
 namespace cmsync {
 

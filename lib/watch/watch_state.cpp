@@ -1,4 +1,4 @@
-#include "sync/watch_state.hpp"
+#include "watch/watch_state.hpp"
 
 #include <fcntl.h>
 #include <fmt/format.h>

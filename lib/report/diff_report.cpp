@@ -1,13 +1,13 @@
-#include "sync/report.hpp"
+#include "report/diff_report.hpp"
 
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 
 #include "kube/json.hpp"
-#include "sync/report_json.hpp"
-#include "sync/sha256.hpp"
-#include "sync/text_escape.hpp"
-#include "sync/unified_diff.hpp"
+#include "report/report_json.hpp"
+#include "report/unified_diff.hpp"
+#include "util/sha256.hpp"
+#include "util/text_escape.hpp"
 
 namespace cmsync {
 
@@ -60,14 +60,6 @@ std::string colorize(const std::string& diff) {
 }
 
 }  // namespace
-
-void keep_summary_only(TargetOutcome& outcome) {
-    outcome.plan.desired.reset();
-    for (auto& key : outcome.plan.keys) {
-        key.source.reset();
-        key.target.reset();
-    }
-}
 
 std::string key_diff(const TargetOutcome& outcome, const KeyPlan& key) {
     const auto target_label =

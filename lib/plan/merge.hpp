@@ -5,7 +5,7 @@
 #include <vector>
 
 #include "kube/configmap.hpp"
-#include "sync/ownership.hpp"
+#include "plan/ownership.hpp"
 
 namespace cmsync {
 
@@ -52,6 +52,7 @@ struct TargetPlan {
     std::string target_uid;               ///< of the target read (Events name it)
     std::string message;                  ///< for conflict and error: why
     bool hand_edited = false;             ///< a conflict of managed keys edited in the copy
+    bool orphaned = false;                ///< a copy whose source is gone (plan_orphan)
     std::vector<std::string> warnings;
 };
 
@@ -65,7 +66,7 @@ KeyHashes value_digests(const kube::ConfigMap& cm);
 TargetPlan plan_target(const MergeInput& input);
 
 /// Plans a copy whose source `source_id` is gone. Without `prune` nothing is written (the copy
-/// is reported as an orphan: action conflict, message "orphaned"). With `prune`, managed keys
+/// is reported as an orphan: action conflict, `orphaned` set). With `prune`, managed keys
 /// still holding what cmsync wrote are removed (edited ones are conflicts unless `force`), and
 /// a copy left with no key is deleted.
 TargetPlan plan_orphan(const kube::ConfigMap& target, const std::string& source_id, bool prune,

@@ -1,9 +1,9 @@
 // Watcher: start-up (scope, state file, streams) and the event loop.
-#include "sync/watcher.hpp"
+#include "watch/watcher.hpp"
 
 #include <fmt/format.h>
 
-#include "sync/ownership.hpp"
+#include "plan/ownership.hpp"
 
 namespace cmsync {
 

@@ -1,4 +1,4 @@
-#include "sync/unified_diff.hpp"
+#include "report/unified_diff.hpp"
 
 #include <fmt/format.h>
 

@@ -1,11 +1,11 @@
-#include "sync/merge.hpp"
+#include "plan/merge.hpp"
 
 #include <fmt/format.h>
 
 #include <set>
 
-#include "sync/ownership.hpp"
-#include "sync/sha256.hpp"
+#include "plan/ownership.hpp"
+#include "util/sha256.hpp"
 
 namespace cmsync {
 
@@ -268,6 +268,7 @@ TargetPlan plan_orphan(const ConfigMap& target, const std::string& from, bool pr
         plan.action = TargetAction::unchanged;  // not a copy of this source
         return plan;
     }
+    plan.orphaned = true;
     if (!prune) {
         plan.action = TargetAction::conflict;
         plan.message = fmt::format("orphaned: source {} is gone (--prune removes its keys)", from);

@@ -1,4 +1,4 @@
-#include "sync/ownership.hpp"
+#include "plan/ownership.hpp"
 
 #include <rapidjson/document.h>
 
