@@ -75,7 +75,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
             rule_write.keys = rule.request.keys;
             const auto targets = resolve_targets(api, rule.request);
             auto outcomes = plan_all(api, rule.request, sources, targets,
-                                     [&](TargetOutcome& outcome, const kube::ConfigMap& source) {
+                                     [&](TargetOutcome& outcome, const kube::Object& source) {
                                          apply_outcome(api, source, outcome, rule_write);
                                          if (write.dry_run != DryRunMode::client) {
                                              keep_summary_only(outcome);  // the report is all

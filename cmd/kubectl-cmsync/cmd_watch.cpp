@@ -137,13 +137,13 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
             if (json) {
                 line = json_line({{"time", now_utc()},
                                   {"rule", rule},
-                                  {"target", a.target},
+                                  {"target", a.target.str()},
                                   {"action", to_string(a.action)},
                                   {"detail", a.detail}},
                                  a.keys);
             } else {
                 line = fmt::format("{} {}{} {}", now_utc(), rule.empty() ? "" : rule + "/",
-                                   a.target, to_string(a.action));
+                                   a.target.str(), to_string(a.action));
                 if (!a.keys.empty()) {
                     line += fmt::format(" ({})", fmt::join(a.keys, ", "));
                 }

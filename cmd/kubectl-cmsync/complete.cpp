@@ -133,7 +133,7 @@ std::vector<std::string> cluster_candidates(const Typed& t, const std::string& w
         }
         std::vector<std::string> out;
         if (what == "names") {
-            api.list_configmaps(source, {"", "", 500}, [&](auto&& items, bool restart) {
+            api.list(kube::kConfigMap, source, {"", "", 500}, [&](auto&& items, bool restart) {
                 if (restart) {
                     out.clear();
                 }
@@ -149,7 +149,8 @@ std::vector<std::string> cluster_candidates(const Typed& t, const std::string& w
         while (start <= names.size() && !names.empty()) {
             auto end = names.find(',', start);
             end = end == std::string::npos ? names.size() : end;
-            if (const auto cm = api.get_configmap(source, names.substr(start, end - start))) {
+            if (const auto cm =
+                    api.get(kube::kConfigMap, source, names.substr(start, end - start))) {
                 for (const auto& [key, value] : cm->data) {
                     keys.insert(key);
                 }

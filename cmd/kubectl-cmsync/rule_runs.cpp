@@ -9,9 +9,10 @@
 
 namespace cmsync::cli {
 
-std::vector<RuleRun> run_rules(kube::ApiClient& api, const std::vector<Rule>& rules,
-                               const std::function<std::vector<TargetOutcome>(
-                                   const Rule&, const std::vector<kube::ConfigMap>&)>& run) {
+std::vector<RuleRun> run_rules(
+    kube::ApiClient& api, const std::vector<Rule>& rules,
+    const std::function<std::vector<TargetOutcome>(const Rule&, const std::vector<kube::Object>&)>&
+        run) {
     std::vector<RuleRun> runs;
     for (const auto& rule : rules) {
         RuleRun r;

@@ -22,9 +22,10 @@ struct RuleRun {
 /// a failure is the command's (thrown); with -f, a rule that cannot run (its source forbidden
 /// or missing) fails alone and the others are still done. An unreachable server is always
 /// the command's failure.
-std::vector<RuleRun> run_rules(kube::ApiClient& api, const std::vector<Rule>& rules,
-                               const std::function<std::vector<TargetOutcome>(
-                                   const Rule&, const std::vector<kube::ConfigMap>&)>& run);
+std::vector<RuleRun> run_rules(
+    kube::ApiClient& api, const std::vector<Rule>& rules,
+    const std::function<std::vector<TargetOutcome>(const Rule&, const std::vector<kube::Object>&)>&
+        run);
 
 /// Warnings for rules whose selection matched nothing, on stderr.
 void warn_empty_selections(const std::vector<RuleRun>& runs);

@@ -6,13 +6,13 @@
 
 namespace cmsync::cli {
 
-std::function<void(const kube::ConfigMap&)> before_write_hook_from_environment() {
+std::function<void(const kube::Object&)> before_write_hook_from_environment() {
     const char* hook = std::getenv("CMSYNC_TEST_BEFORE_WRITE");
     if (hook == nullptr || *hook == '\0') {
         return {};
     }
     const std::string command = hook;
-    return [command](const kube::ConfigMap& cm) {
+    return [command](const kube::Object& cm) {
         const auto line = "CMSYNC_TARGET='" + cm.namespace_name + "/" + cm.name + "' " + command;
         if (std::system(line.c_str()) != 0) {
             std::cerr << "warning: CMSYNC_TEST_BEFORE_WRITE failed\n";

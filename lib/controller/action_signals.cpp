@@ -24,10 +24,10 @@ ActionSignals signals_of(const WatchAction& a, const std::string& rule) {
     if (a.reason == OutOfStep::none) {
         return s;
     }
-    const auto slash = a.target.find('/');
     EventOccurrence e;
-    e.regarding.namespace_name = a.target.substr(0, slash);
-    e.regarding.name = slash == std::string::npos ? a.target : a.target.substr(slash + 1);
+    e.regarding.kind = a.kind;
+    e.regarding.namespace_name = a.target.namespace_name;
+    e.regarding.name = a.target.name;
     e.regarding.uid = a.uid;
     e.type = EventType::warning;
     e.reason = to_string(a.reason);

@@ -61,7 +61,9 @@ std::string event_json(const EventObject& event) {
     metadata.AddMember("namespace", str(o.regarding.namespace_name, a), a);
     Value regarding(rapidjson::kObjectType);
     regarding.AddMember("apiVersion", "v1", a);
-    regarding.AddMember("kind", "ConfigMap", a);
+    regarding.AddMember(
+        "kind", rapidjson::StringRef(o.regarding.kind.name.data(), o.regarding.kind.name.size()),
+        a);
     regarding.AddMember("namespace", str(o.regarding.namespace_name, a), a);
     regarding.AddMember("name", str(o.regarding.name, a), a);
     if (!o.regarding.uid.empty()) {

@@ -4,6 +4,8 @@
 #include <string>
 #include <string_view>
 
+#include "kube/kind.hpp"
+
 namespace cmsync::controller {
 
 using EventClock = std::chrono::system_clock;
@@ -19,15 +21,16 @@ inline constexpr std::size_t kMaxEventName = 253;
 
 enum class EventType { normal, warning };
 
-/// The ConfigMap an Event is about (regarding).
+/// The object an Event is about (regarding).
 struct ObjectRef {
     std::string namespace_name;
     std::string name;
     std::string uid;
     std::string resource_version;  ///< optional
+    kube::Kind kind = kube::kConfigMap;
 };
 
-/// One thing that happened to a ConfigMap, as the caller reports it.
+/// One thing that happened to a copy, as the caller reports it.
 struct EventOccurrence {
     ObjectRef regarding;
     EventType type = EventType::normal;

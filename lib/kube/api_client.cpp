@@ -19,15 +19,15 @@ std::string dialled(const Operation& op, const std::string& method, const std::s
     return fmt::format("{} ({} {})", op.describe(), method, url.substr(0, url.find('?')));
 }
 
-// The ConfigMap in an answer (its body, or a list's item already parsed); Error naming the
+// The object in an answer (its body, or a list's item already parsed); Error naming the
 // request when there is none.
 template <typename Answer>
-ConfigMap answered_configmap(Answer& answer, const std::string& where) {
+Object answered_object(const Kind& kind, Answer& answer, const std::string& where) {
     try {
         if constexpr (std::is_same_v<std::remove_cv_t<Answer>, std::string>) {
-            return configmap_from_json(answer, true);
+            return object_from_json(kind, answer, true);
         } else {
-            return configmap_from_value(answer, true);
+            return object_from_value(kind, answer, true);
         }
     } catch (const Error& e) {
         throw Error(fmt::format("{}: {}", where, e.what()));
@@ -43,11 +43,6 @@ std::string write_query(DryRun dry_run) {
 }
 
 }  // namespace
-
-std::string configmaps_path(const std::string& ns) {
-    return ns.empty() ? "/api/v1/configmaps"
-                      : fmt::format("/api/v1/namespaces/{}/configmaps", query_escape(ns));
-}
 
 std::string events_path(const std::string& ns) {
     return fmt::format("/apis/events.k8s.io/v1/namespaces/{}/events", query_escape(ns));
@@ -96,14 +91,15 @@ http::Response ApiClient::call(const std::string& method, const std::string& pat
     }
 }
 
-std::optional<ConfigMap> ApiClient::get_configmap(const std::string& ns, const std::string& name) {
-    const Operation op{"get", "configmaps", name, ns};
-    const auto path = configmaps_path(ns) + "/" + query_escape(name);
+std::optional<Object> ApiClient::get(const Kind& kind, const std::string& ns,
+                                     const std::string& name) {
+    const Operation op{"get", std::string(kind.resource), name, ns};
+    const auto path = objects_path(kind, ns) + "/" + query_escape(name);
     auto response = call("GET", path, "", op);
     if (response.status == 404) {
         return std::nullopt;
     }
-    return answered_configmap(response.body, dialled(op, "GET", config_.server + path));
+    return answered_object(kind, response.body, dialled(op, "GET", config_.server + path));
 }
 
 bool ApiClient::namespace_exists(const std::string& ns) {
@@ -209,14 +205,14 @@ std::string ApiClient::paged_list(const std::string& path, const ListOptions& op
     }
 }
 
-std::string ApiClient::list_configmaps(const std::string& ns, const ListOptions& options,
-                                       const ConfigMapPageSink& sink) {
-    const Operation op{"list", "configmaps", "", ns};
-    const auto where = dialled(op, "GET", config_.server + configmaps_path(ns));
-    return paged_list(configmaps_path(ns), options, op,
+std::string ApiClient::list(const Kind& kind, const std::string& ns, const ListOptions& options,
+                            const ObjectPageSink& sink) {
+    const Operation op{"list", std::string(kind.resource), "", ns};
+    const auto where = dialled(op, "GET", config_.server + objects_path(kind, ns));
+    return paged_list(objects_path(kind, ns), options, op,
                       [&](std::unique_ptr<SizedDocument> page, bool restart) {
                           auto& doc = *page;
-                          std::vector<ConfigMap> items;
+                          std::vector<Object> items;
                           if (const auto it = doc.FindMember("items");
                               it != doc.MemberEnd() && it->value.IsArray()) {
                               items.reserve(it->value.Size());
@@ -225,9 +221,12 @@ std::string ApiClient::list_configmaps(const std::string& ns, const ListOptions&
                                       // list items carry no apiVersion/kind; raw copies are used
                                       // for updates
                                       item.AddMember("apiVersion", "v1", doc.GetAllocator());
-                                      item.AddMember("kind", "ConfigMap", doc.GetAllocator());
+                                      item.AddMember(
+                                          "kind",
+                                          rapidjson::StringRef(kind.name.data(), kind.name.size()),
+                                          doc.GetAllocator());
                                   }
-                                  items.push_back(answered_configmap(item, where));
+                                  items.push_back(answered_object(kind, item, where));
                               }
                           }
                           page.reset();  // the page's pool (1.5x its text): not held meanwhile
@@ -258,7 +257,7 @@ std::vector<std::string> ApiClient::list_namespace_names(const std::string& labe
     return names;
 }
 
-void ApiClient::watch(const std::string& path, bool configmaps, const WatchOptions& options,
+void ApiClient::watch(const std::string& path, const Kind* kind, const WatchOptions& options,
                       const Operation& op, const WatchHandler& on_event,
                       const http::CancelCheck& cancelled) {
     auto query =
@@ -277,7 +276,7 @@ void ApiClient::watch(const std::string& path, bool configmaps, const WatchOptio
     const auto sink = [&](std::string_view bytes) {
         try {
             for (auto& text : decoder.feed(bytes)) {
-                if (!on_event(parse_watch_event(text, configmaps))) {
+                if (!on_event(parse_watch_event(text, kind))) {
                     return false;
                 }
             }
@@ -302,38 +301,40 @@ void ApiClient::watch(const std::string& path, bool configmaps, const WatchOptio
     }
 }
 
-void ApiClient::watch_configmaps(const std::string& ns, const WatchOptions& options,
-                                 const WatchHandler& on_event, const http::CancelCheck& cancelled) {
-    watch(configmaps_path(ns), true, options, Operation{"watch", "configmaps", "", ns}, on_event,
-          cancelled);
+void ApiClient::watch_objects(const Kind& kind, const std::string& ns, const WatchOptions& options,
+                              const WatchHandler& on_event, const http::CancelCheck& cancelled) {
+    watch(objects_path(kind, ns), &kind, options,
+          Operation{"watch", std::string(kind.resource), "", ns}, on_event, cancelled);
 }
 
 void ApiClient::watch_namespaces(const WatchOptions& options, const WatchHandler& on_event,
                                  const http::CancelCheck& cancelled) {
-    watch("/api/v1/namespaces", false, options, Operation{"watch", "namespaces", "", ""}, on_event,
-          cancelled);
+    watch("/api/v1/namespaces", nullptr, options, Operation{"watch", "namespaces", "", ""},
+          on_event, cancelled);
 }
 
-ConfigMap ApiClient::create_configmap(const ConfigMap& cm, DryRun dry_run) {
-    const Operation op{"create", "configmaps", cm.name, cm.namespace_name};
-    ConfigMap body = cm;
+Object ApiClient::create(const Object& object, DryRun dry_run) {
+    const Operation op{"create", std::string(object.kind.resource), object.name,
+                       object.namespace_name};
+    Object body = object;
     body.resource_version.clear();
-    const auto path = configmaps_path(cm.namespace_name) + write_query(dry_run);
-    auto response = call("POST", path, configmap_to_json(body), op);
-    return answered_configmap(response.body, dialled(op, "POST", config_.server + path));
+    const auto path = objects_path(object.kind, object.namespace_name) + write_query(dry_run);
+    auto response = call("POST", path, object_to_json(body), op);
+    return answered_object(object.kind, response.body, dialled(op, "POST", config_.server + path));
 }
 
-ConfigMap ApiClient::update_configmap(const ConfigMap& cm, DryRun dry_run) {
-    const Operation op{"update", "configmaps", cm.name, cm.namespace_name};
-    const auto path =
-        configmaps_path(cm.namespace_name) + "/" + query_escape(cm.name) + write_query(dry_run);
-    auto response = call("PUT", path, configmap_to_json(cm), op);
-    return answered_configmap(response.body, dialled(op, "PUT", config_.server + path));
+Object ApiClient::update(const Object& object, DryRun dry_run) {
+    const Operation op{"update", std::string(object.kind.resource), object.name,
+                       object.namespace_name};
+    const auto path = objects_path(object.kind, object.namespace_name) + "/" +
+                      query_escape(object.name) + write_query(dry_run);
+    auto response = call("PUT", path, object_to_json(object), op);
+    return answered_object(object.kind, response.body, dialled(op, "PUT", config_.server + path));
 }
 
-void ApiClient::delete_configmap(const std::string& ns, const std::string& name,
-                                 const std::string& resource_version, DryRun dry_run) {
-    const Operation op{"delete", "configmaps", name, ns};
+void ApiClient::remove(const Kind& kind, const std::string& ns, const std::string& name,
+                       const std::string& resource_version, DryRun dry_run) {
+    const Operation op{"delete", std::string(kind.resource), name, ns};
     std::string body = R"({"kind":"DeleteOptions","apiVersion":"v1")";
     if (!resource_version.empty()) {
         body += fmt::format(R"(,"preconditions":{{"resourceVersion":"{}"}})", resource_version);
@@ -342,7 +343,7 @@ void ApiClient::delete_configmap(const std::string& ns, const std::string& name,
         body += R"(,"dryRun":["All"])";
     }
     body += "}";
-    call("DELETE", configmaps_path(ns) + "/" + query_escape(name), body, op);
+    call("DELETE", objects_path(kind, ns) + "/" + query_escape(name), body, op);
 }
 
 }  // namespace cmsync::kube

@@ -10,10 +10,10 @@
 
 #include "http/client.hpp"
 #include "kube/api_error.hpp"
-#include "kube/configmap.hpp"
 #include "kube/credentials.hpp"
 #include "kube/json.hpp"
 #include "kube/lease.hpp"
+#include "kube/object.hpp"
 #include "kube/rest_config.hpp"
 #include "kube/watch_event.hpp"
 
@@ -27,7 +27,7 @@ struct ListOptions {
 
 /// Receives one page of a paged list; `restart` is true on the first page after the list
 /// started over (an expired continue token): what earlier pages delivered is void.
-using ConfigMapPageSink = std::function<void(std::vector<ConfigMap>&& items, bool restart)>;
+using ObjectPageSink = std::function<void(std::vector<Object>&& items, bool restart)>;
 
 enum class DryRun { none, server };
 
@@ -47,12 +47,12 @@ class ApiClient {
   public:
     ApiClient(http::Client& http, const RestConfig& config, Credentials& credentials);
 
-    /// The ConfigMap, or nothing when it does not exist.
-    std::optional<ConfigMap> get_configmap(const std::string& ns, const std::string& name);
-    /// Lists ConfigMaps of `ns` (all namespaces when empty) page by page; returns the list's
-    /// resourceVersion.
-    std::string list_configmaps(const std::string& ns, const ListOptions& options,
-                                const ConfigMapPageSink& sink);
+    /// The object of `kind`, or nothing when it does not exist.
+    std::optional<Object> get(const Kind& kind, const std::string& ns, const std::string& name);
+    /// Lists objects of `kind` in `ns` (all namespaces when empty) page by page; returns the
+    /// list's resourceVersion.
+    std::string list(const Kind& kind, const std::string& ns, const ListOptions& options,
+                     const ObjectPageSink& sink);
     /// Whether namespace `ns` exists (GET; a 403 is an ApiError like any other).
     bool namespace_exists(const std::string& ns);
     /// Whether the user may `verb` `resource` in `ns` (all namespaces when empty): a
@@ -62,13 +62,13 @@ class ApiClient {
     /// Names of the namespaces matching `label_selector`, paged.
     std::vector<std::string> list_namespace_names(const std::string& label_selector,
                                                   int chunk_size);
-    /// POST; returns the stored object (or what would be stored, with dry run).
-    ConfigMap create_configmap(const ConfigMap& cm, DryRun dry_run);
-    /// PUT with cm.resource_version; a stale one gives ApiError 409.
-    ConfigMap update_configmap(const ConfigMap& cm, DryRun dry_run);
+    /// POST (of object.kind); returns the stored object (or what would be stored, with dry run).
+    Object create(const Object& object, DryRun dry_run);
+    /// PUT with object.resource_version; a stale one gives ApiError 409.
+    Object update(const Object& object, DryRun dry_run);
     /// DELETE with a resourceVersion precondition when `resource_version` is set.
-    void delete_configmap(const std::string& ns, const std::string& name,
-                          const std::string& resource_version, DryRun dry_run);
+    void remove(const Kind& kind, const std::string& ns, const std::string& name,
+                const std::string& resource_version, DryRun dry_run);
     /// POSTs an events.k8s.io/v1 Event (`event_json`, a whole Event) into `ns`.
     void create_event(const std::string& ns, const std::string& event_json);
     /// PATCHes Event `name` of `ns` with a JSON merge patch (RFC 7386); a missing Event is
@@ -76,12 +76,12 @@ class ApiClient {
     void patch_event(const std::string& ns, const std::string& name,
                      const std::string& merge_patch_json);
 
-    /// Watches ConfigMaps of `ns` (all namespaces when empty) with bookmarks. Returns when the
-    /// server ends the stream or `on_event` says stop; throws ApiError for an HTTP error (410
-    /// included) and TransportError when the connection drops.
-    void watch_configmaps(const std::string& ns, const WatchOptions& options,
-                          const WatchHandler& on_event, const http::CancelCheck& cancelled);
-    /// Watches Namespaces (for --target-selector), as watch_configmaps.
+    /// Watches objects of `kind` in `ns` (all namespaces when empty) with bookmarks. Returns
+    /// when the server ends the stream or `on_event` says stop; throws ApiError for an HTTP
+    /// error (410 included) and TransportError when the connection drops.
+    void watch_objects(const Kind& kind, const std::string& ns, const WatchOptions& options,
+                       const WatchHandler& on_event, const http::CancelCheck& cancelled);
+    /// Watches Namespaces (for --target-selector), as watch_objects.
     void watch_namespaces(const WatchOptions& options, const WatchHandler& on_event,
                           const http::CancelCheck& cancelled);
 
@@ -93,7 +93,8 @@ class ApiClient {
     Lease update_lease(const Lease& lease);
 
   private:
-    void watch(const std::string& path, bool configmaps, const WatchOptions& options,
+    /// `kind`: how event objects are read (nullptr: not at all, namespace events).
+    void watch(const std::string& path, const Kind* kind, const WatchOptions& options,
                const Operation& op, const WatchHandler& on_event,
                const http::CancelCheck& cancelled);
     http::Request request(const std::string& method, const std::string& path,
@@ -113,8 +114,6 @@ class ApiClient {
     Credentials& credentials_;
 };
 
-/// "/api/v1/namespaces/NS/configmaps" or "/api/v1/configmaps" for all namespaces.
-std::string configmaps_path(const std::string& ns);
 /// "/apis/events.k8s.io/v1/namespaces/NS/events".
 std::string events_path(const std::string& ns);
 

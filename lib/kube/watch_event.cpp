@@ -7,7 +7,7 @@
 
 namespace cmsync::kube {
 
-WatchEvent parse_watch_event(const std::string& json, bool configmaps) {
+WatchEvent parse_watch_event(const std::string& json, const Kind* kind) {
     SizedDocument doc(json.size());
     if (const auto problem = parse_json_object(json, doc); !problem.empty()) {
         throw Error("expected a watch event: " + problem);
@@ -52,8 +52,8 @@ WatchEvent parse_watch_event(const std::string& json, bool configmaps) {
             }
         }
     }
-    if (configmaps && event.type != WatchEventType::bookmark) {
-        event.object = configmap_from_value(doc.FindMember("object")->value, true);
+    if (kind != nullptr && event.type != WatchEventType::bookmark) {
+        event.object = object_from_value(*kind, doc.FindMember("object")->value, true);
     }
     return event;
 }

@@ -3,7 +3,7 @@
 #include <optional>
 #include <string>
 
-#include "kube/configmap.hpp"
+#include "kube/object.hpp"
 
 namespace cmsync::kube {
 
@@ -12,8 +12,8 @@ enum class WatchEventType { added, modified, deleted, bookmark, error };
 /// One watch event. Bookmarks carry only a resourceVersion; errors carry a Status.
 struct WatchEvent {
     WatchEventType type = WatchEventType::bookmark;
-    std::string resource_version;     ///< of the object (or bookmark): the stream's new position
-    std::optional<ConfigMap> object;  ///< ConfigMap events (namespace events use `name`)
+    std::string resource_version;  ///< of the object (or bookmark): the stream's new position
+    std::optional<Object> object;  ///< object events (namespace events use `name`)
     std::string namespace_name;
     std::string name;
     std::map<std::string, std::string> labels;  ///< of the object (namespace events)
@@ -22,8 +22,8 @@ struct WatchEvent {
     std::string error_message;
 };
 
-/// Parses one event object; `configmaps` selects how the object is read. Throws Error when the
-/// text is not an event.
-WatchEvent parse_watch_event(const std::string& json, bool configmaps);
+/// Parses one event; `kind` says how its object is read (nullptr: it is not, as for namespace
+/// events, which keep name and labels only). Throws Error when the text is not an event.
+WatchEvent parse_watch_event(const std::string& json, const Kind* kind);
 
 }  // namespace cmsync::kube

@@ -11,10 +11,10 @@ namespace cmsync {
 
 namespace {
 
-using kube::ConfigMap;
+using kube::Object;
 using kube::Value;
 
-std::optional<Value> lookup(const ConfigMap* cm, const std::string& key) {
+std::optional<Value> lookup(const Object* cm, const std::string& key) {
     if (cm == nullptr) {
         return std::nullopt;
     }
@@ -22,7 +22,7 @@ std::optional<Value> lookup(const ConfigMap* cm, const std::string& key) {
     return it == cm->data.end() ? std::nullopt : std::optional<Value>(it->second);
 }
 
-std::string annotation(const ConfigMap& cm, const char* name) {
+std::string annotation(const Object& cm, const char* name) {
     const auto it = cm.annotations.find(name);
     return it == cm.annotations.end() ? std::string() : it->second;
 }
@@ -73,11 +73,11 @@ void force_key(KeyPlan& plan) {
 
 }  // namespace
 
-std::string source_id(const ConfigMap& cm) {
+std::string source_id(const Object& cm) {
     return cm.namespace_name + "/" + cm.name;
 }
 
-KeyHashes value_digests(const ConfigMap& cm) {
+KeyHashes value_digests(const Object& cm) {
     KeyHashes digests;
     for (const auto& [key, value] : cm.data) {
         digests.emplace(key, sha256_hex(value.bytes));
@@ -86,8 +86,8 @@ KeyHashes value_digests(const ConfigMap& cm) {
 }
 
 TargetPlan plan_target(const MergeInput& input) {
-    const ConfigMap& source = *input.source;
-    const ConfigMap* target = input.target;
+    const Object& source = *input.source;
+    const Object* target = input.target;
     TargetPlan plan;
     const std::string from = source_id(source);
     if (target != nullptr) {
@@ -151,10 +151,12 @@ TargetPlan plan_target(const MergeInput& input) {
     bool in_step_or_written = false;  // some managed key is (or will be) the source's
     bool conflicts = false;
     bool adds = false;
-    ConfigMap desired;
+    Object desired;
     if (target != nullptr) {
         desired = *target;
     } else {
+        desired.kind = source.kind;
+        desired.type = source.type;  // a Secret copy is created with its source's type
         desired.name = source.name;
         desired.namespace_name = input.target_namespace;
     }
@@ -246,10 +248,10 @@ TargetPlan plan_target(const MergeInput& input) {
         plan.recreate = true;
         desired.resource_version.clear();
     }
-    if (plan.write && kube::configmap_data_size(desired) > kMaxConfigMapBytes) {
+    if (plan.write && kube::object_data_size(desired) > kMaxDataBytes) {
         plan.action = TargetAction::error;
-        plan.message = fmt::format("merged ConfigMap would hold {} bytes, over the 1 MiB limit",
-                                   kube::configmap_data_size(desired));
+        plan.message = fmt::format("merged {} would hold {} bytes, over the 1 MiB limit",
+                                   source.kind.name, kube::object_data_size(desired));
         plan.write = false;
         return plan;
     }
@@ -259,7 +261,7 @@ TargetPlan plan_target(const MergeInput& input) {
     return plan;
 }
 
-TargetPlan plan_orphan(const ConfigMap& target, const std::string& from, bool prune, bool force) {
+TargetPlan plan_orphan(const Object& target, const std::string& from, bool prune, bool force) {
     TargetPlan plan;
     plan.target_exists = true;
     plan.target_resource_version = target.resource_version;
@@ -275,7 +277,7 @@ TargetPlan plan_orphan(const ConfigMap& target, const std::string& from, bool pr
         return plan;
     }
     const auto recorded = parse_last_synced(annotation(target, kLastSyncedAnnotation));
-    ConfigMap desired = target;
+    Object desired = target;
     KeyHashes next;
     bool conflicts = false;
     for (const auto& [key, hash] : recorded.value_or(KeyHashes{})) {

@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "kube/configmap.hpp"
+#include "kube/object.hpp"
 #include "plan/ownership.hpp"
 
 namespace cmsync {
@@ -25,8 +25,8 @@ struct KeyPlan {
 enum class TargetAction { create, update, unchanged, conflict, error };
 
 struct MergeInput {
-    const kube::ConfigMap* source = nullptr;  ///< required
-    const kube::ConfigMap* target = nullptr;  ///< nullptr: the target does not exist
+    const kube::Object* source = nullptr;  ///< required
+    const kube::Object* target = nullptr;  ///< nullptr: the target does not exist
     std::string target_namespace;
     /// --keys; nothing means every key of the source.
     std::optional<std::vector<std::string>> keys;
@@ -41,7 +41,7 @@ struct TargetPlan {
     std::vector<KeyPlan> keys;  ///< every key of K ∪ keys(last-synced), in key order
     /// The object to send when `write` is set (create, update, or the writable part of a
     /// conflict); resourceVersion is the target's.
-    std::optional<kube::ConfigMap> desired;
+    std::optional<kube::Object> desired;
     bool write = false;
     /// An immutable target with --force: delete it, then create `desired`.
     bool recreate = false;
@@ -57,10 +57,10 @@ struct TargetPlan {
 };
 
 /// "NS/NAME", the value of the sync-from annotation for `cm`.
-std::string source_id(const kube::ConfigMap& cm);
+std::string source_id(const kube::Object& cm);
 
 /// Key -> sha256 hex of each of `cm`'s values, as the last-synced annotation records them.
-KeyHashes value_digests(const kube::ConfigMap& cm);
+KeyHashes value_digests(const kube::Object& cm);
 
 /// Plans one target: pure, no I/O. Keys outside K ∪ keys(last-synced) are never touched.
 TargetPlan plan_target(const MergeInput& input);
@@ -69,7 +69,7 @@ TargetPlan plan_target(const MergeInput& input);
 /// is reported as an orphan: action conflict, `orphaned` set). With `prune`, managed keys
 /// still holding what cmsync wrote are removed (edited ones are conflicts unless `force`), and
 /// a copy left with no key is deleted.
-TargetPlan plan_orphan(const kube::ConfigMap& target, const std::string& source_id, bool prune,
+TargetPlan plan_orphan(const kube::Object& target, const std::string& source_id, bool prune,
                        bool force);
 
 /// Readable names for output and JSON.
@@ -77,6 +77,6 @@ const char* to_string(KeyAction action);
 const char* to_string(TargetAction action);
 
 /// The API server's limit on data + binaryData.
-inline constexpr std::size_t kMaxConfigMapBytes = 1024 * 1024;
+inline constexpr std::size_t kMaxDataBytes = 1024 * 1024;
 
 }  // namespace cmsync

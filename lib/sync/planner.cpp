@@ -19,12 +19,12 @@ constexpr std::size_t kMaxGetsPerNamespace = 8;
 // cluster-wide list per name (fieldSelector metadata.name) instead of a GET per namespace.
 constexpr std::size_t kMinTargetsForClusterRead = 50;
 
-using Prefetched = std::map<std::string, std::map<std::string, kube::ConfigMap>>;  // ns -> name
+using Prefetched = std::map<std::string, std::map<std::string, kube::Object>>;  // ns -> name
 
 // The copies in `targets` of each source, from cluster-scope lists; nothing when the user may
 // not list cluster-wide (namespace-scoped Roles are enough for cmsync: fall back to GETs).
 std::optional<Prefetched> read_targets_cluster_wide(kube::ApiClient& api,
-                                                    const std::vector<kube::ConfigMap>& sources,
+                                                    const std::vector<kube::Object>& sources,
                                                     const std::vector<std::string>& targets,
                                                     int chunk_size) {
     if (targets.size() < kMinTargetsForClusterRead || sources.size() > kMaxGetsPerNamespace) {
@@ -35,20 +35,20 @@ std::optional<Prefetched> read_targets_cluster_wide(kube::ApiClient& api,
     try {
         for (const auto& source : sources) {
             const kube::ListOptions options{"", "metadata.name=" + source.name, chunk_size};
-            api.list_configmaps("", options,
-                                [&](std::vector<kube::ConfigMap>&& items, bool restart) {
-                                    if (restart) {
-                                        for (auto& [ns, copies] : out) {
-                                            copies.erase(source.name);
-                                        }
-                                    }
-                                    for (auto& cm : items) {
-                                        if (wanted.count(cm.namespace_name) != 0) {
-                                            auto ns = cm.namespace_name;
-                                            out[ns].insert_or_assign(source.name, std::move(cm));
-                                        }
-                                    }
-                                });
+            api.list(source.kind, "", options,
+                     [&](std::vector<kube::Object>&& items, bool restart) {
+                         if (restart) {
+                             for (auto& [ns, copies] : out) {
+                                 copies.erase(source.name);
+                             }
+                         }
+                         for (auto& cm : items) {
+                             if (wanted.count(cm.namespace_name) != 0) {
+                                 auto ns = cm.namespace_name;
+                                 out[ns].insert_or_assign(source.name, std::move(cm));
+                             }
+                         }
+                     });
         }
     } catch (const ApiError&) {
         return std::nullopt;  // e.g. 403 without a ClusterRole
@@ -57,7 +57,7 @@ std::optional<Prefetched> read_targets_cluster_wide(kube::ApiClient& api,
 }
 
 // Whether namespace `ns` is known to be missing; `probe` is a copy that would be created there.
-bool namespace_missing(kube::ApiClient& api, const std::string& ns, const kube::ConfigMap& probe) {
+bool namespace_missing(kube::ApiClient& api, const std::string& ns, const kube::Object& probe) {
     try {
         return !api.namespace_exists(ns);
     } catch (const ApiError& e) {
@@ -66,7 +66,7 @@ bool namespace_missing(kube::ApiClient& api, const std::string& ns, const kube::
         }
     }
     try {
-        api.create_configmap(probe, kube::DryRun::server);  // stores nothing
+        api.create(probe, kube::DryRun::server);  // stores nothing
     } catch (const ApiError& e) {
         return e.code() == 404;
     }
@@ -93,41 +93,42 @@ void check_target_namespaces(kube::ApiClient& api, std::vector<TargetOutcome>& o
             return;
         }
         for (auto* o : targets) {
-            const kube::Operation op{"create", "configmaps", o->name, ns};
+            const kube::Operation op{"create", std::string(o->plan.desired->kind.resource), o->name,
+                                     ns};
             o->error = fmt::format("{}: not found: namespaces \"{}\" not found", op.describe(), ns);
         }
     });
 }
 
-std::vector<kube::ConfigMap> read_sources(kube::ApiClient& api, const SyncRequest& request,
-                                          std::vector<std::string>* missing) {
-    std::vector<kube::ConfigMap> sources;
+std::vector<kube::Object> read_sources(kube::ApiClient& api, const SyncRequest& request,
+                                       std::vector<std::string>* missing) {
+    std::vector<kube::Object> sources;
     const auto& sel = request.selection;
     if (!sel.names.empty()) {
         for (const auto& name : sel.names) {
-            auto cm = api.get_configmap(request.source_namespace, name);
+            auto cm = api.get(request.kind, request.source_namespace, name);
             if (!cm && missing != nullptr) {
                 missing->push_back(name);
                 continue;
             }
             if (!cm) {
-                throw Error(fmt::format("source ConfigMap \"{}\" not found in namespace \"{}\"",
-                                        name, request.source_namespace));
+                throw Error(fmt::format("source {} \"{}\" not found in namespace \"{}\"",
+                                        request.kind.name, name, request.source_namespace));
             }
             sources.push_back(std::move(*cm));
         }
     } else {
         kube::ListOptions options{sel.all ? "" : sel.label_selector, "", request.chunk_size};
-        api.list_configmaps(request.source_namespace, options,
-                            [&](std::vector<kube::ConfigMap>&& items, bool restart) {
-                                if (restart) {
-                                    sources.clear();
-                                }
-                                for (auto& cm : items) {
-                                    cm.raw.clear();  // sources are only read
-                                    sources.push_back(std::move(cm));
-                                }
-                            });
+        api.list(request.kind, request.source_namespace, options,
+                 [&](std::vector<kube::Object>&& items, bool restart) {
+                     if (restart) {
+                         sources.clear();
+                     }
+                     for (auto& cm : items) {
+                         cm.raw.clear();  // sources are only read
+                         sources.push_back(std::move(cm));
+                     }
+                 });
     }
     std::sort(sources.begin(), sources.end(),
               [](const auto& a, const auto& b) { return a.name < b.name; });
@@ -154,13 +155,13 @@ std::vector<std::string> resolve_targets(kube::ApiClient& api, const SyncRequest
     return targets;
 }
 
-std::vector<std::optional<kube::ConfigMap>> read_targets(
-    kube::ApiClient& api, const std::string& ns, const std::vector<kube::ConfigMap>& sources,
-    int chunk_size) {
-    std::vector<std::optional<kube::ConfigMap>> out(sources.size());
+std::vector<std::optional<kube::Object>> read_targets(kube::ApiClient& api, const std::string& ns,
+                                                      const std::vector<kube::Object>& sources,
+                                                      int chunk_size) {
+    std::vector<std::optional<kube::Object>> out(sources.size());
     if (sources.size() <= kMaxGetsPerNamespace) {
         for (std::size_t i = 0; i < sources.size(); ++i) {
-            out[i] = api.get_configmap(ns, sources[i].name);
+            out[i] = api.get(sources[i].kind, ns, sources[i].name);
         }
         return out;
     }
@@ -168,22 +169,22 @@ std::vector<std::optional<kube::ConfigMap>> read_targets(
     for (std::size_t i = 0; i < sources.size(); ++i) {
         index.emplace(sources[i].name, i);
     }
-    api.list_configmaps(ns, kube::ListOptions{"", "", chunk_size},
-                        [&](std::vector<kube::ConfigMap>&& items, bool restart) {
-                            if (restart) {
-                                std::fill(out.begin(), out.end(), std::nullopt);
-                            }
-                            for (auto& cm : items) {
-                                if (const auto it = index.find(cm.name); it != index.end()) {
-                                    out[it->second] = std::move(cm);
-                                }
-                            }
-                        });
+    api.list(sources.front().kind, ns, kube::ListOptions{"", "", chunk_size},
+             [&](std::vector<kube::Object>&& items, bool restart) {
+                 if (restart) {
+                     std::fill(out.begin(), out.end(), std::nullopt);
+                 }
+                 for (auto& cm : items) {
+                     if (const auto it = index.find(cm.name); it != index.end()) {
+                         out[it->second] = std::move(cm);
+                     }
+                 }
+             });
     return out;
 }
 
 std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncRequest& request,
-                                    const std::vector<kube::ConfigMap>& sources,
+                                    const std::vector<kube::Object>& sources,
                                     const std::vector<std::string>& targets,
                                     const OutcomeHandler& handle) {
     auto prefetched = read_targets_cluster_wide(api, sources, targets, request.chunk_size);
@@ -196,7 +197,7 @@ std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncRequest& req
     parallel_for(targets.size(), request.concurrency, [&](std::size_t t) {
         const auto& ns = targets[t];
         auto& outcomes = per_namespace[t];
-        std::vector<std::optional<kube::ConfigMap>> current;
+        std::vector<std::optional<kube::Object>> current;
         std::string read_error;
         try {
             if (prefetched) {

@@ -19,6 +19,7 @@ struct Selection {
 
 /// What diff and sync are asked to do, validated by the command line.
 struct SyncRequest {
+    kube::Kind kind = kube::kConfigMap;
     std::string source_namespace;
     std::vector<std::string> target_namespaces;
     std::string target_selector;                  ///< label selector for more target namespaces
@@ -32,8 +33,8 @@ struct SyncRequest {
 
 /// The source ConfigMaps selected, read once. A named source that does not exist is an Error,
 /// unless `missing` is given: then its name is added there (`watch` waits for it).
-std::vector<kube::ConfigMap> read_sources(kube::ApiClient& api, const SyncRequest& request,
-                                          std::vector<std::string>* missing = nullptr);
+std::vector<kube::Object> read_sources(kube::ApiClient& api, const SyncRequest& request,
+                                       std::vector<std::string>* missing = nullptr);
 
 /// The target namespaces: those named plus those matching the target selector, without the
 /// source namespace and the excluded ones, sorted and unique.
@@ -41,18 +42,18 @@ std::vector<std::string> resolve_targets(kube::ApiClient& api, const SyncRequest
 
 /// The current copies in `ns` of `sources` (by name; absent ones are missing). A few names
 /// are read with GETs, more with one paged list of the namespace.
-std::vector<std::optional<kube::ConfigMap>> read_targets(
-    kube::ApiClient& api, const std::string& ns, const std::vector<kube::ConfigMap>& sources,
-    int chunk_size);
+std::vector<std::optional<kube::Object>> read_targets(kube::ApiClient& api, const std::string& ns,
+                                                      const std::vector<kube::Object>& sources,
+                                                      int chunk_size);
 
 /// Called on a worker thread with each planned outcome and its source (sync applies it there).
-using OutcomeHandler = std::function<void(TargetOutcome&, const kube::ConfigMap& source)>;
+using OutcomeHandler = std::function<void(TargetOutcome&, const kube::Object& source)>;
 
 /// Plans every (source, target namespace) pair; namespaces are handled concurrently
 /// (request.concurrency), and `handle`, when given, runs right after each plan. A failed read
 /// becomes that target's error; other targets are unaffected.
 std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncRequest& request,
-                                    const std::vector<kube::ConfigMap>& sources,
+                                    const std::vector<kube::Object>& sources,
                                     const std::vector<std::string>& targets,
                                     const OutcomeHandler& handle = {});
 

@@ -11,16 +11,16 @@ namespace {
 
 // Sources read so far: "NS/NAME" -> the source, nothing when it is gone, or the read error.
 struct SourceEntry {
-    std::optional<kube::ConfigMap> source;
+    std::optional<kube::Object> source;
     std::string error;
 };
 
-std::string annotation(const kube::ConfigMap& cm, const char* name) {
+std::string annotation(const kube::Object& cm, const char* name) {
     const auto it = cm.annotations.find(name);
     return it == cm.annotations.end() ? std::string() : it->second;
 }
 
-ResyncOutcome resync_copy(kube::ApiClient& api, const kube::ConfigMap& copy,
+ResyncOutcome resync_copy(kube::ApiClient& api, const kube::Object& copy,
                           const std::map<std::string, SourceEntry>& sources,
                           const ResyncRequest& request) {
     ResyncOutcome out;
@@ -46,7 +46,7 @@ ResyncOutcome resync_copy(kube::ApiClient& api, const kube::ConfigMap& copy,
     if (!it->second.source) {
         o.plan = plan_orphan(copy, o.source, request.prune, request.force);
         const auto from = o.source;
-        const Replanner replan = [&](const std::optional<kube::ConfigMap>& current) {
+        const Replanner replan = [&](const std::optional<kube::Object>& current) {
             return current ? plan_orphan(*current, from, request.prune, request.force)
                            : TargetPlan{};
         };
@@ -72,7 +72,7 @@ ResyncOutcome resync_copy(kube::ApiClient& api, const kube::ConfigMap& copy,
     return out;
 }
 
-void handle_page(kube::ApiClient& api, std::vector<kube::ConfigMap>& page,
+void handle_page(kube::ApiClient& api, std::vector<kube::Object>& page,
                  std::map<std::string, SourceEntry>& sources, const ResyncRequest& request,
                  ResyncSummary& summary,
                  const std::function<void(const ResyncOutcome&)>& on_outcome) {
@@ -84,7 +84,7 @@ void handle_page(kube::ApiClient& api, std::vector<kube::ConfigMap>& page,
         }
         SourceEntry entry;
         try {
-            entry.source = api.get_configmap(from.substr(0, slash), from.substr(slash + 1));
+            entry.source = api.get(request.kind, from.substr(0, slash), from.substr(slash + 1));
             if (entry.source) {
                 entry.source->raw.clear();
             }
@@ -113,21 +113,21 @@ ResyncSummary resync(kube::ApiClient& api, const ResyncRequest& request,
         request.namespaces.empty() ? std::vector<std::string>{""} : request.namespaces;
     for (const auto& ns : scopes) {
         try {
-            api.list_configmaps(ns, options,
-                                [&](std::vector<kube::ConfigMap>&& page, bool restart) {
-                                    if (restart) {
-                                        // The continue token expired: the list starts over. Copies
-                                        // handled before are in step now, so handling them again
-                                        // writes nothing.
-                                        ++summary.list_restarts;
-                                        summary.counts.clear();
-                                    }
-                                    handle_page(api, page, sources, request, summary, on_outcome);
-                                    std::vector<kube::ConfigMap>().swap(page);  // freed first
-                                    if (request.after_page) {
-                                        request.after_page();
-                                    }
-                                });
+            api.list(request.kind, ns, options,
+                     [&](std::vector<kube::Object>&& page, bool restart) {
+                         if (restart) {
+                             // The continue token expired: the list starts over. Copies
+                             // handled before are in step now, so handling them again
+                             // writes nothing.
+                             ++summary.list_restarts;
+                             summary.counts.clear();
+                         }
+                         handle_page(api, page, sources, request, summary, on_outcome);
+                         std::vector<kube::Object>().swap(page);  // freed first
+                         if (request.after_page) {
+                             request.after_page();
+                         }
+                     });
         } catch (const std::exception& e) {
             summary.namespace_errors.push_back(e.what());
         }

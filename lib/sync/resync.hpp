@@ -13,6 +13,7 @@
 namespace cmsync {
 
 struct ResyncRequest {
+    kube::Kind kind = kube::kConfigMap;   ///< of the copies (and their sources)
     std::vector<std::string> namespaces;  ///< empty: all namespaces (-A)
     bool prune = false;
     bool force = false;

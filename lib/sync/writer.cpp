@@ -30,7 +30,7 @@ void pause_before_retry(const WriteOptions& options, int attempt) {
 }
 
 void observe(const WriteOptions& options, const TargetOutcome& outcome,
-             const std::optional<kube::ConfigMap>& now) {
+             const std::optional<kube::Object>& now) {
     if (options.observed) {
         options.observed(outcome.namespace_name, outcome.name, now);
     }
@@ -48,21 +48,21 @@ bool write_once(kube::ApiClient& api, const TargetOutcome& outcome, const WriteO
         throw Error("not written: this replica does not hold the leader Lease");
     }
     try {
-        std::optional<kube::ConfigMap> now;
+        std::optional<kube::Object> now;
         if (plan.delete_copy) {
-            api.delete_configmap(desired.namespace_name, desired.name, plan.target_resource_version,
-                                 dry_run);
+            api.remove(desired.kind, desired.namespace_name, desired.name,
+                       plan.target_resource_version, dry_run);
         } else if (plan.recreate) {
-            api.delete_configmap(desired.namespace_name, desired.name, plan.target_resource_version,
-                                 dry_run);
+            api.remove(desired.kind, desired.namespace_name, desired.name,
+                       plan.target_resource_version, dry_run);
             if (dry_run == kube::DryRun::server) {
                 return true;  // a dry-run create would meet the object the delete left alone
             }
-            now = api.create_configmap(desired, dry_run);
+            now = api.create(desired, dry_run);
         } else if (!plan.target_exists) {
-            now = api.create_configmap(desired, dry_run);
+            now = api.create(desired, dry_run);
         } else {
-            now = api.update_configmap(desired, dry_run);
+            now = api.update(desired, dry_run);
         }
         if (dry_run == kube::DryRun::none) {
             observe(options, outcome, now);
@@ -81,9 +81,9 @@ bool write_once(kube::ApiClient& api, const TargetOutcome& outcome, const WriteO
 
 }  // namespace
 
-void apply_outcome(kube::ApiClient& api, const kube::ConfigMap& source, TargetOutcome& outcome,
+void apply_outcome(kube::ApiClient& api, const kube::Object& source, TargetOutcome& outcome,
                    const WriteOptions& options) {
-    const Replanner replan = [&](const std::optional<kube::ConfigMap>& current) {
+    const Replanner replan = [&](const std::optional<kube::Object>& current) {
         return plan_target({&source, current ? &*current : nullptr, outcome.namespace_name,
                             options.keys, options.force});
     };
@@ -108,7 +108,8 @@ void apply_outcome(kube::ApiClient& api, const Replanner& replan, TargetOutcome&
             }
             ++outcome.conflicts_retried;
             pause_before_retry(options, attempt);
-            const auto current = api.get_configmap(outcome.namespace_name, outcome.name);
+            const auto kind = outcome.plan.desired->kind;  // a write was planned: it is there
+            const auto current = api.get(kind, outcome.namespace_name, outcome.name);
             observe(options, outcome, current);
             outcome.plan = replan(current);
             if (!outcome.plan.write) {

@@ -20,19 +20,19 @@ struct WriteOptions {
     std::function<void(std::chrono::milliseconds)> sleep;  ///< between conflict retries
     std::function<double()> jitter;                        ///< in [0, 1)
     /// Runs right before each write request (tests use it to race another writer).
-    std::function<void(const kube::ConfigMap& desired)> before_write;
+    std::function<void(const kube::Object& desired)> before_write;
     /// Asked right before each write request; false holds the write back (a standby, or a
     /// leader past its renew deadline). Unset: every write may go.
     std::function<bool()> may_write;
     /// Told each state of the target the writer learns: the server's answer to a write (not in
     /// dry runs), a fresh read after a 409, nothing after a delete (the watcher's copy cache).
     std::function<void(const std::string& ns, const std::string& name,
-                       const std::optional<kube::ConfigMap>& now)>
+                       const std::optional<kube::Object>& now)>
         observed;
 };
 
 /// Plans again from a fresh read of the target (nothing: it is gone).
-using Replanner = std::function<TargetPlan(const std::optional<kube::ConfigMap>& target)>;
+using Replanner = std::function<TargetPlan(const std::optional<kube::Object>& target)>;
 
 /// Carries out `outcome.plan` for one target: POST a missing copy, PUT with the target's
 /// resourceVersion, or (immutable + --force) delete and re-create. On 409 Conflict it reads
@@ -40,7 +40,7 @@ using Replanner = std::function<TargetPlan(const std::optional<kube::ConfigMap>&
 /// AlreadyExists after a create and on 404 after an update (the copy it planned from is gone).
 /// Errors end up in `outcome.error`; nothing is thrown for API or transport failures of this
 /// target.
-void apply_outcome(kube::ApiClient& api, const kube::ConfigMap& source, TargetOutcome& outcome,
+void apply_outcome(kube::ApiClient& api, const kube::Object& source, TargetOutcome& outcome,
                    const WriteOptions& options);
 
 /// As above, with a caller's own way to plan again after a 409 (used for orphans).

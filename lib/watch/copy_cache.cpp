@@ -6,10 +6,10 @@
 
 namespace cmsync {
 
-CopyCache::CopyCache(std::string source_namespace)
-    : source_namespace_(std::move(source_namespace)) {}
+CopyCache::CopyCache(std::string source_namespace, kube::Kind kind)
+    : source_namespace_(std::move(source_namespace)), kind_(kind) {}
 
-void CopyCache::keep(Entry& entry, const std::optional<kube::ConfigMap>& now) {
+void CopyCache::keep(Entry& entry, const std::optional<kube::Object>& now) {
     entry.copy.reset();
     if (!now) {
         return;
@@ -23,7 +23,7 @@ void CopyCache::keep(Entry& entry, const std::optional<kube::ConfigMap>& now) {
     if (now->raw.empty()) {
         auto meta = *now;  // built here, not read: rare
         meta.data.clear();
-        copy.raw = kube::configmap_to_json(meta);
+        copy.raw = kube::object_to_json(meta);
     } else {
         copy.raw = now->raw;
     }
@@ -50,7 +50,7 @@ CopyCache::SharedValue CopyCache::intern(const kube::Value& value) {
     return pool_.emplace(hash, std::make_shared<const kube::Value>(value))->second;
 }
 
-void CopyCache::seen(Entry& entry, const std::optional<kube::ConfigMap>& now) {
+void CopyCache::seen(Entry& entry, const std::optional<kube::Object>& now) {
     entry.tracked = true;
     entry.seen_exists = now.has_value();
     entry.seen_rv = now ? now->resource_version : std::string();
@@ -66,7 +66,7 @@ void CopyCache::drop_if_empty(const std::pair<std::string, std::string>& key) {
 }
 
 bool CopyCache::from_watch(const std::string& ns, const std::string& name,
-                           const std::optional<kube::ConfigMap>& now) {
+                           const std::optional<kube::Object>& now) {
     std::lock_guard guard(mutex_);
     auto& entry = entries_[{ns, name}];
     if (entry.awaiting) {
@@ -81,13 +81,13 @@ bool CopyCache::from_watch(const std::string& ns, const std::string& name,
 }
 
 void CopyCache::from_list(const std::string& ns, const std::string& name,
-                          const std::optional<kube::ConfigMap>& now) {
+                          const std::optional<kube::Object>& now) {
     std::lock_guard guard(mutex_);
     seen(entries_[{ns, name}], now);
 }
 
 void CopyCache::learned(const std::string& ns, const std::string& name,
-                        const std::optional<kube::ConfigMap>& now) {
+                        const std::optional<kube::Object>& now) {
     std::lock_guard guard(mutex_);
     const std::pair key{ns, name};
     auto& entry = entries_[key];
@@ -108,7 +108,7 @@ void CopyCache::learned(const std::string& ns, const std::string& name,
     drop_if_empty(key);
 }
 
-bool CopyCache::holds(const kube::ConfigMap& cm) const {
+bool CopyCache::holds(const kube::Object& cm) const {
     std::lock_guard guard(mutex_);
     const auto it = entries_.find({cm.namespace_name, cm.name});
     if (it == entries_.end()) {
@@ -138,8 +138,7 @@ bool CopyCache::from_watch_held(const std::string& ns, const std::string& name,
     return true;
 }
 
-std::optional<kube::ConfigMap> CopyCache::find(const std::string& ns,
-                                               const std::string& name) const {
+std::optional<kube::Object> CopyCache::find(const std::string& ns, const std::string& name) const {
     Copy copy;
     {
         std::lock_guard guard(mutex_);
@@ -149,7 +148,7 @@ std::optional<kube::ConfigMap> CopyCache::find(const std::string& ns,
         }
         copy = *it->second.copy;
     }
-    auto cm = kube::configmap_from_json(copy.raw, true);
+    auto cm = kube::object_from_json(kind_, copy.raw, true);
     for (const auto& [key, value] : copy.data) {
         cm.data.emplace(key, *value);
     }

@@ -9,7 +9,7 @@
 #include <utility>
 #include <vector>
 
-#include "kube/configmap.hpp"
+#include "kube/object.hpp"
 
 namespace cmsync {
 
@@ -30,28 +30,29 @@ namespace cmsync {
 /// writer read afresh. Thread-safe.
 class CopyCache {
   public:
-    explicit CopyCache(std::string source_namespace);
+    /// Copies of `kind` from sources in `source_namespace`.
+    explicit CopyCache(std::string source_namespace, kube::Kind kind = kube::kConfigMap);
 
     /// A watch event's state (nothing: deleted). False when it is older than a learned state
     /// the watch has not delivered yet: nothing is recorded, and the event is to be skipped.
     bool from_watch(const std::string& ns, const std::string& name,
-                    const std::optional<kube::ConfigMap>& now);
+                    const std::optional<kube::Object>& now);
     /// Whether the newest state held of the copy is `cm`'s (same resourceVersion), and no
     /// other is awaited: the event bringing it need not carry its values.
-    bool holds(const kube::ConfigMap& cm) const;
+    bool holds(const kube::Object& cm) const;
     /// The watch delivered the state with `resource_version` that holds() said is held (it
     /// may have changed since): as from_watch, with the object kept if it is still that one.
     bool from_watch_held(const std::string& ns, const std::string& name,
                          const std::string& resource_version);
     /// A list's state (nothing: not listed): the whole truth at the list's resourceVersion.
     void from_list(const std::string& ns, const std::string& name,
-                   const std::optional<kube::ConfigMap>& now);
+                   const std::optional<kube::Object>& now);
     /// A state learned outside the watch: the answer to a write, a read (nothing: gone).
     void learned(const std::string& ns, const std::string& name,
-                 const std::optional<kube::ConfigMap>& now);
+                 const std::optional<kube::Object>& now);
 
     /// The copy to plan from, if known and ours; otherwise it is to be read.
-    std::optional<kube::ConfigMap> find(const std::string& ns, const std::string& name) const;
+    std::optional<kube::Object> find(const std::string& ns, const std::string& name) const;
     /// How many copies of ours are known to exist.
     std::size_t copies() const;
     /// Every copy in `ns` (the namespace is no longer a target).
@@ -75,13 +76,14 @@ class CopyCache {
         std::optional<std::string> awaiting;
         std::optional<Copy> copy;  ///< when the newest state is a copy of ours
     };
-    void keep(Entry& entry, const std::optional<kube::ConfigMap>& now);
-    void seen(Entry& entry, const std::optional<kube::ConfigMap>& now);
+    void keep(Entry& entry, const std::optional<kube::Object>& now);
+    void seen(Entry& entry, const std::optional<kube::Object>& now);
     void drop_if_empty(const std::pair<std::string, std::string>& key);
     /// The pool's value equal to `value`, added when there is none.
     SharedValue intern(const kube::Value& value);
 
     std::string source_namespace_;
+    kube::Kind kind_;
     mutable std::mutex mutex_;
     /// Values by hash; declared before entries_, whose values it outlives. Values no copy
     /// holds any more are swept when the pool has doubled since the last sweep.

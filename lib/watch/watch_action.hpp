@@ -3,6 +3,8 @@
 #include <string>
 #include <vector>
 
+#include "kube/object.hpp"
+
 namespace cmsync {
 
 /// What the watch loop did with a copy, the word of its log line.
@@ -23,7 +25,8 @@ enum class WriteVerb { create, update, remove };
 /// One action of the watch loop, for the log, metrics and Events: a write, drift, an orphan,
 /// an error.
 struct WatchAction {
-    std::string target;  ///< NS/NAME
+    kube::Kind kind = kube::kConfigMap;
+    kube::ObjectRef target;
     WatchActionKind action = WatchActionKind::updated;
     std::vector<std::string> keys;
     std::string detail;

@@ -47,7 +47,7 @@ std::vector<StreamEvent> EventQueue::pop_all(std::chrono::milliseconds timeout) 
     return out;
 }
 
-void EventQueue::compact(const std::function<bool(const kube::ConfigMap&)>& known) {
+void EventQueue::compact(const std::function<bool(const kube::Object&)>& known) {
     std::lock_guard guard(mutex_);
     for (auto& item : items_) {
         forget_values_if_known(item, known);
@@ -55,7 +55,7 @@ void EventQueue::compact(const std::function<bool(const kube::ConfigMap&)>& know
 }
 
 void forget_values_if_known(StreamEvent& event,
-                            const std::function<bool(const kube::ConfigMap&)>& known) {
+                            const std::function<bool(const kube::Object&)>& known) {
     // A delete is never "held": its state is the object's absence, not the object.
     if (event.known || !event.event.object || event.event.type == kube::WatchEventType::deleted ||
         !known || !known(*event.event.object)) {
@@ -63,7 +63,7 @@ void forget_values_if_known(StreamEvent& event,
     }
     event.known = true;
     auto& cm = *event.event.object;
-    kube::ConfigMap slim;
+    kube::Object slim;
     slim.namespace_name = std::move(cm.namespace_name);
     slim.name = std::move(cm.name);
     slim.resource_version = std::move(cm.resource_version);
@@ -126,19 +126,19 @@ std::string StreamRunner::relist(const StreamSpec& spec, const Stream& self) {
     StreamEvent out;
     out.stream = spec.key;
     out.kind = StreamEvent::Kind::relisted;
-    out.resource_version = api_.list_configmaps(
-        spec.namespace_name,
-        kube::ListOptions{spec.label_selector, spec.field_selector, chunk_size_},
-        [&](std::vector<kube::ConfigMap>&& items, bool restart) {
-            if (restart) {
-                out.items.clear();
-            }
-            for (auto& cm : items) {
-                if (!spec.relevant || spec.relevant(cm.namespace_name, cm.name)) {
-                    out.items.push_back(std::move(cm));
-                }
-            }
-        });
+    out.resource_version =
+        api_.list(spec.kind, spec.namespace_name,
+                  kube::ListOptions{spec.label_selector, spec.field_selector, chunk_size_},
+                  [&](std::vector<kube::Object>&& items, bool restart) {
+                      if (restart) {
+                          out.items.clear();
+                      }
+                      for (auto& cm : items) {
+                          if (!spec.relevant || spec.relevant(cm.namespace_name, cm.name)) {
+                              out.items.push_back(std::move(cm));
+                          }
+                      }
+                  });
     auto rv = out.resource_version;
     if (!self.stop) {
         queue_.push(std::move(out));
@@ -207,7 +207,7 @@ void StreamRunner::run(StreamSpec spec, Stream& self) {
             if (spec.namespaces) {
                 api_.watch_namespaces(options, on_event, cancelled);
             } else {
-                api_.watch_configmaps(spec.namespace_name, options, on_event, cancelled);
+                api_.watch_objects(spec.kind, spec.namespace_name, options, on_event, cancelled);
             }
             if (expired) {
                 log_(fmt::format("watch {}: resourceVersion {} is too old (410): relisting",

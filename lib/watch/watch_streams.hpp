@@ -22,9 +22,9 @@ struct StreamEvent {
     enum class Kind { event, relisted };
     std::string stream;  ///< the stream's key
     Kind kind = Kind::event;
-    kube::WatchEvent event;              ///< kind == event
-    std::vector<kube::ConfigMap> items;  ///< kind == relisted: the relevant objects listed
-    std::string resource_version;        ///< the stream's position after this
+    kube::WatchEvent event;           ///< kind == event
+    std::vector<kube::Object> items;  ///< kind == relisted: the relevant objects listed
+    std::string resource_version;     ///< the stream's position after this
     /// When the stream thread queued it (EventQueue::push sets it).
     std::chrono::steady_clock::time_point received;
     /// One of the changes a re-opened watch sent at once, missed while it was away (etcd
@@ -38,7 +38,7 @@ struct StreamEvent {
 /// Makes `event` a known one (its object keeps namespace, name and resourceVersion only) when
 /// it is an added or modified ConfigMap that `known` says the loop holds.
 void forget_values_if_known(StreamEvent& event,
-                            const std::function<bool(const kube::ConfigMap&)>& known);
+                            const std::function<bool(const kube::Object&)>& known);
 
 /// A blocking queue between stream threads and the watch loop.
 class EventQueue {
@@ -48,7 +48,7 @@ class EventQueue {
     std::vector<StreamEvent> pop_all(std::chrono::milliseconds timeout);
     /// Lets go of the values of queued ConfigMap events that `known` now says the loop holds
     /// (StreamEvent::known), so a burst queued while the loop writes stays small.
-    void compact(const std::function<bool(const kube::ConfigMap&)>& known);
+    void compact(const std::function<bool(const kube::Object&)>& known);
 
   private:
     std::mutex mutex_;
@@ -70,6 +70,7 @@ struct StreamSpec {
     std::string key;
     std::string namespace_name;
     bool namespaces = false;
+    kube::Kind kind = kube::kConfigMap;  ///< of the objects (unless `namespaces`)
     /// Filtered by the server: a selector rule's sources, managed copies, one named ConfigMap.
     std::string label_selector;
     std::string field_selector;
@@ -77,7 +78,7 @@ struct StreamSpec {
     /// Which ConfigMaps matter (cluster scope sees all of them); called from stream threads.
     std::function<bool(const std::string& ns, const std::string& name)> relevant;
     /// Whether the loop already holds this state of the object; called from stream threads.
-    std::function<bool(const kube::ConfigMap&)> known;
+    std::function<bool(const kube::Object&)> known;
 };
 
 /// Runs each stream on its own thread: list when there is no resourceVersion, watch from it,

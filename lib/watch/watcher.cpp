@@ -13,7 +13,7 @@ namespace {
 // Replayed target events read the sources again at most this often.
 constexpr std::chrono::seconds kRefreshInterval{1};
 
-bool same_data(const kube::ConfigMap& a, const kube::ConfigMap& b) {
+bool same_data(const kube::Object& a, const kube::Object& b) {
     return a.data == b.data;
 }
 
@@ -36,9 +36,9 @@ Watcher::Watcher(kube::ApiClient& api, WatchConfig config,
       config_(std::move(config)),
       on_action_(std::move(on_action)),
       log_(std::move(log)),
-      copies_(config_.request.source_namespace) {
+      copies_(config_.request.source_namespace, config_.request.kind) {
     config_.write.observed = [this](const std::string& ns, const std::string& name,
-                                    const std::optional<kube::ConfigMap>& now) {
+                                    const std::optional<kube::Object>& now) {
         copies_.learned(ns, name, now);
     };
     const auto& sel = config_.request.selection;
@@ -52,7 +52,7 @@ Watcher::Watcher(kube::ApiClient& api, WatchConfig config,
 
 Watcher::~Watcher() = default;
 
-std::string Watcher::source_digest(const kube::ConfigMap& cm) const {
+std::string Watcher::source_digest(const kube::Object& cm) const {
     std::string all;
     for (const auto& [key, value] : cm.data) {
         all += fmt::format("{}:{}:{}:{}\n", key, value.binary ? 'b' : 't', value.bytes.size(),
@@ -61,7 +61,7 @@ std::string Watcher::source_digest(const kube::ConfigMap& cm) const {
     return sha256_hex(all);
 }
 
-bool Watcher::selected(const kube::ConfigMap& cm) const {
+bool Watcher::selected(const kube::Object& cm) const {
     const auto& sel = config_.request.selection;
     if (sel.all) {
         return true;
@@ -80,20 +80,21 @@ bool Watcher::relevant(const std::string& ns, const std::string& name) const {
     return targets_.count(ns) != 0 && source_names_.count(name) != 0;
 }
 
-StreamSpec Watcher::configmap_stream(const std::string& key, const std::string& ns,
-                                     const std::string& rv) {
+StreamSpec Watcher::object_stream(const std::string& key, const std::string& ns,
+                                  const std::string& rv) {
     StreamSpec spec;
     spec.key = key;
     spec.namespace_name = ns;
     spec.resource_version = rv;
+    spec.kind = config_.request.kind;
     spec.relevant = [this](const std::string& n, const std::string& name) {
         return relevant(n, name);
     };
-    spec.known = [this](const kube::ConfigMap& cm) { return held(cm); };
+    spec.known = [this](const kube::Object& cm) { return held(cm); };
     return spec;
 }
 
-bool Watcher::held(const kube::ConfigMap& cm) const {
+bool Watcher::held(const kube::Object& cm) const {
     return cm.namespace_name != config_.request.source_namespace && copies_.holds(cm);
 }
 
@@ -112,7 +113,8 @@ std::chrono::steady_clock::time_point Watcher::last_beat() const {
 void Watcher::report(const TargetOutcome& o) {
     beat();
     WatchAction action;
-    action.target = o.namespace_name + "/" + o.name;
+    action.kind = config_.request.kind;
+    action.target = {o.namespace_name, o.name};
     action.keys = changed_keys(o.plan);
     action.uid = o.plan.target_uid;
     action.verb = o.plan.delete_copy     ? WriteVerb::remove
@@ -130,7 +132,7 @@ void Watcher::report(const TargetOutcome& o) {
         std::lock_guard guard(mutex_);
         // Keyed by what is reported too: a drifted copy whose source is then deleted is, in
         // the same state, an orphan now (found by the soak, issue 17).
-        auto& seen = drift_seen_[action.target];
+        auto& seen = drift_seen_[action.target.str()];
         const auto state =
             fmt::format("{} {}", to_string(action.action), o.plan.target_resource_version);
         if (seen == state) {
@@ -154,7 +156,7 @@ void Watcher::report(const TargetOutcome& o) {
     on_action_(action);
 }
 
-std::shared_ptr<const KeyHashes> Watcher::digests_of(const kube::ConfigMap& source) {
+std::shared_ptr<const KeyHashes> Watcher::digests_of(const kube::Object& source) {
     std::lock_guard guard(digests_mutex_);
     auto& [rv, digests] = digests_[source.name];
     if (!digests || rv != source.resource_version || source.resource_version.empty()) {
@@ -165,7 +167,7 @@ std::shared_ptr<const KeyHashes> Watcher::digests_of(const kube::ConfigMap& sour
 }
 
 void Watcher::handle_target(const std::string& ns, const std::string& name,
-                            const std::optional<kube::ConfigMap>& copy) {
+                            const std::optional<kube::Object>& copy) {
     const auto it = sources_.find(name);
     if (it == sources_.end()) {
         return;
@@ -186,7 +188,7 @@ void Watcher::sync_sources(const std::vector<std::string>& names,
     if (!leading()) {
         return;
     }
-    std::vector<const kube::ConfigMap*> sources;
+    std::vector<const kube::Object*> sources;
     std::vector<std::shared_ptr<const KeyHashes>> digests;  // hashed once, not per copy
     for (const auto& name : names) {
         if (const auto it = sources_.find(name); it != sources_.end()) {
@@ -200,7 +202,7 @@ void Watcher::sync_sources(const std::vector<std::string>& names,
     // worker busy to the end instead of waiting for each source's slowest write. Meanwhile the
     // echoes of these writes queue up: those whose answer came back are made small.
     const auto compact = [this] {
-        queue_.compact([this](const kube::ConfigMap& cm) { return held(cm); });
+        queue_.compact([this](const kube::Object& cm) { return held(cm); });
     };
     parallel_for(
         sources.size() * list.size(), config_.request.concurrency,
@@ -214,7 +216,7 @@ void Watcher::sync_sources(const std::vector<std::string>& names,
                 // writer reads the copy afresh.
                 auto copy = fresh ? std::nullopt : copies_.find(ns, source.name);
                 if (!copy) {
-                    copy = api_.get_configmap(ns, source.name);
+                    copy = api_.get(config_.request.kind, ns, source.name);
                     copies_.learned(ns, source.name, copy);
                 }
                 o.plan = plan_target({&source, copy ? &*copy : nullptr, ns, config_.write.keys,
@@ -243,12 +245,12 @@ void Watcher::orphan(const std::string& name, const std::string& ns) {
     const auto from = config_.request.source_namespace + "/" + name;
     TargetOutcome o{from, ns, name, {}, ""};
     try {
-        const auto copy = api_.get_configmap(ns, name);
+        const auto copy = api_.get(config_.request.kind, ns, name);
         if (!copy) {
             return;
         }
         o.plan = plan_orphan(*copy, from, config_.prune, config_.write.force);
-        const Replanner replan = [&](const std::optional<kube::ConfigMap>& current) {
+        const Replanner replan = [&](const std::optional<kube::Object>& current) {
             return current ? plan_orphan(*current, from, config_.prune, config_.write.force)
                            : TargetPlan{};
         };
@@ -337,7 +339,7 @@ void Watcher::handle(StreamEvent& event) {
     if (!target) {
         return;
     }
-    std::optional<kube::ConfigMap> copy;
+    std::optional<kube::Object> copy;
     if (event.known) {
         // The echo of this watcher's own write: the cache has its values.
         if (!copies_.from_watch_held(e.namespace_name, e.name, e.resource_version)) {

@@ -62,22 +62,21 @@ class Watcher {
     /// keeps its caches warm from the streams; when it starts to lead, it repairs everything.
     bool leading() const;
     /// Whether the copy cache holds this very state of a copy (an echo of an own write).
-    bool held(const kube::ConfigMap& cm) const;
+    bool held(const kube::Object& cm) const;
     void beat();
     /// Whether to watch with one cluster-wide stream: asked for (or automatic and many
     /// namespaces) and allowed. Throws Error when asked for explicitly and forbidden.
     bool use_cluster_scope(std::size_t target_count);
     void start_streams(const std::optional<WatchState>& resumed);
-    StreamSpec configmap_stream(const std::string& key, const std::string& ns,
-                                const std::string& rv);
+    StreamSpec object_stream(const std::string& key, const std::string& ns, const std::string& rv);
     bool relevant(const std::string& ns, const std::string& name) const;
-    bool selected(const kube::ConfigMap& cm) const;
+    bool selected(const kube::Object& cm) const;
     void handle(StreamEvent& event);
     using Clock = std::chrono::steady_clock;
     /// A source event that arrived at `at` (`replayed`: see StreamEvent).
     void handle_source(const kube::WatchEvent& event, Clock::time_point at, bool replayed);
     void handle_target(const std::string& ns, const std::string& name,
-                       const std::optional<kube::ConfigMap>& copy);
+                       const std::optional<kube::Object>& copy);
     void handle_relist(StreamEvent& event);
     void handle_namespace(const kube::WatchEvent& event);
     void add_target(const std::string& ns, bool list_now);
@@ -95,13 +94,13 @@ class Watcher {
     bool caught_up(const kube::WatchEvent& event);
     /// Feeds a complete list of the selected sources to handle_source: changes, and deletes
     /// for cached sources the list no longer has.
-    void apply_listed_sources(std::vector<kube::ConfigMap> listed);
+    void apply_listed_sources(std::vector<kube::Object> listed);
     void save_state();
-    std::string source_digest(const kube::ConfigMap& cm) const;
+    std::string source_digest(const kube::Object& cm) const;
     /// value_digests of a source, kept for its resourceVersion: every echo of a pass's writes
     /// plans its copy again, and hashing the source's values each time was 5% of the
     /// watcher's CPU in a pass of 10,000 copies.
-    std::shared_ptr<const KeyHashes> digests_of(const kube::ConfigMap& source);
+    std::shared_ptr<const KeyHashes> digests_of(const kube::Object& source);
 
     kube::ApiClient& api_;
     WatchConfig config_;
@@ -117,9 +116,9 @@ class Watcher {
     mutable std::mutex mutex_;       // guards the two sets below (read by stream threads)
     std::set<std::string> targets_;  ///< target namespaces
     std::set<std::string> source_names_;
-    std::map<std::string, kube::ConfigMap> sources_;  ///< name -> source (data only)
-    PassSchedule schedule_;                           ///< changed sources waiting for a pass
-    std::map<std::string, std::string> awaited_rv_;   ///< source -> RV its stream must reach
+    std::map<std::string, kube::Object> sources_;    ///< name -> source (data only)
+    PassSchedule schedule_;                          ///< changed sources waiting for a pass
+    std::map<std::string, std::string> awaited_rv_;  ///< source -> RV its stream must reach
     Clock::time_point last_refresh_{};
     std::map<std::string, std::string> stream_rvs_;
     std::set<std::string> listed_once_;              ///< streams past their first list

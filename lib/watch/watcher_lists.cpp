@@ -29,8 +29,8 @@ void Watcher::handle_relist(StreamEvent& event) {
             covered.insert(event.stream);
         }
     }
-    std::map<std::string, std::map<std::string, kube::ConfigMap>> copies;
-    std::vector<kube::ConfigMap> listed_sources;
+    std::map<std::string, std::map<std::string, kube::Object>> copies;
+    std::vector<kube::Object> listed_sources;
     for (auto& cm : event.items) {
         if (cm.namespace_name == source_ns) {
             if (covers_source && selected(cm)) {
@@ -60,7 +60,7 @@ void Watcher::handle_relist(StreamEvent& event) {
     struct Task {
         std::string ns;
         std::string name;
-        std::optional<kube::ConfigMap> copy;
+        std::optional<kube::Object> copy;
     };
     std::vector<Task> tasks;
     std::map<std::string, std::set<std::string>> unknown;  // name -> namespaces to read
@@ -69,7 +69,7 @@ void Watcher::handle_relist(StreamEvent& event) {
             auto& listed = copies[ns];
             const auto it = listed.find(name);
             auto copy = it == listed.end() ? std::nullopt
-                                           : std::optional<kube::ConfigMap>(std::move(it->second));
+                                           : std::optional<kube::Object>(std::move(it->second));
             if (copy || complete) {
                 copies_.from_list(ns, name, copy);
             }
@@ -102,7 +102,7 @@ void Watcher::add_target(const std::string& ns, bool list_now) {
     }
     log_(fmt::format("namespace {} is a target now", ns));
     if (!cluster_scope_ && list_now) {
-        streams_->start(configmap_stream(ns, ns, ""));  // lists, then the pass for it
+        streams_->start(object_stream(ns, ns, ""));  // lists, then the pass for it
         return;
     }
     if (list_now) {
@@ -170,7 +170,7 @@ bool Watcher::caught_up(const kube::WatchEvent& event) {
     return reached;
 }
 
-void Watcher::apply_listed_sources(std::vector<kube::ConfigMap> listed) {
+void Watcher::apply_listed_sources(std::vector<kube::Object> listed) {
     std::set<std::string> names;
     for (auto& cm : listed) {
         names.insert(cm.name);

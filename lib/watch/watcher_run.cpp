@@ -78,7 +78,7 @@ void Watcher::start_streams(const std::optional<WatchState>& resumed) {
     if (cluster_scope_) {
         // Filtered by the server, so a big cluster's unrelated ConfigMaps and their churn
         // never reach the watcher.
-        auto spec = configmap_stream(kClusterStream, "", rv_of(kClusterStream));
+        auto spec = object_stream(kClusterStream, "", rv_of(kClusterStream));
         if (const auto& names = config_.request.selection.names; names.size() == 1) {
             spec.field_selector = "metadata.name=" + names.front();  // sources and copies alike
         } else {
@@ -86,15 +86,15 @@ void Watcher::start_streams(const std::optional<WatchState>& resumed) {
             // label for a selector rule), the copies from one of managed ConfigMaps.
             split_cluster_ = true;
             spec.label_selector = std::string(kManagedLabel) + "=true";
-            auto source = configmap_stream(src, src, rv_of(src));
+            auto source = object_stream(src, src, rv_of(src));
             source.label_selector = config_.request.selection.label_selector;
             start(std::move(source));
         }
         start(std::move(spec));
     } else {
-        start(configmap_stream(src, src, rv_of(src)));
+        start(object_stream(src, src, rv_of(src)));
         for (const auto& ns : targets) {
-            start(configmap_stream(ns, ns, rv_of(ns)));
+            start(object_stream(ns, ns, rv_of(ns)));
         }
     }
     if (!config_.request.target_selector.empty()) {
@@ -142,8 +142,8 @@ void Watcher::run(const std::atomic<bool>& stop) {
         sources_.emplace(name, std::move(cm));
     }
     for (const auto& name : missing) {
-        log_(fmt::format("source ConfigMap \"{}\" not found in namespace \"{}\": waiting for it",
-                         name, request.source_namespace));
+        log_(fmt::format("source {} \"{}\" not found in namespace \"{}\": waiting for it",
+                         request.kind.name, name, request.source_namespace));
     }
     if (resumed) {
         stream_rvs_ = resumed->resource_versions;
@@ -156,8 +156,8 @@ void Watcher::run(const std::atomic<bool>& stop) {
         }
         log_(fmt::format("resuming from state file {}", config_.state_file));
     }
-    log_(fmt::format("watching {} source ConfigMap(s) in {} for {} target namespace(s), {} scope",
-                     sources_.size(), request.source_namespace, targets.size(),
+    log_(fmt::format("watching {} source {}(s) in {} for {} target namespace(s), {} scope",
+                     sources_.size(), request.kind.name, request.source_namespace, targets.size(),
                      cluster_scope_ ? "cluster" : "namespace"));
     streams_ = std::make_unique<StreamRunner>(api_, queue_, request.chunk_size, log_, stats_);
     start_streams(resumed);

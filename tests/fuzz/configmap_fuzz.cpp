@@ -4,15 +4,15 @@
 
 #include "error.hpp"
 #include "fuzz_check.hpp"
-#include "kube/configmap.hpp"
 #include "kube/json.hpp"
+#include "kube/object.hpp"
 
 using cmsync::fuzz::check;
 namespace kube = cmsync::kube;
 
 namespace {
 
-bool same(const kube::ConfigMap& a, const kube::ConfigMap& b) {
+bool same(const kube::Object& a, const kube::Object& b) {
     return a.namespace_name == b.namespace_name && a.name == b.name &&
            a.resource_version == b.resource_version && a.labels == b.labels &&
            a.annotations == b.annotations && a.data == b.data && a.immutable == b.immutable;
@@ -30,14 +30,16 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         check(kube::to_json(again) == once, "to_json is not a fixed point");
     }
     try {
-        auto cm = kube::configmap_from_json(text, true);
-        const auto with_raw = kube::configmap_from_json(kube::configmap_to_json(cm), true);
+        auto cm = kube::object_from_json(kube::kConfigMap, text, true);
+        const auto with_raw =
+            kube::object_from_json(kube::kConfigMap, kube::object_to_json(cm), true);
         check(same(cm, with_raw), "a ConfigMap changed on its way out (with raw)");
         check(with_raw.uid == cm.uid, "the uid of raw was lost");
         cm.raw.clear();
-        const auto without_raw = kube::configmap_from_json(kube::configmap_to_json(cm), false);
+        const auto without_raw =
+            kube::object_from_json(kube::kConfigMap, kube::object_to_json(cm), false);
         check(same(cm, without_raw), "a ConfigMap changed on its way out (without raw)");
-        check(kube::configmap_data_size(cm) == kube::configmap_data_size(without_raw),
+        check(kube::object_data_size(cm) == kube::object_data_size(without_raw),
               "data size changed");
     } catch (const cmsync::Error&) {
     }

@@ -38,7 +38,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         check(object.front() == '{', "an object that does not start with a brace");
         for (const bool configmaps : {true, false}) {
             try {
-                cmsync::kube::parse_watch_event(object, configmaps);
+                cmsync::kube::parse_watch_event(object,
+                                                configmaps ? &cmsync::kube::kConfigMap : nullptr);
             } catch (const cmsync::Error&) {
             }
         }

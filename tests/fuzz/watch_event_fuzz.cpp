@@ -8,7 +8,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     const auto text = cmsync::fuzz::input_text(data, size);
     for (const bool configmaps : {true, false}) {
         try {
-            const auto event = cmsync::kube::parse_watch_event(text, configmaps);
+            const auto event = cmsync::kube::parse_watch_event(
+                text, configmaps ? &cmsync::kube::kConfigMap : nullptr);
             cmsync::fuzz::check(configmaps || !event.object, "an object on a namespace event");
         } catch (const cmsync::Error&) {
         }

@@ -9,7 +9,7 @@ namespace {
 WatchAction action(WatchActionKind what, OutOfStep reason = OutOfStep::none,
                    WriteVerb verb = WriteVerb::update) {
     WatchAction a;
-    a.target = "team-a/app";
+    a.target = {"team-a", "app"};
     a.action = what;
     a.reason = reason;
     a.verb = verb;

@@ -50,8 +50,8 @@ TEST_CASE("a watch event past 16 MiB ends the stream with an error") {
     const auto chunk = test_input("watch_endless_line.txt");
     f.server.stream_chunks.assign(2 * kube::kMaxWatchEvent / chunk.size(), chunk);
     CHECK_THROWS_WITH_AS(
-        f.api.watch_configmaps(
-            "a", {}, [](kube::WatchEvent&&) { return true; }, nullptr),
+        f.api.watch_objects(
+            kube::kConfigMap, "a", {}, [](kube::WatchEvent&&) { return true; }, nullptr),
         "watch configmaps in namespace \"a\" (GET https://s/api/v1/namespaces/a/configmaps): "
         "a watch event is larger than 16 MiB",
         Error);
@@ -63,7 +63,7 @@ TEST_CASE("no Authorization header goes to a plain http server") {
     f.config.server = "http://s";
     f.config.token = "sekrit";
     f.server.answers = {http::Response{404, {}, ""}};
-    CHECK_FALSE(f.api.get_configmap("a", "x"));
+    CHECK_FALSE(f.api.get(kube::kConfigMap, "a", "x"));
     REQUIRE(f.server.requests.size() == 1);
     for (const auto& [key, value] : f.server.requests[0].headers) {
         CHECK(key != "Authorization");
@@ -75,7 +75,7 @@ TEST_CASE("a list whose server repeats its continue token ends with an error nam
     const http::Response page{200, {}, R"({"metadata":{"continue":"same"},"items":[]})"};
     f.server.answers.assign(5, page);
     CHECK_THROWS_WITH_AS(
-        f.api.list_configmaps("a", {}, [](auto&&, bool) {}),
+        f.api.list(kube::kConfigMap, "a", {}, [](auto&&, bool) {}),
         "list configmaps in namespace \"a\" (GET https://s/api/v1/namespaces/a/configmaps): "
         "the server keeps paging: continue token repeated after 2 pages",
         Error);
@@ -87,19 +87,19 @@ TEST_CASE(
     Fixture f;
     SUBCASE("get") {
         f.server.answers = {http::Response{200, {}, "[]"}};
-        CHECK_THROWS_WITH_AS(f.api.get_configmap("a", "x"),
+        CHECK_THROWS_WITH_AS(f.api.get(kube::kConfigMap, "a", "x"),
                              "get configmaps \"x\" in namespace \"a\" (GET "
                              "https://s/api/v1/namespaces/a/configmaps/x): expected a ConfigMap: "
                              "not a JSON object",
                              Error);
     }
     SUBCASE("update") {
-        kube::ConfigMap cm;
+        kube::Object cm;
         cm.namespace_name = "a";
         cm.name = "x";
         f.server.answers = {http::Response{200, {}, "<html>"}};
         CHECK_THROWS_WITH_AS(
-            f.api.update_configmap(cm, kube::DryRun::none),
+            f.api.update(cm, kube::DryRun::none),
             "update configmaps \"x\" in namespace \"a\" (PUT "
             "https://s/api/v1/namespaces/a/configmaps/x): expected a ConfigMap: not JSON: "
             "Invalid value. (offset 0)",
@@ -115,7 +115,7 @@ TEST_CASE(
     }
     SUBCASE("list") {
         f.server.answers = {http::Response{200, {}, R"({"items":[[]]})"}};
-        CHECK_THROWS_WITH_AS(f.api.list_configmaps("a", {}, [](auto&&, bool) {}),
+        CHECK_THROWS_WITH_AS(f.api.list(kube::kConfigMap, "a", {}, [](auto&&, bool) {}),
                              "list configmaps in namespace \"a\" (GET "
                              "https://s/api/v1/namespaces/a/configmaps): expected a ConfigMap: not "
                              "a JSON object",

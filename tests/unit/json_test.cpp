@@ -1,9 +1,9 @@
 #include <doctest/doctest.h>
 
 #include "error.hpp"
-#include "kube/configmap.hpp"
 #include "kube/exec_credential.hpp"
 #include "kube/json.hpp"
+#include "kube/object.hpp"
 #include "kube/watch_event.hpp"
 #include "test_inputs.hpp"
 #include "watch/watch_state.hpp"
@@ -45,10 +45,11 @@ TEST_CASE("JSON of any depth is parsed without recursion and refused past the li
 
 TEST_CASE("deep JSON from a server or a file is an error naming what was expected") {
     const auto deep = test_input("deeply_nested.json");
-    CHECK_THROWS_WITH_AS(kube::configmap_from_json(deep, true),
+    CHECK_THROWS_WITH_AS(kube::object_from_json(kube::kConfigMap, deep, true),
                          "expected a ConfigMap: JSON nested deeper than 128 levels", Error);
-    CHECK_THROWS_WITH_AS(kube::parse_watch_event(R"({"type":"ADDED","object":)" + deep + "}", true),
-                         "expected a watch event: JSON nested deeper than 128 levels", Error);
+    CHECK_THROWS_WITH_AS(
+        kube::parse_watch_event(R"({"type":"ADDED","object":)" + deep + "}", &kube::kConfigMap),
+        "expected a watch event: JSON nested deeper than 128 levels", Error);
     CHECK_THROWS_WITH_AS(parse_watch_state(deep, "/f"),
                          "state file /f: JSON nested deeper than 128 levels", Error);
 }
@@ -104,7 +105,8 @@ TEST_CASE("JSON round trip: what cannot be written back as read is refused") {
     }
     SUBCASE("a ConfigMap with two binaryData is an error, not a stale copy written back") {
         CHECK_THROWS_WITH_AS(
-            kube::configmap_from_json(
+            kube::object_from_json(
+                kube::kConfigMap,
                 R"({"metadata":{"name":"a"},"binaryData":{"k":"AA=="},"binaryData":{"k":"AQ=="}})",
                 true),
             R"(expected a ConfigMap: JSON with a duplicate member "binaryData")", Error);

@@ -3,10 +3,10 @@
 #include "error.hpp"
 #include "kube/api_error.hpp"
 #include "kube/base64.hpp"
-#include "kube/configmap.hpp"
 #include "kube/credentials.hpp"
 #include "kube/exec_credential.hpp"
 #include "kube/json.hpp"
+#include "kube/object.hpp"
 #include "kube/pager.hpp"
 
 using namespace cmsync::kube;
@@ -80,13 +80,13 @@ TEST_CASE("api_error names verb, resource and namespace") {
 TEST_CASE("configmap JSON: data and binaryData in one key space, unknown fields kept") {
     const std::string json =
         R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"n","resourceVersion":"5","labels":{"l":"1"},"annotations":{"x":"y"},"finalizers":["keep/me"],"managedFields":[{"manager":"m"}]},"data":{"t":"text"},"binaryData":{"b":"AAE="},"immutable":true})";
-    auto cm = configmap_from_json(json, true);
+    auto cm = object_from_json(kConfigMap, json, true);
     CHECK(cm.name == "a");
     CHECK(cm.resource_version == "5");
     CHECK(cm.data.at("t") == Value{"text", false});
     CHECK(cm.data.at("b") == Value{std::string("\0\1", 2), true});
     CHECK(cm.immutable);
-    CHECK(configmap_data_size(cm) == 6);
+    CHECK(object_data_size(cm) == 6);
     // What is kept for an update holds neither the values (parsed once) nor managedFields.
     CHECK(cm.raw.find("keep/me") != std::string::npos);
     CHECK(cm.raw.find("text") == std::string::npos);
@@ -94,23 +94,23 @@ TEST_CASE("configmap JSON: data and binaryData in one key space, unknown fields 
     CHECK(cm.raw.find("managedFields") == std::string::npos);
     cm.data.erase("t");
     cm.data["moved"] = Value{"m", false};
-    const auto back = configmap_from_json(configmap_to_json(cm), false);
+    const auto back = object_from_json(kConfigMap, object_to_json(cm), false);
     CHECK(back.data.size() == 2);
     CHECK(back.data.at("moved").bytes == "m");
-    const auto out = configmap_to_json(cm);
+    const auto out = object_to_json(cm);
     CHECK(out.find("keep/me") != std::string::npos);
     CHECK(out.find("managedFields") == std::string::npos);
-    CHECK_THROWS_AS(configmap_from_json("[]", false), cmsync::Error);
+    CHECK_THROWS_AS(object_from_json(kConfigMap, "[]", false), cmsync::Error);
 }
 
 TEST_CASE("configmap from a parsed object (watch events, list items): as from its text") {
     const std::string json =
         R"({"apiVersion":"v1","kind":"ConfigMap","metadata":{"name":"a","namespace":"n","resourceVersion":"5","uid":"u","labels":{"l":"1"},"annotations":{"x":"y"},"finalizers":["keep/me"],"managedFields":[{"manager":"m"}]},"data":{"t":"text"},"binaryData":{"b":"AAE="},"immutable":true})";
     for (const bool keep_raw : {true, false}) {
-        const auto from_text = configmap_from_json(json, keep_raw);
+        const auto from_text = object_from_json(kConfigMap, json, keep_raw);
         rapidjson::Document doc;
         REQUIRE(parse_json_object(json, doc).empty());
-        const auto from_value = configmap_from_value(doc, keep_raw);
+        const auto from_value = object_from_value(kConfigMap, doc, keep_raw);
         CHECK(from_value.namespace_name == from_text.namespace_name);
         CHECK(from_value.name == from_text.name);
         CHECK(from_value.resource_version == from_text.resource_version);
@@ -123,9 +123,9 @@ TEST_CASE("configmap from a parsed object (watch events, list items): as from it
     }
     rapidjson::Document item;
     REQUIRE(parse_json_object(R"({"items":[1]})", item).empty());
-    CHECK_THROWS_AS(configmap_from_value(item["items"][0], true), cmsync::Error);
+    CHECK_THROWS_AS(object_from_value(kConfigMap, item["items"][0], true), cmsync::Error);
     REQUIRE(parse_json_object(R"({"binaryData":{"b":"not base64!"}})", item).empty());
-    CHECK_THROWS_AS(configmap_from_value(item, true), cmsync::Error);
+    CHECK_THROWS_AS(object_from_value(kConfigMap, item, true), cmsync::Error);
 }
 
 TEST_CASE("exec credentials") {
@@ -342,4 +342,66 @@ TEST_CASE("pager: a server paging without end is stopped") {
         CHECK(pager.on_expired());
         CHECK(pager.on_page("a"));
     }
+}
+
+TEST_CASE("kinds: only the codec and the API path differ") {
+    SUBCASE("names a user may give") {
+        for (const char* word : {"configmap", "configmaps", "cm", "ConfigMap"}) {
+            CHECK(kind_named(word) == kConfigMap);
+        }
+        for (const char* word : {"secret", "secrets", "Secret"}) {
+            CHECK(kind_named(word) == kSecret);
+        }
+        CHECK_FALSE(kind_named("pod"));
+        CHECK_FALSE(kind_named(""));
+    }
+    SUBCASE("paths") {
+        CHECK(objects_path(kConfigMap, "a") == "/api/v1/namespaces/a/configmaps");
+        CHECK(objects_path(kConfigMap, "") == "/api/v1/configmaps");
+        CHECK(objects_path(kSecret, "a") == "/api/v1/namespaces/a/secrets");
+        CHECK(objects_path(kSecret, "") == "/api/v1/secrets");
+    }
+    SUBCASE("sensitive values") {
+        CHECK_FALSE(kConfigMap.sensitive);
+        CHECK(kSecret.sensitive);
+    }
+}
+
+TEST_CASE("secret JSON: every value base64 in data, its type kept, stringData never sent") {
+    const std::string json =
+        R"({"apiVersion":"v1","kind":"Secret","type":"kubernetes.io/tls","metadata":{"name":"tls","namespace":"n","resourceVersion":"7","finalizers":["keep/me"]},"data":{"tls.crt":"Y2VydA==","tls.key":"AAE="},"stringData":{"x":"y"}})";
+    auto secret = object_from_json(kSecret, json, true);
+    CHECK(secret.kind == kSecret);
+    CHECK(secret.type == "kubernetes.io/tls");
+    CHECK(secret.data.at("tls.crt").bytes == "cert");
+    CHECK(secret.data.at("tls.key").bytes == std::string("\0\1", 2));
+    CHECK(secret.raw.find("Y2VydA==") == std::string::npos);
+    CHECK(secret.raw.find("stringData") == std::string::npos);
+    const auto out = object_to_json(secret);
+    rapidjson::Document doc;
+    REQUIRE(parse_json_object(out, doc).empty());
+    CHECK(std::string(doc["kind"].GetString()) == "Secret");
+    CHECK(std::string(doc["type"].GetString()) == "kubernetes.io/tls");
+    CHECK(std::string(doc["data"]["tls.crt"].GetString()) == "Y2VydA==");
+    CHECK(std::string(doc["data"]["tls.key"].GetString()) == "AAE=");
+    CHECK_FALSE(doc.HasMember("binaryData"));
+    CHECK_FALSE(doc.HasMember("stringData"));
+    CHECK(out.find("keep/me") != std::string::npos);
+    const auto back = object_from_json(kSecret, out, false);
+    CHECK(back.data == secret.data);
+    REQUIRE(parse_json_object(R"({"data":{"k":"not base64!"}})", doc).empty());
+    CHECK_THROWS_WITH_AS(object_from_value(kSecret, doc, false),
+                         "Secret /: data key \"k\" is not base64", cmsync::Error);
+}
+
+TEST_CASE("a configmap keeps the kind it is written as") {
+    Object cm;
+    cm.name = "a";
+    cm.namespace_name = "n";
+    cm.data["k"] = Value{"v", false};
+    rapidjson::Document doc;
+    REQUIRE(parse_json_object(object_to_json(cm), doc).empty());
+    CHECK(std::string(doc["kind"].GetString()) == "ConfigMap");
+    CHECK(std::string(doc["data"]["k"].GetString()) == "v");
+    CHECK_FALSE(doc.HasMember("type"));
 }

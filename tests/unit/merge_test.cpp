@@ -7,13 +7,13 @@
 
 using cmsync::KeyAction;
 using cmsync::TargetAction;
-using cmsync::kube::ConfigMap;
+using cmsync::kube::Object;
 using cmsync::kube::Value;
 
 namespace {
 
-ConfigMap source(std::map<std::string, std::string> data) {
-    ConfigMap cm;
+Object source(std::map<std::string, std::string> data) {
+    Object cm;
     cm.namespace_name = "ns-a";
     cm.name = "app";
     cm.resource_version = "42";
@@ -24,10 +24,10 @@ ConfigMap source(std::map<std::string, std::string> data) {
 }
 
 // A copy of ns-a/app in ns-b with `data` and last-synced `hashes` (key -> value hashed).
-ConfigMap target_copy(std::map<std::string, std::string> data,
-                      std::optional<std::map<std::string, std::string>> hashed_values,
-                      const std::string& from = "ns-a/app") {
-    ConfigMap cm;
+Object target_copy(std::map<std::string, std::string> data,
+                   std::optional<std::map<std::string, std::string>> hashed_values,
+                   const std::string& from = "ns-a/app") {
+    Object cm;
     cm.namespace_name = "ns-b";
     cm.name = "app";
     cm.resource_version = "7";
@@ -46,7 +46,7 @@ ConfigMap target_copy(std::map<std::string, std::string> data,
     return cm;
 }
 
-cmsync::TargetPlan plan(const ConfigMap& s, const ConfigMap* t,
+cmsync::TargetPlan plan(const Object& s, const Object* t,
                         std::optional<std::vector<std::string>> keys = std::nullopt,
                         bool force = false) {
     return cmsync::plan_target({&s, t, "ns-b", std::move(keys), force});
@@ -305,7 +305,7 @@ TEST_CASE("a malformed last-synced annotation is an error, not a silent overwrit
 
 TEST_CASE("an unmanaged ConfigMap with equal values is adopted") {
     const auto s = source({{"k", "v"}});
-    ConfigMap t;
+    Object t;
     t.namespace_name = "ns-b";
     t.name = "app";
     t.data["k"] = Value{"v", false};
@@ -316,7 +316,7 @@ TEST_CASE("an unmanaged ConfigMap with equal values is adopted") {
 
 TEST_CASE("a target where no managed key can be synced is not claimed (writes nothing)") {
     const auto s = source({{"k", "new"}, {"j", "1"}});
-    ConfigMap t;
+    Object t;
     t.namespace_name = "ns-b";
     t.name = "app";
     t.resource_version = "7";
@@ -356,12 +356,12 @@ TEST_CASE("source digests given by the caller: the same plan, with no hashing of
     const auto s = source({{"a", "1"}, {"b", "2"}, {"c", "3"}});
     const auto digests = cmsync::value_digests(s);
     CHECK(digests.at("b") == cmsync::sha256_hex("2"));
-    const ConfigMap stale =
+    const Object stale =
         target_copy({{"a", "0"}, {"b", "2"}, {"x", "9"}}, {{{"a", "0"}, {"b", "2"}}});
-    const ConfigMap same =
+    const Object same =
         target_copy({{"a", "1"}, {"b", "2"}, {"c", "3"}}, {{{"a", "1"}, {"b", "2"}, {"c", "3"}}});
-    const ConfigMap edited = target_copy({{"a", "hand"}}, {{{"a", "1"}}});
-    for (const ConfigMap* t : {static_cast<const ConfigMap*>(nullptr), &stale, &same, &edited}) {
+    const Object edited = target_copy({{"a", "hand"}}, {{{"a", "1"}}});
+    for (const Object* t : {static_cast<const Object*>(nullptr), &stale, &same, &edited}) {
         for (const auto& keys : {std::optional<std::vector<std::string>>(),
                                  std::optional<std::vector<std::string>>({"a", "c"})}) {
             CAPTURE(t == nullptr ? std::string("none") : t->data.begin()->second.bytes);

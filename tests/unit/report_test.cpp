@@ -143,11 +143,11 @@ TEST_CASE("validation of names, keys and durations") {
 }
 
 TEST_CASE("keep_summary_only: a sync report reads the same without the values") {
-    kube::ConfigMap src;
+    kube::Object src;
     src.namespace_name = "a";
     src.name = "x";
     src.data = {{"new", {"1\n", false}}, {"same", {"s\n", false}}, {"mine", {"2\n", false}}};
-    kube::ConfigMap copy;
+    kube::Object copy;
     copy.namespace_name = "b";
     copy.name = "x";
     copy.resource_version = "7";
@@ -156,7 +156,7 @@ TEST_CASE("keep_summary_only: a sync report reads the same without the values") 
     copy.data = {{"same", {"s\n", false}}, {"mine", {"hand edit\n", false}}};
     for (const bool force : {false, true}) {
         CAPTURE(force);
-        const kube::ConfigMap* targets[] = {nullptr, &copy};
+        const kube::Object* targets[] = {nullptr, &copy};
         for (const auto* target : targets) {
             TargetOutcome o{"a/x", "b", "x", {}, ""};
             o.plan = plan_target({&src, target, "b", std::nullopt, force});

@@ -48,12 +48,12 @@ TEST_CASE("watch decoder: the same three events however the stream is split") {
         }
         REQUIRE(events.size() == 3);
         CHECK(decoder.pending() == 0);
-        const auto added = kube::parse_watch_event(events[0], true);
+        const auto added = kube::parse_watch_event(events[0], &kube::kConfigMap);
         CHECK(added.type == kube::WatchEventType::added);
         CHECK(added.resource_version == "10");
         CHECK(added.object->data.at("k").bytes == "}{\"\\");
-        CHECK(kube::parse_watch_event(events[1], true).resource_version == "12");
-        const auto error = kube::parse_watch_event(events[2], true);
+        CHECK(kube::parse_watch_event(events[1], &kube::kConfigMap).resource_version == "12");
+        const auto error = kube::parse_watch_event(events[2], &kube::kConfigMap);
         CHECK(error.type == kube::WatchEventType::error);
         CHECK(error.error_code == 410);
         CHECK(error.error_reason == "Expired");
@@ -79,11 +79,12 @@ TEST_CASE("watch decoder: byte by byte, and split at every pair of offsets") {
 }
 
 TEST_CASE("watch events: unknown types and non-events are errors") {
-    CHECK_THROWS_AS(kube::parse_watch_event(R"({"type":"WHAT","object":{}})", true), Error);
-    CHECK_THROWS_AS(kube::parse_watch_event(R"({"type":"ADDED"})", true), Error);
+    CHECK_THROWS_AS(kube::parse_watch_event(R"({"type":"WHAT","object":{}})", &kube::kConfigMap),
+                    Error);
+    CHECK_THROWS_AS(kube::parse_watch_event(R"({"type":"ADDED"})", &kube::kConfigMap), Error);
     const auto ns = kube::parse_watch_event(
         R"({"type":"MODIFIED","object":{"metadata":{"name":"x","resourceVersion":"3","labels":{"env":"prod"}}}})",
-        false);
+        nullptr);
     CHECK(ns.name == "x");
     CHECK(ns.labels.at("env") == "prod");
     CHECK_FALSE(ns.object);
@@ -132,7 +133,7 @@ TEST_CASE("watch state round trip and rejection") {
 }
 
 TEST_CASE("orphans") {
-    kube::ConfigMap copy;
+    kube::Object copy;
     copy.namespace_name = "b";
     copy.name = "app";
     copy.resource_version = "4";
@@ -174,9 +175,9 @@ TEST_CASE("orphans") {
 
 namespace {
 
-kube::ConfigMap copy_of(const std::string& ns, const std::string& name, const std::string& from,
-                        const std::string& rv) {
-    kube::ConfigMap cm;
+kube::Object copy_of(const std::string& ns, const std::string& name, const std::string& from,
+                     const std::string& rv) {
+    kube::Object cm;
     cm.namespace_name = ns;
     cm.name = name;
     cm.resource_version = rv;
@@ -349,7 +350,7 @@ TEST_CASE("copy cache: a copy comes back whole, its values shared with other cop
         R"("annotations":{"cmsync.io/sync-from":"src/app"},"managedFields":[{"manager":"m"}]},)"
         R"("data":{"big":")" +
         std::string(4096, 'v') + R"(","mine":"x"},"binaryData":{"b":"AAE="}})";
-    const auto read = kube::configmap_from_json(server_json, true);
+    const auto read = kube::object_from_json(kube::kConfigMap, server_json, true);
     for (const auto* ns : {"b", "c", "d"}) {
         auto cm = read;
         cm.namespace_name = ns;
@@ -362,7 +363,7 @@ TEST_CASE("copy cache: a copy comes back whole, its values shared with other cop
         CHECK(back->data == read.data);
         CHECK(back->resource_version == "7");
         CHECK(back->annotations == read.annotations);
-        CHECK(kube::configmap_to_json(*back).find("keep/me") != std::string::npos);
+        CHECK(kube::object_to_json(*back).find("keep/me") != std::string::npos);
     }
     SUBCASE("values change in one copy only") {
         auto edited = read;
@@ -451,7 +452,7 @@ TEST_CASE("event queue: compact lets go of the values of events the loop now hol
     deleted.event.type = kube::WatchEventType::deleted;
     deleted.event.object = copy_of("b", "app", "src/app", "2");
     queue.push(std::move(deleted));
-    queue.compact([](const kube::ConfigMap& cm) { return cm.resource_version == "2"; });
+    queue.compact([](const kube::Object& cm) { return cm.resource_version == "2"; });
     const auto items = queue.pop_all(std::chrono::milliseconds(0));
     REQUIRE(items.size() == 5);
     CHECK_FALSE(items[0].known);

@@ -41,8 +41,8 @@ const char* kConflict =
 
 struct Fixture : ApiFixture<Scripted> {
     Scripted& transport = server;
-    kube::ConfigMap source = [] {
-        kube::ConfigMap s;
+    kube::Object source = [] {
+        kube::Object s;
         s.namespace_name = "a";
         s.name = "app";
         s.data["k"] = kube::Value{"v", false};
@@ -55,7 +55,7 @@ struct Fixture : ApiFixture<Scripted> {
         return o;
     }();
 
-    TargetOutcome planned(const std::optional<kube::ConfigMap>& target) {
+    TargetOutcome planned(const std::optional<kube::Object>& target) {
         TargetOutcome o{"a/app", "b", "app", {}, ""};
         o.plan = plan_target({&source, target ? &*target : nullptr, "b", std::nullopt, false});
         return o;
@@ -68,10 +68,10 @@ TEST_CASE("409 Conflict: read again, plan again, write again; the other writer's
     Fixture f;
     std::vector<std::string> seen;  // what `observed` was told: the fresh read, then the answer
     f.options.observed = [&](const std::string&, const std::string&,
-                             const std::optional<kube::ConfigMap>& now) {
+                             const std::optional<kube::Object>& now) {
         seen.push_back(now ? now->resource_version : "gone");
     };
-    const auto target = kube::configmap_from_json(target_json("1", "own"), true);
+    const auto target = kube::object_from_json(kube::kConfigMap, target_json("1", "own"), true);
     auto outcome = f.planned(target);
     f.transport.answers = {{409, {}, kConflict},
                            {200, {}, target_json("2", "theirs")},
@@ -86,7 +86,7 @@ TEST_CASE("409 Conflict: read again, plan again, write again; the other writer's
     const auto& last = f.transport.requests[2];
     CHECK(last.method == "PUT");
     CHECK(last.url == "https://s/api/v1/namespaces/b/configmaps/app?fieldManager=kubectl-cmsync");
-    const auto sent = kube::configmap_from_json(last.body, false);
+    const auto sent = kube::object_from_json(kube::kConfigMap, last.body, false);
     CHECK(sent.resource_version == "2");
     CHECK(sent.data.at("theirs").bytes == "x");
     CHECK(sent.data.at("k").bytes == "v");
@@ -97,7 +97,7 @@ TEST_CASE("observed: the answer to a create, nothing after a delete or in a serv
     Fixture f;
     std::vector<std::string> seen;  // "ns/name rv" or "ns/name gone"
     f.options.observed = [&](const std::string& ns, const std::string& name,
-                             const std::optional<kube::ConfigMap>& now) {
+                             const std::optional<kube::Object>& now) {
         seen.push_back(ns + "/" + name + " " + (now ? now->resource_version : "gone"));
     };
     SUBCASE("a create") {
@@ -107,7 +107,8 @@ TEST_CASE("observed: the answer to a create, nothing after a delete or in a serv
         CHECK(seen == std::vector<std::string>{"b/app 7"});
     }
     SUBCASE("a deleted copy") {
-        auto outcome = f.planned(kube::configmap_from_json(target_json("4", "own"), true));
+        auto outcome =
+            f.planned(kube::object_from_json(kube::kConfigMap, target_json("4", "own"), true));
         outcome.plan.delete_copy = true;
         f.transport.answers = {{200, {}, R"({"kind":"Status","status":"Success"})"}};
         apply_outcome(f.api, f.source, outcome, f.options);
@@ -126,7 +127,8 @@ TEST_CASE("observed: the answer to a create, nothing after a delete or in a serv
 
 TEST_CASE("404 on an update: the copy planned from is gone, read again and create it") {
     Fixture f;
-    auto outcome = f.planned(kube::configmap_from_json(target_json("1", "own"), true));
+    auto outcome =
+        f.planned(kube::object_from_json(kube::kConfigMap, target_json("1", "own"), true));
     f.transport.answers = {
         {404, {}, R"({"kind":"Status","reason":"NotFound","code":404,"message":"gone"})"},
         {404, {}, R"({"kind":"Status","reason":"NotFound","code":404,"message":"gone"})"},
@@ -156,7 +158,7 @@ TEST_CASE("409 AlreadyExists after a create: read and update") {
 
 TEST_CASE("conflict retries are bounded") {
     Fixture f;
-    const auto target = kube::configmap_from_json(target_json("1", "own"), true);
+    const auto target = kube::object_from_json(kube::kConfigMap, target_json("1", "own"), true);
     auto outcome = f.planned(target);
     for (int i = 0; i < 6; ++i) {
         f.transport.answers.push_back({409, {}, kConflict});
@@ -171,7 +173,7 @@ TEST_CASE("conflict retries are bounded") {
 
 TEST_CASE("other API errors end up in the outcome, not as exceptions") {
     Fixture f;
-    const auto target = kube::configmap_from_json(target_json("1", "own"), true);
+    const auto target = kube::object_from_json(kube::kConfigMap, target_json("1", "own"), true);
     auto outcome = f.planned(target);
     f.transport.answers = {
         {403, {}, R"({"kind":"Status","reason":"Forbidden","code":403,"message":"no"})"}};
