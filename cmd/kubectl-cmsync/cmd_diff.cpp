@@ -48,12 +48,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         const auto rules = rules_from_options(*sub, options->targets, global);
         Connection connection(global);
         auto& api = connection.api();
-        const auto runs = run_rules(api, rules, [&](const Rule& rule, const auto& sources) {
-            const auto targets = resolve_targets(api, rule.request);
-            auto outcomes = plan_all(api, rule.request, sources, targets);
-            check_target_namespaces(api, outcomes, rule.request.concurrency);
-            return outcomes;
-        });
+        const auto runs = run_rules(api, rules, run_options(options->targets, global), nullptr);
         const bool from_file = !rules.front().name.empty();
         std::vector<TargetOutcome> all;
         std::vector<RuleReport> reports;
@@ -62,11 +57,10 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         for (const auto& run : runs) {
             all.insert(all.end(), run.outcomes.begin(), run.outcomes.end());
             rule_failed = rule_failed || !run.error.empty();
-            reports.push_back(
-                {run.rule->name, run.error,
-                 run.error.empty()
-                     ? render_diff_json(run.rule->request.source_namespace, run.outcomes)
-                     : std::string()});
+            reports.push_back({run.rule->name, run.error,
+                               run.error.empty()
+                                   ? render_diff_json(run.rule->spec.source_namespace, run.outcomes)
+                                   : std::string()});
             text += run.error.empty() ? render_diff_text(run.outcomes, use_color(global.color))
                                       : run.rule->name + ": error: " + run.error + "\n";
         }

@@ -10,8 +10,6 @@
 #include "report/sync_report.hpp"
 #include "rule_runs.hpp"
 #include "rules_files.hpp"
-#include "sync/planner.hpp"
-#include "sync/writer.hpp"
 #include "target_options.hpp"
 #include "test_hooks.hpp"
 
@@ -68,24 +66,8 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         auto& api = connection.api();
         WriteOptions write;
         write.dry_run = parse_dry_run(options->dry_run);
-        write.force = options->targets.force;
         write.before_write = before_write_hook_from_environment();
-        const auto runs = run_rules(api, rules, [&](const Rule& rule, const auto& sources) {
-            auto rule_write = write;
-            rule_write.keys = rule.request.keys;
-            const auto targets = resolve_targets(api, rule.request);
-            auto outcomes = plan_all(api, rule.request, sources, targets,
-                                     [&](TargetOutcome& outcome, const kube::Object& source) {
-                                         apply_outcome(api, source, outcome, rule_write);
-                                         if (write.dry_run != DryRunMode::client) {
-                                             keep_summary_only(outcome);  // the report is all
-                                         }
-                                     });
-            if (write.dry_run == DryRunMode::client) {
-                check_target_namespaces(api, outcomes, rule.request.concurrency);
-            }
-            return outcomes;
-        });
+        const auto runs = run_rules(api, rules, run_options(options->targets, global), &write);
         warn_empty_selections(runs);
         const bool from_file = !rules.front().name.empty();
         std::vector<TargetOutcome> all;
@@ -94,10 +76,9 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         for (const auto& run : runs) {
             all.insert(all.end(), run.outcomes.begin(), run.outcomes.end());
             reports.push_back({run.rule->name, run.error,
-                               run.error.empty()
-                                   ? render_sync_json(run.rule->request.source_namespace,
-                                                      run.outcomes, write.dry_run)
-                                   : std::string()});
+                               run.error.empty() ? render_sync_json(run.rule->spec.source_namespace,
+                                                                    run.outcomes, write.dry_run)
+                                                 : std::string()});
             if (!run.error.empty()) {
                 errors += run.rule->name + ": error: " + run.error + "\n";
             }

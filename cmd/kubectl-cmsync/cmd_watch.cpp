@@ -115,18 +115,19 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         const auto rules = rules_from_options(*sub, options->targets, global, &seen);
         const bool from_file = !rules.front().name.empty();
         WatchConfig config;
-        config.request = rules.front().request;
+        config.spec = rules.front().spec;
+        config.run = run_options(options->targets, global);
         const auto period = parse_duration(options->resync_period);
         if (!period) {
             throw UsageError(fmt::format("invalid --resync-period \"{}\"", options->resync_period));
         }
         config.resync_period = *period;
         config.state_file = options->state_file;
-        config.prune = options->prune;
+        config.spec.prune = options->prune;  // with -f: every rule (RuleWatchers)
         config.scope = options->scope == "cluster"      ? WatchScope::cluster
                        : options->scope == "namespaces" ? WatchScope::namespaces
                                                         : WatchScope::automatic;
-        config.write.keys = config.request.keys;
+        config.write.keys = config.spec.keys;
         config.write.force = options->targets.force;
         config.write.before_write = before_write_hook_from_environment();
         const bool json = options->log_format == "json";
@@ -195,7 +196,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         if (!from_file) {
             Watcher watcher(
                 connection.api(), config, [&](const WatchAction& a) { on_action("", a); }, log);
-            const auto label = config.request.source_namespace;
+            const auto label = config.spec.source_namespace;
             controller.start([&](const auto& f) { f(label, &watcher, false); });
             const OnExit stop_serving([&] { controller.stop(); });
             std::thread monitor([&] {

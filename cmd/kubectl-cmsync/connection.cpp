@@ -14,6 +14,7 @@
 #include "error.hpp"
 #include "http/proxy.hpp"
 #include "kube/kubeconfig.hpp"
+#include "kube/log_redaction.hpp"
 #include "util/text_escape.hpp"
 #include "version.hpp"
 
@@ -122,6 +123,7 @@ Connection::Connection(const GlobalOptions& options, http::CancelCheck cancel,
     http::ClientOptions client;
     client.verbosity = options.verbosity;
     client.log = log_line;
+    client.redact_body = kube::redact_body_for_log;
     client.request_budget = config_.request_timeout;
     if (options.overall_limit.count() > 0) {
         client.deadline = std::chrono::steady_clock::now() + options.overall_limit;

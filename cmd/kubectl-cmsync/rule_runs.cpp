@@ -5,22 +5,19 @@
 #include <iostream>
 
 #include "http/transport.hpp"
-#include "sync/planner.hpp"
 
 namespace cmsync::cli {
 
-std::vector<RuleRun> run_rules(
-    kube::ApiClient& api, const std::vector<Rule>& rules,
-    const std::function<std::vector<TargetOutcome>(const Rule&, const std::vector<kube::Object>&)>&
-        run) {
+std::vector<RuleRun> run_rules(kube::ApiClient& api, const std::vector<Rule>& rules,
+                               const RunOptions& run, const WriteOptions* write) {
     std::vector<RuleRun> runs;
     for (const auto& rule : rules) {
         RuleRun r;
         r.rule = &rule;
         try {
-            const auto sources = read_sources(api, rule.request);
-            r.no_sources = sources.empty();
-            r.outcomes = run(rule, sources);
+            auto done = run_spec(api, rule.spec, run, write);
+            r.no_sources = done.no_sources;
+            r.outcomes = std::move(done.outcomes);
         } catch (const http::TransportError&) {
             throw;
         } catch (const Error& e) {
@@ -40,10 +37,9 @@ std::vector<RuleRun> run_rules(
 void warn_empty_selections(const std::vector<RuleRun>& runs) {
     for (const auto& r : runs) {
         if (r.no_sources) {
-            std::cerr << fmt::format(
-                "warning: {}no ConfigMap in namespace \"{}\" matches the selection\n",
-                r.rule->name.empty() ? "" : "rule " + r.rule->name + ": ",
-                r.rule->request.source_namespace);
+            std::cerr << fmt::format("warning: {}no {} in namespace \"{}\" matches the selection\n",
+                                     r.rule->name.empty() ? "" : "rule " + r.rule->name + ": ",
+                                     r.rule->spec.kind.name, r.rule->spec.source_namespace);
         }
     }
 }

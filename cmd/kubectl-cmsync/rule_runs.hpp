@@ -1,12 +1,12 @@
 #pragma once
 
-#include <functional>
 #include <string>
 #include <vector>
 
 #include "kube/api_client.hpp"
 #include "report/diff_report.hpp"
 #include "rules/sync_config.hpp"
+#include "sync/pipeline.hpp"
 
 namespace cmsync::cli {
 
@@ -18,14 +18,12 @@ struct RuleRun {
     bool no_sources = false;              ///< the selection matched nothing
 };
 
-/// Plans (and, through `run`, applies) every rule. In the positional form (one unnamed rule)
-/// a failure is the command's (thrown); with -f, a rule that cannot run (its source forbidden
-/// or missing) fails alone and the others are still done. An unreachable server is always
-/// the command's failure.
-std::vector<RuleRun> run_rules(
-    kube::ApiClient& api, const std::vector<Rule>& rules,
-    const std::function<std::vector<TargetOutcome>(const Rule&, const std::vector<kube::Object>&)>&
-        run);
+/// Plans (and, with `write`, applies: sync) every rule with run_spec. In the positional form
+/// (one unnamed rule) a failure is the command's (thrown); with -f, a rule that cannot run (its
+/// source forbidden or missing) fails alone and the others are still done. An unreachable
+/// server is always the command's failure.
+std::vector<RuleRun> run_rules(kube::ApiClient& api, const std::vector<Rule>& rules,
+                               const RunOptions& run, const WriteOptions* write);
 
 /// Warnings for rules whose selection matched nothing, on stderr.
 void warn_empty_selections(const std::vector<RuleRun>& runs);

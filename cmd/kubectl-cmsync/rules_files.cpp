@@ -94,7 +94,7 @@ std::vector<Rule> load_rules(const RulesFiles& read) {
 std::vector<Rule> rules_from_options(const CLI::App& app, const TargetOptions& o,
                                      const GlobalOptions& global, RulesFiles* read) {
     if (o.files.empty()) {
-        return {Rule{"", make_sync_request(app, o, global), false, ""}};
+        return {Rule{"", make_sync_spec(app, o, global), ""}};
     }
     for (const char* flag :
          {"namespaces", "--name", "--selector", "--all", "--keys", "--target-selector"}) {
@@ -112,13 +112,7 @@ std::vector<Rule> rules_from_options(const CLI::App& app, const TargetOptions& o
     if (files.files.empty()) {
         files = read_rules_files(o.files);  // one entry per -f: empty means not read yet
     }
-    auto rules = load_rules(files);
-    for (auto& rule : rules) {
-        rule.request.force = o.force;
-        rule.request.concurrency = o.concurrency;
-        rule.request.chunk_size = global.chunk_size;
-    }
-    return rules;
+    return load_rules(files);
 }
 
 }  // namespace cmsync::cli

@@ -41,8 +41,8 @@ struct RulesFiles {
 RulesFiles read_rules_files(const std::vector<std::string>& paths);
 /// The rules of what was read, checked in full; throws RulesError.
 std::vector<Rule> load_rules(const RulesFiles& read);
-/// What diff, sync and watch run: the rules of -f (with --force, --concurrency and
-/// --chunk-size applied to each), or one unnamed rule from the positional form. -f together
+/// What diff, sync and watch run: the rules of -f, or one unnamed rule from the positional form
+/// (how they run is run_options()). -f together
 /// with positionals or selection flags is a UsageError, found before any file is read (stdin
 /// included). `read`: the -f files as already read, or empty to be filled with what is read now
 /// (so that `watch -f` compares later reads with the text its rules came from).

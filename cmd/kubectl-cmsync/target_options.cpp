@@ -28,9 +28,8 @@ void add_target_options(CLI::App& app, TargetOptions& o) {
         ->check(whole_number(1, 256));
 }
 
-SyncRequest make_sync_request(const CLI::App& app, const TargetOptions& o,
-                              const GlobalOptions& global) {
-    SyncRequest r;
+SyncSpec make_sync_spec(const CLI::App& app, const TargetOptions& o, const GlobalOptions& global) {
+    SyncSpec r;
     auto positional = o.namespaces;
     if (!global.connection.namespace_name.empty()) {
         r.source_namespace = global.connection.namespace_name;
@@ -78,10 +77,11 @@ SyncRequest make_sync_request(const CLI::App& app, const TargetOptions& o,
         }
         r.keys = o.keys;
     }
-    r.force = o.force;
-    r.chunk_size = global.chunk_size;
-    r.concurrency = o.concurrency;
     return r;
+}
+
+RunOptions run_options(const TargetOptions& o, const GlobalOptions& global) {
+    return RunOptions{o.force, global.chunk_size, o.concurrency};
 }
 
 }  // namespace cmsync::cli

@@ -6,7 +6,8 @@
 #include <vector>
 
 #include "global_options.hpp"
-#include "sync/planner.hpp"
+#include "plan/sync_spec.hpp"
+#include "sync/run_options.hpp"
 
 namespace cmsync::cli {
 
@@ -26,8 +27,12 @@ struct TargetOptions {
 /// Adds the positionals and selection flags to `app`.
 void add_target_options(CLI::App& app, TargetOptions& options);
 
-/// Validates the arguments into a request; throws UsageError before any request is sent.
-SyncRequest make_sync_request(const CLI::App& app, const TargetOptions& options,
-                              const GlobalOptions& global);
+/// Validates the positional form into what to sync; throws UsageError before any request is
+/// sent.
+SyncSpec make_sync_spec(const CLI::App& app, const TargetOptions& options,
+                        const GlobalOptions& global);
+
+/// How diff, sync and watch run, from their flags (--force, --concurrency, --chunk-size).
+RunOptions run_options(const TargetOptions& options, const GlobalOptions& global);
 
 }  // namespace cmsync::cli

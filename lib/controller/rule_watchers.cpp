@@ -25,9 +25,9 @@ RuleWatchers::~RuleWatchers() {
 
 WatchConfig RuleWatchers::config_for(const Rule& rule) const {
     auto config = base_;
-    config.request = rule.request;
-    config.write.keys = rule.request.keys;
-    config.prune = base_.prune || rule.prune;
+    config.spec = rule.spec;
+    config.spec.prune = base_.spec.prune || rule.spec.prune;  // watch -f --prune: every rule
+    config.write.keys = rule.spec.keys;
     if (!base_.state_file.empty()) {
         config.state_file = base_.state_file + "." + rule.name;
     }

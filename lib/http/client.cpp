@@ -111,8 +111,13 @@ void Client::log_request(const Request& request) const {
         options_.log(fmt::format("    {}: {}", key, value));
     }
     if (options_.verbosity >= 8 && !request.body.empty()) {
-        options_.log("Request Body: " + clip(request.body));
+        log_body("Request Body", request, request.body);
     }
+}
+
+void Client::log_body(const char* label, const Request& request, const std::string& body) const {
+    const auto shown = options_.redact_body ? options_.redact_body(request.url, body) : body;
+    options_.log(fmt::format("{}: {}", label, clip(shown)));
 }
 
 void Client::log_response(const Request& request, const Response& response,
@@ -123,7 +128,7 @@ void Client::log_response(const Request& request, const Response& response,
     options_.log(fmt::format("{} {} {} in {} milliseconds", request.method, request.url,
                              response.status, took.count()));
     if (options_.verbosity >= 8 && !response.body.empty()) {
-        options_.log("Response Body: " + clip(response.body));
+        log_body("Response Body", request, response.body);
     }
 }
 

@@ -16,6 +16,8 @@ using Sleeper = std::function<void(std::chrono::milliseconds)>;
 /// Told of one finished attempt: its method, its status (0: no answer, a transport error) and
 /// how long it took in seconds.
 using RequestObserver = std::function<void(const std::string& method, long status, double seconds)>;
+/// What of a request's or response's body (of the request to `url`) may be logged at -v 8.
+using BodyRedactor = std::function<std::string(const std::string& url, const std::string& body)>;
 
 struct ClientOptions {
     /// kubectl-style verbosity: 6 logs request lines and statuses, 7 headers, 8 bodies.
@@ -40,6 +42,9 @@ struct ClientOptions {
     /// client-go's request latency metric), never for `stream`: a watch lasts as long as its
     /// timeout, which is no latency. Called on the sending thread; empty: none.
     RequestObserver observe;
+    /// Applied to every body before it is logged (kube::redact_body_for_log knows which kinds
+    /// hold secret values); empty: bodies are logged as they are.
+    BodyRedactor redact_body;
 };
 
 /// Whether and how long to wait before attempt `attempt + 1` (attempt counts from 1).
@@ -70,6 +75,8 @@ class Client {
     void observe(const Request& request, long status,
                  std::chrono::steady_clock::time_point start) const;
     void log_request(const Request& request) const;
+    /// "LABEL: body", redacted and clipped, for -v 8.
+    void log_body(const char* label, const Request& request, const std::string& body) const;
     void log_response(const Request& request, const Response& response,
                       std::chrono::milliseconds took) const;
 

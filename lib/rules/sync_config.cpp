@@ -140,7 +140,7 @@ void Reader::rule(const YAML::Node& node, std::size_t index, std::vector<Rule>& 
     }
     Rule rule;
     rule.where = where(node);
-    auto& r = rule.request;
+    auto& r = rule.spec;
     const auto required = [&](const YAML::Node& parent, const char* key, const std::string& p) {
         const auto child = parent[key];
         if (!child) {
@@ -225,7 +225,7 @@ void Reader::rule(const YAML::Node& node, std::size_t index, std::vector<Rule>& 
         }
     }
     if (const auto prune = node["prune"]) {
-        rule.prune = boolean(prune, path + ".prune").value_or(false);
+        rule.spec.prune = boolean(prune, path + ".prune").value_or(false);
     }
     if (errors_.size() == before) {
         out.push_back(std::move(rule));
@@ -318,14 +318,14 @@ ParsedRules parse_sync_config(const std::string& text, const std::string& file) 
 }
 
 std::string rule_fingerprint(const Rule& rule) {
-    const auto& r = rule.request;
+    const auto& r = rule.spec;
     const auto list = [](const std::vector<std::string>& items) {
         return fmt::format("[{}]", fmt::join(items, ","));
     };
     return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", rule.name, r.source_namespace,
                        list(r.selection.names), r.selection.label_selector, r.selection.all,
                        list(r.target_namespaces), r.target_selector, list(r.exclude_namespaces),
-                       r.keys ? list(*r.keys) : "*", rule.prune);
+                       r.keys ? list(*r.keys) : "*", r.prune);
 }
 
 std::vector<std::string> check_rules(const std::vector<Rule>& rules) {
@@ -341,7 +341,7 @@ std::vector<std::string> check_rules(const std::vector<Rule>& rules) {
     // Target ConfigMaps known before any request: named sources into listed namespaces.
     std::map<std::string, const Rule*> managed;  // "NS/NAME" -> the first rule managing it
     for (const auto& rule : rules) {
-        const auto& r = rule.request;
+        const auto& r = rule.spec;
         for (const auto& ns : r.target_namespaces) {
             if (std::find(r.exclude_namespaces.begin(), r.exclude_namespaces.end(), ns) !=
                 r.exclude_namespaces.end()) {
@@ -350,11 +350,11 @@ std::vector<std::string> check_rules(const std::vector<Rule>& rules) {
             for (const auto& name : r.selection.names) {
                 const auto [it, fresh] = managed.emplace(ns + "/" + name, &rule);
                 const auto& other = *it->second;
-                if (!fresh && other.request.source_namespace != r.source_namespace) {
+                if (!fresh && other.spec.source_namespace != r.source_namespace) {
                     errors.push_back(fmt::format(
                         "{}: rules \"{}\" and \"{}\" would both manage ConfigMap {}/{}, from {}/{} "
                         "and {}/{}",
-                        rule.where, other.name, rule.name, ns, name, other.request.source_namespace,
+                        rule.where, other.name, rule.name, ns, name, other.spec.source_namespace,
                         name, r.source_namespace, name));
                 }
             }

@@ -3,16 +3,15 @@
 #include <string>
 #include <vector>
 
-#include "sync/planner.hpp"
+#include "plan/sync_spec.hpp"
 
 namespace cmsync {
 
 /// One rule of a rules file (`-f`): what one positional command says, with a name.
 struct Rule {
     std::string name;  ///< unique; in logs, reports and metrics
-    SyncRequest request;
-    bool prune = false;  ///< watch only
-    std::string where;   ///< "FILE:LINE:COLUMN" of the rule, for messages
+    SyncSpec spec;
+    std::string where;  ///< "FILE:LINE:COLUMN" of the rule, for messages
 };
 
 /// The rules of one file and every problem found in it, one line each, "FILE:LINE:COLUMN: ...".

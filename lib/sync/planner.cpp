@@ -100,26 +100,26 @@ void check_target_namespaces(kube::ApiClient& api, std::vector<TargetOutcome>& o
     });
 }
 
-std::vector<kube::Object> read_sources(kube::ApiClient& api, const SyncRequest& request,
+std::vector<kube::Object> read_sources(kube::ApiClient& api, const SyncSpec& spec, int chunk_size,
                                        std::vector<std::string>* missing) {
     std::vector<kube::Object> sources;
-    const auto& sel = request.selection;
+    const auto& sel = spec.selection;
     if (!sel.names.empty()) {
         for (const auto& name : sel.names) {
-            auto cm = api.get(request.kind, request.source_namespace, name);
+            auto cm = api.get(spec.kind, spec.source_namespace, name);
             if (!cm && missing != nullptr) {
                 missing->push_back(name);
                 continue;
             }
             if (!cm) {
                 throw Error(fmt::format("source {} \"{}\" not found in namespace \"{}\"",
-                                        request.kind.name, name, request.source_namespace));
+                                        spec.kind.name, name, spec.source_namespace));
             }
             sources.push_back(std::move(*cm));
         }
     } else {
-        kube::ListOptions options{sel.all ? "" : sel.label_selector, "", request.chunk_size};
-        api.list(request.kind, request.source_namespace, options,
+        kube::ListOptions options{sel.all ? "" : sel.label_selector, "", chunk_size};
+        api.list(spec.kind, spec.source_namespace, options,
                  [&](std::vector<kube::Object>&& items, bool restart) {
                      if (restart) {
                          sources.clear();
@@ -138,18 +138,19 @@ std::vector<kube::Object> read_sources(kube::ApiClient& api, const SyncRequest& 
     return sources;
 }
 
-std::vector<std::string> resolve_targets(kube::ApiClient& api, const SyncRequest& request) {
-    auto targets = request.target_namespaces;
-    if (!request.target_selector.empty()) {
-        for (auto& ns : api.list_namespace_names(request.target_selector, request.chunk_size)) {
+std::vector<std::string> resolve_targets(kube::ApiClient& api, const SyncSpec& spec,
+                                         int chunk_size) {
+    auto targets = spec.target_namespaces;
+    if (!spec.target_selector.empty()) {
+        for (auto& ns : api.list_namespace_names(spec.target_selector, chunk_size)) {
             targets.push_back(std::move(ns));
         }
     }
     std::sort(targets.begin(), targets.end());
     targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
-    std::erase(targets, request.source_namespace);
+    std::erase(targets, spec.source_namespace);
     std::erase_if(targets, [&](const std::string& ns) {
-        const auto& excluded = request.exclude_namespaces;
+        const auto& excluded = spec.exclude_namespaces;
         return std::find(excluded.begin(), excluded.end(), ns) != excluded.end();
     });
     return targets;
@@ -183,18 +184,18 @@ std::vector<std::optional<kube::Object>> read_targets(kube::ApiClient& api, cons
     return out;
 }
 
-std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncRequest& request,
-                                    const std::vector<kube::Object>& sources,
+std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncSpec& spec,
+                                    const RunOptions& run, const std::vector<kube::Object>& sources,
                                     const std::vector<std::string>& targets,
                                     const OutcomeHandler& handle) {
-    auto prefetched = read_targets_cluster_wide(api, sources, targets, request.chunk_size);
+    auto prefetched = read_targets_cluster_wide(api, sources, targets, run.chunk_size);
     std::vector<KeyHashes> digests;  // of each source's values: hashed once, not per target
     digests.reserve(sources.size());
     for (const auto& source : sources) {
         digests.push_back(value_digests(source));
     }
     std::vector<std::vector<TargetOutcome>> per_namespace(targets.size());
-    parallel_for(targets.size(), request.concurrency, [&](std::size_t t) {
+    parallel_for(targets.size(), run.concurrency, [&](std::size_t t) {
         const auto& ns = targets[t];
         auto& outcomes = per_namespace[t];
         std::vector<std::optional<kube::Object>> current;
@@ -210,7 +211,7 @@ std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncRequest& req
                     }
                 }
             } else {
-                current = read_targets(api, ns, sources, request.chunk_size);
+                current = read_targets(api, ns, sources, run.chunk_size);
             }
         } catch (const std::exception& e) {
             read_error = e.what();
@@ -218,12 +219,9 @@ std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncRequest& req
         for (std::size_t i = 0; i < sources.size(); ++i) {
             TargetOutcome o{source_id(sources[i]), ns, sources[i].name, {}, read_error};
             if (read_error.empty()) {
-                const MergeInput input{&sources[i],
-                                       current[i] ? &*current[i] : nullptr,
-                                       ns,
-                                       request.keys,
-                                       request.force,
-                                       &digests[i]};
+                const MergeInput input{&sources[i], current[i] ? &*current[i] : nullptr,
+                                       ns,          spec.keys,
+                                       run.force,   &digests[i]};
                 o.plan = plan_target(input);
                 if (handle) {
                     handle(o, sources[i]);

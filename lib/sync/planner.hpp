@@ -7,38 +7,21 @@
 
 #include "kube/api_client.hpp"
 #include "plan/outcome.hpp"
+#include "plan/sync_spec.hpp"
+#include "sync/run_options.hpp"
 
 namespace cmsync {
 
-/// Which source ConfigMaps: names, a label selector, or all; exactly one is set.
-struct Selection {
-    std::vector<std::string> names;
-    std::string label_selector;
-    bool all = false;
-};
-
-/// What diff and sync are asked to do, validated by the command line.
-struct SyncRequest {
-    kube::Kind kind = kube::kConfigMap;
-    std::string source_namespace;
-    std::vector<std::string> target_namespaces;
-    std::string target_selector;                  ///< label selector for more target namespaces
-    std::vector<std::string> exclude_namespaces;  ///< never targets (rules files)
-    Selection selection;
-    std::optional<std::vector<std::string>> keys;
-    bool force = false;
-    int chunk_size = 500;
-    int concurrency = 16;
-};
-
-/// The source ConfigMaps selected, read once. A named source that does not exist is an Error,
-/// unless `missing` is given: then its name is added there (`watch` waits for it).
-std::vector<kube::Object> read_sources(kube::ApiClient& api, const SyncRequest& request,
+/// The source objects selected, read once (lists in pages of `chunk_size`). A named source
+/// that does not exist is an Error, unless `missing` is given: then its name is added there
+/// (`watch` waits for it).
+std::vector<kube::Object> read_sources(kube::ApiClient& api, const SyncSpec& spec, int chunk_size,
                                        std::vector<std::string>* missing = nullptr);
 
 /// The target namespaces: those named plus those matching the target selector, without the
 /// source namespace and the excluded ones, sorted and unique.
-std::vector<std::string> resolve_targets(kube::ApiClient& api, const SyncRequest& request);
+std::vector<std::string> resolve_targets(kube::ApiClient& api, const SyncSpec& spec,
+                                         int chunk_size);
 
 /// The current copies in `ns` of `sources` (by name; absent ones are missing). A few names
 /// are read with GETs, more with one paged list of the namespace.
@@ -50,10 +33,10 @@ std::vector<std::optional<kube::Object>> read_targets(kube::ApiClient& api, cons
 using OutcomeHandler = std::function<void(TargetOutcome&, const kube::Object& source)>;
 
 /// Plans every (source, target namespace) pair; namespaces are handled concurrently
-/// (request.concurrency), and `handle`, when given, runs right after each plan. A failed read
+/// (run.concurrency), and `handle`, when given, runs right after each plan. A failed read
 /// becomes that target's error; other targets are unaffected.
-std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncRequest& request,
-                                    const std::vector<kube::Object>& sources,
+std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncSpec& spec,
+                                    const RunOptions& run, const std::vector<kube::Object>& sources,
                                     const std::vector<std::string>& targets,
                                     const OutcomeHandler& handle = {});
 

@@ -36,12 +36,12 @@ Watcher::Watcher(kube::ApiClient& api, WatchConfig config,
       config_(std::move(config)),
       on_action_(std::move(on_action)),
       log_(std::move(log)),
-      copies_(config_.request.source_namespace, config_.request.kind) {
+      copies_(config_.spec.source_namespace, config_.spec.kind) {
     config_.write.observed = [this](const std::string& ns, const std::string& name,
                                     const std::optional<kube::Object>& now) {
         copies_.learned(ns, name, now);
     };
-    const auto& sel = config_.request.selection;
+    const auto& sel = config_.spec.selection;
     if (!sel.label_selector.empty()) {
         selector_ = LabelSelector::parse(sel.label_selector);
         if (!selector_) {
@@ -62,7 +62,7 @@ std::string Watcher::source_digest(const kube::Object& cm) const {
 }
 
 bool Watcher::selected(const kube::Object& cm) const {
-    const auto& sel = config_.request.selection;
+    const auto& sel = config_.spec.selection;
     if (sel.all) {
         return true;
     }
@@ -74,7 +74,7 @@ bool Watcher::selected(const kube::Object& cm) const {
 
 bool Watcher::relevant(const std::string& ns, const std::string& name) const {
     std::lock_guard guard(mutex_);
-    if (ns == config_.request.source_namespace) {
+    if (ns == config_.spec.source_namespace) {
         return true;
     }
     return targets_.count(ns) != 0 && source_names_.count(name) != 0;
@@ -86,7 +86,7 @@ StreamSpec Watcher::object_stream(const std::string& key, const std::string& ns,
     spec.key = key;
     spec.namespace_name = ns;
     spec.resource_version = rv;
-    spec.kind = config_.request.kind;
+    spec.kind = config_.spec.kind;
     spec.relevant = [this](const std::string& n, const std::string& name) {
         return relevant(n, name);
     };
@@ -95,7 +95,7 @@ StreamSpec Watcher::object_stream(const std::string& key, const std::string& ns,
 }
 
 bool Watcher::held(const kube::Object& cm) const {
-    return cm.namespace_name != config_.request.source_namespace && copies_.holds(cm);
+    return cm.namespace_name != config_.spec.source_namespace && copies_.holds(cm);
 }
 
 bool Watcher::leading() const {
@@ -113,7 +113,7 @@ std::chrono::steady_clock::time_point Watcher::last_beat() const {
 void Watcher::report(const TargetOutcome& o) {
     beat();
     WatchAction action;
-    action.kind = config_.request.kind;
+    action.kind = config_.spec.kind;
     action.target = {o.namespace_name, o.name};
     action.keys = changed_keys(o.plan);
     action.uid = o.plan.target_uid;
@@ -205,7 +205,7 @@ void Watcher::sync_sources(const std::vector<std::string>& names,
         queue_.compact([this](const kube::Object& cm) { return held(cm); });
     };
     parallel_for(
-        sources.size() * list.size(), config_.request.concurrency,
+        sources.size() * list.size(), config_.run.concurrency,
         [&](std::size_t i) {
             const auto& source = *sources[i / list.size()];
             const auto& ns = list[i % list.size()];
@@ -216,7 +216,7 @@ void Watcher::sync_sources(const std::vector<std::string>& names,
                 // writer reads the copy afresh.
                 auto copy = fresh ? std::nullopt : copies_.find(ns, source.name);
                 if (!copy) {
-                    copy = api_.get(config_.request.kind, ns, source.name);
+                    copy = api_.get(config_.spec.kind, ns, source.name);
                     copies_.learned(ns, source.name, copy);
                 }
                 o.plan = plan_target({&source, copy ? &*copy : nullptr, ns, config_.write.keys,
@@ -242,16 +242,16 @@ void Watcher::orphan(const std::string& name, const std::string& ns) {
     if (!leading()) {
         return;  // the leader reports (or prunes) it; a new leader's repair finds it
     }
-    const auto from = config_.request.source_namespace + "/" + name;
+    const auto from = config_.spec.source_namespace + "/" + name;
     TargetOutcome o{from, ns, name, {}, ""};
     try {
-        const auto copy = api_.get(config_.request.kind, ns, name);
+        const auto copy = api_.get(config_.spec.kind, ns, name);
         if (!copy) {
             return;
         }
-        o.plan = plan_orphan(*copy, from, config_.prune, config_.write.force);
+        o.plan = plan_orphan(*copy, from, config_.spec.prune, config_.write.force);
         const Replanner replan = [&](const std::optional<kube::Object>& current) {
-            return current ? plan_orphan(*current, from, config_.prune, config_.write.force)
+            return current ? plan_orphan(*current, from, config_.spec.prune, config_.write.force)
                            : TargetPlan{};
         };
         apply_outcome(api_, replan, o, config_.write);
@@ -277,7 +277,7 @@ void Watcher::handle_source(const kube::WatchEvent& event, Clock::time_point at,
         }
         schedule_.forget(name);
         copies_.forget_name(name);
-        log_(fmt::format("source {}/{} is gone", config_.request.source_namespace, name));
+        log_(fmt::format("source {}/{} is gone", config_.spec.source_namespace, name));
         std::set<std::string> targets;
         {
             std::lock_guard guard(mutex_);
@@ -322,7 +322,7 @@ void Watcher::handle(StreamEvent& event) {
         handle_namespace(e);
         return;
     }
-    if (e.namespace_name == config_.request.source_namespace) {
+    if (e.namespace_name == config_.spec.source_namespace) {
         if (split_cluster_ && event.stream == kClusterStream) {
             return;  // a managed ConfigMap that happens to be in the source namespace
         }

@@ -25,9 +25,9 @@ namespace cmsync {
 enum class WatchScope { automatic, namespaces, cluster };
 
 struct WatchConfig {
-    SyncRequest request;
+    SyncSpec spec;  ///< what (spec.prune: copies of deleted sources lose their managed keys)
+    RunOptions run;
     WriteOptions write;
-    bool prune = false;
     std::chrono::milliseconds resync_period{5 * 60 * 1000};  ///< zero: off
     std::string state_file;
     WatchScope scope = WatchScope::automatic;

@@ -14,7 +14,7 @@ constexpr const char* kAwaitDelete = "";
 }  // namespace
 
 void Watcher::handle_relist(StreamEvent& event) {
-    const auto& source_ns = config_.request.source_namespace;
+    const auto& source_ns = config_.spec.source_namespace;
     const bool cluster = event.stream == kClusterStream;
     const bool covers_source = (cluster && !split_cluster_) || event.stream == source_ns;
     // A list of managed copies only says nothing of the other ConfigMaps of a target: a copy
@@ -83,7 +83,7 @@ void Watcher::handle_relist(StreamEvent& event) {
             }
         }
     }
-    parallel_for(tasks.size(), config_.request.concurrency,
+    parallel_for(tasks.size(), config_.run.concurrency,
                  [&](std::size_t i) { handle_target(tasks[i].ns, tasks[i].name, tasks[i].copy); });
     for (const auto& [name, namespaces] : unknown) {
         sync_sources({name}, namespaces);  // reads what the cache does not know
@@ -93,8 +93,8 @@ void Watcher::handle_relist(StreamEvent& event) {
 void Watcher::add_target(const std::string& ns, bool list_now) {
     {
         std::lock_guard guard(mutex_);
-        const auto& excluded = config_.request.exclude_namespaces;
-        if (ns == config_.request.source_namespace ||
+        const auto& excluded = config_.spec.exclude_namespaces;
+        if (ns == config_.spec.source_namespace ||
             std::find(excluded.begin(), excluded.end(), ns) != excluded.end() ||
             !targets_.insert(ns).second) {
             return;
@@ -136,7 +136,7 @@ void Watcher::handle_namespace(const kube::WatchEvent& event) {
 void Watcher::refresh_sources() {
     last_refresh_ = Clock::now();
     std::vector<std::string> missing;  // gone: apply_listed_sources handles them as deletes
-    auto listed = read_sources(api_, config_.request, &missing);
+    auto listed = read_sources(api_, config_.spec, config_.run.chunk_size, &missing);
     // The source stream may be behind what was just read: until it delivers this version (or
     // the delete), what it sends is older and must not be copied (resourceVersions are only
     // compared for equality: the stream delivers one object's versions in order).

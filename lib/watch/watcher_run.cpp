@@ -10,7 +10,7 @@ namespace cmsync {
 bool Watcher::use_cluster_scope(std::size_t target_count) {
     const bool automatic = config_.scope == WatchScope::automatic;
     if (config_.scope == WatchScope::namespaces ||
-        (automatic && config_.request.target_selector.empty() &&
+        (automatic && config_.spec.target_selector.empty() &&
          target_count <= config_.cluster_threshold)) {
         return false;
     }
@@ -67,7 +67,7 @@ void Watcher::start_streams(const std::optional<WatchState>& resumed) {
         std::lock_guard guard(mutex_);
         targets = targets_;
     }
-    const auto& src = config_.request.source_namespace;
+    const auto& src = config_.spec.source_namespace;
     // ConfigMap streams without a position list first; ready() waits for those lists.
     const auto start = [this](StreamSpec spec) {
         if (spec.resource_version.empty()) {
@@ -79,7 +79,7 @@ void Watcher::start_streams(const std::optional<WatchState>& resumed) {
         // Filtered by the server, so a big cluster's unrelated ConfigMaps and their churn
         // never reach the watcher.
         auto spec = object_stream(kClusterStream, "", rv_of(kClusterStream));
-        if (const auto& names = config_.request.selection.names; names.size() == 1) {
+        if (const auto& names = config_.spec.selection.names; names.size() == 1) {
             spec.field_selector = "metadata.name=" + names.front();  // sources and copies alike
         } else {
             // No OR in field selectors: the sources come from their namespace's stream (by
@@ -87,7 +87,7 @@ void Watcher::start_streams(const std::optional<WatchState>& resumed) {
             split_cluster_ = true;
             spec.label_selector = std::string(kManagedLabel) + "=true";
             auto source = object_stream(src, src, rv_of(src));
-            source.label_selector = config_.request.selection.label_selector;
+            source.label_selector = config_.spec.selection.label_selector;
             start(std::move(source));
         }
         start(std::move(spec));
@@ -97,25 +97,25 @@ void Watcher::start_streams(const std::optional<WatchState>& resumed) {
             start(object_stream(ns, ns, rv_of(ns)));
         }
     }
-    if (!config_.request.target_selector.empty()) {
+    if (!config_.spec.target_selector.empty()) {
         StreamSpec spec;
         spec.key = kNamespacesStream;
         spec.namespaces = true;
-        spec.label_selector = config_.request.target_selector;
+        spec.label_selector = config_.spec.target_selector;
         spec.resource_version = rv_of(kNamespacesStream);
         streams_->start(std::move(spec));
     }
 }
 
 void Watcher::run(const std::atomic<bool>& stop) {
-    const auto& request = config_.request;
+    const auto& spec = config_.spec;
     std::optional<WatchState> resumed;
     if (!config_.state_file.empty()) {
         if (const auto text = read_file_if_exists(config_.state_file)) {
             resumed = parse_watch_state(*text, config_.state_file);
         }
     }
-    const auto targets = resolve_targets(api_, request);
+    const auto targets = resolve_targets(api_, spec, config_.run.chunk_size);
     cluster_scope_ = use_cluster_scope(targets.size());
     if (resumed && resumed->scope != (cluster_scope_ ? "cluster" : "namespaces")) {
         log_("state file was written for another watch scope: starting afresh");
@@ -128,7 +128,7 @@ void Watcher::run(const std::atomic<bool>& stop) {
     // The sources are read first, so that every target's first pass knows them. A named source
     // that does not exist is followed like the others: the source stream sees it created.
     std::vector<std::string> missing;
-    for (auto& cm : read_sources(api_, request, &missing)) {
+    for (auto& cm : read_sources(api_, spec, config_.run.chunk_size, &missing)) {
         const auto name = cm.name;
         if (resumed) {
             const auto it = resumed->source_digests.find(name);
@@ -143,7 +143,7 @@ void Watcher::run(const std::atomic<bool>& stop) {
     }
     for (const auto& name : missing) {
         log_(fmt::format("source {} \"{}\" not found in namespace \"{}\": waiting for it",
-                         request.kind.name, name, request.source_namespace));
+                         spec.kind.name, name, spec.source_namespace));
     }
     if (resumed) {
         stream_rvs_ = resumed->resource_versions;
@@ -157,9 +157,9 @@ void Watcher::run(const std::atomic<bool>& stop) {
         log_(fmt::format("resuming from state file {}", config_.state_file));
     }
     log_(fmt::format("watching {} source {}(s) in {} for {} target namespace(s), {} scope",
-                     sources_.size(), request.kind.name, request.source_namespace, targets.size(),
+                     sources_.size(), spec.kind.name, spec.source_namespace, targets.size(),
                      cluster_scope_ ? "cluster" : "namespace"));
-    streams_ = std::make_unique<StreamRunner>(api_, queue_, request.chunk_size, log_, stats_);
+    streams_ = std::make_unique<StreamRunner>(api_, queue_, config_.run.chunk_size, log_, stats_);
     start_streams(resumed);
     ready_ = first_lists_.empty();
     auto last_resync = std::chrono::steady_clock::now();

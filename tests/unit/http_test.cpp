@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <atomic>
 #include <deque>
 #include <functional>
@@ -84,6 +85,25 @@ TEST_CASE("Client retries as retry_delay says and logs with credentials masked")
         CHECK(slept == std::vector<std::chrono::milliseconds>{1000ms});
         for (const auto& line : logs) {
             CHECK(line.find("sekrit") == std::string::npos);
+        }
+    }
+    SUBCASE("-v 8 logs both bodies through the redaction step, with the request's URL") {
+        std::vector<std::string> urls;
+        Client redacting(t, [&] {
+            auto o = options;
+            o.redact_body = [&](const std::string& url, const std::string& body) {
+                urls.push_back(url);
+                return "<" + std::to_string(body.size()) + " bytes>";
+            };
+            return o;
+        }());
+        t.answers = {Response{200, {}, "answer"}};
+        CHECK(redacting.send(Request{"PUT", "https://s/api/v1/x", {}, "body"}).status == 200);
+        CHECK(urls == std::vector<std::string>{"https://s/api/v1/x", "https://s/api/v1/x"});
+        CHECK(std::find(logs.begin(), logs.end(), "Request Body: <4 bytes>") != logs.end());
+        CHECK(std::find(logs.begin(), logs.end(), "Response Body: <6 bytes>") != logs.end());
+        for (const auto& line : logs) {
+            CHECK(line.find("answer") == std::string::npos);
         }
     }
     SUBCASE("transient transport errors on GET, then success") {

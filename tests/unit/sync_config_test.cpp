@@ -48,16 +48,16 @@ TEST_CASE("rules file: a full rule and the three selections") {
     const auto& r = parsed.rules[0];
     CHECK(r.name == "app-config");
     CHECK(r.where == "f.yaml:4:5");
-    CHECK(r.request.source_namespace == "platform");
-    CHECK(r.request.selection.names == std::vector<std::string>{"app-config"});
-    CHECK(r.request.target_namespaces == std::vector<std::string>{"web", "api"});
-    CHECK(r.request.target_selector == "team in (web,api)");
-    CHECK(r.request.exclude_namespaces == std::vector<std::string>{"kube-system"});
-    CHECK(r.request.keys == std::vector<std::string>{"config.yaml"});
-    CHECK(r.prune);
-    CHECK(parsed.rules[1].request.selection.label_selector == "sync=true");
-    CHECK_FALSE(parsed.rules[1].request.keys);
-    CHECK(parsed.rules[2].request.selection.all);
+    CHECK(r.spec.source_namespace == "platform");
+    CHECK(r.spec.selection.names == std::vector<std::string>{"app-config"});
+    CHECK(r.spec.target_namespaces == std::vector<std::string>{"web", "api"});
+    CHECK(r.spec.target_selector == "team in (web,api)");
+    CHECK(r.spec.exclude_namespaces == std::vector<std::string>{"kube-system"});
+    CHECK(r.spec.keys == std::vector<std::string>{"config.yaml"});
+    CHECK(r.spec.prune);
+    CHECK(parsed.rules[1].spec.selection.label_selector == "sync=true");
+    CHECK_FALSE(parsed.rules[1].spec.keys);
+    CHECK(parsed.rules[2].spec.selection.all);
     CHECK(check_rules(parsed.rules).empty());
 }
 

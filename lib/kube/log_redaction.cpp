@@ -1,0 +1,90 @@
+#include "kube/log_redaction.hpp"
+
+#include <fmt/format.h>
+#include <rapidjson/document.h>
+
+#include <string_view>
+
+#include "kube/json.hpp"
+#include "kube/kind.hpp"
+
+namespace cmsync::kube {
+
+namespace {
+
+constexpr const char* kMask = "***";
+// Derived from the values (sha256 of each): as telling as the values for a short secret.
+constexpr const char* kHashesAnnotation = "cmsync.io/last-synced";
+
+// The kind a request path names: the segment after /api/v1/ or /api/v1/namespaces/NS/.
+std::optional<Kind> kind_of_url(std::string_view url) {
+    const auto at = url.find("/api/v1/");
+    if (at == std::string_view::npos) {
+        return std::nullopt;
+    }
+    auto path = url.substr(at + 8);
+    path = path.substr(0, path.find_first_of("?#"));
+    if (path.rfind("namespaces/", 0) == 0) {
+        const auto slash = path.find('/', 11);
+        if (slash == std::string_view::npos) {
+            return std::nullopt;
+        }
+        path = path.substr(slash + 1);
+    }
+    return kind_named(path.substr(0, path.find('/')));
+}
+
+void mask_members(rapidjson::Value& object, const char* field) {
+    const auto it = object.FindMember(field);
+    if (it == object.MemberEnd() || !it->value.IsObject()) {
+        return;
+    }
+    for (auto& m : it->value.GetObject()) {
+        m.value.SetString(rapidjson::StringRef(kMask));
+    }
+}
+
+void mask_object(rapidjson::Value& object) {
+    if (!object.IsObject()) {
+        return;
+    }
+    mask_members(object, "data");
+    mask_members(object, "stringData");
+    if (const auto meta = object.FindMember("metadata");
+        meta != object.MemberEnd() && meta->value.IsObject()) {
+        if (const auto notes = meta->value.FindMember("annotations");
+            notes != meta->value.MemberEnd() && notes->value.IsObject()) {
+            if (const auto h = notes->value.FindMember(kHashesAnnotation);
+                h != notes->value.MemberEnd()) {
+                h->value.SetString(rapidjson::StringRef(kMask));
+            }
+        }
+    }
+}
+
+}  // namespace
+
+std::string redact_body_for_log(const std::string& url, const std::string& body) {
+    const auto kind = kind_of_url(url);
+    if (!kind || !kind->sensitive) {
+        return body;
+    }
+    SizedDocument doc(body.size());
+    if (!parse_json_object(body, doc).empty()) {
+        return fmt::format("({} bytes withheld: {} values are not logged)", body.size(),
+                           kind->name);
+    }
+    mask_object(doc);
+    if (const auto items = doc.FindMember("items");
+        items != doc.MemberEnd() && items->value.IsArray()) {
+        for (auto& item : items->value.GetArray()) {
+            mask_object(item);
+        }
+    }
+    if (const auto object = doc.FindMember("object"); object != doc.MemberEnd()) {
+        mask_object(object->value);  // a watch event
+    }
+    return to_json(doc);
+}
+
+}  // namespace cmsync::kube
