@@ -13,7 +13,7 @@
 
 #include "error.hpp"
 #include "http/proxy.hpp"
-#include "kube/kubeconfig.hpp"
+#include "kube/config_loader.hpp"
 #include "kube/log_redaction.hpp"
 #include "util/text_escape.hpp"
 #include "version.hpp"
@@ -56,6 +56,14 @@ void log_line(const std::string& line) {
 
 }  // namespace
 
+kube::ConfigFiles disk_files() {
+    return {[](const std::string& path) {
+                std::error_code ec;
+                return std::filesystem::exists(path, ec);
+            },
+            read_file};
+}
+
 kube::Environment read_environment() {
     kube::Environment env;
     if (const char* kc = std::getenv("KUBECONFIG")) {
@@ -67,43 +75,9 @@ kube::Environment read_environment() {
     return env;
 }
 
-kube::RestConfig load_rest_config(const kube::ConnectionFlags& flags,
-                                  const kube::Environment& env) {
-    const auto paths = kube::kubeconfig_paths(flags.kubeconfig, env.kubeconfig, env.home);
-    std::vector<kube::Kubeconfig> configs;
-    for (const auto& path : paths) {
-        std::error_code ec;
-        const bool exists = std::filesystem::exists(path, ec);
-        if (!exists) {
-            if (!flags.kubeconfig.empty()) {
-                throw Error(fmt::format("kubeconfig {} (--kubeconfig) does not exist", path));
-            }
-            continue;  // KUBECONFIG entries and ~/.kube/config may be absent, as in kubectl
-        }
-        configs.push_back(kube::parse_kubeconfig(read_file(path), path));
-    }
-    if (configs.empty()) {
-        if (!env.service_host.empty()) {
-            std::string ns;
-            try {
-                ns = read_file(env.service_account_dir + "/namespace");
-            } catch (const Error&) {
-            }
-            return kube::in_cluster_config(env, ns, flags);
-        }
-        if (flags.server.empty()) {
-            throw Error(fmt::format(
-                "no kubeconfig found (looked at {}); set KUBECONFIG, --kubeconfig or --server",
-                paths.empty() ? std::string("$HOME/.kube/config")
-                              : fmt::format("{}", fmt::join(paths, ":"))));
-        }
-    }
-    return kube::resolve_rest_config(kube::merge_kubeconfigs(configs), flags);
-}
-
 Connection::Connection(const GlobalOptions& options, http::CancelCheck cancel,
                        http::RequestObserver observe)
-    : config_(load_rest_config(options.connection, read_environment())) {
+    : config_(kube::load_rest_config(options.connection, read_environment(), disk_files())) {
     credentials_ = std::make_unique<kube::Credentials>(
         config_, kube::run_exec_plugin, read_file, [] { return std::chrono::system_clock::now(); },
         [](const std::string& warning) { std::cerr << "warning: " << warning << "\n"; });

@@ -9,6 +9,7 @@
 #include "http/client.hpp"
 #include "http/curl_transport.hpp"
 #include "kube/api_client.hpp"
+#include "kube/config_loader.hpp"
 #include "kube/credentials.hpp"
 
 namespace cmsync::cli {
@@ -41,7 +42,7 @@ class Connection {
     std::vector<std::pair<std::unique_ptr<http::Client>, std::unique_ptr<kube::ApiClient>>> side_;
 };
 
-/// Resolves the RestConfig only (no network): kubeconfig files, in-cluster, flags.
-kube::RestConfig load_rest_config(const kube::ConnectionFlags& flags, const kube::Environment& env);
+/// The kubeconfig loader's view of the disk.
+kube::ConfigFiles disk_files();
 
 }  // namespace cmsync::cli
