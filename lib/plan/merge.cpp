@@ -319,39 +319,15 @@ TargetPlan plan_orphan(const Object& target, const std::string& from, bool prune
 }
 
 const char* to_string(KeyAction action) {
-    switch (action) {
-        case KeyAction::add:
-            return "add";
-        case KeyAction::modify:
-            return "modify";
-        case KeyAction::remove:
-            return "remove";
-        case KeyAction::unchanged:
-            return "unchanged";
-        case KeyAction::conflict:
-            return "conflict";
-        case KeyAction::forget:
-            return "forget";
-        case KeyAction::untouched:
-            return "untouched";
-    }
-    return "?";
+    // In the enum's order.
+    constexpr const char* kWords[] = {"add",      "modify", "remove",   "unchanged",
+                                      "conflict", "forget", "untouched"};
+    return kWords[static_cast<int>(action)];
 }
 
 const char* to_string(TargetAction action) {
-    switch (action) {
-        case TargetAction::create:
-            return "create";
-        case TargetAction::update:
-            return "update";
-        case TargetAction::unchanged:
-            return "unchanged";
-        case TargetAction::conflict:
-            return "conflict";
-        case TargetAction::error:
-            return "error";
-    }
-    return "?";
+    constexpr const char* kWords[] = {"create", "update", "unchanged", "conflict", "error"};
+    return kWords[static_cast<int>(action)];
 }
 
 }  // namespace cmsync

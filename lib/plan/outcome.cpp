@@ -32,23 +32,10 @@ SyncResult sync_result(const TargetOutcome& o) {
 }
 
 const char* to_string(SyncResult result) {
-    switch (result) {
-        case SyncResult::created:
-            return "created";
-        case SyncResult::updated:
-            return "updated";
-        case SyncResult::recreated:
-            return "recreated";
-        case SyncResult::deleted:
-            return "deleted";
-        case SyncResult::unchanged:
-            return "unchanged";
-        case SyncResult::conflict:
-            return "conflict";
-        case SyncResult::error:
-            return "error";
-    }
-    return "error";
+    // In the order of the enum.
+    constexpr const char* kWords[] = {"created",   "updated",  "recreated", "deleted",
+                                      "unchanged", "conflict", "error"};
+    return kWords[static_cast<int>(result)];
 }
 
 bool wrote(SyncResult result) {

@@ -3,19 +3,9 @@
 namespace cmsync {
 
 const char* to_string(ResyncKind kind) {
-    switch (kind) {
-        case ResyncKind::in_step:
-            return "in-step";
-        case ResyncKind::updated:
-            return "updated";
-        case ResyncKind::conflict:
-            return "conflict";
-        case ResyncKind::orphaned:
-            return "orphaned";
-        case ResyncKind::error:
-            return "error";
-    }
-    return "error";
+    // In the order of the enum.
+    constexpr const char* kWords[] = {"in-step", "updated", "conflict", "orphaned", "error"};
+    return kWords[static_cast<int>(kind)];
 }
 
 int ResyncSummary::count(ResyncKind kind) const {
@@ -32,20 +22,13 @@ int ResyncSummary::total() const {
 }
 
 ResyncKind resync_kind(SyncResult result) {
-    switch (result) {
-        case SyncResult::unchanged:
-            return ResyncKind::in_step;
-        case SyncResult::conflict:
-            return ResyncKind::conflict;
-        case SyncResult::error:
-            return ResyncKind::error;
-        case SyncResult::created:
-        case SyncResult::updated:
-        case SyncResult::recreated:
-        case SyncResult::deleted:
-            return ResyncKind::updated;
+    if (result == SyncResult::unchanged) {
+        return ResyncKind::in_step;
     }
-    return ResyncKind::error;
+    if (result == SyncResult::conflict || result == SyncResult::error) {
+        return result == SyncResult::conflict ? ResyncKind::conflict : ResyncKind::error;
+    }
+    return ResyncKind::updated;  // created, updated, recreated or deleted
 }
 
 }  // namespace cmsync

@@ -5,6 +5,7 @@
 
 #include "kube/json.hpp"
 #include "report/report_json.hpp"
+#include "report/target_line.hpp"
 #include "report/unified_diff.hpp"
 #include "util/sha256.hpp"
 #include "util/text_escape.hpp"
@@ -76,22 +77,7 @@ std::string render_diff_text(const std::vector<TargetOutcome>& outcomes, bool co
     std::string out;
     for (const auto& o : outcomes) {
         const auto action = o.action();
-        std::string line = fmt::format("{}: {}", o.label(), to_string(action));
-        std::vector<std::string> changed;
-        for (const auto& k : o.plan.keys) {
-            if (shows_diff(k.action)) {
-                changed.push_back(fmt::format("{} {}", to_string(k.action), k.key));
-            }
-        }
-        if (!changed.empty() && o.error.empty()) {
-            line += fmt::format(" ({})", fmt::join(changed, ", "));
-        }
-        if (!o.error.empty()) {
-            line += ": " + o.error;
-        } else if (!o.plan.message.empty()) {
-            line += ": " + o.plan.message;
-        }
-        line = escape_control(line);
+        const auto line = target_line(o, to_string(action), shows_diff, o.error.empty());
         const char* head_color = action == TargetAction::unchanged ? nullptr
                                  : action == TargetAction::error || action == TargetAction::conflict
                                      ? kYellow
@@ -124,10 +110,7 @@ std::string render_diff_json(const std::string& source_namespace,
     doc.AddMember("source", str(source_namespace), a);
     rapidjson::Value targets(rapidjson::kArrayType);
     for (const auto& o : outcomes) {
-        rapidjson::Value t(rapidjson::kObjectType);
-        t.AddMember("source", str(o.source), a);
-        t.AddMember("namespace", str(o.namespace_name), a);
-        t.AddMember("name", str(o.name), a);
+        auto t = target_json(o, a);
         t.AddMember("action", rapidjson::StringRef(to_string(o.action())), a);
         if (!o.plan.message.empty()) {
             t.AddMember("message", str(o.plan.message), a);

@@ -4,6 +4,14 @@
 
 namespace cmsync {
 
+rapidjson::Value target_json(const TargetOutcome& o, rapidjson::Document::AllocatorType& a) {
+    rapidjson::Value t(rapidjson::kObjectType);
+    t.AddMember("source", rapidjson::Value(o.source, a), a);
+    t.AddMember("namespace", rapidjson::Value(o.namespace_name, a), a);
+    t.AddMember("name", rapidjson::Value(o.name, a), a);
+    return t;
+}
+
 rapidjson::Value key_plan_json(const KeyPlan& k, rapidjson::Document::AllocatorType& a) {
     rapidjson::Value key(rapidjson::kObjectType);
     key.AddMember("key", rapidjson::Value(k.key, a), a);

@@ -5,12 +5,16 @@
 #include <string>
 #include <vector>
 
-#include "plan/merge.hpp"
+#include "plan/outcome.hpp"
 
 namespace cmsync {
 
 /// {key, change, reason?, forced?}: one key of a plan, as diff and sync print it.
 rapidjson::Value key_plan_json(const KeyPlan& key, rapidjson::Document::AllocatorType& alloc);
+
+/// {source, namespace, name}: which target an entry of a diff or sync report is about.
+rapidjson::Value target_json(const TargetOutcome& outcome,
+                             rapidjson::Document::AllocatorType& alloc);
 
 /// Adds "warnings": [...] to `object` when there are any.
 void add_warnings_json(rapidjson::Value& object, const std::vector<std::string>& warnings,

@@ -7,6 +7,7 @@
 
 #include "kube/json.hpp"
 #include "report/report_json.hpp"
+#include "report/target_line.hpp"
 #include "util/text_escape.hpp"
 
 namespace cmsync {
@@ -14,15 +15,8 @@ namespace cmsync {
 namespace {
 
 const char* dry_run_name(DryRunMode mode) {
-    switch (mode) {
-        case DryRunMode::none:
-            return "none";
-        case DryRunMode::client:
-            return "client";
-        case DryRunMode::server:
-            return "server";
-    }
-    return "none";
+    constexpr const char* kNames[] = {"none", "client", "server"};  // in the enum's order
+    return kNames[static_cast<int>(mode)];
 }
 
 bool written(KeyAction action) {
@@ -45,22 +39,7 @@ std::string render_sync_text(const std::vector<TargetOutcome>& outcomes, DryRunM
     std::string out;
     for (const auto& o : outcomes) {
         const auto result = sync_result(o);
-        auto line = fmt::format("{}: {}", o.label(), to_string(result));
-        std::vector<std::string> keys;
-        for (const auto& k : o.plan.keys) {
-            if (written(k.action) && result != SyncResult::error) {
-                keys.push_back(fmt::format("{} {}", to_string(k.action), k.key));
-            }
-        }
-        if (!keys.empty()) {
-            line += fmt::format(" ({})", fmt::join(keys, ", "));
-        }
-        if (!o.error.empty()) {
-            line += ": " + o.error;
-        } else if (!o.plan.message.empty()) {
-            line += ": " + o.plan.message;
-        }
-        line = escape_control(line);
+        const auto line = target_line(o, to_string(result), written, result != SyncResult::error);
         const bool bad = result == SyncResult::conflict || result == SyncResult::error;
         out += color && bad ? fmt::format("\x1b[33m{}\x1b[0m\n", line) : line + "\n";
         for (const auto& w : o.plan.warnings) {
@@ -87,10 +66,7 @@ std::string render_sync_json(const std::string& source_namespace,
     doc.AddMember("dryRun", rapidjson::StringRef(dry_run_name(dry_run)), a);
     rapidjson::Value targets(rapidjson::kArrayType);
     for (const auto& o : outcomes) {
-        rapidjson::Value t(rapidjson::kObjectType);
-        t.AddMember("source", str(o.source), a);
-        t.AddMember("namespace", str(o.namespace_name), a);
-        t.AddMember("name", str(o.name), a);
+        auto t = target_json(o, a);
         t.AddMember("result", str(to_string(sync_result(o))), a);
         rapidjson::Value keys(rapidjson::kArrayType);
         for (const auto& k : o.plan.keys) {

@@ -3,51 +3,21 @@
 namespace cmsync {
 
 const char* to_string(WatchActionKind kind) {
-    switch (kind) {
-        case WatchActionKind::created:
-            return "created";
-        case WatchActionKind::updated:
-            return "updated";
-        case WatchActionKind::recreated:
-            return "recreated";
-        case WatchActionKind::deleted:
-            return "deleted";
-        case WatchActionKind::drift:
-            return "drift";
-        case WatchActionKind::orphaned:
-            return "orphaned";
-        case WatchActionKind::error:
-            return "error";
-    }
-    return "error";
+    // In the order of the enum.
+    constexpr const char* kWords[] = {"created", "updated",  "recreated", "deleted",
+                                      "drift",   "orphaned", "error"};
+    return kWords[static_cast<int>(kind)];
 }
 
 const char* to_string(WriteVerb verb) {
-    switch (verb) {
-        case WriteVerb::create:
-            return "create";
-        case WriteVerb::update:
-            return "update";
-        case WriteVerb::remove:
-            return "delete";
-    }
-    return "update";
+    constexpr const char* kVerbs[] = {"create", "update", "delete"};  // the API's words
+    return kVerbs[static_cast<int>(verb)];
 }
 
 const char* to_string(OutOfStep reason) {
-    switch (reason) {
-        case OutOfStep::none:
-            return "";
-        case OutOfStep::drift:
-            return "Drift";
-        case OutOfStep::conflict:
-            return "Conflict";
-        case OutOfStep::orphaned:
-            return "Orphaned";
-        case OutOfStep::write_failed:
-            return "WriteFailed";
-    }
-    return "";
+    // In the order of the enum: Events' CamelCase reasons.
+    constexpr const char* kReasons[] = {"", "Drift", "Conflict", "Orphaned", "WriteFailed"};
+    return kReasons[static_cast<int>(reason)];
 }
 
 bool wrote(WatchActionKind kind) {

@@ -10,31 +10,19 @@ using namespace cmsync::kube;
 
 namespace {
 
-const char* kDev = R"(
-current-context: dev
-clusters:
-- name: c1
-  cluster: {server: "https://one.example:6443/", insecure-skip-tls-verify: true}
-users:
-- name: u1
-  user: {token: first-token}
-contexts:
-- name: dev
-  context: {cluster: c1, user: u1, namespace: team-a}
-)";
+// Two kubeconfigs in flow style: a context each, with its own server and token.
+std::string kubeconfig(const std::string& context, const std::string& server,
+                       const std::string& ns) {
+    return "{current-context: " + context + ", clusters: [{name: c-" + context +
+           ", cluster: {server: \"" + server +
+           "\", insecure-skip-tls-verify: true}}], users: " + "[{name: u-" + context +
+           ", user: {token: t-" + context + "}}], contexts: [{name: " + context +
+           ", context: {cluster: c-" + context + ", user: u-" + context +
+           (ns.empty() ? "" : ", namespace: " + ns) + "}}]}";
+}
 
-const char* kProd = R"(
-current-context: prod
-clusters:
-- name: c2
-  cluster: {server: "https://two.example", insecure-skip-tls-verify: true}
-users:
-- name: u2
-  user: {token: second-token}
-contexts:
-- name: prod
-  context: {cluster: c2, user: u2}
-)";
+const std::string kDev = kubeconfig("dev", "https://one.example:6443/", "team-a");
+const std::string kProd = kubeconfig("prod", "https://two.example", "");
 
 // A disk of a few files; every read is recorded.
 struct FakeDisk {
