@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "connection.hpp"
+#include "controller/rule_source.hpp"
 #include "controller/rule_watchers.hpp"
 #include "error.hpp"
 #include "kube/json.hpp"
@@ -221,30 +222,27 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         const OnExit stop_serving([&] { controller.stop(); });
         // A ConfigMap volume swaps a symlink when the rules change: the content is what counts.
         const auto& files = options->targets.files;
-        // Rules from stdin cannot be read again: then the rules stay as they started.
-        const bool reload = std::find(files.begin(), files.end(), "-") == files.end();
-        while (!check_halt()) {
-            for (int i = 0; i < 10 && !check_halt(); ++i) {
-                std::this_thread::sleep_for(std::chrono::milliseconds(100));
-            }
-            if (!reload) {
-                continue;
-            }
-            auto now = read_rules_files(files);
-            if (halt || now == seen) {
-                continue;
-            }
-            seen = std::move(now);
-            try {
-                const auto next = rules_from_options(*sub, options->targets, global, &seen);
-                log(fmt::format("rules file changed: {} rule(s)", next.size()));
-                watchers.apply(next);
-            } catch (const RulesError& e) {
-                for (const auto& line : e.lines()) {
-                    log("invalid rules file, the running rules stay: " + line);
+        controller::RuleSource source;  // rules from stdin cannot be read again: they stay
+        if (std::find(files.begin(), files.end(), "-") == files.end()) {
+            source = [&]() -> std::optional<controller::RuleUpdate> {
+                auto now = read_rules_files(files);
+                if (now == seen) {
+                    return std::nullopt;
                 }
-            }
+                seen = std::move(now);
+                try {
+                    return controller::RuleUpdate{
+                        rules_from_options(*sub, options->targets, global, &seen), {}};
+                } catch (const RulesError& e) {
+                    return controller::RuleUpdate{{}, e.lines()};
+                }
+            };
         }
+        controller::FollowOptions follow;
+        follow.log = log;
+        controller::follow_rules(
+            source, [&](const std::vector<Rule>& next) { watchers.apply(next); }, check_halt,
+            follow);
         watchers.stop_all();
         return finish();
     };
