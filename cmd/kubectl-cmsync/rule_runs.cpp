@@ -2,9 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <iostream>
-
 #include "http/transport.hpp"
+#include "process_log.hpp"
 #include "sync/planner.hpp"
 
 namespace cmsync::cli {
@@ -39,10 +38,10 @@ std::vector<RuleRun> run_rules(kube::ApiClient& api, const std::vector<Rule>& ru
 void warn_empty_selections(const std::vector<RuleRun>& runs) {
     for (const auto& r : runs) {
         if (r.no_sources) {
-            std::cerr << fmt::format(
-                "warning: {}no ConfigMap in namespace \"{}\" matches the selection\n",
-                r.rule->name.empty() ? "" : "rule " + r.rule->name + ": ",
-                r.rule->request.source_namespace);
+            process_log().warning(
+                fmt::format("{}no ConfigMap in namespace \"{}\" matches the selection",
+                            r.rule->name.empty() ? "" : "rule " + r.rule->name + ": ",
+                            r.rule->request.source_namespace));
         }
     }
 }

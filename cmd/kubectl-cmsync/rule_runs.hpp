@@ -26,7 +26,7 @@ std::vector<RuleRun> run_rules(kube::ApiClient& api, const std::vector<Rule>& ru
                                const std::function<std::vector<TargetOutcome>(
                                    const Rule&, const std::vector<kube::ConfigMap>&)>& run);
 
-/// Warnings for rules whose selection matched nothing, on stderr.
+/// Warnings for rules whose selection matched nothing, in the process log.
 void warn_empty_selections(const std::vector<RuleRun>& runs);
 
 }  // namespace cmsync::cli
