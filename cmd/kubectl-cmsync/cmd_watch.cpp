@@ -1,18 +1,15 @@
 #include "cmd_watch.hpp"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
-#include <iostream>
 #include <memory>
-#include <mutex>
 #include <thread>
 
 #include "connection.hpp"
 #include "controller/rule_source.hpp"
 #include "controller/rule_watchers.hpp"
 #include "error.hpp"
-#include "kube/json.hpp"
+#include "process_log.hpp"
 #include "rules_files.hpp"
 #include "stop_signals.hpp"
 #include "target_options.hpp"
@@ -51,31 +48,29 @@ class OnExit {
     std::function<void()> f_;
 };
 
-std::string now_utc() {
-    const auto now = std::chrono::system_clock::now();
-    const auto ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
-    return fmt::format("{:%Y-%m-%dT%H:%M:%S}.{:03d}Z",
-                       fmt::gmtime(std::chrono::system_clock::to_time_t(now)), ms.count());
-}
-
-std::string json_line(const std::vector<std::pair<std::string, std::string>>& fields,
-                      const std::vector<std::string>& keys) {
-    rapidjson::Document doc(rapidjson::kObjectType);
-    auto& a = doc.GetAllocator();
-    for (const auto& [k, v] : fields) {
-        if (!v.empty()) {
-            doc.AddMember(rapidjson::Value(k, a), rapidjson::Value(v, a), a);
-        }
+// One line per action: the text says it all; JSON has it in fields for machines too.
+void log_action(const std::string& rule, const WatchAction& a) {
+    auto text =
+        fmt::format("{}{} {}", rule.empty() ? "" : rule + "/", a.target.str(), to_string(a.action));
+    if (!a.keys.empty()) {
+        text += fmt::format(" ({})", fmt::join(a.keys, ", "));
     }
-    if (!keys.empty()) {
-        rapidjson::Value list(rapidjson::kArrayType);
-        for (const auto& key : keys) {
-            list.PushBack(rapidjson::Value(key, a), a);
-        }
-        doc.AddMember("keys", list, a);
+    if (!a.detail.empty()) {
+        text += ": " + a.detail;
     }
-    return kube::to_json(doc);
+    log::Fields fields;
+    if (!rule.empty()) {
+        fields.push_back({"rule", rule});
+    }
+    fields.push_back({"target", a.target.str()});
+    fields.push_back({"action", to_string(a.action)});
+    if (!a.keys.empty()) {
+        fields.push_back({"keys", a.keys});
+    }
+    if (!a.detail.empty()) {
+        fields.push_back({"detail", a.detail});
+    }
+    process_log().output(text, fields);
 }
 
 }  // namespace
@@ -107,7 +102,11 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
                     "auto, namespaces (a watch per namespace) or cluster (one, filtered here)")
         ->check(CLI::IsMember({"auto", "namespaces", "cluster"}));
     sub->add_option("--log-format", options->log_format, "text or json")
-        ->check(CLI::IsMember({"text", "json"}));
+        ->check(CLI::IsMember({"text", "json"}))
+        // As soon as it is read: a usage error found after it is a JSON line too.
+        ->each([](const std::string& format) {
+            process_log().set_format(format == "json" ? log::Format::json : log::Format::text);
+        });
     add_controller_options(*sub, options->controller);
     return [options, sub, &global] {
         // The rules and what their files held come from one read: an edit made meanwhile is
@@ -131,40 +130,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         config.write.keys = config.spec.keys;
         config.write.force = options->targets.force;
         config.write.before_write = before_write_hook_from_environment();
-        const bool json = options->log_format == "json";
-        auto out_mutex = std::make_shared<std::mutex>();
-        const auto on_rule_action = [json, out_mutex](const std::string& rule,
-                                                      const WatchAction& a) {
-            std::string line;
-            if (json) {
-                line = json_line({{"time", now_utc()},
-                                  {"rule", rule},
-                                  {"target", a.target.str()},
-                                  {"action", to_string(a.action)},
-                                  {"detail", a.detail}},
-                                 a.keys);
-            } else {
-                line = fmt::format("{} {}{} {}", now_utc(), rule.empty() ? "" : rule + "/",
-                                   a.target.str(), to_string(a.action));
-                if (!a.keys.empty()) {
-                    line += fmt::format(" ({})", fmt::join(a.keys, ", "));
-                }
-                if (!a.detail.empty()) {
-                    line += ": " + a.detail;
-                }
-                line = escape_control(line);
-            }
-            std::lock_guard guard(*out_mutex);
-            std::cout << line << std::endl;
-        };
-        const auto log = [json, out_mutex](const std::string& message) {
-            std::lock_guard guard(*out_mutex);
-            if (json) {
-                std::cerr << json_line({{"time", now_utc()}, {"info", message}}, {}) << std::endl;
-            } else {
-                std::cerr << now_utc() << " " << escape_control(message) << std::endl;
-            }
-        };
+        const auto log = [](const std::string& message) { process_log().info(message); };
         WatchController controller(options->controller, log);
         install_stop_signals();
         Connection connection(global, cancel_after_stop(kStopGrace), controller.request_observer());
@@ -173,7 +139,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         const OnExit stop_controller([&] { controller.stop(); });
         config.write.may_write = controller.write_gate();
         const auto on_action = [&](const std::string& rule, const WatchAction& a) {
-            on_rule_action(rule, a);
+            log_action(rule, a);
             controller.on_action(rule, a);
         };
         // Stops the watchers on SIGINT/SIGTERM, or when the Lease is lost.

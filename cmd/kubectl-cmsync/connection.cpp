@@ -1,21 +1,18 @@
 #include "connection.hpp"
 
-#include <fmt/chrono.h>
 #include <fmt/format.h>
 
 #include <chrono>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <iostream>
-#include <mutex>
 #include <sstream>
 
 #include "error.hpp"
 #include "http/proxy.hpp"
 #include "kube/config_loader.hpp"
 #include "kube/log_redaction.hpp"
-#include "util/text_escape.hpp"
+#include "process_log.hpp"
 #include "version.hpp"
 
 namespace cmsync::cli {
@@ -41,17 +38,6 @@ std::string read_file(const std::string& path) {
     std::ostringstream out;
     out << in.rdbuf();
     return out.str();
-}
-
-void log_line(const std::string& line) {
-    static std::mutex mutex;
-    const auto now = std::chrono::system_clock::now();
-    const auto ms =
-        std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()) % 1000;
-    std::lock_guard guard(mutex);
-    std::cerr << fmt::format("I{:%m%d %H:%M:%S}.{:03d} {}\n",
-                             fmt::gmtime(std::chrono::system_clock::to_time_t(now)), ms.count(),
-                             escape_control(line));
 }
 
 }  // namespace
@@ -80,7 +66,7 @@ Connection::Connection(const GlobalOptions& options, http::CancelCheck cancel,
     : config_(kube::load_rest_config(options.connection, read_environment(), disk_files())) {
     credentials_ = std::make_unique<kube::Credentials>(
         config_, kube::run_exec_plugin, read_file, [] { return std::chrono::system_clock::now(); },
-        [](const std::string& warning) { std::cerr << "warning: " << warning << "\n"; });
+        [](const std::string& warning) { process_log().warning(warning); });
     http::CurlOptions curl;
     curl.tls = config_.tls;
     if (const auto cert = credentials_->exec_client_certificate()) {
@@ -96,7 +82,7 @@ Connection::Connection(const GlobalOptions& options, http::CancelCheck cancel,
     transport_ = std::make_unique<http::CurlTransport>(std::move(curl));
     http::ClientOptions client;
     client.verbosity = options.verbosity;
-    client.log = log_line;
+    client.log = [](const std::string& line) { process_log().info(line); };
     client.redact_body = kube::redact_body_for_log;
     client.request_budget = config_.request_timeout;
     if (options.overall_limit.count() > 0) {

@@ -18,7 +18,7 @@ namespace cmsync::cli {
 kube::Environment read_environment();
 
 /// Everything between the command and the API server, built from flags, files and the
-/// environment; logs go to stderr.
+/// environment; logs go to the process log.
 class Connection {
   public:
     /// Throws Error when the kubeconfig cannot be read or resolved. `cancel` aborts every

@@ -1,5 +1,6 @@
 // kubectl-cmsync: keeps ConfigMaps in step across namespaces. This file only wires the
 // subcommands together and maps failures to exit codes.
+#include <fmt/format.h>
 #include <malloc.h>
 #include <CLI/CLI.hpp>
 
@@ -14,6 +15,7 @@
 #include "complete.hpp"
 #include "error.hpp"
 #include "global_options.hpp"
+#include "process_log.hpp"
 #include "rules_files.hpp"
 #include "util/text_escape.hpp"
 
@@ -64,6 +66,16 @@ Run 'kubectl cmsync COMMAND --help' for a command's flags.)");
     if (argc >= 2 && std::string(argv[1]) == "__complete") {
         return cmsync::cli::run_complete(app, std::vector<std::string>(argv + 2, argv + argc));
     }
+    // One-shot commands print `error: ...` for people; `watch --log-format json` has switched
+    // the process log to JSON, and then its last line is a JSON error line too.
+    const auto error_line = [](const std::string& message) {
+        auto& log = cmsync::cli::process_log();
+        if (log.format() == cmsync::log::Format::json) {
+            log.error(message);
+        } else {
+            std::cerr << "error: " << cmsync::escape_control(message) << "\n";
+        }
+    };
     try {
         app.parse(argc, argv);
     } catch (const CLI::CallForHelp& e) {
@@ -75,7 +87,7 @@ Run 'kubectl cmsync COMMAND --help' for a command's flags.)");
         if (message.empty()) {
             message = "invalid arguments";
         }
-        std::cerr << "error: " << message << " (see 'kubectl cmsync --help')\n";
+        error_line(message + " (see 'kubectl cmsync --help')");
         return kExitUsage;
     }
     const auto subs = app.get_subcommands();
@@ -91,15 +103,15 @@ Run 'kubectl cmsync COMMAND --help' for a command's flags.)");
         return runners.at(index)();
     } catch (const cmsync::cli::RulesError& e) {
         for (const auto& line : e.lines()) {
-            std::cerr << "error: " << line << "\n";
+            error_line(line);
         }
         return kExitUsage;
     } catch (const cmsync::UsageError& e) {
-        std::cerr << "error: " << cmsync::escape_control(e.what()) << " (see 'kubectl cmsync "
-                  << subs.front()->get_name() << " --help')\n";
+        error_line(
+            fmt::format("{} (see 'kubectl cmsync {} --help')", e.what(), subs.front()->get_name()));
         return kExitUsage;
     } catch (const std::exception& e) {
-        std::cerr << "error: " << cmsync::escape_control(e.what()) << "\n";
+        error_line(e.what());
         return kExitFailed;
     }
 }

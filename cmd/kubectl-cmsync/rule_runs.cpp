@@ -2,9 +2,8 @@
 
 #include <fmt/format.h>
 
-#include <iostream>
-
 #include "http/transport.hpp"
+#include "process_log.hpp"
 
 namespace cmsync::cli {
 
@@ -37,9 +36,7 @@ std::vector<RuleRun> run_rules(kube::ApiClient& api, const std::vector<Rule>& ru
 void warn_empty_selections(const std::vector<RuleRun>& runs) {
     for (const auto& r : runs) {
         if (r.no_sources) {
-            std::cerr << fmt::format("warning: {}no {} in namespace \"{}\" matches the selection\n",
-                                     r.rule->name.empty() ? "" : "rule " + r.rule->name + ": ",
-                                     r.rule->spec.kind.name, r.rule->spec.source_namespace);
+#include "process_log.hpp"
         }
     }
 }

@@ -25,7 +25,7 @@ struct RuleRun {
 std::vector<RuleRun> run_rules(kube::ApiClient& api, const std::vector<Rule>& rules,
                                const RunOptions& run, const WriteOptions* write);
 
-/// Warnings for rules whose selection matched nothing, on stderr.
+/// Warnings for rules whose selection matched nothing, in the process log.
 void warn_empty_selections(const std::vector<RuleRun>& runs);
 
 }  // namespace cmsync::cli

@@ -67,7 +67,7 @@ make_copy() {  # target_ns source_ns name key=value...
 }
 
 # Request lines in cmsync's -v 6 log.
-request_lines() { grep -E '^I[0-9]{4} .* (GET|POST|PUT|DELETE|PATCH) https://' <<<"$1" || true; }
+request_lines() { grep -E '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}\.[0-9]{3}Z (GET|POST|PUT|DELETE|PATCH) https://' <<<"$1" || true; }
 
 # wait_for SECONDS CMD...: polls CMD every 0.1 s until it succeeds; fails the test on timeout.
 wait_for() {
