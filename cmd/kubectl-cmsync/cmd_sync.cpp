@@ -69,7 +69,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         WriteOptions write;
         write.dry_run = parse_dry_run(options->dry_run);
         write.force = options->targets.force;
-        write.before_write = before_write_hook_from_environment();
+        write.before_write = test_before_write_hook();
         const auto runs = run_rules(api, rules, [&](const Rule& rule, const auto& sources) {
             auto rule_write = write;
             rule_write.keys = rule.request.keys;

@@ -128,7 +128,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
                                                         : WatchScope::automatic;
         config.write.keys = config.request.keys;
         config.write.force = options->targets.force;
-        config.write.before_write = before_write_hook_from_environment();
+        config.write.before_write = test_before_write_hook();
         const bool json = options->log_format == "json";
         auto out_mutex = std::make_shared<std::mutex>();
         const auto on_rule_action = [json, out_mutex](const std::string& rule,
