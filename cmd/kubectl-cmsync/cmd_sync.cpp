@@ -66,7 +66,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         auto& api = connection.api();
         WriteOptions write;
         write.dry_run = parse_dry_run(options->dry_run);
-        write.before_write = before_write_hook_from_environment();
+        write.before_write = test_before_write_hook();
         const auto runs = run_rules(api, rules, run_options(options->targets, global), &write);
         warn_empty_selections(runs);
         const bool from_file = !rules.front().name.empty();

@@ -129,7 +129,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
                                                         : WatchScope::automatic;
         config.write.keys = config.spec.keys;
         config.write.force = options->targets.force;
-        config.write.before_write = before_write_hook_from_environment();
+        config.write.before_write = test_before_write_hook();
         const auto log = [](const std::string& message) { process_log().info(message); };
         WatchController controller(options->controller, log);
         install_stop_signals();

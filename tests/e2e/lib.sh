@@ -89,6 +89,21 @@ drift_events() {
 # key_is NS NAME KEY VALUE: true when the ConfigMap key holds VALUE.
 key_is() { [[ "$(cm_key "$1" "$2" "$3")" == "$4" ]]; }
 
+# with_fault_hooks CMD...: runs CMD with the e2e suite's fault build first on PATH as
+# kubectl-cmsync. build/tests/e2e/kubectl-cmsync-faults is the shipped binary linked with
+# cmd/kubectl-cmsync/test_hooks.cpp instead of no_test_hooks.cpp: it runs the shell command in
+# CMSYNC_TEST_BEFORE_WRITE before each write of sync and watch (CMSYNC_TARGET=NS/NAME set) and
+# the one in CMSYNC_TEST_AFTER_PAGE after each page of resync's copy list. It is built only with
+# -Dtests=true and never installed or released: the shipped binary runs no command named by its
+# environment (issue 26; release_test.sh checks it).
+with_fault_hooks() {
+  local faults=$CMSYNC_BUILD_DIR/tests/e2e/kubectl-cmsync-faults
+  [[ -x "$faults" ]] || fail "no $faults: the e2e suite needs a build with -Dtests=true"
+  mkdir -p "$T/fault-build"
+  ln -sf "$faults" "$T/fault-build/kubectl-cmsync"
+  PATH="$T/fault-build:$PATH" "$@"
+}
+
 # start_watch ARGS...: runs `kubectl cmsync watch ARGS` in the background (logs in $T).
 start_watch() {
   kubectl cmsync watch "$@" >>"$T/watch.out" 2>>"$T/watch.err" &

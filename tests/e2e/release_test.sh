@@ -23,6 +23,64 @@ test_release_archive_runs_from_a_temporary_path() {
   expect_eq "$needed" "ld-linux-x86-64.so.2 libc.so.6 libgcc_s.so.1 libstdc++.so.6"
 }
 
+# expect_no_shell_hooks BINARY: nothing in BINARY can run a command named by its environment
+# (issue 26): it imports neither system nor popen, and holds none of the CMSYNC_TEST_ names the
+# e2e suite's fault build reads. Exec credential plugins (a kubeconfig's `exec:` user, started
+# with execvpe by lib/kube/exec_runner.cpp) are not what this is about and stay.
+expect_no_shell_hooks() {
+  local imports names
+  imports=$(nm -D --undefined-only "$1" | awk '{sub(/@.*/, "", $2); print $2}' |
+    { grep -xE 'system|popen' || true; } | paste -sd' ')
+  expect_eq "$imports" "" "system/popen imported by $1"
+  names=$(strings -a "$1" | { grep -oE 'CMSYNC_TEST_[A-Z_]*' || true; } | sort -u | paste -sd' ')
+  expect_eq "$names" "" "CMSYNC_TEST_ names in $1"
+}
+
+test_release_build_binary_cannot_run_a_command_from_its_environment() {
+  local shipped=$CMSYNC_BUILD_DIR/cmd/kubectl-cmsync/kubectl-cmsync
+  local faults=$CMSYNC_BUILD_DIR/tests/e2e/kubectl-cmsync-faults
+  expect_no_shell_hooks "$shipped"
+  # The fault build (tests only) does both, so the check above can see them.
+  [[ -x "$faults" ]] || fail "no $faults: the e2e suite needs a build with -Dtests=true"
+  expect_eq "$(nm -D --undefined-only "$faults" | grep -cE ' system@')" 1 "system imported by the fault build"
+  expect_eq "$(strings -a "$faults" | grep -oE 'CMSYNC_TEST_[A-Z_]*' | sort -u | paste -sd' ')" \
+    "CMSYNC_TEST_AFTER_PAGE CMSYNC_TEST_BEFORE_WRITE" "names read by the fault build"
+  # And at run time: with both variables set, sync (a write) and resync (a list page) through
+  # the shipped binary run neither command; the fault build runs both.
+  local a b
+  a=$(new_ns src); b=$(new_ns dst)
+  k -n "$a" create configmap app-config --from-literal=k=v1 >/dev/null
+  cat >"$T/hook" <<'HOOK'
+#!/bin/sh
+echo "$1" >>"$CMSYNC_HOOK_LOG"
+HOOK
+  chmod +x "$T/hook"
+  export CMSYNC_HOOK_LOG=$T/hook.log CMSYNC_TEST_BEFORE_WRITE="$T/hook write" CMSYNC_TEST_AFTER_PAGE="$T/hook page"
+  run kubectl cmsync sync "$a" "$b" --name app-config
+  expect_rc 0
+  k -n "$a" patch configmap app-config --type merge -p '{"data":{"k":"v2"}}' >/dev/null
+  run kubectl cmsync resync "$b"
+  expect_rc 0
+  expect_in "$out" "$b/app-config: updated"
+  [[ ! -e "$T/hook.log" ]] || fail "the shipped binary ran a hook: $(cat "$T/hook.log")"
+  k -n "$a" patch configmap app-config --type merge -p '{"data":{"k":"v3"}}' >/dev/null
+  with_fault_hooks run kubectl cmsync sync "$a" "$b" --name app-config
+  expect_rc 0
+  with_fault_hooks run kubectl cmsync resync "$b"
+  expect_rc 0
+  expect_eq "$(paste -sd' ' "$T/hook.log")" "write page" "hooks run by the fault build"
+}
+
+test_release_archive_binary_cannot_run_a_command_from_its_environment() {
+  if [[ -z "${CMSYNC_RELEASE_ARCHIVE:-}" ]]; then
+    echo "skipped: no release archive (scripts/test builds one and sets CMSYNC_RELEASE_ARCHIVE)"
+    exit 77
+  fi
+  mkdir -p "$T/bin"
+  tar -xzf "$CMSYNC_RELEASE_ARCHIVE" -C "$T/bin"
+  expect_no_shell_hooks "$T/bin/kubectl-cmsync"
+}
+
 test_without_libcurl_version_runs_and_cluster_commands_fail_in_one_line() {
   # libcurl hidden in a private mount namespace (needs root, as CI runs).
   local cached lib
@@ -74,6 +132,7 @@ test_image_runs_version_and_a_real_sync_from_its_root_filesystem() {
   image_archive_or_skip
   unpack_image "$CMSYNC_IMAGE_ARCHIVE" "$T/image"
   local rootfs=$T/image/bundle/rootfs layout=$T/image/layout version
+  expect_no_shell_hooks "$rootfs/usr/local/bin/kubectl-cmsync"
   version=v$(kubectl-cmsync version | awk '{print $2}')
   # what skopeo (an independent reader) sees agrees with the digest scripts/image recorded
   run skopeo inspect --raw "oci-archive:$CMSYNC_IMAGE_ARCHIVE"

@@ -70,7 +70,8 @@ test_resync_list_restarts_after_expired_continue_token() {
   run kubectl cmsync --kubeconfig "$admin" sync src "${targets[@]}" --name app
   expect_rc 0
   kc -n src patch configmap app --type merge -p '{"data":{"k":"v2"}}' >/dev/null
-  # After the first page: one more write, then compaction past the list's snapshot.
+  # After the first page: one more write, then compaction past the list's snapshot (the fault
+  # build's hook, run by resync before it asks for the next page: lib.sh with_fault_hooks).
   cat >"$T/hook" <<HOOK
 #!/bin/sh
 [ -e "$T/hooked" ] && exit 0
@@ -79,7 +80,7 @@ kubectl --kubeconfig "$admin" -n src create configmap bump-\$\$ --from-literal=a
 "$CMSYNC_SOURCE_DIR/tests/cluster/compact" "$dir" >/dev/null
 HOOK
   chmod +x "$T/hook"
-  CMSYNC_TEST_AFTER_PAGE="$T/hook" run kubectl cmsync --kubeconfig "$admin" resync -A --chunk-size 50 -v 6
+  CMSYNC_TEST_AFTER_PAGE="$T/hook" with_fault_hooks run kubectl cmsync --kubeconfig "$admin" resync -A --chunk-size 50 -v 6
   expect_rc 0
   # the counts describe the last, complete pass: copies repaired before the restart are in step
   expect_in "$out" "150 copies: 50 in-step, 100 updated, 0 conflict, 0 orphaned, 0 error (list restarted 1 time(s))"

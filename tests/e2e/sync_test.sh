@@ -87,7 +87,8 @@ test_sync_conflicting_writer_gets_409_retry_and_both_changes_survive() {
   a=$(new_ns src); b=$(new_ns dst)
   k -n "$a" create configmap app-config --from-literal=config.yaml=v1 >/dev/null
   k -n "$b" create configmap app-config --from-literal=local=0 >/dev/null
-  # Before cmsync's first write, another writer changes an unmanaged key of the target.
+  # Before cmsync's first write, after its read, another writer changes an unmanaged key of
+  # the target (the fault build's hook: lib.sh with_fault_hooks).
   cat >"$T/race" <<RACE
 #!/bin/sh
 [ -e "$T/raced" ] && exit 0
@@ -95,7 +96,7 @@ touch "$T/raced"
 kubectl --kubeconfig "$CMSYNC_ADMIN_KUBECONFIG" -n "$b" patch configmap app-config --type merge -p '{"data":{"local":"changed-by-other"}}' >/dev/null
 RACE
   chmod +x "$T/race"
-  CMSYNC_TEST_BEFORE_WRITE="$T/race" run kubectl cmsync sync "$a" "$b" --name app-config -o json -v 6
+  CMSYNC_TEST_BEFORE_WRITE="$T/race" with_fault_hooks run kubectl cmsync sync "$a" "$b" --name app-config -o json -v 6
   expect_rc 0
   expect_eq "$(grep -cE "PUT https://[^ ]+/namespaces/$b/configmaps/app-config\?fieldManager=kubectl-cmsync 409" <<<"$err")" 1 "one 409"
   expect_eq "$(grep -cE "PUT https://[^ ]+/namespaces/$b/configmaps/app-config\?fieldManager=kubectl-cmsync 200" <<<"$err")" 1 "then one successful PUT"

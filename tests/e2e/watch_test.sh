@@ -45,7 +45,8 @@ test_watch_source_change_is_one_put_per_copy_and_a_stale_copy_is_read_again() {
   k -n "$a" create configmap app-config --from-literal=config.yaml=v1 >/dev/null
   k -n "$c" create configmap app-config --from-literal=local=0 >/dev/null
   # Once armed, the hook changes c's copy right before the watcher writes it: the watcher's
-  # cached copy is then stale, as when a change has not reached it yet.
+  # cached copy is then stale, as when a change has not reached it yet. (The fault build runs
+  # the hook inside the watcher, between its read and its write: lib.sh with_fault_hooks.)
   cat >"$T/race" <<RACE
 #!/bin/sh
 [ "\$CMSYNC_TARGET" = "$c/app-config" ] || exit 0
@@ -58,9 +59,7 @@ elif [ -e "$T/armed-delete" ]; then
 fi
 RACE
   chmod +x "$T/race"
-  export CMSYNC_TEST_BEFORE_WRITE="$T/race"
-  start_watch "$a" "$b" "$c" --name app-config -v 6
-  unset CMSYNC_TEST_BEFORE_WRITE
+  CMSYNC_TEST_BEFORE_WRITE="$T/race" with_fault_hooks start_watch "$a" "$b" "$c" --name app-config -v 6
   wait_for 20 key_is "$b" app-config config.yaml v1
   wait_for 20 key_is "$c" app-config config.yaml v1
   # A source change costs one PUT per copy and no read: the copies are known from the watch.
