@@ -5,6 +5,8 @@
 #include <string>
 #include <thread>
 
+#include "controller/http_connection.hpp"
+
 namespace cmsync::controller {
 
 /// Where to listen: host (an IP address or name; empty: all addresses) and port (0: any free).
@@ -23,13 +25,17 @@ struct HealthCallbacks {
     std::function<std::string()> metrics;  ///< /metrics: Registry::render()
 };
 
-/// /healthz, /readyz and /metrics over HTTP (cpp-httplib) on a thread of its own.
+/// /healthz, /readyz and /metrics over HTTP/1.1 on a thread of its own: one event loop over
+/// non-blocking sockets, so a probe is answered at once however many clients are slow, idle or
+/// hostile (`limits` bounds what each may hold). GET and HEAD; 405 for other methods on these
+/// paths, 404 for other paths.
 class HealthServer {
   public:
     /// Binds `bind_address` (see parse_bind_address) and starts serving; throws UsageError for a
     /// bad address and Error when it cannot listen (address in use, ...). The callbacks run on
-    /// the server's threads.
-    HealthServer(const std::string& bind_address, HealthCallbacks callbacks);
+    /// the server's thread, one at a time.
+    HealthServer(const std::string& bind_address, HealthCallbacks callbacks,
+                 ServerLimits limits = {});
     ~HealthServer();
     HealthServer(const HealthServer&) = delete;
     HealthServer& operator=(const HealthServer&) = delete;
