@@ -19,8 +19,42 @@ test_release_archive_runs_from_a_temporary_path() {
   expect_in "$out" "$b/app-config: create (add k)"
   # linked: libc and libstdc++ (with libgcc_s) only; libcurl is loaded when a cluster is needed
   local needed
-  needed=$(readelf -d "$T/bin/kubectl-cmsync" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | sort | paste -sd' ')
+  needed=$(needed_libraries "$T/bin/kubectl-cmsync")
+  expect_no_tls_or_compression "$needed" "the release binary's NEEDED"
   expect_eq "$needed" "ld-linux-x86-64.so.2 libc.so.6 libgcc_s.so.1 libstdc++.so.6"
+  # ...and the health server is in it (issue 26: no build without it any more)
+  env PATH="$path" kubectl-cmsync watch "$a" "$b" --name app-config \
+    --metrics-bind-address 127.0.0.1:0 >"$T/watch.log" 2>&1 &
+  local pid=$! port
+  echo "$pid" >>"$T/bg.pids"
+  wait_for 20 grep -q 'serving /healthz' "$T/watch.log"
+  port=$(sed -n 's/.*serving \/healthz.*(port \([0-9]*\)).*/\1/p' "$T/watch.log" | head -n 1)
+  expect_eq "$(curl -fsS "http://127.0.0.1:$port/healthz")" ok
+  kill -TERM "$pid"
+  wait "$pid" || true
+}
+
+# needed_libraries BINARY: its NEEDED entries (readelf -d), sorted, on one line.
+needed_libraries() {
+  readelf -d "$1" | sed -n 's/.*Shared library: \[\(.*\)\]/\1/p' | sort | paste -sd' '
+}
+
+# Issue 26: libssl, libcrypto, zlib and brotli (cpp-httplib's) cost every start ~2x.
+expect_no_tls_or_compression() {  # text what
+  ! grep -qE 'lib(ssl|crypto|z|brotli[a-z]*)\.so' <<<"$1" || fail "$2 has TLS or compression libraries: $1"
+}
+
+test_commands_that_serve_no_http_load_no_tls_or_compression_library() {
+  local binary=$CMSYNC_BUILD_DIR/cmd/kubectl-cmsync/kubectl-cmsync
+  expect_no_tls_or_compression "$(needed_libraries "$binary")" "NEEDED of $binary"
+  # What the loader actually maps at start, dependencies of dependencies included.
+  for args in "version" "completion bash"; do
+    # shellcheck disable=SC2086
+    run env LD_DEBUG=files "$binary" $args
+    expect_rc 0
+    expect_no_tls_or_compression "$(grep 'file=' <<<"$err")" "kubectl-cmsync $args"
+    expect_in "$err" "file=libstdc++.so.6"  # LD_DEBUG did report
+  done
 }
 
 test_without_libcurl_version_runs_and_cluster_commands_fail_in_one_line() {
