@@ -17,16 +17,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 break;
             }
         }
-        cmsync::fuzz::check(fed.outcome == whole.outcome && fed.status == whole.status &&
-                                fed.why == whole.why,
-                            "the same outcome fed byte by byte as whole");
+        cmsync::fuzz::check(
+            fed.outcome == whole.outcome && fed.status == whole.status && fed.why == whole.why,
+            "the same outcome fed byte by byte as whole");
         if (whole.outcome == HeadParse::Outcome::complete) {
             const auto& h = whole.head;
-            cmsync::fuzz::check(fed.size == whole.size && fed.head.method == h.method &&
-                                    fed.head.path == h.path &&
-                                    fed.head.keep_alive == h.keep_alive &&
-                                    fed.head.has_body == h.has_body,
-                                "the same head fed byte by byte as whole");
+            cmsync::fuzz::check(
+                fed.size == whole.size && fed.head.method == h.method && fed.head.path == h.path &&
+                    fed.head.keep_alive == h.keep_alive && fed.head.has_body == h.has_body,
+                "the same head fed byte by byte as whole");
             cmsync::fuzz::check(whole.size <= max && whole.size <= text.size(),
                                 "a head within the limit and the input");
             cmsync::fuzz::check(h.path == "*" || (!h.path.empty() && h.path.front() == '/'),
