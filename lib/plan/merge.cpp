@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <set>
 
 #include "plan/ownership.hpp"
@@ -71,6 +72,194 @@ void force_key(KeyPlan& plan) {
     }
 }
 
+// What the target records of the source: the hashes of what this source last wrote, or that
+// the plan is already settled (another source's copy without --force, an unreadable record).
+struct Ownership {
+    std::optional<KeyHashes> recorded;
+    bool settled = false;
+};
+
+Ownership check_ownership(const MergeInput& input, const std::string& from, TargetPlan& plan) {
+    Ownership out;
+    const Object* target = input.target;
+    if (target == nullptr) {
+        return out;
+    }
+    const auto owner = annotation(*target, kSyncFromAnnotation);
+    if (!owner.empty() && owner != from) {
+        if (!input.force) {
+            plan.action = TargetAction::conflict;
+            plan.message = fmt::format("owned by {}", owner);
+            out.settled = true;
+            return out;
+        }
+        // Taking over: the other source's record says nothing about ours.
+        plan.warnings.push_back(fmt::format("taking over from {} (--force)", owner));
+        return out;
+    }
+    if (const auto it = target->annotations.find(kLastSyncedAnnotation);
+        it != target->annotations.end()) {
+        out.recorded = parse_last_synced(it->second);
+        if (!out.recorded) {
+            plan.action = TargetAction::error;
+            plan.message =
+                fmt::format("annotation {} is not a JSON object of hashes", kLastSyncedAnnotation);
+            out.settled = true;
+        }
+    }
+    return out;
+}
+
+// K ∪ keys(last-synced): --keys (or every key of the source) and every key recorded.
+std::set<std::string> managed_keys(const MergeInput& input,
+                                   const std::optional<KeyHashes>& recorded) {
+    std::set<std::string> managed;
+    if (input.keys) {
+        managed.insert(input.keys->begin(), input.keys->end());
+    } else {
+        for (const auto& [key, value] : input.source->data) {
+            managed.insert(key);
+        }
+    }
+    if (recorded) {
+        for (const auto& [key, hash] : *recorded) {
+            managed.insert(key);
+        }
+    }
+    return managed;
+}
+
+// The source's digest of `key`: from the caller's digests when given, else hashed here.
+std::string source_digest(const MergeInput& input, const std::string& key, const Value& value) {
+    if (input.source_digests != nullptr) {
+        if (const auto it = input.source_digests->find(key); it != input.source_digests->end()) {
+            return it->second;
+        }
+    }
+    return sha256_hex(value.bytes);
+}
+
+// What the object to write starts from: the target as read, or a new copy of the source.
+Object start_desired(const MergeInput& input) {
+    if (input.target != nullptr) {
+        return *input.target;
+    }
+    Object desired;
+    desired.kind = input.source->kind;
+    desired.type = input.source->type;  // a Secret copy is created with its source's type
+    desired.name = input.source->name;
+    desired.namespace_name = input.target_namespace;
+    return desired;
+}
+
+// What the managed keys add up to.
+struct MergedKeys {
+    KeyHashes next;  ///< the last-synced record to write
+    bool data_changes = false;
+    bool in_step_or_written = false;  ///< some managed key is (or will be) the source's
+    bool conflicts = false;
+    bool adds = false;
+};
+
+// Plans every managed key (a row of the merge table each), applies the changes to `desired`
+// and adds the keys' plans and warnings to `plan`.
+MergedKeys merge_keys(const MergeInput& input, const std::string& from,
+                      const std::optional<KeyHashes>& recorded, Object& desired, TargetPlan& plan) {
+    MergedKeys out;
+    for (const auto& key : managed_keys(input, recorded)) {
+        std::optional<std::string> h;
+        if (recorded) {
+            if (const auto it = recorded->find(key); it != recorded->end()) {
+                h = it->second;
+            }
+        }
+        auto kp = plan_key(key, lookup(input.source, key), lookup(input.target, key), h);
+        if (input.force) {
+            force_key(kp);
+        }
+        switch (kp.action) {
+            case KeyAction::add:
+            case KeyAction::modify:
+                desired.data[key] = *kp.source;
+                out.next[key] = source_digest(input, key, *kp.source);
+                out.data_changes = true;
+                out.in_step_or_written = true;
+                out.adds = out.adds || kp.action == KeyAction::add;
+                break;
+            case KeyAction::unchanged:
+                out.next[key] = source_digest(input, key, *kp.source);
+                out.in_step_or_written = true;
+                break;
+            case KeyAction::remove:
+                desired.data.erase(key);
+                out.data_changes = true;
+                out.in_step_or_written = true;
+                break;
+            case KeyAction::conflict:
+                out.conflicts = true;
+                if (h) {
+                    out.next[key] = *h;  // keep the record: the key stays managed
+                }
+                break;
+            case KeyAction::forget:
+                break;
+            case KeyAction::untouched:
+                if (input.keys &&
+                    std::find(input.keys->begin(), input.keys->end(), key) != input.keys->end()) {
+                    plan.warnings.push_back(fmt::format("key \"{}\" not in source {}", key, from));
+                }
+                break;
+        }
+        if (kp.action != KeyAction::untouched) {
+            plan.keys.push_back(std::move(kp));
+        }
+    }
+    return out;
+}
+
+// Whether anything is to be sent: a new copy only with something to copy; an existing one when
+// its data or its ownership record changes.
+bool needs_write(const Object* target, const std::string& from,
+                 const std::optional<KeyHashes>& recorded, const MergedKeys& merged) {
+    if (target == nullptr) {
+        return merged.adds;  // nothing to copy yet: no empty copy is created
+    }
+    const auto owner = annotation(*target, kSyncFromAnnotation);
+    if (!merged.in_step_or_written && owner != from) {
+        // Every managed key is in conflict: writing only the ownership record would claim a
+        // copy this source synced nothing into (and make its real owner see a conflict).
+        return false;
+    }
+    const auto label = target->labels.find(kManagedLabel);
+    const bool metadata_changes = label == target->labels.end() || label->second != "true" ||
+                                  owner != from || !recorded || *recorded != merged.next;
+    return merged.data_changes || metadata_changes;
+}
+
+// Whether `desired` may be sent as planned. An immutable target that must change is an error
+// for that target (with --force: delete and re-create it), as is a merged object over the API
+// server's limit, found before sending.
+bool writable(const MergeInput& input, bool data_changes, Object& desired, TargetPlan& plan) {
+    if (input.target != nullptr && input.target->immutable && data_changes) {
+        if (!input.force) {
+            plan.action = TargetAction::error;
+            plan.message = "target is immutable (use --force to delete and recreate it)";
+            plan.write = false;
+            return false;
+        }
+        plan.recreate = true;
+        desired.resource_version.clear();
+    }
+    if (kube::object_data_size(desired) > kMaxDataBytes) {
+        plan.action = TargetAction::error;
+        plan.message = fmt::format("merged {} would hold {} bytes, over the 1 MiB limit",
+                                   input.source->kind.name, kube::object_data_size(desired));
+        plan.write = false;
+        return false;
+    }
+    return true;
+}
+
 }  // namespace
 
 std::string source_id(const Object& cm) {
@@ -86,176 +275,36 @@ KeyHashes value_digests(const Object& cm) {
 }
 
 TargetPlan plan_target(const MergeInput& input) {
-    const Object& source = *input.source;
-    const Object* target = input.target;
+    const std::string from = source_id(*input.source);
     TargetPlan plan;
-    const std::string from = source_id(source);
-    if (target != nullptr) {
+    if (input.target != nullptr) {
         plan.target_exists = true;
-        plan.target_resource_version = target->resource_version;
-        plan.target_uid = target->uid;
+        plan.target_resource_version = input.target->resource_version;
+        plan.target_uid = input.target->uid;
     }
-
-    std::optional<KeyHashes> recorded;
-    bool taking_over = false;
-    if (target != nullptr) {
-        const auto owner = annotation(*target, kSyncFromAnnotation);
-        if (!owner.empty() && owner != from) {
-            if (!input.force) {
-                plan.action = TargetAction::conflict;
-                plan.message = fmt::format("owned by {}", owner);
-                return plan;
-            }
-            taking_over = true;  // the other source's record says nothing about ours
-            plan.warnings.push_back(fmt::format("taking over from {} (--force)", owner));
-        }
-        if (const auto it = target->annotations.find(kLastSyncedAnnotation);
-            it != target->annotations.end() && !taking_over) {
-            recorded = parse_last_synced(it->second);
-            if (!recorded) {
-                plan.action = TargetAction::error;
-                plan.message = fmt::format("annotation {} is not a JSON object of hashes",
-                                           kLastSyncedAnnotation);
-                return plan;
-            }
-        }
+    const auto ownership = check_ownership(input, from, plan);
+    if (ownership.settled) {
+        return plan;
     }
-
-    std::set<std::string> managed;
-    std::set<std::string> named;
-    if (input.keys) {
-        named.insert(input.keys->begin(), input.keys->end());
-        managed = named;
-    } else {
-        for (const auto& [key, value] : source.data) {
-            managed.insert(key);
-        }
-    }
-    if (recorded) {
-        for (const auto& [key, hash] : *recorded) {
-            managed.insert(key);
-        }
-    }
-
-    const auto source_digest = [&](const std::string& key, const Value& value) {
-        if (input.source_digests != nullptr) {
-            if (const auto it = input.source_digests->find(key);
-                it != input.source_digests->end()) {
-                return it->second;
-            }
-        }
-        return sha256_hex(value.bytes);
-    };
-    KeyHashes next;
-    bool data_changes = false;
-    bool in_step_or_written = false;  // some managed key is (or will be) the source's
-    bool conflicts = false;
-    bool adds = false;
-    Object desired;
-    if (target != nullptr) {
-        desired = *target;
-    } else {
-        desired.kind = source.kind;
-        desired.type = source.type;  // a Secret copy is created with its source's type
-        desired.name = source.name;
-        desired.namespace_name = input.target_namespace;
-    }
-    for (const auto& key : managed) {
-        std::optional<std::string> h;
-        if (recorded) {
-            if (const auto it = recorded->find(key); it != recorded->end()) {
-                h = it->second;
-            }
-        }
-        auto kp = plan_key(key, lookup(&source, key), lookup(target, key), h);
-        if (input.force) {
-            force_key(kp);
-        }
-        switch (kp.action) {
-            case KeyAction::add:
-            case KeyAction::modify:
-                desired.data[key] = *kp.source;
-                next[key] = source_digest(key, *kp.source);
-                data_changes = true;
-                in_step_or_written = true;
-                adds = adds || kp.action == KeyAction::add;
-                break;
-            case KeyAction::unchanged:
-                next[key] = source_digest(key, *kp.source);
-                in_step_or_written = true;
-                break;
-            case KeyAction::remove:
-                desired.data.erase(key);
-                data_changes = true;
-                in_step_or_written = true;
-                break;
-            case KeyAction::conflict:
-                conflicts = true;
-                if (h) {
-                    next[key] = *h;  // keep the record: the key stays managed
-                }
-                break;
-            case KeyAction::forget:
-                break;
-            case KeyAction::untouched:
-                if (named.count(key) != 0) {
-                    plan.warnings.push_back(fmt::format("key \"{}\" not in source {}", key, from));
-                }
-                break;
-        }
-        if (kp.action != KeyAction::untouched) {
-            plan.keys.push_back(std::move(kp));
-        }
-    }
-
+    Object desired = start_desired(input);
+    const auto merged = merge_keys(input, from, ownership.recorded, desired, plan);
     desired.labels[kManagedLabel] = "true";
     desired.annotations[kSyncFromAnnotation] = from;
-    desired.annotations[kLastSyncedAnnotation] = format_last_synced(next);
-    const bool metadata_changes = target == nullptr || target->labels.count(kManagedLabel) == 0 ||
-                                  target->labels.at(kManagedLabel) != "true" ||
-                                  annotation(*target, kSyncFromAnnotation) != from || !recorded ||
-                                  *recorded != next;
-    if (target == nullptr) {
-        plan.write = adds;  // nothing to copy yet: no empty copy is created
-    } else if (!in_step_or_written && annotation(*target, kSyncFromAnnotation) != from) {
-        // Every managed key is in conflict: writing only the ownership record would claim a
-        // copy this source synced nothing into (and make its real owner see a conflict).
-        plan.write = false;
-    } else {
-        plan.write = data_changes || metadata_changes;
-    }
+    desired.annotations[kLastSyncedAnnotation] = format_last_synced(merged.next);
+    plan.write = needs_write(input.target, from, ownership.recorded, merged);
     if (plan.write) {
-        desired.annotations[kSourceVersionAnnotation] = source.resource_version;
+        desired.annotations[kSourceVersionAnnotation] = input.source->resource_version;
     }
-
-    if (conflicts) {
+    if (merged.conflicts) {
         plan.action = TargetAction::conflict;
         plan.message = "managed keys in conflict (use --force to overwrite)";
         plan.hand_edited = true;
     } else if (!plan.write) {
         plan.action = TargetAction::unchanged;
     } else {
-        plan.action = target == nullptr ? TargetAction::create : TargetAction::update;
+        plan.action = input.target == nullptr ? TargetAction::create : TargetAction::update;
     }
-
-    if (plan.write && target != nullptr && target->immutable && data_changes) {
-        if (!input.force) {
-            plan.action = TargetAction::error;
-            plan.message = "target is immutable (use --force to delete and recreate it)";
-            plan.write = false;
-            return plan;
-        }
-        plan.recreate = true;
-        desired.resource_version.clear();
-    }
-    if (plan.write && kube::object_data_size(desired) > kMaxDataBytes) {
-        plan.action = TargetAction::error;
-        plan.message = fmt::format("merged {} would hold {} bytes, over the 1 MiB limit",
-                                   source.kind.name, kube::object_data_size(desired));
-        plan.write = false;
-        return plan;
-    }
-    if (plan.write) {
+    if (plan.write && writable(input, merged.data_changes, desired, plan)) {
         plan.desired = std::move(desired);
     }
     return plan;
