@@ -131,10 +131,10 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         config.write.force = options->targets.force;
         config.write.before_write = test_before_write_hook();
         const auto log = [](const std::string& message) { process_log().info(message); };
-        WatchController controller(options->controller, log);
+        controller::WatchController controller(controller_config(options->controller), log);
         install_stop_signals();
         Connection connection(global, cancel_after_stop(kStopGrace), controller.request_observer());
-        controller.attach(connection);
+        attach(controller, connection);
         // The controller's threads use the connection (and the watchers): they stop first.
         const OnExit stop_controller([&] { controller.stop(); });
         config.write.may_write = controller.write_gate();
@@ -164,7 +164,9 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
             Watcher watcher(
                 connection.api(), config, [&](const WatchAction& a) { on_action("", a); }, log);
             const auto label = config.spec.source_namespace;
-            controller.start([&](const auto& f) { f(label, &watcher, false); });
+            controller.observe(
+                [&] { return std::vector{controller::status_of(label, &watcher, false)}; });
+            controller.start();
             const OnExit stop_serving([&] { controller.stop(); });
             std::thread monitor([&] {
                 while (!check_halt()) {
@@ -184,7 +186,8 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         }
         RuleWatchers watchers(connection.api(), config, on_action, log);
         watchers.apply(rules);
-        controller.start([&](const auto& f) { watchers.visit(f); });
+        controller.observe([&] { return controller::statuses_of(watchers); });
+        controller.start();
         const OnExit stop_serving([&] { controller.stop(); });
         // A ConfigMap volume swaps a symlink when the rules change: the content is what counts.
         const auto& files = options->targets.files;

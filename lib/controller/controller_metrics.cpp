@@ -18,7 +18,9 @@ ControllerMetrics::ControllerMetrics(Registry& registry, const std::string& vers
       conflicts_(registry.counter("cmsync_conflicts_total",
                                   "Copies left alone because another owner holds the target.")),
       drift_(registry.counter("cmsync_drift_total",
-                              "Copies found changed by someone else and put back.")),
+                              "Copies whose managed keys were edited by someone else: kept, "
+                              "not overwritten (counted again for each source change they "
+                              "miss).")),
       orphans_(registry.counter("cmsync_orphans_total",
                                 "Copies found whose source or rule no longer exists.")),
       copies_(registry.gauge("cmsync_copies_managed", "ConfigMap copies managed now.")),

@@ -20,7 +20,7 @@ class ControllerMetrics {
     void count_write(std::string_view verb, std::string_view result);
     /// A copy not written because it is not ours (cmsync_conflicts_total).
     void count_conflict();
-    /// A copy changed by someone else and put back (cmsync_drift_total).
+    /// A copy whose managed keys someone else edited, kept as they are (cmsync_drift_total).
     void count_drift();
     /// A copy whose source or rule is gone (cmsync_orphans_total).
     void count_orphan();

@@ -102,6 +102,14 @@ bool Watcher::leading() const {
     return !config_.write.may_write || config_.write.may_write();
 }
 
+bool Watcher::leading_or_skip() {
+    if (leading()) {
+        return true;
+    }
+    takeover_.skipped();
+    return false;
+}
+
 void Watcher::beat() {
     beat_ = Clock::now().time_since_epoch().count();
 }
@@ -110,7 +118,21 @@ std::chrono::steady_clock::time_point Watcher::last_beat() const {
     return Clock::time_point(Clock::duration(beat_.load()));
 }
 
-void Watcher::report(const TargetOutcome& o) {
+void Watcher::mark_synced() {
+    stats_.last_sync_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count();
+}
+
+void Watcher::first_lists_done() {
+    ready_ = true;
+    // A standby, or a replica that led only midway, has a repair to do: that is its first pass.
+    if (leading() && !takeover_.owed() && !first_pass_failed_) {
+        mark_synced();
+    }
+}
+
+void Watcher::report(const TargetOutcome& o, const std::string& source_rv) {
     beat();
     WatchAction action;
     action.kind = config_.spec.kind;
@@ -131,18 +153,22 @@ void Watcher::report(const TargetOutcome& o) {
         action.action = orphaned ? WatchActionKind::orphaned : WatchActionKind::drift;
         std::lock_guard guard(mutex_);
         // Keyed by what is reported too: a drifted copy whose source is then deleted is, in
-        // the same state, an orphan now (found by the soak, issue 17).
+        // the same state, an orphan now (found by the soak, issue 17). And by the source's
+        // version: each change of the source this copy does not get is said once, or the copy
+        // falls behind its source without a word (issue 26 item 8).
         auto& seen = drift_seen_[action.target.str()];
-        const auto state =
-            fmt::format("{} {}", to_string(action.action), o.plan.target_resource_version);
+        const auto state = fmt::format("{} {} {}", to_string(action.action),
+                                       o.plan.target_resource_version, source_rv);
         if (seen == state) {
-            return;  // this state of the copy was reported already
+            return;  // this state of the copy and of its source was reported already
         }
         seen = state;
         action.reason = orphaned             ? OutOfStep::orphaned
                         : o.plan.hand_edited ? OutOfStep::drift
                                              : OutOfStep::conflict;
-        action.detail = o.plan.message;
+        action.detail = source_rv.empty() ? o.plan.message
+                                          : fmt::format("{}; source {} at resourceVersion {}",
+                                                        o.plan.message, o.source, source_rv);
     } else if (o.plan.action != TargetAction::create && o.plan.action != TargetAction::update) {
         return;  // in step, or a plan error (an immutable or too big copy): nothing written
     } else if (!o.applied) {
@@ -166,27 +192,28 @@ std::shared_ptr<const KeyHashes> Watcher::digests_of(const kube::Object& source)
     return digests;
 }
 
-void Watcher::handle_target(const std::string& ns, const std::string& name,
+bool Watcher::handle_target(const std::string& ns, const std::string& name,
                             const std::optional<kube::Object>& copy) {
     const auto it = sources_.find(name);
     if (it == sources_.end()) {
-        return;
+        return true;
     }
-    if (!leading()) {
-        return;  // a standby: the leader acts on it
+    if (!leading_or_skip()) {
+        return true;  // a standby: the leader acts on it
     }
     TargetOutcome o{source_id(it->second), ns, name, {}, ""};
     const auto digests = digests_of(it->second);
     o.plan = plan_target({&it->second, copy ? &*copy : nullptr, ns, config_.write.keys,
                           config_.write.force, digests.get()});
     apply_outcome(api_, it->second, o, config_.write);
-    report(o);
+    report(o, it->second.resource_version);
+    return o.error.empty();
 }
 
-void Watcher::sync_sources(const std::vector<std::string>& names,
+bool Watcher::sync_sources(const std::vector<std::string>& names,
                            const std::set<std::string>& namespaces, bool fresh) {
-    if (!leading()) {
-        return;
+    if (!leading_or_skip()) {
+        return true;
     }
     std::vector<const kube::Object*> sources;
     std::vector<std::shared_ptr<const KeyHashes>> digests;  // hashed once, not per copy
@@ -228,18 +255,17 @@ void Watcher::sync_sources(const std::vector<std::string>& names,
             if (!o.error.empty()) {
                 failed = true;
             }
-            report(o);
+            report(o, source.resource_version);
         },
         compact);
     if (!failed) {
-        stats_.last_sync_unix_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                                       std::chrono::system_clock::now().time_since_epoch())
-                                       .count();
+        mark_synced();
     }
+    return !failed;
 }
 
 void Watcher::orphan(const std::string& name, const std::string& ns) {
-    if (!leading()) {
+    if (!leading_or_skip()) {
         return;  // the leader reports (or prunes) it; a new leader's repair finds it
     }
     const auto from = config_.spec.source_namespace + "/" + name;
@@ -258,7 +284,7 @@ void Watcher::orphan(const std::string& name, const std::string& ns) {
     } catch (const std::exception& e) {
         o.error = e.what();
     }
-    report(o);
+    report(o, "");
 }
 
 void Watcher::handle_source(const kube::WatchEvent& event, Clock::time_point at, bool replayed) {
@@ -308,9 +334,12 @@ void Watcher::handle(StreamEvent& event) {
         stream_rvs_[event.stream] = event.resource_version;
     }
     if (event.kind == StreamEvent::Kind::relisted) {
-        handle_relist(event);
-        if (first_lists_.erase(event.stream) != 0 && first_lists_.empty()) {
-            ready_ = true;
+        const bool ok = handle_relist(event);
+        if (first_lists_.erase(event.stream) != 0) {
+            first_pass_failed_ = first_pass_failed_ || !ok;
+            if (first_lists_.empty()) {
+                first_lists_done();
+            }
         }
         return;
     }

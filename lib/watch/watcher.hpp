@@ -16,6 +16,7 @@
 #include "sync/writer.hpp"
 #include "watch/copy_cache.hpp"
 #include "watch/pass_schedule.hpp"
+#include "watch/takeover.hpp"
 #include "watch/watch_action.hpp"
 #include "watch/watch_state.hpp"
 #include "watch/watch_streams.hpp"
@@ -59,8 +60,11 @@ class Watcher {
     static constexpr const char* kClusterStream = "*";
 
     /// Whether this replica may write (WriteOptions::may_write; always without it). A standby
-    /// keeps its caches warm from the streams; when it starts to lead, it repairs everything.
+    /// keeps its caches warm from the streams; what it skips, it repairs once it leads
+    /// (Takeover).
     bool leading() const;
+    /// leading(), and when not, what is skipped is owed to the takeover.
+    bool leading_or_skip();
     /// Whether the copy cache holds this very state of a copy (an echo of an own write).
     bool held(const kube::Object& cm) const;
     void beat();
@@ -75,17 +79,24 @@ class Watcher {
     using Clock = std::chrono::steady_clock;
     /// A source event that arrived at `at` (`replayed`: see StreamEvent).
     void handle_source(const kube::WatchEvent& event, Clock::time_point at, bool replayed);
-    void handle_target(const std::string& ns, const std::string& name,
+    /// Plans and writes one copy; false when that failed.
+    bool handle_target(const std::string& ns, const std::string& name,
                        const std::optional<kube::Object>& copy);
-    void handle_relist(StreamEvent& event);
+    /// A stream's list; false when a write it led to failed.
+    bool handle_relist(StreamEvent& event);
     void handle_namespace(const kube::WatchEvent& event);
     void add_target(const std::string& ns, bool list_now);
     /// One pass of each source of `names` over `namespaces`; `fresh` reads every copy (no
-    /// cache).
-    void sync_sources(const std::vector<std::string>& names,
+    /// cache). False when a copy failed.
+    bool sync_sources(const std::vector<std::string>& names,
                       const std::set<std::string>& namespaces, bool fresh = false);
     void orphan(const std::string& name, const std::string& ns);
-    void report(const TargetOutcome& outcome);
+    /// Reports what became of a copy planned from the source at `source_rv` ("" for an orphan).
+    void report(const TargetOutcome& outcome, const std::string& source_rv);
+    /// Every stream has had its first list: ready, and, when this replica wrote all it was to
+    /// write and nothing failed, the first pass is the last sync.
+    void first_lists_done();
+    void mark_synced();
     void resync_all();
     /// Reads the sources again (a paged list) and feeds what changed to handle_source; until
     /// the source stream reaches what was read, its older events are skipped (caught_up).
@@ -121,12 +132,16 @@ class Watcher {
     std::map<std::string, std::string> awaited_rv_;  ///< source -> RV its stream must reach
     Clock::time_point last_refresh_{};
     std::map<std::string, std::string> stream_rvs_;
-    std::set<std::string> listed_once_;              ///< streams past their first list
-    std::map<std::string, std::string> drift_seen_;  ///< NS/NAME -> "ACTION RV" reported
-    CopyCache copies_;                               ///< what is known of the copies
+    std::set<std::string> listed_once_;  ///< streams past their first list
+    /// NS/NAME -> "ACTION COPY_RV SOURCE_RV" reported: a copy out of step is reported once per
+    /// state of it and of its source.
+    std::map<std::string, std::string> drift_seen_;
+    CopyCache copies_;  ///< what is known of the copies
     WatchStats stats_;
     std::atomic<bool> ready_{false};
     std::set<std::string> first_lists_;  ///< streams whose first list is yet to come
+    bool first_pass_failed_ = false;     ///< a write of the first lists' pass failed
+    Takeover takeover_;
     std::atomic<Clock::rep> beat_{0};
     std::mutex digests_mutex_;  // guards digests_ (handle_target runs on several threads)
     /// source name -> its resourceVersion and value_digests

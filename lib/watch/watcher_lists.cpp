@@ -13,7 +13,7 @@ namespace {
 constexpr const char* kAwaitDelete = "";
 }  // namespace
 
-void Watcher::handle_relist(StreamEvent& event) {
+bool Watcher::handle_relist(StreamEvent& event) {
     const auto& source_ns = config_.spec.source_namespace;
     const bool cluster = event.stream == kClusterStream;
     const bool covers_source = (cluster && !split_cluster_) || event.stream == source_ns;
@@ -50,7 +50,7 @@ void Watcher::handle_relist(StreamEvent& event) {
             refresh_sources();
         } catch (const std::exception& e) {
             log_(fmt::format("cannot read the sources: {}", e.what()));
-            return;  // the next relist or resync repairs this namespace
+            return false;  // the next relist or resync repairs this namespace
         }
     }
     if (covers_source) {
@@ -83,11 +83,18 @@ void Watcher::handle_relist(StreamEvent& event) {
             }
         }
     }
-    parallel_for(tasks.size(), config_.run.concurrency,
-                 [&](std::size_t i) { handle_target(tasks[i].ns, tasks[i].name, tasks[i].copy); });
+    std::atomic<bool> ok{true};
+    parallel_for(tasks.size(), config_.run.concurrency, [&](std::size_t i) {
+        if (!handle_target(tasks[i].ns, tasks[i].name, tasks[i].copy)) {
+            ok = false;
+        }
+    });
     for (const auto& [name, namespaces] : unknown) {
-        sync_sources({name}, namespaces);  // reads what the cache does not know
+        if (!sync_sources({name}, namespaces)) {  // reads what the cache does not know
+            ok = false;
+        }
     }
+    return ok;
 }
 
 void Watcher::add_target(const std::string& ns, bool list_now) {
@@ -126,7 +133,9 @@ void Watcher::handle_namespace(const kube::WatchEvent& event) {
         copies_.forget_namespace(event.name);
         if (!cluster_scope_) {
             streams_->stop(event.name);
-            first_lists_.erase(event.name);
+            if (first_lists_.erase(event.name) != 0 && first_lists_.empty()) {
+                first_lists_done();
+            }
         }
         return;
     }

@@ -161,7 +161,9 @@ void Watcher::run(const std::atomic<bool>& stop) {
                      cluster_scope_ ? "cluster" : "namespace"));
     streams_ = std::make_unique<StreamRunner>(api_, queue_, config_.run.chunk_size, log_, stats_);
     start_streams(resumed);
-    ready_ = first_lists_.empty();
+    if (first_lists_.empty()) {
+        first_lists_done();
+    }
     auto last_resync = std::chrono::steady_clock::now();
     bool was_leading = leading();
     if (!was_leading) {
@@ -169,15 +171,15 @@ void Watcher::run(const std::atomic<bool>& stop) {
     }
     while (!stop) {
         beat();
-        if (const bool now_leading = leading(); now_leading != was_leading) {
+        const bool now_leading = leading();
+        if (now_leading != was_leading) {
             was_leading = now_leading;
-            if (now_leading) {
-                log_("leading: repairing every copy from its source");
-                resync_all();  // what happened while standing by was seen but not written
-                last_resync = std::chrono::steady_clock::now();
-            } else {
-                log_("not leading: writes stop");
-            }
+            log_(now_leading ? "leading: writing from now on" : "not leading: writes stop");
+        }
+        if (takeover_.take_repair(now_leading, first_lists_.empty())) {
+            log_("leading: repairing every copy from its source");
+            resync_all();  // what happened while standing by was seen but not written
+            last_resync = std::chrono::steady_clock::now();
         }
         auto wait = std::chrono::milliseconds(200);
         if (const auto due = schedule_.next_due()) {
