@@ -71,6 +71,16 @@ class Watcher {
     /// Whether to watch with one cluster-wide stream: asked for (or automatic and many
     /// namespaces) and allowed. Throws Error when asked for explicitly and forbidden.
     bool use_cluster_scope(std::size_t target_count);
+    /// The state file's state, when there is one for this scope (decided here: cluster_scope_).
+    std::optional<WatchState> resumed_state(std::size_t target_count);
+    /// The first read of the sources; what changed or went while nobody watched is scheduled
+    /// or orphaned.
+    void read_initial_sources(const std::vector<std::string>& targets,
+                              const std::optional<WatchState>& resumed);
+    /// The loop: events, passes of changed sources, leadership changes, resync periods.
+    void loop(const std::atomic<bool>& stop);
+    /// Syncs the sources whose pass is due to every target namespace.
+    void pass_due_sources();
     void start_streams(const std::optional<WatchState>& resumed);
     StreamSpec object_stream(const std::string& key, const std::string& ns, const std::string& rv);
     bool relevant(const std::string& ns, const std::string& name) const;

@@ -107,24 +107,24 @@ void Watcher::start_streams(const std::optional<WatchState>& resumed) {
     }
 }
 
-void Watcher::run(const std::atomic<bool>& stop) {
-    const auto& spec = config_.spec;
+std::optional<WatchState> Watcher::resumed_state(std::size_t target_count) {
     std::optional<WatchState> resumed;
     if (!config_.state_file.empty()) {
         if (const auto text = read_file_if_exists(config_.state_file)) {
             resumed = parse_watch_state(*text, config_.state_file);
         }
     }
-    const auto targets = resolve_targets(api_, spec, config_.run.chunk_size);
-    cluster_scope_ = use_cluster_scope(targets.size());
+    cluster_scope_ = use_cluster_scope(target_count);
     if (resumed && resumed->scope != (cluster_scope_ ? "cluster" : "namespaces")) {
         log_("state file was written for another watch scope: starting afresh");
         resumed.reset();
     }
-    {
-        std::lock_guard guard(mutex_);
-        targets_.insert(targets.begin(), targets.end());
-    }
+    return resumed;
+}
+
+void Watcher::read_initial_sources(const std::vector<std::string>& targets,
+                                   const std::optional<WatchState>& resumed) {
+    const auto& spec = config_.spec;
     // The sources are read first, so that every target's first pass knows them. A named source
     // that does not exist is followed like the others: the source stream sees it created.
     std::vector<std::string> missing;
@@ -145,17 +145,29 @@ void Watcher::run(const std::atomic<bool>& stop) {
         log_(fmt::format("source {} \"{}\" not found in namespace \"{}\": waiting for it",
                          spec.kind.name, name, spec.source_namespace));
     }
-    if (resumed) {
-        stream_rvs_ = resumed->resource_versions;
-        for (const auto& [name, digest] : resumed->source_digests) {
-            if (sources_.count(name) == 0) {
-                for (const auto& ns : targets) {
-                    orphan(name, ns);  // deleted while nobody watched
-                }
+    if (!resumed) {
+        return;
+    }
+    stream_rvs_ = resumed->resource_versions;
+    for (const auto& [name, digest] : resumed->source_digests) {
+        if (sources_.count(name) == 0) {
+            for (const auto& ns : targets) {
+                orphan(name, ns);  // deleted while nobody watched
             }
         }
-        log_(fmt::format("resuming from state file {}", config_.state_file));
     }
+    log_(fmt::format("resuming from state file {}", config_.state_file));
+}
+
+void Watcher::run(const std::atomic<bool>& stop) {
+    const auto& spec = config_.spec;
+    const auto targets = resolve_targets(api_, spec, config_.run.chunk_size);
+    const auto resumed = resumed_state(targets.size());
+    {
+        std::lock_guard guard(mutex_);
+        targets_.insert(targets.begin(), targets.end());
+    }
+    read_initial_sources(targets, resumed);
     log_(fmt::format("watching {} source {}(s) in {} for {} target namespace(s), {} scope",
                      sources_.size(), spec.kind.name, spec.source_namespace, targets.size(),
                      cluster_scope_ ? "cluster" : "namespace"));
@@ -164,6 +176,12 @@ void Watcher::run(const std::atomic<bool>& stop) {
     if (first_lists_.empty()) {
         first_lists_done();
     }
+    loop(stop);
+    streams_->stop_all();
+    save_state();
+}
+
+void Watcher::loop(const std::atomic<bool>& stop) {
     auto last_resync = std::chrono::steady_clock::now();
     bool was_leading = leading();
     if (!was_leading) {
@@ -190,20 +208,7 @@ void Watcher::run(const std::atomic<bool>& stop) {
         for (auto& event : events) {
             handle(event);
         }
-        const auto due = schedule_.take_due(Clock::now());
-        if (!due.empty()) {
-            std::set<std::string> targets_now;
-            {
-                std::lock_guard guard(mutex_);
-                targets_now = targets_;
-            }
-            const auto start = Clock::now();
-            sync_sources(due, targets_now);
-            const auto end = Clock::now();
-            for (const auto& name : due) {
-                schedule_.passed(name, start, end);
-            }
-        }
+        pass_due_sources();
         if (config_.resync_period.count() > 0 &&
             std::chrono::steady_clock::now() - last_resync >= config_.resync_period) {
             resync_all();
@@ -213,8 +218,24 @@ void Watcher::run(const std::atomic<bool>& stop) {
             save_state();
         }
     }
-    streams_->stop_all();
-    save_state();
+}
+
+void Watcher::pass_due_sources() {
+    const auto due = schedule_.take_due(Clock::now());
+    if (due.empty()) {
+        return;
+    }
+    std::set<std::string> targets_now;
+    {
+        std::lock_guard guard(mutex_);
+        targets_now = targets_;
+    }
+    const auto start = Clock::now();
+    sync_sources(due, targets_now);
+    const auto end = Clock::now();
+    for (const auto& name : due) {
+        schedule_.passed(name, start, end);
+    }
 }
 
 }  // namespace cmsync
