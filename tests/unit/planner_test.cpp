@@ -213,30 +213,34 @@ TEST_CASE("resolve_targets: named and selected, without the source and the exclu
     struct Row {
         const char* name;
         Lines named;
-        std::string selector;
-        Lines excluded;
-        int chunk_size;
+        std::string selector = {};
+        Lines excluded = {};
+        int chunk_size = 500;
         Lines targets;
-        Lines requests;
+        Lines requests = {};
     };
+    const std::string list = "GET /api/v1/namespaces?limit=";
     const std::vector<Row> rows = {
-        {"named only: no request", {"t3", "src", "t1", "t3"}, "", {}, 500, {"t1", "t3"}, {}},
-        {"named and excluded", {"t1", "t2"}, "", {"t1", "zz"}, 500, {"t2"}, {}},
-        {"selector plus named, excluded removed",
-         {"t9", "t1"},
-         "env=prod",
-         {"t2"},
-         500,
-         {"t1", "t4", "t9"},
-         {"GET /api/v1/namespaces?limit=500&labelSelector=env%3Dprod"}},
-        {"selector, paged; the source namespace matches and is dropped",
-         {},
-         "env=prod",
-         {},
-         2,
-         {"t1", "t2", "t4"},
-         {"GET /api/v1/namespaces?limit=2&labelSelector=env%3Dprod",
-          "GET /api/v1/namespaces?limit=2&continue=p2&labelSelector=env%3Dprod"}},
+        {.name = "named only: no request",
+         .named = {"t3", "src", "t1", "t3"},
+         .targets = {"t1", "t3"}},
+        {.name = "named and excluded",
+         .named = {"t1", "t2"},
+         .excluded = {"t1", "zz"},
+         .targets = {"t2"}},
+        {.name = "selector plus named, excluded removed",
+         .named = {"t9", "t1"},
+         .selector = "env=prod",
+         .excluded = {"t2"},
+         .targets = {"t1", "t4", "t9"},
+         .requests = {list + "500&labelSelector=env%3Dprod"}},
+        {.name = "selector, paged; the source namespace matches and is dropped",
+         .named = {},
+         .selector = "env=prod",
+         .chunk_size = 2,
+         .targets = {"t1", "t2", "t4"},
+         .requests = {list + "2&labelSelector=env%3Dprod",
+                      list + "2&continue=p2&labelSelector=env%3Dprod"}},
     };
     for (const auto& row : rows) {
         SUBCASE(row.name) {
