@@ -1,21 +1,13 @@
 #include <doctest/doctest.h>
 
 #include "controller/action_signals.hpp"
+#include "watch_action_fixture.hpp"
 
 namespace cmsync::controller {
 
 namespace {
 
-WatchAction action(WatchActionKind what, OutOfStep reason = OutOfStep::none,
-                   WriteVerb verb = WriteVerb::update) {
-    WatchAction a;
-    a.target = {"team-a", "app"};
-    a.action = what;
-    a.reason = reason;
-    a.verb = verb;
-    a.uid = "uid-1";
-    return a;
-}
+using testing::action;
 
 using Writes = std::vector<std::pair<std::string, std::string>>;
 

@@ -15,33 +15,7 @@ using namespace std::chrono_literals;
 
 namespace {
 
-// Answers every request with `answer(request)`; thread-safe. Unit tests only.
-class FakeApi : public http::Transport {
-  public:
-    std::function<http::Response(const http::Request&)> answer = [](const http::Request& r) {
-        return http::Response{r.method == "POST" ? 201L : 200L, {}, "{}"};
-    };
-    std::chrono::milliseconds delay{0};
-
-    http::Response send(const http::Request& r) override {
-        std::this_thread::sleep_for(delay);
-        std::lock_guard lock(mutex_);
-        requests_.push_back(r);
-        return answer(r);
-    }
-    http::Response stream(const http::Request& r, const http::BodySink&,
-                          const http::CancelCheck&) override {
-        return send(r);
-    }
-    std::vector<http::Request> requests() const {
-        std::lock_guard lock(mutex_);
-        return requests_;
-    }
-
-  private:
-    mutable std::mutex mutex_;
-    std::vector<http::Request> requests_;
-};
+using FakeApi = RecordingApi;
 
 http::Response status(long code, const char* reason) {
     return http::Response{

@@ -10,6 +10,7 @@
 
 #include "api_fixture.hpp"
 #include "error.hpp"
+#include "watch_action_fixture.hpp"
 
 namespace cmsync::controller {
 
@@ -18,27 +19,7 @@ namespace {
 using namespace std::chrono_literals;
 using Clock = std::chrono::steady_clock;
 
-// Answers every request with 201/200 and keeps it. Thread-safe.
-class FakeApi : public http::Transport {
-  public:
-    http::Response send(const http::Request& r) override {
-        std::lock_guard lock(mutex_);
-        requests_.push_back(r);
-        return http::Response{r.method == "POST" ? 201L : 200L, {}, "{}"};
-    }
-    http::Response stream(const http::Request& r, const http::BodySink&,
-                          const http::CancelCheck&) override {
-        return send(r);
-    }
-    std::vector<http::Request> requests() const {
-        std::lock_guard lock(mutex_);
-        return requests_;
-    }
-
-  private:
-    mutable std::mutex mutex_;
-    std::vector<http::Request> requests_;
-};
+using FakeApi = RecordingApi;
 
 WatcherStatus running(const std::string& rule, bool ready = true) {
     WatcherStatus s;
@@ -66,16 +47,7 @@ std::optional<std::string> sample(const std::string& text, const std::string& se
     return std::nullopt;
 }
 
-WatchAction action(WatchActionKind what, OutOfStep reason = OutOfStep::none,
-                   WriteVerb verb = WriteVerb::update) {
-    WatchAction a;
-    a.target = {"team-a", "app"};
-    a.action = what;
-    a.reason = reason;
-    a.verb = verb;
-    a.uid = "uid-1";
-    return a;
-}
+using testing::action;
 
 }  // namespace
 
