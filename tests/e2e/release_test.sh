@@ -29,7 +29,7 @@ test_release_archive_runs_from_a_temporary_path() {
   echo "$pid" >>"$T/bg.pids"
   wait_for 20 grep -q 'serving /healthz' "$T/watch.log"
   port=$(sed -n 's/.*serving \/healthz.*(port \([0-9]*\)).*/\1/p' "$T/watch.log" | head -n 1)
-  expect_eq "$(curl -s -w ' %{http_code}' "http://127.0.0.1:$port/healthz")" "ok 200"
+  expect_eq "$(curl -fsS "http://127.0.0.1:$port/healthz")" ok
   kill -TERM "$pid"
   wait "$pid" || true
 }

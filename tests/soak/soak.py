@@ -730,7 +730,9 @@ users:
                 continue
             rc = slot.proc.returncode
             with open(slot.err, errors="replace") as f:
-                tail = f.read()[-2000:]
+                # Streams keep logging their retries while the process winds down (up to its
+                # 3 s stop grace), so the line saying why it exits can be well before the end.
+                tail = f.read()[-65536:]
             self.record("watcher-exit", slot=slot.i, pid=slot.proc.pid, rc=rc)
             if self.replicas and rc != 0 and "lost the leader Lease" in tail:
                 self.replica_exits += 1
