@@ -73,6 +73,73 @@ void log_action(const std::string& rule, const WatchAction& a) {
     process_log().output(text, fields);
 }
 
+// watch's own flags, beside the target and controller ones.
+void add_watch_flags(CLI::App& sub, WatchOptions& options) {
+    add_target_options(sub, options.targets);
+    sub.add_option("--resync-period", options.resync_period,
+                   "Full relist and repair this often (0 = off)");
+    sub.add_option("--state-file", options.state_file,
+                   "Save resourceVersions here so a restarted watch resumes");
+    sub.add_flag("--prune", options.prune,
+                 "When a source is deleted, remove its managed keys (and empty copies)");
+    sub.add_option("--watch-scope", options.scope,
+                   "auto, namespaces (a watch per namespace) or cluster (one, filtered here)")
+        ->check(CLI::IsMember({"auto", "namespaces", "cluster"}));
+    sub.add_option("--log-format", options.log_format, "text or json")
+        ->check(CLI::IsMember({"text", "json"}))
+        // As soon as it is read: a usage error found after it is a JSON line too.
+        ->each([](const std::string& format) {
+            process_log().set_format(format == "json" ? log::Format::json : log::Format::text);
+        });
+    add_controller_options(sub, options.controller);
+}
+
+// What the positional form (or the first rule) and the flags say; throws UsageError.
+WatchConfig make_watch_config(const WatchOptions& options, const Rule& first,
+                              const GlobalOptions& global) {
+    WatchConfig config;
+    config.spec = first.spec;
+    config.run = run_options(options.targets, global);
+    const auto period = parse_duration(options.resync_period);
+    if (!period) {
+        throw UsageError(fmt::format("invalid --resync-period \"{}\"", options.resync_period));
+    }
+    config.resync_period = *period;
+    config.state_file = options.state_file;
+    config.spec.prune = options.prune;  // with -f: every rule (RuleWatchers)
+    config.scope = options.scope == "cluster"      ? WatchScope::cluster
+                   : options.scope == "namespaces" ? WatchScope::namespaces
+                                                   : WatchScope::automatic;
+    config.write.keys = config.spec.keys;
+    config.write.force = options.targets.force;
+    config.write.before_write = test_before_write_hook();
+    return config;
+}
+
+// The rules files as a rule source: what they hold when it changed (read each time: a
+// ConfigMap volume swaps a symlink, the content is what counts); none for stdin, which cannot
+// be read again (the rules then stay as they started).
+controller::RuleSource rules_file_source(const CLI::App& sub, const WatchOptions& options,
+                                         const GlobalOptions& global, RulesFiles& seen) {
+    const auto& files = options.targets.files;
+    if (std::find(files.begin(), files.end(), "-") != files.end()) {
+        return nullptr;
+    }
+    return [&sub, &options, &global, &seen]() -> std::optional<controller::RuleUpdate> {
+        auto now = read_rules_files(options.targets.files);
+        if (now == seen) {
+            return std::nullopt;
+        }
+        seen = std::move(now);
+        try {
+            return controller::RuleUpdate{rules_from_options(sub, options.targets, global, &seen),
+                                          {}};
+        } catch (const RulesError& e) {
+            return controller::RuleUpdate{{}, e.lines()};
+        }
+    };
+}
+
 }  // namespace
 
 std::function<int()> setup_watch(CLI::App& app, GlobalOptions& global) {
@@ -91,45 +158,14 @@ std::function<int()> setup_watch(CLI::App& app, GlobalOptions& global) {
 
 Stops on SIGINT/SIGTERM after finishing writes in flight (exit 0).
 Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)");
-    add_target_options(*sub, options->targets);
-    sub->add_option("--resync-period", options->resync_period,
-                    "Full relist and repair this often (0 = off)");
-    sub->add_option("--state-file", options->state_file,
-                    "Save resourceVersions here so a restarted watch resumes");
-    sub->add_flag("--prune", options->prune,
-                  "When a source is deleted, remove its managed keys (and empty copies)");
-    sub->add_option("--watch-scope", options->scope,
-                    "auto, namespaces (a watch per namespace) or cluster (one, filtered here)")
-        ->check(CLI::IsMember({"auto", "namespaces", "cluster"}));
-    sub->add_option("--log-format", options->log_format, "text or json")
-        ->check(CLI::IsMember({"text", "json"}))
-        // As soon as it is read: a usage error found after it is a JSON line too.
-        ->each([](const std::string& format) {
-            process_log().set_format(format == "json" ? log::Format::json : log::Format::text);
-        });
-    add_controller_options(*sub, options->controller);
+    add_watch_flags(*sub, *options);
     return [options, sub, &global] {
         // The rules and what their files held come from one read: an edit made meanwhile is
         // noticed below, not lost between two reads.
         RulesFiles seen;
         const auto rules = rules_from_options(*sub, options->targets, global, &seen);
         const bool from_file = !rules.front().name.empty();
-        WatchConfig config;
-        config.spec = rules.front().spec;
-        config.run = run_options(options->targets, global);
-        const auto period = parse_duration(options->resync_period);
-        if (!period) {
-            throw UsageError(fmt::format("invalid --resync-period \"{}\"", options->resync_period));
-        }
-        config.resync_period = *period;
-        config.state_file = options->state_file;
-        config.spec.prune = options->prune;  // with -f: every rule (RuleWatchers)
-        config.scope = options->scope == "cluster"      ? WatchScope::cluster
-                       : options->scope == "namespaces" ? WatchScope::namespaces
-                                                        : WatchScope::automatic;
-        config.write.keys = config.spec.keys;
-        config.write.force = options->targets.force;
-        config.write.before_write = test_before_write_hook();
+        auto config = make_watch_config(*options, rules.front(), global);
         const auto log = [](const std::string& message) { process_log().info(message); };
         controller::WatchController controller(controller_config(options->controller), log);
         install_stop_signals();
@@ -189,24 +225,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         controller.observe([&] { return controller::statuses_of(watchers); });
         controller.start();
         const OnExit stop_serving([&] { controller.stop(); });
-        // A ConfigMap volume swaps a symlink when the rules change: the content is what counts.
-        const auto& files = options->targets.files;
-        controller::RuleSource source;  // rules from stdin cannot be read again: they stay
-        if (std::find(files.begin(), files.end(), "-") == files.end()) {
-            source = [&]() -> std::optional<controller::RuleUpdate> {
-                auto now = read_rules_files(files);
-                if (now == seen) {
-                    return std::nullopt;
-                }
-                seen = std::move(now);
-                try {
-                    return controller::RuleUpdate{
-                        rules_from_options(*sub, options->targets, global, &seen), {}};
-                } catch (const RulesError& e) {
-                    return controller::RuleUpdate{{}, e.lines()};
-                }
-            };
-        }
+        const auto source = rules_file_source(*sub, *options, global, seen);
         controller::FollowOptions follow;
         follow.log = log;
         controller::follow_rules(
