@@ -12,6 +12,7 @@
 #include "http/proxy.hpp"
 #include "kube/config_loader.hpp"
 #include "kube/log_redaction.hpp"
+#include "plan/ownership.hpp"
 #include "process_log.hpp"
 #include "version.hpp"
 
@@ -40,8 +41,7 @@ std::string read_file(const std::string& path) {
     return out.str();
 }
 
-}  // namespace
-
+// The kubeconfig loader's view of the disk.
 kube::ConfigFiles disk_files() {
     return {[](const std::string& path) {
                 std::error_code ec;
@@ -49,6 +49,8 @@ kube::ConfigFiles disk_files() {
             },
             read_file};
 }
+
+}  // namespace
 
 kube::Environment read_environment() {
     kube::Environment env;
@@ -83,7 +85,10 @@ Connection::Connection(const GlobalOptions& options, http::CancelCheck cancel,
     http::ClientOptions client;
     client.verbosity = options.verbosity;
     client.log = [](const std::string& line) { process_log().info(line); };
-    client.redact_body = kube::redact_body_for_log;
+    // The recorded hashes of a Secret's values are as telling as the values for a short one.
+    client.redact_body = [](const std::string& url, const std::string& body) {
+        return kube::redact_body_for_log(url, body, {kLastSyncedAnnotation});
+    };
     client.request_budget = config_.request_timeout;
     if (options.overall_limit.count() > 0) {
         client.deadline = std::chrono::steady_clock::now() + options.overall_limit;

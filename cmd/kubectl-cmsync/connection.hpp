@@ -9,7 +9,6 @@
 #include "http/client.hpp"
 #include "http/curl_transport.hpp"
 #include "kube/api_client.hpp"
-#include "kube/config_loader.hpp"
 #include "kube/credentials.hpp"
 
 namespace cmsync::cli {
@@ -41,8 +40,5 @@ class Connection {
     http::ClientOptions client_options_;
     std::vector<std::pair<std::unique_ptr<http::Client>, std::unique_ptr<kube::ApiClient>>> side_;
 };
-
-/// The kubeconfig loader's view of the disk.
-kube::ConfigFiles disk_files();
 
 }  // namespace cmsync::cli

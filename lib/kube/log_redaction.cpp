@@ -13,8 +13,6 @@ namespace cmsync::kube {
 namespace {
 
 constexpr const char* kMask = "***";
-// Derived from the values (sha256 of each): as telling as the values for a short secret.
-constexpr const char* kHashesAnnotation = "cmsync.io/last-synced";
 
 // The kind a request path names: the segment after /api/v1/ or /api/v1/namespaces/NS/.
 std::optional<Kind> kind_of_url(std::string_view url) {
@@ -44,7 +42,7 @@ void mask_members(rapidjson::Value& object, const char* field) {
     }
 }
 
-void mask_object(rapidjson::Value& object) {
+void mask_object(rapidjson::Value& object, const std::vector<std::string_view>& derived) {
     if (!object.IsObject()) {
         return;
     }
@@ -54,9 +52,12 @@ void mask_object(rapidjson::Value& object) {
         meta != object.MemberEnd() && meta->value.IsObject()) {
         if (const auto notes = meta->value.FindMember("annotations");
             notes != meta->value.MemberEnd() && notes->value.IsObject()) {
-            if (const auto h = notes->value.FindMember(kHashesAnnotation);
-                h != notes->value.MemberEnd()) {
-                h->value.SetString(rapidjson::StringRef(kMask));
+            for (const auto name : derived) {
+                const auto h = notes->value.FindMember(
+                    rapidjson::Value(rapidjson::StringRef(name.data(), name.size())));
+                if (h != notes->value.MemberEnd()) {
+                    h->value.SetString(rapidjson::StringRef(kMask));
+                }
             }
         }
     }
@@ -64,7 +65,8 @@ void mask_object(rapidjson::Value& object) {
 
 }  // namespace
 
-std::string redact_body_for_log(const std::string& url, const std::string& body) {
+std::string redact_body_for_log(const std::string& url, const std::string& body,
+                                const std::vector<std::string_view>& derived) {
     const auto kind = kind_of_url(url);
     if (!kind || !kind->sensitive) {
         return body;
@@ -74,15 +76,15 @@ std::string redact_body_for_log(const std::string& url, const std::string& body)
         return fmt::format("({} bytes withheld: {} values are not logged)", body.size(),
                            kind->name);
     }
-    mask_object(doc);
+    mask_object(doc, derived);
     if (const auto items = doc.FindMember("items");
         items != doc.MemberEnd() && items->value.IsArray()) {
         for (auto& item : items->value.GetArray()) {
-            mask_object(item);
+            mask_object(item, derived);
         }
     }
     if (const auto object = doc.FindMember("object"); object != doc.MemberEnd()) {
-        mask_object(object->value);  // a watch event
+        mask_object(object->value, derived);  // a watch event
     }
     return to_json(doc);
 }

@@ -42,7 +42,6 @@ struct Object {
     /// it so fields cmsync does not know (finalizers, owner references, ...) survive. Empty for
     /// objects built here.
     std::string raw;
-    ObjectRef ref() const { return {namespace_name, name}; }
 };
 
 /// Parses an object of `kind` from JSON; throws Error when it is not one.

@@ -4,12 +4,18 @@
 
 #include "kube/json.hpp"
 #include "kube/log_redaction.hpp"
+#include "plan/ownership.hpp"
 
 namespace cmsync::kube {
 
 namespace {
 
 constexpr const char* kServer = "https://127.0.0.1:6443";
+
+// As the command wires it: the last-synced hashes are derived from the values.
+std::string redacted(const std::string& url, const std::string& body) {
+    return redact_body_for_log(url, body, {cmsync::kLastSyncedAnnotation});
+}
 
 rapidjson::Document parsed(const std::string& text) {
     rapidjson::Document doc;
@@ -24,15 +30,14 @@ TEST_CASE("request and response bodies at -v 8: a kind's values are masked when 
         R"({"kind":"Secret","metadata":{"name":"tls","annotations":{"cmsync.io/last-synced":"{\"tls.key\":\"9f86d0\"}","team":"web"}},"data":{"tls.key":"c2VjcmV0"},"stringData":{"token":"plain"},"type":"kubernetes.io/tls"})";
     SUBCASE("a ConfigMap body is logged as it is") {
         const std::string cm = R"({"kind":"ConfigMap","data":{"k":"v"}})";
-        CHECK(redact_body_for_log(std::string(kServer) + "/api/v1/namespaces/a/configmaps/x", cm) ==
-              cm);
-        CHECK(redact_body_for_log(std::string(kServer) + "/api/v1/configmaps?watch=1", cm) == cm);
+        CHECK(redacted(std::string(kServer) + "/api/v1/namespaces/a/configmaps/x", cm) == cm);
+        CHECK(redacted(std::string(kServer) + "/api/v1/configmaps?watch=1", cm) == cm);
     }
     SUBCASE("a Secret: keys stay, values and their hashes go") {
         for (const auto* path : {"/api/v1/namespaces/a/secrets/tls?fieldManager=kubectl-cmsync",
                                  "/api/v1/namespaces/a/secrets", "/api/v1/secrets"}) {
             CAPTURE(path);
-            const auto out = redact_body_for_log(std::string(kServer) + path, secret);
+            const auto out = redacted(std::string(kServer) + path, secret);
             CHECK(out.find("c2VjcmV0") == std::string::npos);
             CHECK(out.find("plain") == std::string::npos);
             CHECK(out.find("9f86d0") == std::string::npos);
@@ -44,25 +49,23 @@ TEST_CASE("request and response bodies at -v 8: a kind's values are masked when 
         }
     }
     SUBCASE("a list of Secrets and a watch event of one") {
-        const auto list = redact_body_for_log(std::string(kServer) + "/api/v1/namespaces/a/secrets",
-                                              R"({"kind":"SecretList","items":[)" + secret + "]}");
+        const auto list = redacted(std::string(kServer) + "/api/v1/namespaces/a/secrets",
+                                   R"({"kind":"SecretList","items":[)" + secret + "]}");
         CHECK(list.find("c2VjcmV0") == std::string::npos);
         CHECK(std::string(parsed(list)["items"][0]["data"]["tls.key"].GetString()) == "***");
-        const auto event =
-            redact_body_for_log(std::string(kServer) + "/api/v1/namespaces/a/secrets?watch=1",
-                                R"({"type":"ADDED","object":)" + secret + "}");
+        const auto event = redacted(std::string(kServer) + "/api/v1/namespaces/a/secrets?watch=1",
+                                    R"({"type":"ADDED","object":)" + secret + "}");
         CHECK(event.find("c2VjcmV0") == std::string::npos);
         CHECK(std::string(parsed(event)["object"]["data"]["tls.key"].GetString()) == "***");
     }
     SUBCASE("a Secret body that is not JSON is withheld whole") {
-        const auto out = redact_body_for_log(std::string(kServer) + "/api/v1/namespaces/a/secrets",
-                                             "tls.key=c2VjcmV0");
+        const auto out =
+            redacted(std::string(kServer) + "/api/v1/namespaces/a/secrets", "tls.key=c2VjcmV0");
         CHECK(out == "(16 bytes withheld: Secret values are not logged)");
     }
     SUBCASE("a namespace called secrets is not a Secret path") {
         const std::string ns = R"({"kind":"ConfigMap","data":{"k":"v"}})";
-        CHECK(redact_body_for_log(std::string(kServer) + "/api/v1/namespaces/secrets/configmaps",
-                                  ns) == ns);
+        CHECK(redacted(std::string(kServer) + "/api/v1/namespaces/secrets/configmaps", ns) == ns);
     }
 }
 

@@ -223,6 +223,19 @@ TEST_CASE("a missing target is created with the managed keys, label and annotati
     CHECK(p.desired->resource_version.empty());
 }
 
+TEST_CASE("a created copy is of the source's kind, a Secret with the source's type") {
+    auto s = source({{"tls.crt", "c"}});
+    CHECK(plan(s, nullptr, std::nullopt).desired->kind == cmsync::kube::kConfigMap);
+    CHECK(plan(s, nullptr, std::nullopt).desired->type.empty());
+    s.kind = cmsync::kube::kSecret;
+    s.type = "kubernetes.io/tls";
+    const auto p = plan(s, nullptr, std::nullopt);
+    REQUIRE(p.desired);
+    CHECK(p.desired->kind == cmsync::kube::kSecret);
+    CHECK(p.desired->type == "kubernetes.io/tls");
+    CHECK_FALSE(plan(s, nullptr, std::nullopt).orphaned);
+}
+
 TEST_CASE("no empty copy is created when no managed key is in the source") {
     const auto s = source({{"a", "1"}});
     const auto p = plan(s, nullptr, std::vector<std::string>{"zzz"});

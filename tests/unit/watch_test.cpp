@@ -145,6 +145,7 @@ TEST_CASE("orphans") {
         const auto p = plan_orphan(copy, "a/app", false, false);
         CHECK(p.action == TargetAction::conflict);
         CHECK_FALSE(p.write);
+        CHECK(p.orphaned);  // what the watcher reports as "orphaned", not "drift"
         CHECK(p.message.rfind("orphaned", 0) == 0);
     }
     SUBCASE("--prune deletes a copy left empty") {
@@ -163,12 +164,16 @@ TEST_CASE("orphans") {
     }
     SUBCASE("an edited managed key is a conflict unless --force") {
         copy.data["k"] = kube::Value{"edited", false};
-        CHECK(plan_orphan(copy, "a/app", true, false).action == TargetAction::conflict);
+        const auto p = plan_orphan(copy, "a/app", true, false);
+        CHECK(p.action == TargetAction::conflict);
+        CHECK(p.orphaned);
+        CHECK(p.hand_edited);
         CHECK(plan_orphan(copy, "a/app", true, true).delete_copy);
     }
     SUBCASE("a copy of another source is left alone") {
         const auto p = plan_orphan(copy, "x/app", true, true);
         CHECK(p.action == TargetAction::unchanged);
+        CHECK_FALSE(p.orphaned);
         CHECK_FALSE(p.write);
     }
 }
