@@ -23,6 +23,7 @@ struct ObjectRef {
     std::string name;
     /// "NS/NAME".
     std::string str() const { return namespace_name + "/" + name; }
+    bool empty() const { return namespace_name.empty() && name.empty(); }
     auto operator<=>(const ObjectRef&) const = default;
 };
 
@@ -42,6 +43,7 @@ struct Object {
     /// it so fields cmsync does not know (finalizers, owner references, ...) survive. Empty for
     /// objects built here.
     std::string raw;
+    ObjectRef ref() const { return {namespace_name, name}; }
 };
 
 /// Parses an object of `kind` from JSON; throws Error when it is not one.

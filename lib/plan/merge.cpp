@@ -79,14 +79,14 @@ struct Ownership {
     bool settled = false;
 };
 
-Ownership check_ownership(const MergeInput& input, const std::string& from, TargetPlan& plan) {
+Ownership check_ownership(const MergeInput& input, const kube::ObjectRef& from, TargetPlan& plan) {
     Ownership out;
     const Object* target = input.target;
     if (target == nullptr) {
         return out;
     }
     const auto owner = annotation(*target, kSyncFromAnnotation);
-    if (!owner.empty() && owner != from) {
+    if (!owner.empty() && !copy_of(*target, from)) {
         if (!input.force) {
             plan.action = TargetAction::conflict;
             plan.message = fmt::format("owned by {}", owner);
@@ -163,7 +163,7 @@ struct MergedKeys {
 
 // Plans every managed key (a row of the merge table each), applies the changes to `desired`
 // and adds the keys' plans and warnings to `plan`.
-MergedKeys merge_keys(const MergeInput& input, const std::string& from,
+MergedKeys merge_keys(const MergeInput& input, const kube::ObjectRef& from,
                       const std::optional<KeyHashes>& recorded, Object& desired, TargetPlan& plan) {
     MergedKeys out;
     for (const auto& key : managed_keys(input, recorded)) {
@@ -206,7 +206,8 @@ MergedKeys merge_keys(const MergeInput& input, const std::string& from,
             case KeyAction::untouched:
                 if (input.keys &&
                     std::find(input.keys->begin(), input.keys->end(), key) != input.keys->end()) {
-                    plan.warnings.push_back(fmt::format("key \"{}\" not in source {}", key, from));
+                    plan.warnings.push_back(
+                        fmt::format("key \"{}\" not in source {}", key, from.str()));
                 }
                 break;
         }
@@ -219,20 +220,20 @@ MergedKeys merge_keys(const MergeInput& input, const std::string& from,
 
 // Whether anything is to be sent: a new copy only with something to copy; an existing one when
 // its data or its ownership record changes.
-bool needs_write(const Object* target, const std::string& from,
+bool needs_write(const Object* target, const kube::ObjectRef& from,
                  const std::optional<KeyHashes>& recorded, const MergedKeys& merged) {
     if (target == nullptr) {
         return merged.adds;  // nothing to copy yet: no empty copy is created
     }
-    const auto owner = annotation(*target, kSyncFromAnnotation);
-    if (!merged.in_step_or_written && owner != from) {
+    const bool owned = copy_of(*target, from);
+    if (!merged.in_step_or_written && !owned) {
         // Every managed key is in conflict: writing only the ownership record would claim a
         // copy this source synced nothing into (and make its real owner see a conflict).
         return false;
     }
     const auto label = target->labels.find(kManagedLabel);
     const bool metadata_changes = label == target->labels.end() || label->second != "true" ||
-                                  owner != from || !recorded || *recorded != merged.next;
+                                  !owned || !recorded || *recorded != merged.next;
     return merged.data_changes || metadata_changes;
 }
 
@@ -262,10 +263,6 @@ bool writable(const MergeInput& input, bool data_changes, Object& desired, Targe
 
 }  // namespace
 
-std::string source_id(const Object& cm) {
-    return cm.namespace_name + "/" + cm.name;
-}
-
 KeyHashes value_digests(const Object& cm) {
     KeyHashes digests;
     for (const auto& [key, value] : cm.data) {
@@ -275,7 +272,7 @@ KeyHashes value_digests(const Object& cm) {
 }
 
 TargetPlan plan_target(const MergeInput& input) {
-    const std::string from = source_id(*input.source);
+    const auto from = input.source->ref();
     TargetPlan plan;
     if (input.target != nullptr) {
         plan.target_exists = true;
@@ -289,7 +286,7 @@ TargetPlan plan_target(const MergeInput& input) {
     Object desired = start_desired(input);
     const auto merged = merge_keys(input, from, ownership.recorded, desired, plan);
     desired.labels[kManagedLabel] = "true";
-    desired.annotations[kSyncFromAnnotation] = from;
+    desired.annotations[kSyncFromAnnotation] = sync_from_text(from);
     desired.annotations[kLastSyncedAnnotation] = format_last_synced(merged.next);
     plan.write = needs_write(input.target, from, ownership.recorded, merged);
     if (plan.write) {
@@ -310,19 +307,20 @@ TargetPlan plan_target(const MergeInput& input) {
     return plan;
 }
 
-TargetPlan plan_orphan(const Object& target, const std::string& from, bool prune, bool force) {
+TargetPlan plan_orphan(const Object& target, const kube::ObjectRef& from, bool prune, bool force) {
     TargetPlan plan;
     plan.target_exists = true;
     plan.target_resource_version = target.resource_version;
     plan.target_uid = target.uid;
-    if (annotation(target, kSyncFromAnnotation) != from) {
+    if (!copy_of(target, from)) {
         plan.action = TargetAction::unchanged;  // not a copy of this source
         return plan;
     }
     plan.orphaned = true;
     if (!prune) {
         plan.action = TargetAction::conflict;
-        plan.message = fmt::format("orphaned: source {} is gone (--prune removes its keys)", from);
+        plan.message =
+            fmt::format("orphaned: source {} is gone (--prune removes its keys)", from.str());
         return plan;
     }
     const auto recorded = parse_last_synced(annotation(target, kLastSyncedAnnotation));

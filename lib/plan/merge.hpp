@@ -56,20 +56,17 @@ struct TargetPlan {
     std::vector<std::string> warnings;
 };
 
-/// "NS/NAME", the value of the sync-from annotation for `cm`.
-std::string source_id(const kube::Object& cm);
-
 /// Key -> sha256 hex of each of `cm`'s values, as the last-synced annotation records them.
 KeyHashes value_digests(const kube::Object& cm);
 
 /// Plans one target: pure, no I/O. Keys outside K ∪ keys(last-synced) are never touched.
 TargetPlan plan_target(const MergeInput& input);
 
-/// Plans a copy whose source `source_id` is gone. Without `prune` nothing is written (the copy
+/// Plans a copy whose source `source` is gone. Without `prune` nothing is written (the copy
 /// is reported as an orphan: action conflict, `orphaned` set). With `prune`, managed keys
 /// still holding what cmsync wrote are removed (edited ones are conflicts unless `force`), and
 /// a copy left with no key is deleted.
-TargetPlan plan_orphan(const kube::Object& target, const std::string& source_id, bool prune,
+TargetPlan plan_orphan(const kube::Object& target, const kube::ObjectRef& source, bool prune,
                        bool force);
 
 /// Readable names for output and JSON.

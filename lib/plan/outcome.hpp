@@ -16,9 +16,8 @@ enum class SyncResult { created, updated, recreated, deleted, unchanged, conflic
 
 /// The plan (and, for sync, the result) of one target.
 struct TargetOutcome {
-    std::string source;  ///< "NS/NAME" of the source
-    std::string namespace_name;
-    std::string name;
+    kube::ObjectRef source;  ///< empty when a copy's record of its source is unreadable
+    kube::ObjectRef target;
     TargetPlan plan;
     std::string error;          ///< set when reading or writing this target failed
     bool applied = false;       ///< sync: the plan's write was accepted by the server
@@ -26,10 +25,10 @@ struct TargetOutcome {
     std::string rule{};         ///< the rules-file rule it belongs to; empty without -f
     /// The action reported: plan.action, or error when `error` is set.
     TargetAction action() const { return error.empty() ? plan.action : TargetAction::error; }
+    /// "NS/NAME" of the source, or "" when it is not known.
+    std::string source_text() const { return source.empty() ? "" : source.str(); }
     /// How text output names it: "NS/NAME", or "RULE/NS/NAME" for a rule of a rules file.
-    std::string label() const {
-        return (rule.empty() ? "" : rule + "/") + namespace_name + "/" + name;
-    }
+    std::string label() const { return (rule.empty() ? "" : rule + "/") + target.str(); }
 };
 
 /// Drops what a sync report never prints: the object to write and every key's values (a

@@ -6,6 +6,28 @@
 
 namespace cmsync {
 
+std::optional<kube::ObjectRef> sync_from(const kube::Object& copy) {
+    const auto it = copy.annotations.find(kSyncFromAnnotation);
+    if (it == copy.annotations.end()) {
+        return std::nullopt;
+    }
+    const auto& text = it->second;
+    const auto slash = text.find('/');
+    if (slash == 0 || slash == std::string::npos || slash + 1 == text.size() ||
+        text.find('/', slash + 1) != std::string::npos) {
+        return std::nullopt;
+    }
+    return kube::ObjectRef{text.substr(0, slash), text.substr(slash + 1)};
+}
+
+bool copy_of(const kube::Object& copy, const kube::ObjectRef& source) {
+    return sync_from(copy) == source;
+}
+
+std::string sync_from_text(const kube::ObjectRef& source) {
+    return source.str();
+}
+
 std::optional<KeyHashes> parse_last_synced(const std::string& text) {
     kube::SizedDocument doc(text.size());
     if (!kube::parse_json_object(text, doc).empty()) {

@@ -4,6 +4,8 @@
 #include <optional>
 #include <string>
 
+#include "kube/object.hpp"
+
 namespace cmsync {
 
 /// Label on every copy; lets `resync` find copies with one server-side selector.
@@ -17,6 +19,14 @@ inline constexpr const char* kSourceVersionAnnotation = "cmsync.io/source-resour
 
 /// Managed key -> sha256 hex of the value cmsync last wrote.
 using KeyHashes = std::map<std::string, std::string>;
+
+/// Where `copy` says it comes from (its sync-from annotation); nothing when it has none or the
+/// annotation is not NAMESPACE/NAME.
+std::optional<kube::ObjectRef> sync_from(const kube::Object& copy);
+/// Whether `copy` is recorded as a copy of `source`.
+bool copy_of(const kube::Object& copy, const kube::ObjectRef& source);
+/// The sync-from annotation of a copy of `source`.
+std::string sync_from_text(const kube::ObjectRef& source);
 
 /// Parses the last-synced annotation; nothing when it is not a JSON object of strings.
 std::optional<KeyHashes> parse_last_synced(const std::string& text);

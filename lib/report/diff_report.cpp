@@ -63,9 +63,8 @@ std::string colorize(const std::string& diff) {
 }  // namespace
 
 std::string key_diff(const TargetOutcome& outcome, const KeyPlan& key) {
-    const auto target_label =
-        fmt::format("{}/{}:{}", outcome.namespace_name, outcome.name, key.key);
-    const auto source_label = fmt::format("{}:{}", outcome.source, key.key);
+    const auto target_label = fmt::format("{}:{}", outcome.target.str(), key.key);
+    const auto source_label = fmt::format("{}:{}", outcome.source.str(), key.key);
     const bool to_source = key.action != KeyAction::remove;
     return unified_diff(describe_value(key.target),
                         to_source ? describe_value(key.source) : std::string(),

@@ -6,9 +6,9 @@ namespace cmsync {
 
 rapidjson::Value target_json(const TargetOutcome& o, rapidjson::Document::AllocatorType& a) {
     rapidjson::Value t(rapidjson::kObjectType);
-    t.AddMember("source", rapidjson::Value(o.source, a), a);
-    t.AddMember("namespace", rapidjson::Value(o.namespace_name, a), a);
-    t.AddMember("name", rapidjson::Value(o.name, a), a);
+    t.AddMember("source", rapidjson::Value(o.source_text(), a), a);
+    t.AddMember("namespace", rapidjson::Value(o.target.namespace_name, a), a);
+    t.AddMember("name", rapidjson::Value(o.target.name, a), a);
     return t;
 }
 

@@ -15,7 +15,7 @@ std::string render_resync_line(const ResyncOutcome& r) {
         return {};
     }
     const auto& o = r.target;
-    auto line = fmt::format("{}/{}: {}", o.namespace_name, o.name, to_string(r.kind));
+    auto line = fmt::format("{}: {}", o.target.str(), to_string(r.kind));
     const auto result = sync_result(o);
     if (r.kind == ResyncKind::orphaned &&
         (result == SyncResult::deleted || result == SyncResult::updated)) {
@@ -37,9 +37,9 @@ std::string render_resync_json_copy(const ResyncOutcome& r, bool first) {
     rapidjson::Document doc(rapidjson::kObjectType);
     auto& a = doc.GetAllocator();
     const auto& o = r.target;
-    doc.AddMember("namespace", rapidjson::Value(o.namespace_name, a), a);
-    doc.AddMember("name", rapidjson::Value(o.name, a), a);
-    doc.AddMember("source", rapidjson::Value(o.source, a), a);
+    doc.AddMember("namespace", rapidjson::Value(o.target.namespace_name, a), a);
+    doc.AddMember("name", rapidjson::Value(o.target.name, a), a);
+    doc.AddMember("source", rapidjson::Value(o.source_text(), a), a);
     doc.AddMember("result", rapidjson::StringRef(to_string(r.kind)), a);
     doc.AddMember("action", rapidjson::StringRef(to_string(sync_result(o))), a);
     if (!o.plan.message.empty()) {

@@ -10,6 +10,7 @@
 #include <sstream>
 
 #include "kube/label_selector.hpp"
+#include "kube/object.hpp"
 #include "util/validate.hpp"
 
 namespace cmsync {
@@ -339,7 +340,7 @@ std::vector<std::string> check_rules(const std::vector<Rule>& rules) {
         }
     }
     // Target ConfigMaps known before any request: named sources into listed namespaces.
-    std::map<std::string, const Rule*> managed;  // "NS/NAME" -> the first rule managing it
+    std::map<kube::ObjectRef, const Rule*> managed;  // target -> the first rule managing it
     for (const auto& rule : rules) {
         const auto& r = rule.spec;
         for (const auto& ns : r.target_namespaces) {
@@ -348,7 +349,7 @@ std::vector<std::string> check_rules(const std::vector<Rule>& rules) {
                 continue;
             }
             for (const auto& name : r.selection.names) {
-                const auto [it, fresh] = managed.emplace(ns + "/" + name, &rule);
+                const auto [it, fresh] = managed.emplace(kube::ObjectRef{ns, name}, &rule);
                 const auto& other = *it->second;
                 if (!fresh && other.spec.source_namespace != r.source_namespace) {
                     errors.push_back(fmt::format(

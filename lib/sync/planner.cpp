@@ -80,7 +80,7 @@ void check_target_namespaces(kube::ApiClient& api, std::vector<TargetOutcome>& o
     std::map<std::string, std::vector<TargetOutcome*>> creates;  // namespace -> its creates
     for (auto& o : outcomes) {
         if (o.error.empty() && o.plan.action == TargetAction::create && o.plan.desired) {
-            creates[o.namespace_name].push_back(&o);
+            creates[o.target.namespace_name].push_back(&o);
         }
     }
     std::vector<std::pair<const std::string, std::vector<TargetOutcome*>>*> list;
@@ -93,8 +93,8 @@ void check_target_namespaces(kube::ApiClient& api, std::vector<TargetOutcome>& o
             return;
         }
         for (auto* o : targets) {
-            const kube::Operation op{"create", std::string(o->plan.desired->kind.resource), o->name,
-                                     ns};
+            const kube::Operation op{"create", std::string(o->plan.desired->kind.resource),
+                                     o->target.name, ns};
             o->error = fmt::format("{}: not found: namespaces \"{}\" not found", op.describe(), ns);
         }
     });
@@ -217,7 +217,7 @@ std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncSpec& spec,
             read_error = e.what();
         }
         for (std::size_t i = 0; i < sources.size(); ++i) {
-            TargetOutcome o{source_id(sources[i]), ns, sources[i].name, {}, read_error};
+            TargetOutcome o{sources[i].ref(), {ns, sources[i].name}, {}, read_error};
             if (read_error.empty()) {
                 const MergeInput input{&sources[i], current[i] ? &*current[i] : nullptr,
                                        ns,          spec.keys,

@@ -9,7 +9,7 @@ namespace cmsync {
 
 namespace {
 
-// Sources read so far: "NS/NAME" -> the source, nothing when it is gone, or the read error.
+// Sources read so far: the source, nothing when it is gone, or the read error.
 struct SourceEntry {
     std::optional<kube::Object> source;
     std::string error;
@@ -21,33 +21,32 @@ std::string annotation(const kube::Object& cm, const char* name) {
 }
 
 ResyncOutcome resync_copy(kube::ApiClient& api, const kube::Object& copy,
-                          const std::map<std::string, SourceEntry>& sources,
+                          const std::map<kube::ObjectRef, SourceEntry>& sources,
                           const ResyncRequest& request) {
     ResyncOutcome out;
     auto& o = out.target;
-    o.namespace_name = copy.namespace_name;
-    o.name = copy.name;
-    o.source = annotation(copy, kSyncFromAnnotation);
+    o.target = copy.ref();
     WriteOptions write;
     write.dry_run = request.dry_run;
     write.force = request.force;
-    const auto it = sources.find(o.source);
+    const auto from = sync_from(copy);
+    const auto it = from ? sources.find(*from) : sources.end();
     if (it == sources.end()) {
         o.error =
             fmt::format("annotation {} is missing or not NAMESPACE/NAME", kSyncFromAnnotation);
         out.kind = ResyncKind::error;
         return out;
     }
+    o.source = *from;
     if (!it->second.error.empty()) {
         o.error = it->second.error;
         out.kind = ResyncKind::error;
         return out;
     }
     if (!it->second.source) {
-        o.plan = plan_orphan(copy, o.source, request.prune, request.force);
-        const auto from = o.source;
+        o.plan = plan_orphan(copy, *from, request.prune, request.force);
         const Replanner replan = [&](const std::optional<kube::Object>& current) {
-            return current ? plan_orphan(*current, from, request.prune, request.force)
+            return current ? plan_orphan(*current, *from, request.prune, request.force)
                            : TargetPlan{};
         };
         apply_outcome(api, replan, o, write);
@@ -73,25 +72,24 @@ ResyncOutcome resync_copy(kube::ApiClient& api, const kube::Object& copy,
 }
 
 void handle_page(kube::ApiClient& api, std::vector<kube::Object>& page,
-                 std::map<std::string, SourceEntry>& sources, const ResyncRequest& request,
+                 std::map<kube::ObjectRef, SourceEntry>& sources, const ResyncRequest& request,
                  ResyncSummary& summary,
                  const std::function<void(const ResyncOutcome&)>& on_outcome) {
     for (const auto& copy : page) {
-        const auto from = annotation(copy, kSyncFromAnnotation);
-        const auto slash = from.find('/');
-        if (slash == std::string::npos || sources.count(from) != 0) {
+        const auto from = sync_from(copy);
+        if (!from || sources.count(*from) != 0) {
             continue;
         }
         SourceEntry entry;
         try {
-            entry.source = api.get(request.kind, from.substr(0, slash), from.substr(slash + 1));
+            entry.source = api.get(request.kind, from->namespace_name, from->name);
             if (entry.source) {
                 entry.source->raw.clear();
             }
         } catch (const std::exception& e) {
             entry.error = e.what();
         }
-        sources.emplace(from, std::move(entry));
+        sources.emplace(*from, std::move(entry));
     }
     std::vector<ResyncOutcome> outcomes(page.size());
     parallel_for(page.size(), request.concurrency,
@@ -107,7 +105,7 @@ void handle_page(kube::ApiClient& api, std::vector<kube::Object>& page,
 ResyncSummary resync(kube::ApiClient& api, const ResyncRequest& request,
                      const std::function<void(const ResyncOutcome&)>& on_outcome) {
     ResyncSummary summary;
-    std::map<std::string, SourceEntry> sources;
+    std::map<kube::ObjectRef, SourceEntry> sources;
     const kube::ListOptions options{std::string(kManagedLabel) + "=true", "", request.chunk_size};
     const auto scopes =
         request.namespaces.empty() ? std::vector<std::string>{""} : request.namespaces;

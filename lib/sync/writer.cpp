@@ -32,7 +32,7 @@ void pause_before_retry(const WriteOptions& options, int attempt) {
 void observe(const WriteOptions& options, const TargetOutcome& outcome,
              const std::optional<kube::Object>& now) {
     if (options.observed) {
-        options.observed(outcome.namespace_name, outcome.name, now);
+        options.observed(outcome.target.namespace_name, outcome.target.name, now);
     }
 }
 
@@ -84,7 +84,7 @@ bool write_once(kube::ApiClient& api, const TargetOutcome& outcome, const WriteO
 void apply_outcome(kube::ApiClient& api, const kube::Object& source, TargetOutcome& outcome,
                    const WriteOptions& options) {
     const Replanner replan = [&](const std::optional<kube::Object>& current) {
-        return plan_target({&source, current ? &*current : nullptr, outcome.namespace_name,
+        return plan_target({&source, current ? &*current : nullptr, outcome.target.namespace_name,
                             options.keys, options.force});
     };
     apply_outcome(api, replan, outcome, options);
@@ -109,7 +109,7 @@ void apply_outcome(kube::ApiClient& api, const Replanner& replan, TargetOutcome&
             ++outcome.conflicts_retried;
             pause_before_retry(options, attempt);
             const auto kind = outcome.plan.desired->kind;  // a write was planned: it is there
-            const auto current = api.get(kind, outcome.namespace_name, outcome.name);
+            const auto current = api.get(kind, outcome.target.namespace_name, outcome.target.name);
             observe(options, outcome, current);
             outcome.plan = replan(current);
             if (!outcome.plan.write) {

@@ -14,8 +14,7 @@ void CopyCache::keep(Entry& entry, const std::optional<kube::Object>& now) {
     if (!now) {
         return;
     }
-    const auto it = now->annotations.find(kSyncFromAnnotation);
-    if (it == now->annotations.end() || it->second != source_namespace_ + "/" + now->name) {
+    if (!copy_of(*now, {source_namespace_, now->name})) {
         return;
     }
     Copy copy;

@@ -136,7 +136,7 @@ void Watcher::report(const TargetOutcome& o, const std::string& source_rv) {
     beat();
     WatchAction action;
     action.kind = config_.spec.kind;
-    action.target = {o.namespace_name, o.name};
+    action.target = o.target;
     action.keys = changed_keys(o.plan);
     action.uid = o.plan.target_uid;
     action.verb = o.plan.delete_copy     ? WriteVerb::remove
@@ -156,7 +156,7 @@ void Watcher::report(const TargetOutcome& o, const std::string& source_rv) {
         // the same state, an orphan now (found by the soak, issue 17). And by the source's
         // version: each change of the source this copy does not get is said once, or the copy
         // falls behind its source without a word (issue 26 item 8).
-        auto& seen = drift_seen_[action.target.str()];
+        auto& seen = drift_seen_[action.target];
         const auto state = fmt::format("{} {} {}", to_string(action.action),
                                        o.plan.target_resource_version, source_rv);
         if (seen == state) {
@@ -168,7 +168,7 @@ void Watcher::report(const TargetOutcome& o, const std::string& source_rv) {
                                              : OutOfStep::conflict;
         action.detail = source_rv.empty() ? o.plan.message
                                           : fmt::format("{}; source {} at resourceVersion {}",
-                                                        o.plan.message, o.source, source_rv);
+                                                        o.plan.message, o.source.str(), source_rv);
     } else if (o.plan.action != TargetAction::create && o.plan.action != TargetAction::update) {
         return;  // in step, or a plan error (an immutable or too big copy): nothing written
     } else if (!o.applied) {
@@ -201,7 +201,7 @@ bool Watcher::handle_target(const std::string& ns, const std::string& name,
     if (!leading_or_skip()) {
         return true;  // a standby: the leader acts on it
     }
-    TargetOutcome o{source_id(it->second), ns, name, {}, ""};
+    TargetOutcome o{it->second.ref(), {ns, name}, {}, ""};
     const auto digests = digests_of(it->second);
     o.plan = plan_target({&it->second, copy ? &*copy : nullptr, ns, config_.write.keys,
                           config_.write.force, digests.get()});
@@ -237,7 +237,7 @@ bool Watcher::sync_sources(const std::vector<std::string>& names,
             const auto& source = *sources[i / list.size()];
             const auto& ns = list[i % list.size()];
             const auto* source_digests = digests[i / list.size()].get();
-            TargetOutcome o{source_id(source), ns, source.name, {}, ""};
+            TargetOutcome o{source.ref(), {ns, source.name}, {}, ""};
             try {
                 // The cached copy saves a read; if it is stale, the write meets a 409 and the
                 // writer reads the copy afresh.
@@ -268,8 +268,8 @@ void Watcher::orphan(const std::string& name, const std::string& ns) {
     if (!leading_or_skip()) {
         return;  // the leader reports (or prunes) it; a new leader's repair finds it
     }
-    const auto from = config_.spec.source_namespace + "/" + name;
-    TargetOutcome o{from, ns, name, {}, ""};
+    const kube::ObjectRef from{config_.spec.source_namespace, name};
+    TargetOutcome o{from, {ns, name}, {}, ""};
     try {
         const auto copy = api_.get(config_.spec.kind, ns, name);
         if (!copy) {

@@ -143,9 +143,9 @@ class Watcher {
     Clock::time_point last_refresh_{};
     std::map<std::string, std::string> stream_rvs_;
     std::set<std::string> listed_once_;  ///< streams past their first list
-    /// NS/NAME -> "ACTION COPY_RV SOURCE_RV" reported: a copy out of step is reported once per
+    /// copy -> "ACTION COPY_RV SOURCE_RV" reported: a copy out of step is reported once per
     /// state of it and of its source.
-    std::map<std::string, std::string> drift_seen_;
+    std::map<kube::ObjectRef, std::string> drift_seen_;
     CopyCache copies_;  ///< what is known of the copies
     WatchStats stats_;
     std::atomic<bool> ready_{false};

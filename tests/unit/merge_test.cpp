@@ -397,3 +397,29 @@ TEST_CASE("source digests given by the caller: the same plan, with no hashing of
     CHECK(cmsync::parse_last_synced(p.desired->annotations.at(cmsync::kLastSyncedAnnotation))
               ->at("a") == "given");
 }
+
+TEST_CASE("the sync-from annotation names a source as NAMESPACE/NAME, or nothing") {
+    const auto from = [](std::optional<std::string> text) {
+        cmsync::kube::Object copy;
+        if (text) {
+            copy.annotations[cmsync::kSyncFromAnnotation] = *text;
+        }
+        return cmsync::sync_from(copy);
+    };
+    CHECK(from("a/app") == cmsync::kube::ObjectRef{"a", "app"});
+    CHECK(cmsync::sync_from_text({"a", "app"}) == "a/app");
+    for (const char* bad : {"", "a", "/app", "a/", "a/b/c", "/"}) {
+        CAPTURE(bad);
+        CHECK_FALSE(from(std::string(bad)));
+    }
+    CHECK_FALSE(from(std::nullopt));
+    SUBCASE("a copy whose record is not NAMESPACE/NAME is owned by no source named here") {
+        cmsync::kube::Object copy;
+        copy.annotations[cmsync::kSyncFromAnnotation] = "a/app/x";
+        CHECK_FALSE(cmsync::copy_of(copy, {"a", "app"}));
+        const auto s = source({{"k", "v"}});
+        const auto p = plan(s, &copy);
+        CHECK(p.action == TargetAction::conflict);
+        CHECK(p.message == "owned by a/app/x");
+    }
+}

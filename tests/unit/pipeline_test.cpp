@@ -17,7 +17,7 @@ using Lines = std::vector<std::string>;
 using Strings = std::map<std::string, std::string>;
 
 std::string summary(const TargetOutcome& o) {
-    auto out = o.namespace_name + "/" + o.name + " " + to_string(o.action());
+    auto out = o.target.str() + " " + to_string(o.action());
     if (o.applied) {
         out += " (applied)";
     }
@@ -145,7 +145,7 @@ TEST_CASE("run_spec: diff and sync share the plan; only sync writes") {
             CHECK(f.server.lines().front() == "GET /api/v1/namespaces/src/configmaps/app");
             CHECK(f.server.unexpected().empty());
             for (const auto& o : run.outcomes) {
-                if (o.namespace_name == "t1" || o.namespace_name == "t2") {
+                if (o.target.namespace_name == "t1" || o.target.namespace_name == "t2") {
                     CHECK(o.plan.desired.has_value() == !row.summaries_only);
                     REQUIRE(o.plan.keys.size() == 1);
                     CHECK(o.plan.keys[0].source.has_value() == !row.summaries_only);

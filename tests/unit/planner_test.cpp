@@ -32,7 +32,7 @@ std::vector<std::string> names(const std::vector<kube::Object>& objects) {
 
 // "NS/NAME action", plus ": error" when the outcome has one.
 std::string summary(const TargetOutcome& o) {
-    auto out = o.namespace_name + "/" + o.name + " " + to_string(o.action());
+    auto out = o.target.str() + " " + to_string(o.action());
     if (!o.error.empty()) {
         out += ": " + o.error;
     }
@@ -358,9 +358,9 @@ TEST_CASE("plan_all: one outcome per source and target; a failed read fails that
     std::set<std::string> handled;
     const OutcomeHandler handle = [&](TargetOutcome& o, const kube::Object& source) {
         std::lock_guard lock(mutex);
-        CHECK(source.name == o.name);
+        CHECK(source.name == o.target.name);
         CHECK(o.error.empty());
-        handled.insert(o.namespace_name + "/" + o.name);
+        handled.insert(o.target.str());
         o.applied = true;  // what the handler does to the outcome is what is returned
     };
     const auto outcomes =
@@ -371,8 +371,8 @@ TEST_CASE("plan_all: one outcome per source and target; a failed read fails that
                                        "t2/b " + forbidden, "t3/a create", "t3/b create"});
     CHECK(handled == std::set<std::string>{"t1/a", "t1/b", "t3/a", "t3/b"});
     for (const auto& o : outcomes) {
-        CHECK(o.source == "src/" + o.name);
-        CHECK(o.applied == (o.namespace_name != "t2"));
+        CHECK(o.source == kube::ObjectRef{"src", o.target.name});
+        CHECK(o.applied == (o.target.namespace_name != "t2"));
     }
     CHECK(f.server.sorted_lines() ==
           Lines{"GET /api/v1/namespaces/t1/configmaps/a", "GET /api/v1/namespaces/t1/configmaps/b",
@@ -615,7 +615,7 @@ TEST_CASE("check_target_namespaces: a create in a missing namespace becomes an e
             copy.data["k"].bytes = "old";
             const auto outcome = [](const kube::Object& source, const std::string& ns,
                                     const kube::Object* target) {
-                TargetOutcome o{source_id(source), ns, source.name, {}, ""};
+                TargetOutcome o{source.ref(), {ns, source.name}, {}, ""};
                 o.plan = plan_target({&source, target, ns, std::nullopt, true});
                 return o;
             };

@@ -42,12 +42,12 @@ TEST_CASE("unified_diff") {
 }
 
 TEST_CASE("diff exit codes: 0 nothing, 1 changes or conflicts, 2 errors") {
-    TargetOutcome unchanged{"a/x", "b", "x", {}, ""};
-    TargetOutcome update{"a/x", "c", "x", {}, ""};
+    TargetOutcome unchanged{{"a", "x"}, {"b", "x"}, {}, ""};
+    TargetOutcome update{{"a", "x"}, {"c", "x"}, {}, ""};
     update.plan.action = TargetAction::update;
-    TargetOutcome conflict{"a/x", "d", "x", {}, ""};
+    TargetOutcome conflict{{"a", "x"}, {"d", "x"}, {}, ""};
     conflict.plan.action = TargetAction::conflict;
-    TargetOutcome failed{"a/x", "e", "x", {}, "forbidden"};
+    TargetOutcome failed{{"a", "x"}, {"e", "x"}, {}, "forbidden"};
     CHECK(diff_exit_code({unchanged}) == 0);
     CHECK(diff_exit_code({unchanged, update}) == 1);
     CHECK(diff_exit_code({conflict}) == 1);
@@ -56,7 +56,7 @@ TEST_CASE("diff exit codes: 0 nothing, 1 changes or conflicts, 2 errors") {
 }
 
 TEST_CASE("render_diff_text colours only when asked") {
-    TargetOutcome o{"a/x", "b", "x", {}, ""};
+    TargetOutcome o{{"a", "x"}, {"b", "x"}, {}, ""};
     o.plan.action = TargetAction::create;
     o.plan.keys.push_back(
         {"k", KeyAction::add, kube::Value{"v\n", false}, std::nullopt, "", false});
@@ -94,7 +94,7 @@ TEST_CASE("escape_control: text from a server cannot drive the terminal") {
 }
 
 TEST_CASE("render_diff_text and render_sync_text escape what the server sent") {
-    TargetOutcome o{"a/x", "b", "x", {}, ""};
+    TargetOutcome o{{"a", "x"}, {"b", "x"}, {}, ""};
     o.plan.action = TargetAction::create;
     o.plan.keys.push_back({"k\x1b]0;t\x07", KeyAction::add, kube::Value{"\x1b[2Jv\n", false},
                            std::nullopt, "", false});
@@ -112,7 +112,7 @@ TEST_CASE("render_diff_text and render_sync_text escape what the server sent") {
 }
 
 TEST_CASE("render_diff_json shape") {
-    TargetOutcome o{"a/x", "b", "x", {}, "boom"};
+    TargetOutcome o{{"a", "x"}, {"b", "x"}, {}, "boom"};
     const auto json = render_diff_json("a", {o});
     CHECK(
         json ==
@@ -158,7 +158,7 @@ TEST_CASE("keep_summary_only: a sync report reads the same without the values") 
         CAPTURE(force);
         const kube::Object* targets[] = {nullptr, &copy};
         for (const auto* target : targets) {
-            TargetOutcome o{"a/x", "b", "x", {}, ""};
+            TargetOutcome o{{"a", "x"}, {"b", "x"}, {}, ""};
             o.plan = plan_target({&src, target, "b", std::nullopt, force});
             REQUIRE(!o.plan.keys.empty());
             const auto text = render_sync_text({o}, DryRunMode::none, false);

@@ -179,8 +179,8 @@ TEST_CASE("resync: what becomes of one copy") {
             const auto summary =
                 resync(f.api, request, [&](const ResyncOutcome& o) { seen.push_back(o); });
             REQUIRE(seen.size() == 1);
-            const auto name = seen[0].target.name;
-            CHECK(seen[0].target.namespace_name == "t");
+            const auto name = seen[0].target.target.name;
+            CHECK(seen[0].target.target.namespace_name == "t");
             CHECK(seen[0].kind == row.kind);
             CHECK(seen[0].target.error == row.error);
             CHECK(summary.count(row.kind) == 1);

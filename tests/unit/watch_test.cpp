@@ -142,21 +142,21 @@ TEST_CASE("orphans") {
     copy.annotations[kLastSyncedAnnotation] = format_last_synced({{"k", sha256_hex("v")}});
     copy.labels[kManagedLabel] = "true";
     SUBCASE("reported, not touched, without --prune") {
-        const auto p = plan_orphan(copy, "a/app", false, false);
+        const auto p = plan_orphan(copy, {"a", "app"}, false, false);
         CHECK(p.action == TargetAction::conflict);
         CHECK_FALSE(p.write);
         CHECK(p.orphaned);  // what the watcher reports as "orphaned", not "drift"
         CHECK(p.message.rfind("orphaned", 0) == 0);
     }
     SUBCASE("--prune deletes a copy left empty") {
-        const auto p = plan_orphan(copy, "a/app", true, false);
+        const auto p = plan_orphan(copy, {"a", "app"}, true, false);
         CHECK(p.write);
         CHECK(p.delete_copy);
         CHECK(p.target_resource_version == "4");
     }
     SUBCASE("--prune keeps the copy's own keys and drops ownership") {
         copy.data["own"] = kube::Value{"1", false};
-        const auto p = plan_orphan(copy, "a/app", true, false);
+        const auto p = plan_orphan(copy, {"a", "app"}, true, false);
         CHECK_FALSE(p.delete_copy);
         CHECK(p.desired->data.count("k") == 0);
         CHECK(p.desired->data.at("own").bytes == "1");
@@ -164,14 +164,14 @@ TEST_CASE("orphans") {
     }
     SUBCASE("an edited managed key is a conflict unless --force") {
         copy.data["k"] = kube::Value{"edited", false};
-        const auto p = plan_orphan(copy, "a/app", true, false);
+        const auto p = plan_orphan(copy, {"a", "app"}, true, false);
         CHECK(p.action == TargetAction::conflict);
         CHECK(p.orphaned);
         CHECK(p.hand_edited);
-        CHECK(plan_orphan(copy, "a/app", true, true).delete_copy);
+        CHECK(plan_orphan(copy, {"a", "app"}, true, true).delete_copy);
     }
     SUBCASE("a copy of another source is left alone") {
-        const auto p = plan_orphan(copy, "x/app", true, true);
+        const auto p = plan_orphan(copy, {"x", "app"}, true, true);
         CHECK(p.action == TargetAction::unchanged);
         CHECK_FALSE(p.orphaned);
         CHECK_FALSE(p.write);

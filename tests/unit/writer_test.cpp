@@ -56,7 +56,7 @@ struct Fixture : ApiFixture<Scripted> {
     }();
 
     TargetOutcome planned(const std::optional<kube::Object>& target) {
-        TargetOutcome o{"a/app", "b", "app", {}, ""};
+        TargetOutcome o{{"a", "app"}, {"b", "app"}, {}, ""};
         o.plan = plan_target({&source, target ? &*target : nullptr, "b", std::nullopt, false});
         return o;
     }
