@@ -3,7 +3,6 @@
 #include <fmt/format.h>
 
 #include <memory>
-#include <thread>
 
 #include "connection.hpp"
 #include "controller/rule_source.hpp"
@@ -94,11 +93,9 @@ void add_watch_flags(CLI::App& sub, WatchOptions& options) {
     add_controller_options(sub, options.controller);
 }
 
-// What the positional form (or the first rule) and the flags say; throws UsageError.
-WatchConfig make_watch_config(const WatchOptions& options, const Rule& first,
-                              const GlobalOptions& global) {
+// How every rule runs, as the flags say; throws UsageError.
+WatchConfig make_watch_config(const WatchOptions& options, const GlobalOptions& global) {
     WatchConfig config;
-    config.spec = first.spec;
     config.run = run_options(options.targets, global);
     const auto period = parse_duration(options.resync_period);
     if (!period) {
@@ -106,14 +103,22 @@ WatchConfig make_watch_config(const WatchOptions& options, const Rule& first,
     }
     config.resync_period = *period;
     config.state_file = options.state_file;
-    config.spec.prune = options.prune;  // with -f: every rule (RuleWatchers)
     config.scope = options.scope == "cluster"      ? WatchScope::cluster
                    : options.scope == "namespaces" ? WatchScope::namespaces
                                                    : WatchScope::automatic;
-    config.write.keys = config.spec.keys;
     config.write.force = options.targets.force;
     config.write.before_write = test_before_write_hook();
     return config;
+}
+
+// The rules as the options say: --prune applies to every rule.
+std::vector<Rule> watched_rules(const CLI::App& sub, const WatchOptions& options,
+                                const GlobalOptions& global, RulesFiles* seen) {
+    auto rules = rules_from_options(sub, options.targets, global, seen);
+    for (auto& rule : rules) {
+        rule.spec.prune = rule.spec.prune || options.prune;
+    }
+    return rules;
 }
 
 // The rules files as a rule source: what they hold when it changed (read each time: a
@@ -132,8 +137,7 @@ controller::RuleSource rules_file_source(const CLI::App& sub, const WatchOptions
         }
         seen = std::move(now);
         try {
-            return controller::RuleUpdate{rules_from_options(sub, options.targets, global, &seen),
-                                          {}};
+            return controller::RuleUpdate{watched_rules(sub, options, global, &seen), {}};
         } catch (const RulesError& e) {
             return controller::RuleUpdate{{}, e.lines()};
         }
@@ -163,9 +167,9 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         // The rules and what their files held come from one read: an edit made meanwhile is
         // noticed below, not lost between two reads.
         RulesFiles seen;
-        const auto rules = rules_from_options(*sub, options->targets, global, &seen);
+        const auto rules = watched_rules(*sub, *options, global, &seen);
         const bool from_file = !rules.front().name.empty();
-        auto config = make_watch_config(*options, rules.front(), global);
+        auto config = make_watch_config(*options, global);
         const auto log = [](const std::string& message) { process_log().info(message); };
         controller::WatchController controller(controller_config(options->controller), log);
         install_stop_signals();
@@ -196,42 +200,25 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
             log("stopped");
             return lost ? 1 : 0;
         };
-        if (!from_file) {
-            Watcher watcher(
-                connection.api(), config, [&](const WatchAction& a) { on_action("", a); }, log);
-            const auto label = config.spec.source_namespace;
-            controller.observe(
-                [&] { return std::vector{controller::status_of(label, &watcher, false)}; });
-            controller.start();
-            const OnExit stop_serving([&] { controller.stop(); });
-            std::thread monitor([&] {
-                while (!check_halt()) {
-                    std::this_thread::sleep_for(std::chrono::milliseconds(100));
-                }
-            });
-            try {
-                watcher.run(halt);
-            } catch (...) {
-                halt = true;
-                monitor.join();
-                throw;
-            }
-            halt = true;
-            monitor.join();
-            return finish();
-        }
-        RuleWatchers watchers(connection.api(), config, on_action, log);
+        // A rules file's rule that fails tries again while the others go on; the positional
+        // form's one rule ends the run with its error.
+        RuleWatchers watchers(
+            connection.api(), config, on_action, log,
+            from_file ? RuleWatchers::OnFailure::retry : RuleWatchers::OnFailure::stop);
         watchers.apply(rules);
         controller.observe([&] { return controller::statuses_of(watchers); });
         controller.start();
         const OnExit stop_serving([&] { controller.stop(); });
-        const auto source = rules_file_source(*sub, *options, global, seen);
+        const auto source = from_file ? rules_file_source(*sub, *options, global, seen) : nullptr;
         controller::FollowOptions follow;
         follow.log = log;
         controller::follow_rules(
-            source, [&](const std::vector<Rule>& next) { watchers.apply(next); }, check_halt,
-            follow);
+            source, [&](const std::vector<Rule>& next) { watchers.apply(next); },
+            [&] { return check_halt() || watchers.failure(); }, follow);
         watchers.stop_all();
+        if (const auto failure = watchers.failure()) {
+            std::rethrow_exception(failure);
+        }
         return finish();
     };
 }

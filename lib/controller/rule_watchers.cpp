@@ -16,8 +16,12 @@ constexpr std::chrono::seconds kRetryAfter{30};
 }  // namespace
 
 RuleWatchers::RuleWatchers(kube::ApiClient& api, WatchConfig base, ActionSink on_action,
-                           LogSink log)
-    : api_(api), base_(std::move(base)), on_action_(std::move(on_action)), log_(std::move(log)) {}
+                           LogSink log, OnFailure on_failure)
+    : api_(api),
+      base_(std::move(base)),
+      on_action_(std::move(on_action)),
+      log_(std::move(log)),
+      on_failure_(on_failure) {}
 
 RuleWatchers::~RuleWatchers() {
     stop_all();
@@ -26,19 +30,20 @@ RuleWatchers::~RuleWatchers() {
 WatchConfig RuleWatchers::config_for(const Rule& rule) const {
     auto config = base_;
     config.spec = rule.spec;
-    config.spec.prune = base_.spec.prune || rule.spec.prune;  // watch -f --prune: every rule
     config.write.keys = rule.spec.keys;
-    if (!base_.state_file.empty()) {
+    if (!base_.state_file.empty() && !rule.name.empty()) {
         config.state_file = base_.state_file + "." + rule.name;
     }
     return config;
 }
 
+void RuleWatchers::log(const Rule& rule, const std::string& line) const {
+    log_(rule.name.empty() ? line : fmt::format("rule {}: {}", rule.name, line));
+}
+
 void RuleWatchers::run(Running& r) {
     const auto name = r.rule.name;
-    const auto log = [this, name](const std::string& line) {
-        log_(fmt::format("rule {}: {}", name, line));
-    };
+    const auto log = [this, &r](const std::string& line) { this->log(r.rule, line); };
     while (!r.stop) {
         try {
             Watcher watcher(
@@ -62,6 +67,12 @@ void RuleWatchers::run(Running& r) {
             {
                 std::lock_guard guard(mutex_);
                 r.failed = true;
+                if (on_failure_ == OnFailure::stop) {
+                    if (!failure_) {
+                        failure_ = std::current_exception();
+                    }
+                    return;
+                }
             }
             log(fmt::format("cannot watch: {}; again in {} s (the other rules go on)", e.what(),
                             kRetryAfter.count()));
@@ -95,17 +106,17 @@ void RuleWatchers::apply(const std::vector<Rule>& rules) {
     }
     for (auto& r : stopping) {
         r->thread.join();
-        log_(
-            fmt::format("rule {}: removed or changed: stopped; its copies stay as they are, no "
-                        "longer watched by it",
-                        r->rule.name));
+        log(r->rule,
+            "removed or changed: stopped; its copies stay as they are, no longer watched by it");
     }
     for (const auto& [fingerprint, rule] : wanted) {
         auto r = std::make_unique<Running>();
         r->rule = *rule;
         r->fingerprint = fingerprint;
         auto& ref = *r;
-        log_(fmt::format("rule {}: starting", rule->name));
+        if (!rule->name.empty()) {
+            log(*rule, "starting");
+        }
         ref.thread = std::thread([this, &ref] { run(ref); });
         std::lock_guard guard(mutex_);
         rules_.push_back(std::move(r));
@@ -126,6 +137,11 @@ void RuleWatchers::stop_all() {
     }
 }
 
+std::exception_ptr RuleWatchers::failure() const {
+    std::lock_guard guard(mutex_);
+    return failure_;
+}
+
 std::vector<std::string> RuleWatchers::running() const {
     std::lock_guard guard(mutex_);
     std::vector<std::string> names;
@@ -140,7 +156,8 @@ void RuleWatchers::visit(
     const std::function<void(const std::string&, const Watcher*, bool)>& f) const {
     std::lock_guard guard(mutex_);
     for (const auto& r : rules_) {
-        f(r->rule.name, r->watcher, r->failed);
+        const auto& rule = r->rule;
+        f(rule.name.empty() ? rule.spec.source_namespace : rule.name, r->watcher, r->failed);
     }
 }
 

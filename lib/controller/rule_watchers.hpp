@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <exception>
 #include <functional>
 #include <list>
 #include <memory>
@@ -15,19 +16,25 @@
 
 namespace cmsync {
 
-/// `watch -f`: a Watcher per rule, each on a thread of its own, all on one ApiClient (so every
+/// `watch`: a Watcher per rule, each on a thread of its own, all on one ApiClient (so every
 /// stream shares the one multiplexed connection). `apply` brings the running rules in line
 /// with a new set: rules removed or changed stop (their copies stay, said once in the log),
-/// new or changed ones start; the others keep running untouched.
+/// new or changed ones start; the others keep running untouched. The positional form is one
+/// rule without a name.
 class RuleWatchers {
   public:
     /// An action of rule `rule`'s watcher.
     using ActionSink = std::function<void(const std::string& rule, const WatchAction&)>;
     using LogSink = std::function<void(const std::string&)>;
+    /// What a rule whose watcher fails (its source namespace unreadable, the server away)
+    /// does: try again after a while, the other rules going on (a rules file), or stop, kept
+    /// for failure() (the positional form: the user sees the error and the exit code).
+    enum class OnFailure { retry, stop };
 
-    /// `base`: what every rule shares (writes, resync period, scope, --prune, and a state file
-    /// path that each rule suffixes with ".RULE").
-    RuleWatchers(kube::ApiClient& api, WatchConfig base, ActionSink on_action, LogSink log);
+    /// `base`: how every rule runs (writes, resync period, scope, and a state file path that
+    /// each named rule suffixes with ".RULE"); its spec is unused.
+    RuleWatchers(kube::ApiClient& api, WatchConfig base, ActionSink on_action, LogSink log,
+                 OnFailure on_failure = OnFailure::retry);
     ~RuleWatchers();
     RuleWatchers(const RuleWatchers&) = delete;
     RuleWatchers& operator=(const RuleWatchers&) = delete;
@@ -37,7 +44,10 @@ class RuleWatchers {
     void stop_all();
     /// The names of the rules running, in name order.
     std::vector<std::string> running() const;
-    /// Calls `f` for each rule with its watcher, or nullptr when it is not running now (it
+    /// With OnFailure::stop: what the first failed watcher threw (null while none failed).
+    std::exception_ptr failure() const;
+    /// Calls `f` for each rule (by its label: its name, or its source namespace for the
+    /// unnamed rule) with its watcher, or nullptr when it is not running now (it
     /// failed and waits to try again, or is starting); `failed`: it has failed at least once.
     /// Holds a lock: `f` must only read.
     void visit(const std::function<void(const std::string& rule, const Watcher* watcher,
@@ -54,13 +64,17 @@ class RuleWatchers {
     };
     void run(Running& r);
     WatchConfig config_for(const Rule& rule) const;
+    /// `line` for the log, prefixed with the rule's name when it has one.
+    void log(const Rule& rule, const std::string& line) const;
 
     kube::ApiClient& api_;
     WatchConfig base_;
     ActionSink on_action_;
     LogSink log_;
+    OnFailure on_failure_;
     mutable std::mutex mutex_;
     std::list<std::unique_ptr<Running>> rules_;
+    std::exception_ptr failure_;  // guarded by mutex_
 };
 
 }  // namespace cmsync

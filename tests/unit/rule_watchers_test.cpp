@@ -1,0 +1,111 @@
+// RuleWatchers: a watcher per rule; what a failing rule does (retry or stop), and how the
+// unnamed (positional) rule is labelled.
+#include "controller/rule_watchers.hpp"
+
+#include <doctest/doctest.h>
+
+#include <chrono>
+#include <thread>
+
+#include "api_fixture.hpp"
+#include "controller/watcher_status.hpp"
+#include "fake_api.hpp"
+
+namespace cmsync {
+
+namespace {
+
+Rule rule_of(const std::string& name) {
+    Rule r;
+    r.name = name;
+    r.spec.source_namespace = "src";
+    r.spec.selection.names = {"app"};
+    r.spec.target_namespaces = {"t"};
+    return r;
+}
+
+// Waits up to 5 s for `done`.
+bool eventually(const std::function<bool()>& done) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > until) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+}
+
+struct Lines {
+    std::mutex mutex;
+    std::vector<std::string> lines;
+    RuleWatchers::LogSink sink() {
+        return [this](const std::string& line) {
+            std::lock_guard guard(mutex);
+            lines.push_back(line);
+        };
+    }
+    bool has(const std::string& text) {
+        std::lock_guard guard(mutex);
+        return std::any_of(lines.begin(), lines.end(),
+                           [&](const std::string& l) { return l.find(text) != std::string::npos; });
+    }
+};
+
+}  // namespace
+
+TEST_CASE("a rule whose source cannot be read: retried, or the run stops with its error") {
+    ApiFixture<FakeApi> f;
+    f.server.fail("GET", "/api/v1/namespaces/src/configmaps/app",
+                  status(403, "Forbidden", "configmaps \"app\" is forbidden"));
+    Lines log;
+    const auto no_action = [](const std::string&, const WatchAction&) {};
+    SUBCASE("a rules file's rule tries again; the run goes on") {
+        RuleWatchers watchers(f.api, {}, no_action, log.sink(), RuleWatchers::OnFailure::retry);
+        watchers.apply({rule_of("one")});
+        CHECK(eventually([&] { return log.has("rule one: cannot watch:"); }));
+        CHECK(log.has("again in 30 s (the other rules go on)"));
+        CHECK_FALSE(watchers.failure());
+        bool failed = false;
+        watchers.visit([&](const std::string& label, const Watcher* w, bool f) {
+            CHECK(label == "one");
+            CHECK(w == nullptr);
+            failed = f;
+        });
+        CHECK(failed);
+        watchers.stop_all();
+    }
+    SUBCASE("the positional form's rule stops the run with what it threw") {
+        RuleWatchers watchers(f.api, {}, no_action, log.sink(), RuleWatchers::OnFailure::stop);
+        watchers.apply({rule_of("")});
+        REQUIRE(eventually([&] { return watchers.failure() != nullptr; }));
+        CHECK_THROWS_WITH_AS(std::rethrow_exception(watchers.failure()),
+                             doctest::Contains("forbidden"), std::exception);
+        CHECK_FALSE(log.has("again in"));
+        CHECK_FALSE(log.has("starting"));  // the unnamed rule is not announced as a rule
+        watchers.stop_all();
+    }
+}
+
+TEST_CASE("the unnamed rule is labelled by its source namespace") {
+    ApiFixture<FakeApi> f;
+    f.server.add_namespace("t", {});
+    f.server.fail("GET", "/api/v1/namespaces/src/configmaps/app",
+                  status(403, "Forbidden", "configmaps \"app\" is forbidden"));
+    Lines log;
+    RuleWatchers watchers(
+        f.api, {}, [](const std::string&, const WatchAction&) {}, log.sink(),
+        RuleWatchers::OnFailure::retry);
+    watchers.apply({rule_of(""), rule_of("named")});
+    const auto statuses = controller::statuses_of(watchers);
+    std::vector<std::string> labels;
+    for (const auto& s : statuses) {
+        labels.push_back(s.rule);
+    }
+    std::sort(labels.begin(), labels.end());
+    CHECK(labels == std::vector<std::string>{"named", "src"});
+    CHECK(watchers.running() == std::vector<std::string>{"", "named"});
+    watchers.stop_all();
+}
+
+}  // namespace cmsync
