@@ -18,8 +18,9 @@ bool Watcher::use_cluster_scope(std::size_t target_count) {
     // the server before opening a watch that would only ever get 403.
     std::string why;
     try {
-        if (api_.access_allowed("list", "configmaps", "") &&
-            api_.access_allowed("watch", "configmaps", "")) {
+        const std::string resource(config_.spec.kind.resource);
+        if (api_.access_allowed("list", resource, "") &&
+            api_.access_allowed("watch", resource, "")) {
             return true;
         }
         why = "forbidden";
@@ -30,14 +31,13 @@ bool Watcher::use_cluster_scope(std::size_t target_count) {
         why = e.what();
     }
     if (!automatic) {
-        throw Error(
-            "--watch-scope cluster: not allowed to list and watch configmaps in all namespaces "
-            "(check RBAC, or use --watch-scope namespaces)");
+        throw Error(fmt::format(
+            "--watch-scope cluster: not allowed to list and watch {} in all namespaces (check "
+            "RBAC, or use --watch-scope namespaces)",
+            config_.spec.kind.resource));
     }
-    log_(
-        fmt::format("cluster-wide list and watch of configmaps: {}; one watch per namespace "
-                    "instead",
-                    why));
+    log_(fmt::format("cluster-wide list and watch of {}: {}; one watch per namespace instead",
+                     config_.spec.kind.resource, why));
     return false;
 }
 
