@@ -19,10 +19,11 @@ struct TargetOutcome {
     kube::ObjectRef source;  ///< empty when a copy's record of its source is unreadable
     kube::ObjectRef target;
     TargetPlan plan;
-    std::string error;          ///< set when reading or writing this target failed
-    bool applied = false;       ///< sync: the plan's write was accepted by the server
-    int conflicts_retried = 0;  ///< sync: 409s answered by reading and planning again
-    std::string rule{};         ///< the rules-file rule it belongs to; empty without -f
+    std::string error;                   ///< set when reading or writing this target failed
+    bool applied = false;                ///< sync: the plan's write was accepted by the server
+    int conflicts_retried = 0;           ///< sync: 409s answered by reading and planning again
+    std::string rule{};                  ///< the rules-file rule it belongs to; empty without -f
+    kube::Kind kind = kube::kConfigMap;  ///< of source and target (sensitive: values masked)
     /// The action reported: plan.action, or error when `error` is set.
     TargetAction action() const { return error.empty() ? plan.action : TargetAction::error; }
     /// "NS/NAME" of the source, or "" when it is not known.

@@ -218,6 +218,7 @@ std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncSpec& spec,
         }
         for (std::size_t i = 0; i < sources.size(); ++i) {
             TargetOutcome o{sources[i].ref(), {ns, sources[i].name}, {}, read_error};
+            o.kind = spec.kind;
             if (read_error.empty()) {
                 const MergeInput input{&sources[i], current[i] ? &*current[i] : nullptr,
                                        ns,          spec.keys,

@@ -25,6 +25,7 @@ ResyncOutcome resync_copy(kube::ApiClient& api, const kube::Object& copy,
                           const ResyncRequest& request) {
     ResyncOutcome out;
     auto& o = out.target;
+    o.kind = request.kind;
     o.target = copy.ref();
     WriteOptions write;
     write.dry_run = request.dry_run;

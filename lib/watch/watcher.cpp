@@ -202,6 +202,7 @@ bool Watcher::handle_target(const std::string& ns, const std::string& name,
         return true;  // a standby: the leader acts on it
     }
     TargetOutcome o{it->second.ref(), {ns, name}, {}, ""};
+    o.kind = config_.spec.kind;
     const auto digests = digests_of(it->second);
     o.plan = plan_target({&it->second, copy ? &*copy : nullptr, ns, config_.write.keys,
                           config_.write.force, digests.get()});
@@ -238,6 +239,7 @@ bool Watcher::sync_sources(const std::vector<std::string>& names,
             const auto& ns = list[i % list.size()];
             const auto* source_digests = digests[i / list.size()].get();
             TargetOutcome o{source.ref(), {ns, source.name}, {}, ""};
+            o.kind = config_.spec.kind;
             try {
                 // The cached copy saves a read; if it is stale, the write meets a 409 and the
                 // writer reads the copy afresh.
@@ -270,6 +272,7 @@ void Watcher::orphan(const std::string& name, const std::string& ns) {
     }
     const kube::ObjectRef from{config_.spec.source_namespace, name};
     TargetOutcome o{from, {ns, name}, {}, ""};
+    o.kind = config_.spec.kind;
     try {
         const auto copy = api_.get(config_.spec.kind, ns, name);
         if (!copy) {

@@ -347,6 +347,19 @@ TEST_CASE("read_targets: a GET per source up to eight, else one paged list of th
     }
 }
 
+TEST_CASE("plan_all: every outcome is of the spec's kind (what reports mask by)") {
+    ApiFixture<FakeApi> f;
+    f.server.add_namespace("t1", {});
+    auto spec = spec_of(by_names({"a"}));
+    spec.kind = kube::kSecret;
+    const std::vector<kube::Object> sources{source_object("a", {{"k", "v"}}, kube::kSecret)};
+    const auto outcomes = plan_all(f.api, spec, run_options(), sources, {"t1"}, nullptr);
+    REQUIRE(outcomes.size() == 1);
+    CHECK(outcomes[0].kind == kube::kSecret);
+    CHECK(outcomes[0].plan.desired->kind == kube::kSecret);
+    CHECK(f.server.lines() == Lines{"GET /api/v1/namespaces/t1/secrets/a"});
+}
+
 TEST_CASE("plan_all: one outcome per source and target; a failed read fails that target only") {
     ApiFixture<FakeApi> f;
     f.server.add("configmaps", copy_json("t1", "a", "src/a", {{"k", "v"}}, {{"k", "v"}}));
