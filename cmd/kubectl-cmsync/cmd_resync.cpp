@@ -11,6 +11,7 @@
 #include "error.hpp"
 #include "report/resync_report.hpp"
 #include "sync/resync.hpp"
+#include "target_options.hpp"
 #include "test_hooks.hpp"
 #include "util/validate.hpp"
 
@@ -26,6 +27,7 @@ struct ResyncOptions {
     std::string dry_run = "none";
     std::string output = "text";
     int concurrency = 16;
+    kube::Kind kind = kube::kConfigMap;
 };
 
 // Run after each page of the copy list, once the page is freed. Its memory goes back to the
@@ -62,6 +64,7 @@ or a namespace that could not be listed; 2 the command could not run.
 Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)");
     sub->add_option("namespaces", options->namespaces, "Namespaces to repair copies in");
     sub->add_flag("-A,--all-namespaces", options->all_namespaces, "Every namespace");
+    add_kind_option(*sub, options->kind);
     sub->add_flag("--prune", options->prune,
                   "Remove managed keys of copies whose source is gone (and empty copies)");
     sub->add_flag("--force", options->force, "Overwrite hand-edited managed keys");
@@ -88,6 +91,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
                 throw UsageError(*why);
             }
         }
+        request.kind = options->kind;
         request.prune = options->prune;
         request.force = options->force;
         request.dry_run = options->dry_run == "client"   ? DryRunMode::client

@@ -21,6 +21,7 @@ const std::map<std::string, std::vector<std::string>> kFixedValues = {
     {"--color", {"auto", "always", "never"}},
     {"--watch-scope", {"auto", "namespaces", "cluster"}},
     {"--log-format", {"text", "json"}},
+    {"--kind", {"configmap", "secret"}},
 };
 const std::set<std::string> kFileFlags = {"--kubeconfig",
                                           "--certificate-authority",
@@ -131,9 +132,11 @@ std::vector<std::string> cluster_candidates(const Typed& t, const std::string& w
         if (source.empty()) {
             return {};
         }
+        // Names and key names only: a Secret's values are read here, never printed.
+        const auto kind = kube::kind_named(value_of(t, "--kind")).value_or(kube::kConfigMap);
         std::vector<std::string> out;
         if (what == "names") {
-            api.list(kube::kConfigMap, source, {"", "", 500}, [&](auto&& items, bool restart) {
+            api.list(kind, source, {"", "", 500}, [&](auto&& items, bool restart) {
                 if (restart) {
                     out.clear();
                 }
@@ -149,8 +152,7 @@ std::vector<std::string> cluster_candidates(const Typed& t, const std::string& w
         while (start <= names.size() && !names.empty()) {
             auto end = names.find(',', start);
             end = end == std::string::npos ? names.size() : end;
-            if (const auto cm =
-                    api.get(kube::kConfigMap, source, names.substr(start, end - start))) {
+            if (const auto cm = api.get(kind, source, names.substr(start, end - start))) {
                 for (const auto& [key, value] : cm->data) {
                     keys.insert(key);
                 }

@@ -7,16 +7,31 @@
 
 namespace cmsync::cli {
 
+void add_kind_option(CLI::App& app, kube::Kind& kind) {
+    app.add_option_function<std::string>(
+           "--kind", [&kind](const std::string& word) { kind = *kube::kind_named(word); },
+           "What to sync: configmap (cm, the default) or secret")
+        ->type_name("KIND")
+        ->check(CLI::Validator(
+            [](std::string& word) -> std::string {
+                return kube::kind_named(word)
+                           ? std::string()
+                           : fmt::format("must be configmap (cm) or secret, got \"{}\"", word);
+            },
+            "KIND"));
+}
+
 void add_target_options(CLI::App& app, TargetOptions& o) {
+    add_kind_option(app, o.kind);
     app.add_option("-f,--filename", o.files,
                    "Rules file (SyncConfig), a folder of them, or - for stdin (repeatable)")
         ->allow_extra_args(false);  // one value per -f, as kubectl
     app.add_option("namespaces", o.namespaces,
                    "SOURCE_NS TARGET_NS... (with -n, every namespace here is a target)");
-    app.add_option("--name", o.names, "ConfigMap name(s) to sync (repeatable, comma-separated)")
+    app.add_option("--name", o.names, "Source name(s) to sync (repeatable, comma-separated)")
         ->delimiter(',');
-    app.add_option("-l,--selector", o.selector, "Label selector for the source ConfigMaps");
-    app.add_flag("--all", o.all, "Every ConfigMap of the source namespace");
+    app.add_option("-l,--selector", o.selector, "Label selector for the sources");
+    app.add_flag("--all", o.all, "Every object of --kind in the source namespace");
     app.add_option("--keys", o.keys,
                    "Keys to manage (repeatable, comma-separated; default: every source key)")
         ->delimiter(',');
@@ -30,6 +45,7 @@ void add_target_options(CLI::App& app, TargetOptions& o) {
 
 SyncSpec make_sync_spec(const CLI::App& app, const TargetOptions& o, const GlobalOptions& global) {
     SyncSpec r;
+    r.kind = o.kind;
     auto positional = o.namespaces;
     if (!global.connection.namespace_name.empty()) {
         r.source_namespace = global.connection.namespace_name;
@@ -64,7 +80,7 @@ SyncSpec make_sync_spec(const CLI::App& app, const TargetOptions& o, const Globa
         throw UsageError("give only one of --name, -l/--selector and --all");
     }
     for (const auto& name : o.names) {
-        if (const auto why = invalid_configmap_name(name)) {
+        if (const auto why = invalid_object_name(o.kind.name, name)) {
             throw UsageError(*why);
         }
     }

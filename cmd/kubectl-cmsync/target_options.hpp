@@ -14,6 +14,7 @@ namespace cmsync::cli {
 /// SOURCE_NS TARGET_NS... plus the selection flags shared by diff, sync and watch.
 struct TargetOptions {
     std::vector<std::string> files;  ///< -f: rules files instead of the positional form
+    kube::Kind kind = kube::kConfigMap;
     std::vector<std::string> namespaces;
     std::vector<std::string> names;
     std::string selector;
@@ -26,6 +27,9 @@ struct TargetOptions {
 
 /// Adds the positionals and selection flags to `app`.
 void add_target_options(CLI::App& app, TargetOptions& options);
+/// Adds --kind (configmap, cm, secret) to `app`, setting `kind`; another word is a usage
+/// error that lists the kinds.
+void add_kind_option(CLI::App& app, kube::Kind& kind);
 
 /// Validates the positional form into what to sync; throws UsageError before any request is
 /// sent.

@@ -158,8 +158,20 @@ void Reader::rule(const YAML::Node& node, std::size_t index, std::vector<Rule>& 
         }
     }
     const auto source = required(node, "source", path);
-    if (source && fields(source, path + ".source", {"namespace", "names", "selector", "all"})) {
+    if (source &&
+        fields(source, path + ".source", {"kind", "namespace", "names", "selector", "all"})) {
         const auto sp = path + ".source";
+        if (const auto kind = source["kind"]) {
+            if (const auto text = string(kind, sp + ".kind")) {
+                // The object's kind as the API spells it, as in the rule's apiVersion/kind.
+                if (const auto named = kube::kind_named(*text); named && named->name == *text) {
+                    r.kind = *named;
+                } else {
+                    error(kind, sp + ".kind",
+                          fmt::format("kind \"{}\": must be ConfigMap or Secret", *text));
+                }
+            }
+        }
         if (const auto ns = required(source, "namespace", sp)) {
             if (const auto text = string(ns, sp + ".namespace")) {
                 r.source_namespace = *text;
@@ -174,7 +186,10 @@ void Reader::rule(const YAML::Node& node, std::size_t index, std::vector<Rule>& 
             error(source, sp, "give exactly one of names, selector and all");
         }
         if (const auto names = source["names"]) {
-            if (const auto list = strings(names, sp + ".names", invalid_configmap_name)) {
+            const auto invalid_name = [&r](const std::string& name) {
+                return invalid_object_name(r.kind.name, name);
+            };
+            if (const auto list = strings(names, sp + ".names", invalid_name)) {
                 r.selection.names = *list;
             }
         }
@@ -323,10 +338,10 @@ std::string rule_fingerprint(const Rule& rule) {
     const auto list = [](const std::vector<std::string>& items) {
         return fmt::format("[{}]", fmt::join(items, ","));
     };
-    return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", rule.name, r.source_namespace,
-                       list(r.selection.names), r.selection.label_selector, r.selection.all,
-                       list(r.target_namespaces), r.target_selector, list(r.exclude_namespaces),
-                       r.keys ? list(*r.keys) : "*", r.prune);
+    return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", rule.name, r.kind.name,
+                       r.source_namespace, list(r.selection.names), r.selection.label_selector,
+                       r.selection.all, list(r.target_namespaces), r.target_selector,
+                       list(r.exclude_namespaces), r.keys ? list(*r.keys) : "*", r.prune);
 }
 
 std::vector<std::string> check_rules(const std::vector<Rule>& rules) {
@@ -339,8 +354,8 @@ std::vector<std::string> check_rules(const std::vector<Rule>& rules) {
                                          rule.name, it->second->where));
         }
     }
-    // Target ConfigMaps known before any request: named sources into listed namespaces.
-    std::map<kube::ObjectRef, const Rule*> managed;  // target -> the first rule managing it
+    // Targets known before any request: named sources into listed namespaces.
+    std::map<std::pair<std::string_view, kube::ObjectRef>, const Rule*> managed;  // by kind
     for (const auto& rule : rules) {
         const auto& r = rule.spec;
         for (const auto& ns : r.target_namespaces) {
@@ -349,14 +364,15 @@ std::vector<std::string> check_rules(const std::vector<Rule>& rules) {
                 continue;
             }
             for (const auto& name : r.selection.names) {
-                const auto [it, fresh] = managed.emplace(kube::ObjectRef{ns, name}, &rule);
+                const auto [it, fresh] =
+                    managed.emplace(std::pair{r.kind.name, kube::ObjectRef{ns, name}}, &rule);
                 const auto& other = *it->second;
                 if (!fresh && other.spec.source_namespace != r.source_namespace) {
                     errors.push_back(fmt::format(
-                        "{}: rules \"{}\" and \"{}\" would both manage ConfigMap {}/{}, from {}/{} "
+                        "{}: rules \"{}\" and \"{}\" would both manage {} {}/{}, from {}/{} "
                         "and {}/{}",
-                        rule.where, other.name, rule.name, ns, name, other.spec.source_namespace,
-                        name, r.source_namespace, name));
+                        rule.where, other.name, rule.name, r.kind.name, ns, name,
+                        other.spec.source_namespace, name, r.source_namespace, name));
                 }
             }
         }

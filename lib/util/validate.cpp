@@ -36,7 +36,7 @@ std::optional<std::string> invalid_namespace(const std::string& name) {
         name);
 }
 
-std::optional<std::string> invalid_configmap_name(const std::string& name) {
+std::optional<std::string> invalid_object_name(std::string_view kind, const std::string& name) {
     bool ok = !name.empty() && name.size() <= 253;
     std::size_t start = 0;
     while (ok && start <= name.size()) {
@@ -50,9 +50,9 @@ std::optional<std::string> invalid_configmap_name(const std::string& name) {
         return std::nullopt;
     }
     return fmt::format(
-        "invalid ConfigMap name \"{}\": must be a lowercase RFC 1123 subdomain (a-z, 0-9, '-', "
-        "'.', at most 253 characters)",
-        name);
+        "invalid {} name \"{}\": must be a lowercase RFC 1123 subdomain (a-z, 0-9, '-', '.', at "
+        "most 253 characters)",
+        kind, name);
 }
 
 std::optional<std::string> invalid_key(const std::string& key) {

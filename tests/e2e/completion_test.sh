@@ -44,6 +44,15 @@ test_completion_namespaces_names_and_keys_from_the_cluster() {
   expect_eq "$out" $'config.yaml\nlog.level\n:4'
   run complete_words -n "$a" diff dst --name o
   expect_eq "$out" $'other\n:4'
+  # --kind secret: Secret names and key names, never a value
+  k -n "$a" create secret generic tls-bundle --from-literal=ca.crt=canary-value-4711 >/dev/null
+  run complete_words sync "$a" dst --kind ""
+  expect_eq "$out" $'configmap\nsecret\n:4'
+  run complete_words sync "$a" dst --kind secret --name ""
+  expect_eq "$(paste -sd, <<<"$out")" "tls-bundle,:4"
+  run complete_words sync "$a" dst --kind secret --name tls-bundle --keys ""
+  expect_eq "$out" $'ca.crt\n:4'
+  expect_not_in "$out$err" "canary-value-4711"
   # through kubectl itself
   run kubectl __complete cmsync sync "$a" dst --name app-config --keys ""
   expect_in "$out" "config.yaml"

@@ -236,9 +236,9 @@ print(len(errors))'
   expect_eq "$(/usr/bin/python3 -c "$check" "$schema" <"$example")" 0 "schema errors in the example"
   run kubectl cmsync validate -f "$example"
   expect_rc 0
-  expect_in "$out" "3 rules valid"
+  expect_in "$out" "4 rules valid"
   for mistake in 's/prune: true/prune: "yes"/' 's/names: \[ca-bundle\]/names: [ca-bundle], all: true/' \
-    's/keys: \[config.yaml\]/keys: [config.yaml]\n    force: true/' 's/exclude: \[kube-system\]/exclude: [Kube_System]/'; do
+    's/keys: \[config.yaml\]/keys: [config.yaml]\n    force: true/' 's/exclude: \[kube-system\]/exclude: [Kube_System]/' 's/kind: Secret/kind: Pod/'; do
     sed "$mistake" "$example" >"$T/bad.yaml"
     local n
     n=$(/usr/bin/python3 -c "$check" "$schema" <"$T/bad.yaml")

@@ -125,9 +125,11 @@ TEST_CASE("validation of names, keys and durations") {
     CHECK(invalid_namespace("Bad_NS"));
     CHECK(invalid_namespace(std::string(64, 'a')));
     CHECK(invalid_namespace("-a"));
-    CHECK_FALSE(invalid_configmap_name("app.config-1"));
-    CHECK(invalid_configmap_name("App"));
-    CHECK(invalid_configmap_name("a..b"));
+    CHECK_FALSE(invalid_object_name("ConfigMap", "app.config-1"));
+    CHECK(invalid_object_name("ConfigMap", "App") ==
+          "invalid ConfigMap name \"App\": must be a lowercase RFC 1123 subdomain (a-z, 0-9, '-', "
+          "'.', at most 253 characters)");
+    CHECK(invalid_object_name("Secret", "a..b")->rfind("invalid Secret name \"a..b\"", 0) == 0);
     CHECK_FALSE(invalid_key("config.yaml"));
     CHECK_FALSE(invalid_key("A_b-c.d"));
     CHECK(invalid_key("a/b"));

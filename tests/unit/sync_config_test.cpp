@@ -70,8 +70,22 @@ TEST_CASE("rules file: every validation error, with its position") {
     SUBCASE("unknown field in source") {
         CHECK(only_error("  - name: a\n    source: {namespace: p, names: [x], label: y}\n"
                          "    targets: {namespaces: [w]}\n") ==
-              "f.yaml:5:40: rules[0].source: unknown field \"label\" (known: all, names, "
+              "f.yaml:5:40: rules[0].source: unknown field \"label\" (known: all, kind, names, "
               "namespace, selector)");
+    }
+    SUBCASE("a source kind other than ConfigMap or Secret, spelt as the API spells it") {
+        for (const char* kind : {"Pod", "secret", "cm"}) {
+            CAPTURE(kind);
+            CHECK(only_error(std::string("  - name: a\n    source: {kind: ") + kind +
+                             ", namespace: p, names: [x]}\n    targets: {namespaces: [w]}\n")
+                      .find("rules[0].source.kind: kind \"" + std::string(kind) +
+                            "\": must be ConfigMap or Secret") != std::string::npos);
+        }
+    }
+    SUBCASE("a Secret name is checked as a Secret's") {
+        CHECK(only_error("  - name: a\n    source: {kind: Secret, namespace: p, names: [Tls]}\n"
+                         "    targets: {namespaces: [w]}\n")
+                  .find("invalid Secret name \"Tls\"") != std::string::npos);
     }
     SUBCASE("wrong type: a string where a list belongs") {
         CHECK(only_error("  - name: a\n    source: {namespace: p, names: x}\n"
@@ -188,6 +202,20 @@ TEST_CASE("rules file: checks across rules and files") {
               std::vector<std::string>{
                   "b.yaml:4:5: rules \"app\" and \"other\" would both manage ConfigMap "
                   "api/app-config, from platform/app-config and elsewhere/app-config"});
+    }
+    SUBCASE("a Secret and a ConfigMap of one name are two targets") {
+        const auto other = parse_sync_config(kHeader + R"y(  - name: other
+    source: {kind: Secret, namespace: elsewhere, names: [app-config]}
+    targets: {namespaces: [api]}
+)y",
+                                             "b.yaml");
+        REQUIRE(other.errors.empty());
+        CHECK(other.rules.at(0).spec.kind == cmsync::kube::kSecret);
+        auto rules = parse_sync_config(kHeader + kRule, "a.yaml").rules;
+        CHECK(rules.at(0).spec.kind == cmsync::kube::kConfigMap);
+        rules.push_back(other.rules.at(0));
+        CHECK(check_rules(rules).empty());
+        CHECK(cmsync::rule_fingerprint(rules[0]) != cmsync::rule_fingerprint(rules[1]));
     }
     SUBCASE("the same target excluded by one of them is fine") {
         const auto other = parse_sync_config(kHeader + R"y(  - name: other
