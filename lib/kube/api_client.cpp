@@ -12,7 +12,6 @@ namespace cmsync::kube {
 
 namespace {
 
-constexpr const char* kFieldManager = "kubectl-cmsync";
 
 // What failed, as dialled: `get configmaps "x" in namespace "a" (GET https://s/api/v1/...)`.
 std::string dialled(const Operation& op, const std::string& method, const std::string& url) {

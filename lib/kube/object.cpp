@@ -97,6 +97,32 @@ void write_data(const Object& object, rapidjson::Document& doc) {
     set_member(doc, "binaryData", string_object(binary, alloc), alloc);
 }
 
+// The data keys that entries of kFieldManager in `managedFields` hold: {"f:data": {"f:KEY": {}}}.
+std::set<std::string> keys_set_by_cmsync(const rapidjson::Value& meta) {
+    std::set<std::string> keys;
+    const auto fields = meta.FindMember("managedFields");
+    if (fields == meta.MemberEnd() || !fields->value.IsArray()) {
+        return keys;
+    }
+    for (const auto& entry : fields->value.GetArray()) {
+        if (!entry.IsObject() || json_string(entry, "manager") != kFieldManager) {
+            continue;
+        }
+        const auto* v1 = json_object(entry, "fieldsV1");
+        const auto* data = v1 != nullptr ? json_object(*v1, "f:data") : nullptr;
+        if (data == nullptr) {
+            continue;
+        }
+        for (const auto& m : data->GetObject()) {
+            const std::string_view name(m.name.GetString(), m.name.GetStringLength());
+            if (name.rfind("f:", 0) == 0) {
+                keys.emplace(name.substr(2));
+            }
+        }
+    }
+    return keys;
+}
+
 }  // namespace
 
 Object object_from_value(const Kind& kind, rapidjson::Value& object, bool keep_raw) {
@@ -112,6 +138,9 @@ Object object_from_value(const Kind& kind, rapidjson::Value& object, bool keep_r
         out.uid = json_string(*meta, "uid");
         out.labels = string_map(json_object(*meta, "labels"));
         out.annotations = string_map(json_object(*meta, "annotations"));
+        if (kind.sensitive) {
+            out.owned_keys = keys_set_by_cmsync(*meta);
+        }
     }
     read_data(kind, object, out);
     if (const auto it = object.FindMember("immutable");
@@ -121,11 +150,12 @@ Object object_from_value(const Kind& kind, rapidjson::Value& object, bool keep_r
     if (keep_raw) {
         // What an update starts from needs no data (object_to_json sets it) and no
         // managedFields (never sent back): without them a copy takes a fraction of the memory.
+        // A sensitive kind's keep them: they say which keys cmsync owns when parsed again.
         object.RemoveMember("data");
         object.RemoveMember("binaryData");
         object.RemoveMember("stringData");
         if (const auto meta = object.FindMember("metadata");
-            meta != object.MemberEnd() && meta->value.IsObject()) {
+            !kind.sensitive && meta != object.MemberEnd() && meta->value.IsObject()) {
             meta->value.RemoveMember("managedFields");
         }
         out.raw = to_json(object);

@@ -3,11 +3,16 @@
 #include <rapidjson/fwd.h>
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "kube/kind.hpp"
 
 namespace cmsync::kube {
+
+/// The field manager cmsync writes as (`fieldManager` of every write): managedFields name it as
+/// the last to change the fields it wrote.
+inline constexpr const char* kFieldManager = "kubectl-cmsync";
 
 /// One value of an object's data: a ConfigMap's `data` (UTF-8 text) and `binaryData` share one
 /// key space; a Secret's values are bytes.
@@ -39,9 +44,12 @@ struct Object {
     std::map<std::string, Value> data;
     std::string type;  ///< a Secret's type ("Opaque", "kubernetes.io/tls", ...); empty otherwise
     bool immutable = false;
-    /// The object as the server sent it, less its data and managedFields; updates start from
-    /// it so fields cmsync does not know (finalizers, owner references, ...) survive. Empty for
-    /// objects built here.
+    /// Sensitive kinds only: the data keys whose present value cmsync's field manager set, as
+    /// the server's managedFields say (someone who changes a value since takes the key over).
+    std::set<std::string> owned_keys;
+    /// The object as the server sent it, less its data (and, but for a sensitive kind, its
+    /// managedFields); updates start from it so fields cmsync does not know (finalizers, owner
+    /// references, ...) survive. Empty for objects built here.
     std::string raw;
     ObjectRef ref() const { return {namespace_name, name}; }
 };

@@ -97,13 +97,11 @@ Ownership check_ownership(const MergeInput& input, const kube::ObjectRef& from, 
         plan.warnings.push_back(fmt::format("taking over from {} (--force)", owner));
         return out;
     }
-    if (const auto it = target->annotations.find(kLastSyncedAnnotation);
-        it != target->annotations.end()) {
-        out.recorded = parse_last_synced(it->second);
+    if (auto record = write_record(*target); record.present) {
+        out.recorded = std::move(record.hashes);
         if (!out.recorded) {
             plan.action = TargetAction::error;
-            plan.message =
-                fmt::format("annotation {} is not a JSON object of hashes", kLastSyncedAnnotation);
+            plan.message = record.problem;
             out.settled = true;
         }
     }
@@ -233,7 +231,8 @@ bool needs_write(const Object* target, const kube::ObjectRef& from,
     }
     const auto label = target->labels.find(kManagedLabel);
     const bool metadata_changes = label == target->labels.end() || label->second != "true" ||
-                                  !owned || !recorded || *recorded != merged.next;
+                                  !owned || !recorded ||
+                                  record_changes(target->kind, *recorded, merged.next);
     return merged.data_changes || metadata_changes;
 }
 
@@ -287,7 +286,7 @@ TargetPlan plan_target(const MergeInput& input) {
     const auto merged = merge_keys(input, from, ownership.recorded, desired, plan);
     desired.labels[kManagedLabel] = "true";
     desired.annotations[kSyncFromAnnotation] = sync_from_text(from);
-    desired.annotations[kLastSyncedAnnotation] = format_last_synced(merged.next);
+    set_write_record(desired, merged.next);
     plan.write = needs_write(input.target, from, ownership.recorded, merged);
     if (plan.write) {
         desired.annotations[kSourceVersionAnnotation] = input.source->resource_version;
@@ -323,7 +322,7 @@ TargetPlan plan_orphan(const Object& target, const kube::ObjectRef& from, bool p
             fmt::format("orphaned: source {} is gone (--prune removes its keys)", from.str());
         return plan;
     }
-    const auto recorded = parse_last_synced(annotation(target, kLastSyncedAnnotation));
+    const auto recorded = write_record(target).hashes;
     Object desired = target;
     KeyHashes next;
     bool conflicts = false;
@@ -346,7 +345,7 @@ TargetPlan plan_orphan(const Object& target, const kube::ObjectRef& from, bool p
         plan.action = TargetAction::conflict;
         plan.message = "orphaned copy with edited managed keys (use --force to remove them)";
         plan.hand_edited = true;
-        desired.annotations[kLastSyncedAnnotation] = format_last_synced(next);
+        set_write_record(desired, next);
         plan.write = true;
         plan.desired = std::move(desired);
         return plan;
@@ -358,7 +357,7 @@ TargetPlan plan_orphan(const Object& target, const kube::ObjectRef& from, bool p
     } else {
         desired.labels.erase(kManagedLabel);
         desired.annotations.erase(kSyncFromAnnotation);
-        desired.annotations.erase(kLastSyncedAnnotation);
+        erase_write_record(desired);
         desired.annotations.erase(kSourceVersionAnnotation);
     }
     plan.desired = std::move(desired);

@@ -1,8 +1,13 @@
 #include "plan/ownership.hpp"
 
+#include <fmt/format.h>
 #include <rapidjson/document.h>
 
+#include <algorithm>
+#include <vector>
+
 #include "kube/json.hpp"
+#include "util/sha256.hpp"
 
 namespace cmsync {
 
@@ -26,6 +31,94 @@ bool copy_of(const kube::Object& copy, const kube::ObjectRef& source) {
 
 std::string sync_from_text(const kube::ObjectRef& source) {
     return source.str();
+}
+
+namespace {
+
+// The managed-keys annotation: a JSON array of strings; nothing when it is not one.
+std::optional<std::vector<std::string>> parse_managed_keys(const std::string& text) {
+    kube::SizedDocument doc(text.size());
+    doc.Parse(text.data(), text.size());
+    if (doc.HasParseError() || !doc.IsArray()) {
+        return std::nullopt;
+    }
+    std::vector<std::string> keys;
+    for (const auto& v : doc.GetArray()) {
+        if (!v.IsString()) {
+            return std::nullopt;
+        }
+        keys.emplace_back(v.GetString(), v.GetStringLength());
+    }
+    return keys;
+}
+
+std::string format_managed_keys(const KeyHashes& hashes) {
+    rapidjson::Document doc(rapidjson::kArrayType);
+    auto& a = doc.GetAllocator();
+    for (const auto& [key, hash] : hashes) {
+        doc.PushBack(rapidjson::Value(key, a), a);
+    }
+    return kube::to_json(doc);
+}
+
+}  // namespace
+
+std::string unreadable_record(const kube::Kind& kind, bool or_missing) {
+    return fmt::format("annotation {} is {}not {}",
+                       kind.sensitive ? kManagedKeysAnnotation : kLastSyncedAnnotation,
+                       or_missing ? "missing or " : "",
+                       kind.sensitive ? "a JSON array of keys" : "a JSON object of hashes");
+}
+
+WriteRecord write_record(const kube::Object& copy) {
+    WriteRecord out;
+    const char* name = copy.kind.sensitive ? kManagedKeysAnnotation : kLastSyncedAnnotation;
+    const auto it = copy.annotations.find(name);
+    if (it == copy.annotations.end()) {
+        return out;
+    }
+    out.present = true;
+    if (!copy.kind.sensitive) {
+        out.hashes = parse_last_synced(it->second);
+        if (!out.hashes) {
+            out.problem = unreadable_record(copy.kind, false);
+        }
+        return out;
+    }
+    const auto keys = parse_managed_keys(it->second);
+    if (!keys) {
+        out.problem = unreadable_record(copy.kind, false);
+        return out;
+    }
+    KeyHashes hashes;
+    for (const auto& key : *keys) {
+        const auto value = copy.data.find(key);
+        const bool set_by_cmsync = value != copy.data.end() && copy.owned_keys.count(key) != 0;
+        hashes[key] = set_by_cmsync ? sha256_hex(value->second.bytes) : kSetByAnother;
+    }
+    out.hashes = std::move(hashes);
+    return out;
+}
+
+void set_write_record(kube::Object& desired, const KeyHashes& next) {
+    if (desired.kind.sensitive) {
+        desired.annotations[kManagedKeysAnnotation] = format_managed_keys(next);
+    } else {
+        desired.annotations[kLastSyncedAnnotation] = format_last_synced(next);
+    }
+}
+
+void erase_write_record(kube::Object& desired) {
+    desired.annotations.erase(kLastSyncedAnnotation);
+    desired.annotations.erase(kManagedKeysAnnotation);
+}
+
+bool record_changes(const kube::Kind& kind, const KeyHashes& read, const KeyHashes& next) {
+    if (!kind.sensitive) {
+        return read != next;
+    }
+    return !std::equal(read.begin(), read.end(), next.begin(), next.end(),
+                       [](const auto& a, const auto& b) { return a.first == b.first; });
 }
 
 std::optional<KeyHashes> parse_last_synced(const std::string& text) {

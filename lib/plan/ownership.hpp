@@ -14,6 +14,10 @@ inline constexpr const char* kManagedLabel = "cmsync.io/managed";
 inline constexpr const char* kSyncFromAnnotation = "cmsync.io/sync-from";
 /// Annotation: JSON object, managed key -> sha256 hex of the value last written.
 inline constexpr const char* kLastSyncedAnnotation = "cmsync.io/last-synced";
+/// Annotation on a copy of a sensitive kind (a Secret), instead of last-synced: JSON array of
+/// the managed keys. It holds nothing derived from a value (a digest in metadata would let
+/// whoever may read metadata but not data test guesses of a short password).
+inline constexpr const char* kManagedKeysAnnotation = "cmsync.io/managed-keys";
 /// Annotation: the source resourceVersion last synced (information only).
 inline constexpr const char* kSourceVersionAnnotation = "cmsync.io/source-resource-version";
 
@@ -27,6 +31,33 @@ std::optional<kube::ObjectRef> sync_from(const kube::Object& copy);
 bool copy_of(const kube::Object& copy, const kube::ObjectRef& source);
 /// The sync-from annotation of a copy of `source`.
 std::string sync_from_text(const kube::ObjectRef& source);
+
+/// What a copy records of cmsync's last writes.
+struct WriteRecord {
+    bool present = false;             ///< the copy has a record
+    std::optional<KeyHashes> hashes;  ///< by managed key; nothing when the record is unreadable
+    std::string problem;              ///< why it is unreadable
+};
+
+/// The hash a sensitive kind's managed key gets when its value was last set by another field
+/// manager (a hand edit): no value hashes to it.
+inline constexpr const char* kSetByAnother = "set-by-another-field-manager";
+
+/// A ConfigMap's record is its last-synced annotation. A sensitive kind's names the keys only
+/// (managed-keys); a key holds what cmsync wrote when managedFields say cmsync's field manager
+/// set its present value (Object::owned_keys): its hash is then taken here, in memory, else it
+/// is kSetByAnother. Either way the merge table reads it alike: an edited key is a conflict.
+WriteRecord write_record(const kube::Object& copy);
+/// "annotation NAME is not ..." (with `or_missing`: "is missing or not ...") for a record of
+/// `kind` that cannot be read.
+std::string unreadable_record(const kube::Kind& kind, bool or_missing);
+/// Sets `desired`'s record (as its kind keeps it) of managed keys with these hashes.
+void set_write_record(kube::Object& desired, const KeyHashes& next);
+/// Removes `desired`'s record (it is no longer a copy).
+void erase_write_record(kube::Object& desired);
+/// Whether writing `next` changes the record `read` of a copy of `kind` (a sensitive kind's
+/// record is the key names only).
+bool record_changes(const kube::Kind& kind, const KeyHashes& read, const KeyHashes& next);
 
 /// Parses the last-synced annotation; nothing when it is not a JSON object of strings.
 std::optional<KeyHashes> parse_last_synced(const std::string& text);

@@ -15,11 +15,6 @@ struct SourceEntry {
     std::string error;
 };
 
-std::string annotation(const kube::Object& cm, const char* name) {
-    const auto it = cm.annotations.find(name);
-    return it == cm.annotations.end() ? std::string() : it->second;
-}
-
 ResyncOutcome resync_copy(kube::ApiClient& api, const kube::Object& copy,
                           const std::map<kube::ObjectRef, SourceEntry>& sources,
                           const ResyncRequest& request) {
@@ -54,10 +49,10 @@ ResyncOutcome resync_copy(kube::ApiClient& api, const kube::Object& copy,
         out.kind = o.error.empty() ? ResyncKind::orphaned : ResyncKind::error;
         return out;
     }
-    const auto recorded = parse_last_synced(annotation(copy, kLastSyncedAnnotation));
+    const auto record = write_record(copy);
+    const auto& recorded = record.hashes;
     if (!recorded) {
-        o.error = fmt::format("annotation {} is missing or not a JSON object of hashes",
-                              kLastSyncedAnnotation);
+        o.error = unreadable_record(copy.kind, true);
         out.kind = ResyncKind::error;
         return out;
     }

@@ -394,6 +394,27 @@ TEST_CASE("secret JSON: every value base64 in data, its type kept, stringData ne
                          "Secret /: data key \"k\" is not base64", cmsync::Error);
 }
 
+TEST_CASE("a Secret's keys set by cmsync come from managedFields; a ConfigMap reads none") {
+    const std::string meta =
+        R"("metadata":{"name":"s","namespace":"n","resourceVersion":"7","managedFields":[)"
+        R"({"manager":"kubectl-cmsync","operation":"Update","fieldsType":"FieldsV1",)"
+        R"("fieldsV1":{"f:data":{"f:ca.crt":{},"f:tls.crt":{}},"f:metadata":{"f:labels":{}}}},)"
+        R"({"manager":"kubectl-edit","operation":"Update","fieldsV1":{"f:data":{"f:tls.key":{}}}},)"
+        R"({"manager":"kubectl-cmsync","operation":"Update","subresource":"","fieldsV1":{"f:data":{".":{},"f:extra":{}}}},)"
+        R"({"manager":"kubectl-cmsync","fieldsV1":{"f:data":"not an object"}},"not an entry"]})";
+    const std::string json =
+        "{" + meta + R"(,"data":{"ca.crt":"YQ==","tls.crt":"Yg==","tls.key":"Yw=="}})";
+    auto secret = object_from_json(kSecret, json, true);
+    CHECK(secret.owned_keys == std::set<std::string>{"ca.crt", "extra", "tls.crt"});
+    // kept in raw, so a copy parsed again from it (the watcher's cache) still knows them ...
+    CHECK(object_from_json(kSecret, secret.raw, true).owned_keys == secret.owned_keys);
+    // ... and never sent back
+    CHECK(object_to_json(secret).find("managedFields") == std::string::npos);
+    const auto cm = object_from_json(kConfigMap, json, true);
+    CHECK(cm.owned_keys.empty());
+    CHECK(cm.raw.find("managedFields") == std::string::npos);
+}
+
 TEST_CASE("a configmap keeps the kind it is written as") {
     Object cm;
     cm.name = "a";

@@ -423,3 +423,102 @@ TEST_CASE("the sync-from annotation names a source as NAMESPACE/NAME, or nothing
         CHECK(p.message == "owned by a/app/x");
     }
 }
+
+namespace {
+
+// A Secret copy of ns-a/app in ns-b holding `data`, managing `managed` keys, of which
+// managedFields say cmsync set `owned`.
+Object secret_copy(std::map<std::string, std::string> data, std::vector<std::string> managed,
+                   std::set<std::string> owned) {
+    auto copy = target_copy(std::move(data), std::nullopt);
+    copy.kind = cmsync::kube::kSecret;
+    std::string keys;
+    for (const auto& k : managed) {
+        keys += (keys.empty() ? "\"" : ",\"") + k + "\"";
+    }
+    copy.annotations[cmsync::kManagedKeysAnnotation] = "[" + keys + "]";
+    copy.owned_keys = std::move(owned);
+    return copy;
+}
+
+Object secret_source(std::map<std::string, std::string> data) {
+    auto s = source(std::move(data));
+    s.kind = cmsync::kube::kSecret;
+    return s;
+}
+
+// No annotation of `o` holds a digest (or a prefix of one) of any of `values`.
+void check_no_digest(const Object& o, const std::vector<std::string>& values) {
+    for (const auto& [name, text] : o.annotations) {
+        for (const auto& v : values) {
+            CAPTURE(name);
+            CHECK(text.find(cmsync::sha256_hex(v).substr(0, 8)) == std::string::npos);
+            CHECK(text.find(v) == std::string::npos);
+        }
+    }
+}
+
+}  // namespace
+
+TEST_CASE("Secrets: hand edits are found through managedFields, no digest is written") {
+    const auto s = secret_source({{"k", "new-secret-value"}});
+    SUBCASE("a new copy records its managed keys by name only") {
+        const auto p = plan(s, nullptr);
+        REQUIRE(p.desired);
+        CHECK(p.desired->annotations.at(cmsync::kManagedKeysAnnotation) == R"(["k"])");
+        CHECK(p.desired->annotations.count(cmsync::kLastSyncedAnnotation) == 0);
+        check_no_digest(*p.desired, {"new-secret-value"});
+    }
+    SUBCASE("a key cmsync set last is updated") {
+        const auto t = secret_copy({{"k", "old-value"}, {"own", "x"}}, {"k"}, {"k"});
+        const auto p = plan(s, &t);
+        CHECK(key_action(p, "k") == KeyAction::modify);
+        CHECK(p.action == TargetAction::update);
+        CHECK(p.desired->data.at("own").bytes == "x");
+        CHECK(p.desired->annotations.at(cmsync::kManagedKeysAnnotation) == R"(["k"])");
+        check_no_digest(*p.desired, {"new-secret-value", "old-value", "x"});
+    }
+    SUBCASE("a key another field manager set is a conflict, kept, and stays managed") {
+        const auto t = secret_copy({{"k", "hand-edit"}}, {"k"}, {});
+        const auto p = plan(s, &t);
+        CHECK(key_action(p, "k") == KeyAction::conflict);
+        CHECK(p.action == TargetAction::conflict);
+        CHECK_FALSE(p.write);
+        CHECK(p.hand_edited);
+        const auto forced = plan(s, &t, std::nullopt, true);
+        CHECK(forced.write);
+        CHECK(forced.desired->data.at("k").bytes == "new-secret-value");
+    }
+    SUBCASE("a copy in step writes nothing, whoever set its values") {
+        for (const auto& owned : {std::set<std::string>{"k"}, std::set<std::string>{}}) {
+            const auto t = secret_copy({{"k", "new-secret-value"}}, {"k"}, owned);
+            const auto p = plan(s, &t);
+            CHECK(p.action == TargetAction::unchanged);
+            CHECK_FALSE(p.write);
+        }
+    }
+    SUBCASE("a managed key deleted by hand is a conflict, as for a ConfigMap") {
+        const auto t = secret_copy({{"own", "x"}}, {"k"}, {});
+        CHECK(key_action(plan(s, &t), "k") == KeyAction::conflict);
+    }
+    SUBCASE("a managed-keys annotation that is not a JSON array of keys is an error") {
+        auto t = secret_copy({{"k", "v"}}, {"k"}, {"k"});
+        t.annotations[cmsync::kManagedKeysAnnotation] = R"({"k":"x"})";
+        const auto p = plan(s, &t);
+        CHECK(p.action == TargetAction::error);
+        CHECK(p.message == "annotation cmsync.io/managed-keys is not a JSON array of keys");
+    }
+    SUBCASE("--prune of an orphan: keys cmsync set go, edited ones are conflicts") {
+        const auto t = secret_copy({{"a", "1"}, {"b", "edited"}}, {"a", "b"}, {"a"});
+        const auto p = cmsync::plan_orphan(t, {"ns-a", "app"}, true, false);
+        CHECK(key_action(p, "a") == KeyAction::remove);
+        CHECK(key_action(p, "b") == KeyAction::conflict);
+        REQUIRE(p.desired);
+        CHECK(p.desired->annotations.at(cmsync::kManagedKeysAnnotation) == R"(["b"])");
+        const auto clean = secret_copy({{"a", "1"}, {"own", "x"}}, {"a"}, {"a"});
+        const auto q = cmsync::plan_orphan(clean, {"ns-a", "app"}, true, false);
+        REQUIRE(q.desired);
+        CHECK(q.desired->annotations.count(cmsync::kManagedKeysAnnotation) == 0);
+        CHECK(q.desired->data.count("a") == 0);
+    }
+}
