@@ -174,6 +174,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         controller::WatchController controller(controller_config(options->controller), log);
         install_stop_signals();
         Connection connection(global, cancel_after_stop(kStopGrace), controller.request_observer());
+        const WakeAfterStop wake_at_end_of_grace(kStopGrace, [&] { connection.wake_streams(); });
         attach(controller, connection);
         // The controller's threads use the connection (and the watchers): they stop first.
         const OnExit stop_controller([&] { controller.stop(); });

@@ -30,6 +30,8 @@ class Connection {
     /// election and Events must not hang on a stalled server). Lives as long as this.
     kube::ApiClient& api_with_budget(std::chrono::milliseconds budget);
     const kube::RestConfig& config() const { return config_; }
+    /// Has open streams poll their cancel checks now (http::Transport::wake_streams).
+    void wake_streams() { transport_->wake_streams(); }
 
   private:
     kube::RestConfig config_;

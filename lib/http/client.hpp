@@ -65,6 +65,8 @@ class Client {
     Response send(const Request& request);
     /// Streams without retries (a watch re-opens on its own terms).
     Response stream(const Request& request, const BodySink& sink, const CancelCheck& cancelled);
+    /// Has open streams poll their CancelCheck now (Transport::wake_streams).
+    void wake_streams() { transport_.wake_streams(); }
     /// The verbosity requests are logged at.
     int verbosity() const { return options_.verbosity; }
 

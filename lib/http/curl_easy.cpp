@@ -17,14 +17,17 @@ struct PerformState {
 
 namespace {
 
-int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
-    auto* state = static_cast<PerformState*>(user);
-    if ((*state->cancelled)()) {
-        state->stopped_on_purpose = true;
-        state->cancelled_while_sending = state->sink == nullptr;
-        return 1;
+bool cancel_now(PerformState& state) {
+    if (state.cancelled == nullptr || !(*state.cancelled)()) {
+        return false;
     }
-    return 0;
+    state.stopped_on_purpose = true;
+    state.cancelled_while_sending = state.sink == nullptr;
+    return true;
+}
+
+int on_progress(void* user, curl_off_t, curl_off_t, curl_off_t, curl_off_t) {
+    return cancel_now(*static_cast<PerformState*>(user)) ? 1 : 0;
 }
 
 size_t on_header(char* data, size_t size, size_t count, void* user) {
@@ -299,6 +302,10 @@ void CurlEasy::finish(CURLcode code) {
     }
     throw TransportError(
         fmt::format("{} {} ({}): {}", what, without_query(dialled_), method_, detail), transient);
+}
+
+bool CurlEasy::cancel_due() {
+    return state_ && cancel_now(*state_);
 }
 
 void CurlEasy::perform(Response& response, const BodySink* sink, const CancelCheck* cancelled) {

@@ -56,6 +56,9 @@ class CurlEasy {
     /// the callbacks; finish() takes the transfer's result and throws as perform() does.
     void begin(Response& response, const BodySink* sink, const CancelCheck* cancelled);
     void finish(CURLcode code);
+    /// Polls the cancel check given to begin() as libcurl's progress callback does (on the
+    /// thread driving the transfer); true: end the transfer, finish() takes it as on purpose.
+    bool cancel_due();
     CURL* handle() const { return handle_; }
 
   private:

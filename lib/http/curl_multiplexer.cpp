@@ -1,6 +1,7 @@
 #include "http/curl_multiplexer.hpp"
 
 #include <algorithm>
+#include <utility>
 
 #include "http/curl_api.hpp"
 
@@ -35,6 +36,14 @@ CURLcode CurlMultiplexer::run(CurlEasy& easy) {
     return transfer.result;
 }
 
+void CurlMultiplexer::wake() {
+    {
+        std::lock_guard guard(mutex_);
+        check_cancels_ = true;
+    }
+    curl().multi_wakeup(multi_);
+}
+
 void CurlMultiplexer::end(Transfer* t, CURLcode result) {
     // Notified under the lock: the caller cannot see `done` and return before this is over.
     std::lock_guard guard(t->mutex);
@@ -47,10 +56,12 @@ void CurlMultiplexer::loop() {
     std::vector<Transfer*> incoming;
     for (;;) {
         bool stop = false;
+        bool check_cancels = false;
         {
             std::lock_guard guard(mutex_);
             incoming.swap(incoming_);
             stop = stop_;
+            check_cancels = std::exchange(check_cancels_, false);
         }
         for (auto* t : incoming) {
             if (curl().multi_add_handle(multi_, t->easy->handle()) == CURLM_OK) {
@@ -67,6 +78,9 @@ void CurlMultiplexer::loop() {
             }
             active_.clear();
             return;
+        }
+        if (check_cancels) {
+            end_cancelled();
         }
         int running = 0;
         curl().multi_perform(multi_, &running);
@@ -88,6 +102,18 @@ void CurlMultiplexer::loop() {
         }
         curl().multi_poll(multi_, nullptr, 0, 1000, nullptr);
     }
+}
+
+void CurlMultiplexer::end_cancelled() {
+    // Not left to the progress callbacks after the wake-up: libcurl 7.88 happens to call every
+    // transfer's in curl_multi_perform, but all it promises is about once a second.
+    const auto cancelled = std::stable_partition(
+        active_.begin(), active_.end(), [](Transfer* t) { return !t->easy->cancel_due(); });
+    for (auto it = cancelled; it != active_.end(); ++it) {
+        curl().multi_remove_handle(multi_, (*it)->easy->handle());
+        end(*it, CURLE_ABORTED_BY_CALLBACK);
+    }
+    active_.erase(cancelled, active_.end());
 }
 
 }  // namespace cmsync::http

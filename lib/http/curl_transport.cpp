@@ -173,4 +173,11 @@ Response CurlTransport::stream(const Request& request, const BodySink& sink,
     return response;
 }
 
+void CurlTransport::wake_streams() {
+    std::lock_guard guard(impl_->multi_mutex);
+    if (impl_->multi) {
+        impl_->multi->wake();
+    }
+}
+
 }  // namespace cmsync::http

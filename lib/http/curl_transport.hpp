@@ -44,6 +44,7 @@ class CurlTransport final : public Transport {
     Response send(const Request& request) override;
     Response stream(const Request& request, const BodySink& sink,
                     const CancelCheck& cancelled) override;
+    void wake_streams() override;
 
   private:
     struct Impl;

@@ -24,7 +24,8 @@ class TransportError : public Error {
 /// Receives body bytes of a streamed response; returning false stops the stream.
 using BodySink = std::function<bool(std::string_view)>;
 
-/// Polled while a stream is open (about once a second and on every chunk); true ends it.
+/// Polled while a stream is open (about once a second, on every chunk, and when the transport
+/// is told to wake its streams); true ends it.
 using CancelCheck = std::function<bool()>;
 
 /// The narrow I/O edge of the HTTP layer: tests put a fake behind it.
@@ -37,6 +38,9 @@ class Transport {
     /// Response has status and headers, and the body only when the status is not 2xx.
     virtual Response stream(const Request& request, const BodySink& sink,
                             const CancelCheck& cancelled) = 0;
+    /// Has every open stream poll its CancelCheck now, not up to a second later: call after
+    /// one may have turned true. Returns at once; a transport that polls often needs none.
+    virtual void wake_streams() {}
 };
 
 }  // namespace cmsync::http

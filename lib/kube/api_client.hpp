@@ -84,6 +84,9 @@ class ApiClient {
     /// Watches Namespaces (for --target-selector), as watch_objects.
     void watch_namespaces(const WatchOptions& options, const WatchHandler& on_event,
                           const http::CancelCheck& cancelled);
+    /// Has open watches poll their CancelCheck now, not up to a second later: call after one
+    /// may have turned true. Returns at once.
+    void wake_watches() { http_.wake_streams(); }
 
     /// The Lease, or nothing when it does not exist (api_client_lease.cpp).
     std::optional<Lease> get_lease(const std::string& ns, const std::string& name);

@@ -100,6 +100,7 @@ void StreamRunner::stop(const std::string& key) {
         streams_.erase(it);
     }
     stream->stop = true;
+    api_.wake_watches();
     stream->thread.join();
 }
 
@@ -112,6 +113,9 @@ void StreamRunner::stop_all() {
     for (auto& [key, stream] : streams) {
         stream->stop = true;
     }
+    // Else a watch without traffic ends at its next progress poll, up to a second later, and
+    // the watcher, which saves state and gives up its Lease after its streams, waits for it.
+    api_.wake_watches();
     for (auto& [key, stream] : streams) {
         stream->thread.join();
     }

@@ -4,12 +4,15 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 #include <vector>
 
+#include "api_fixture.hpp"
 #include "error.hpp"
 #include "kube/label_selector.hpp"
 #include "kube/watch_decoder.hpp"
@@ -25,8 +28,45 @@
 #include "watch/watch_streams.hpp"
 
 using namespace cmsync;
+using namespace std::chrono_literals;
 
 namespace {
+
+/// Watches that send nothing and poll their cancel check only when woken, as a quiet stream
+/// of the curl transport between its progress callbacks (up to a second apart).
+class QuietWatches : public http::Transport {
+  public:
+    http::Response send(const http::Request&) override { return {200, {}, "{}"}; }
+    http::Response stream(const http::Request&, const http::BodySink&,
+                          const http::CancelCheck& cancelled) override {
+        std::unique_lock lock(mutex_);
+        ++open_;
+        changed_.notify_all();
+        changed_.wait_for(lock, 10s, [&] { return wakes_ > 0 && cancelled(); });
+        --open_;
+        return {200, {}, ""};
+    }
+    void wake_streams() override {
+        std::lock_guard lock(mutex_);
+        ++wakes_;
+        changed_.notify_all();
+    }
+    /// Waits up to 5 s for `count` streams to be open.
+    bool wait_open(int count) {
+        std::unique_lock lock(mutex_);
+        return changed_.wait_for(lock, 5s, [&] { return open_ == count; });
+    }
+    int wakes() {
+        std::lock_guard lock(mutex_);
+        return wakes_;
+    }
+
+  private:
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    int open_ = 0;
+    int wakes_ = 0;
+};
 
 // Three events as the apiserver writes them, with braces, quotes and escapes inside strings.
 const std::string kStream =
@@ -492,4 +532,35 @@ TEST_CASE("parallel_for: every index once, and the caller's hook runs while it w
         }
         CHECK(hooks >= 1);  // 500 ms / concurrency of work, a hook about every 100 ms
     }
+}
+
+TEST_CASE("stream runner: stopping wakes the watches, which end at once") {
+    ApiFixture<QuietWatches> f;
+    EventQueue queue;
+    WatchStats stats;
+    StreamRunner runner(
+        f.api, queue, 0, [](const std::string&) {}, stats);
+    for (const std::string ns : {"a", "b"}) {
+        StreamSpec spec;
+        spec.key = ns;
+        spec.namespace_name = ns;
+        spec.resource_version = "1";  // watch at once, no list first
+        runner.start(spec);
+    }
+    REQUIRE(f.server.wait_open(2));
+    const auto start = std::chrono::steady_clock::now();
+    SUBCASE("one") {
+        runner.stop("a");
+        CHECK_FALSE(runner.running("a"));
+        CHECK(runner.running("b"));
+        CHECK(f.server.wait_open(1));
+    }
+    SUBCASE("all") {
+        runner.stop_all();
+        CHECK_FALSE(runner.running("b"));
+        CHECK(f.server.wait_open(0));
+    }
+    CHECK(f.server.wakes() >= 1);
+    CHECK(std::chrono::steady_clock::now() - start < 2s);
+    runner.stop_all();
 }
