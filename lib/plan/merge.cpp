@@ -6,6 +6,7 @@
 #include <set>
 
 #include "plan/ownership.hpp"
+#include "plan/secret_type.hpp"
 #include "util/sha256.hpp"
 
 namespace cmsync {
@@ -137,14 +138,26 @@ std::string source_digest(const MergeInput& input, const std::string& key, const
     return sha256_hex(value.bytes);
 }
 
+// The keys a plan manages at most: --keys, or every key of the source.
+std::vector<std::string> wanted_keys(const MergeInput& input) {
+    if (input.keys) {
+        return *input.keys;
+    }
+    std::vector<std::string> keys;
+    for (const auto& [key, value] : input.source->data) {
+        keys.push_back(key);
+    }
+    return keys;
+}
+
 // What the object to write starts from: the target as read, or a new copy of the source.
-Object start_desired(const MergeInput& input) {
+Object start_desired(const MergeInput& input, const std::string& type) {
     if (input.target != nullptr) {
         return *input.target;
     }
     Object desired;
     desired.kind = input.source->kind;
-    desired.type = input.source->type;  // a Secret copy is created with its source's type
+    desired.type = type;
     desired.name = input.source->name;
     desired.namespace_name = input.target_namespace;
     return desired;
@@ -250,6 +263,12 @@ bool writable(const MergeInput& input, bool data_changes, Object& desired, Targe
         plan.recreate = true;
         desired.resource_version.clear();
     }
+    if (const auto problem = type_problem(desired)) {
+        plan.action = TargetAction::error;
+        plan.message = *problem;
+        plan.write = false;
+        return false;
+    }
     if (kube::object_data_size(desired) > kMaxDataBytes) {
         plan.action = TargetAction::error;
         plan.message = fmt::format("merged {} would hold {} bytes, over the 1 MiB limit",
@@ -278,16 +297,39 @@ TargetPlan plan_target(const MergeInput& input) {
         plan.target_resource_version = input.target->resource_version;
         plan.target_uid = input.target->uid;
     }
+    const auto& source = *input.source;
+    if (const auto why = refused_source_type(source.type); why && source.kind.sensitive) {
+        plan.action = TargetAction::error;
+        plan.message = fmt::format("source {} {} is of type {}: not synced ({})", source.kind.name,
+                                   from.str(), source.type, *why);
+        return plan;
+    }
     const auto ownership = check_ownership(input, from, plan);
     if (ownership.settled) {
         return plan;
     }
-    Object desired = start_desired(input);
+    // A Secret's type cannot change: a copy of another type is replaced, with --force only.
+    const auto type = copy_type(source, wanted_keys(input));
+    const bool retype = input.target != nullptr && input.target->type != type;
+    if (retype && !input.force) {
+        plan.action = TargetAction::conflict;
+        plan.message = fmt::format("type {} differs from {} (use --force to replace the copy)",
+                                   input.target->type, type);
+        return plan;
+    }
+    Object desired = start_desired(input, type);
     const auto merged = merge_keys(input, from, ownership.recorded, desired, plan);
     desired.labels[kManagedLabel] = "true";
     desired.annotations[kSyncFromAnnotation] = sync_from_text(from);
     set_write_record(desired, merged.next);
-    plan.write = needs_write(input.target, from, ownership.recorded, merged);
+    plan.write = needs_write(input.target, from, ownership.recorded, merged) || retype;
+    if (retype) {
+        plan.warnings.push_back(fmt::format(
+            "replacing a copy of type {} with one of type {} (--force)", input.target->type, type));
+        plan.recreate = true;
+        desired.type = type;
+        desired.resource_version.clear();
+    }
     if (plan.write) {
         desired.annotations[kSourceVersionAnnotation] = input.source->resource_version;
     }
@@ -359,6 +401,12 @@ TargetPlan plan_orphan(const Object& target, const kube::ObjectRef& from, bool p
         desired.annotations.erase(kSyncFromAnnotation);
         erase_write_record(desired);
         desired.annotations.erase(kSourceVersionAnnotation);
+        if (const auto problem = type_problem(desired)) {
+            plan.action = TargetAction::error;  // what is left is not a Secret of its type
+            plan.message = *problem;
+            plan.write = false;
+            return plan;
+        }
     }
     plan.desired = std::move(desired);
     return plan;

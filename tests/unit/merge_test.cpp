@@ -3,6 +3,7 @@
 #include <doctest/doctest.h>
 
 #include "plan/ownership.hpp"
+#include "plan/secret_type.hpp"
 #include "util/sha256.hpp"
 
 using cmsync::KeyAction;
@@ -224,7 +225,7 @@ TEST_CASE("a missing target is created with the managed keys, label and annotati
 }
 
 TEST_CASE("a created copy is of the source's kind, a Secret with the source's type") {
-    auto s = source({{"tls.crt", "c"}});
+    auto s = source({{"tls.crt", "c"}, {"tls.key", "k"}});
     CHECK(plan(s, nullptr, std::nullopt).desired->kind == cmsync::kube::kConfigMap);
     CHECK(plan(s, nullptr, std::nullopt).desired->type.empty());
     s.kind = cmsync::kube::kSecret;
@@ -520,5 +521,90 @@ TEST_CASE("Secrets: hand edits are found through managedFields, no digest is wri
         REQUIRE(q.desired);
         CHECK(q.desired->annotations.count(cmsync::kManagedKeysAnnotation) == 0);
         CHECK(q.desired->data.count("a") == 0);
+    }
+}
+
+TEST_CASE("Secret types, as the API server enforces them") {
+    auto tls = secret_source({{"tls.crt", "cert"}, {"tls.key", "key"}, {"ca.crt", "ca"}});
+    tls.type = "kubernetes.io/tls";
+    SUBCASE("a created copy gets the source's type") {
+        const auto p = plan(tls, nullptr);
+        REQUIRE(p.desired);
+        CHECK(p.desired->type == "kubernetes.io/tls");
+    }
+    SUBCASE("a copy of keys that cannot make a TLS Secret is Opaque") {
+        const auto p = plan(tls, nullptr, std::vector<std::string>{"ca.crt"});
+        REQUIRE(p.desired);
+        CHECK(p.desired->type == "Opaque");
+        auto opaque = secret_copy({{"own", "x"}}, {}, {});
+        opaque.annotations.erase(cmsync::kManagedKeysAnnotation);
+        opaque.type = "Opaque";
+        const auto into = plan(tls, &opaque, std::vector<std::string>{"ca.crt"});
+        CHECK(into.action == TargetAction::update);
+        CHECK(into.desired->type == "Opaque");
+        CHECK_FALSE(into.recreate);
+    }
+    SUBCASE("a target of another type is a conflict; --force replaces it, own keys kept") {
+        auto opaque = secret_copy({{"own", "x"}}, {}, {});
+        opaque.annotations.erase(cmsync::kManagedKeysAnnotation);
+        opaque.type = "Opaque";
+        const auto p = plan(tls, &opaque);
+        CHECK(p.action == TargetAction::conflict);
+        CHECK(p.message ==
+              "type Opaque differs from kubernetes.io/tls (use --force to replace the copy)");
+        CHECK_FALSE(p.write);
+        const auto forced = plan(tls, &opaque, std::nullopt, true);
+        CHECK(forced.write);
+        CHECK(forced.recreate);
+        REQUIRE(forced.desired);
+        CHECK(forced.desired->type == "kubernetes.io/tls");
+        CHECK(forced.desired->data.at("own").bytes == "x");
+        CHECK(forced.desired->resource_version.empty());
+    }
+    SUBCASE("service account tokens, bootstrap tokens and Helm releases are never sources") {
+        for (const char* type : {"kubernetes.io/service-account-token",
+                                 "bootstrap.kubernetes.io/token", "helm.sh/release.v1"}) {
+            auto s = secret_source({{"token", "t"}});
+            s.type = type;
+            const auto p = plan(s, nullptr);
+            CHECK(p.action == TargetAction::error);
+            CHECK(p.message.find(std::string("source Secret ns-a/app is of type ") + type +
+                                 ": not synced (") == 0);
+            CHECK_FALSE(p.write);
+        }
+    }
+    SUBCASE("an orphan whose managed keys were a TLS Secret's required ones cannot be pruned") {
+        auto copy = secret_copy({{"tls.crt", "c"}, {"tls.key", "k"}, {"own", "x"}},
+                                {"tls.crt", "tls.key"}, {"tls.crt", "tls.key"});
+        copy.type = "kubernetes.io/tls";
+        const auto p = cmsync::plan_orphan(copy, {"ns-a", "app"}, true, false);
+        CHECK(p.action == TargetAction::error);
+        CHECK(p.message ==
+              "Secret \"app\" is invalid: [data[tls.crt]: Required value, "
+              "data[tls.key]: Required value]");
+        CHECK_FALSE(p.write);
+    }
+    SUBCASE("the required keys of each type, in the server's words") {
+        Object s;
+        s.kind = cmsync::kube::kSecret;
+        s.name = "x";
+        s.type = "kubernetes.io/basic-auth";
+        CHECK(cmsync::type_problem(s) ==
+              "Secret \"x\" is invalid: [data[username]: Required "
+              "value, data[password]: Required value]");
+        s.data["password"] = Value{"", false};  // either one, even empty
+        CHECK_FALSE(cmsync::type_problem(s));
+        s.type = "kubernetes.io/ssh-auth";
+        s.data["ssh-privatekey"] = Value{"", false};  // must hold something
+        CHECK(cmsync::type_problem(s) ==
+              "Secret \"x\" is invalid: data[ssh-privatekey]: Required value");
+        s.type = "kubernetes.io/dockerconfigjson";
+        CHECK(cmsync::type_problem(s) ==
+              "Secret \"x\" is invalid: data[.dockerconfigjson]: Required value");
+        s.type = "Opaque";
+        CHECK_FALSE(cmsync::type_problem(s));
+        s.kind = cmsync::kube::kConfigMap;
+        s.type = "kubernetes.io/tls";
+        CHECK_FALSE(cmsync::type_problem(s));
     }
 }
