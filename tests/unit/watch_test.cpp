@@ -546,7 +546,8 @@ bool eventually(const std::function<bool()>& done) {
 
 // Runs a watch of Secret src/app into namespace t until `until` holds and `linger` more, then
 // stops it (the fake serves no watch streams: what happens comes from reads and the state).
-void watch_until(ApiFixture<FakeApi>& f, const std::string& state_file,
+// Every action it reports is counted in `actions`.
+void watch_until(ApiFixture<FakeApi>& f, const std::string& state_file, std::atomic<int>& actions,
                  const std::function<bool()>& until,
                  std::chrono::milliseconds linger = std::chrono::milliseconds(0)) {
     WatchConfig config;
@@ -559,7 +560,7 @@ void watch_until(ApiFixture<FakeApi>& f, const std::string& state_file,
     config.scope = WatchScope::namespaces;
     std::atomic<bool> stop{false};
     Watcher watcher(
-        f.api, config, [](const WatchAction&) {}, [](const std::string&) {});
+        f.api, config, [&](const WatchAction&) { ++actions; }, [](const std::string&) {});
     std::thread run([&] { watcher.run(stop); });
     CHECK(eventually(until));
     std::this_thread::sleep_for(linger);
@@ -575,13 +576,9 @@ TEST_CASE("state file of a Secret watch: no value on disk; a change while stoppe
     ApiFixture<FakeApi> f;
     f.server.add_namespace("t", {});
     f.server.add("secrets", secret_json(kCanary));
-    const auto puts = [&] {
-        const auto lines = f.server.write_lines();
-        return std::count_if(lines.begin(), lines.end(), [](const std::string& l) {
-            return l.rfind("PUT /api/v1/namespaces/t/secrets/app", 0) == 0;
-        });
-    };
-    watch_until(f, state_file, [&] { return f.server.stored("secrets", "t", "app").has_value(); });
+    std::atomic<int> actions{0};
+    watch_until(f, state_file, actions,
+                [&] { return f.server.stored("secrets", "t", "app").has_value(); });
     const auto saved = slurp(state_file);
     check_no_canary(saved);
     const auto rv = f.server.stored("secrets", "src", "app")->resource_version;
@@ -590,9 +587,10 @@ TEST_CASE("state file of a Secret watch: no value on disk; a change while stoppe
     SUBCASE("unchanged while stopped: no pass") {
         const auto writes = f.server.write_lines().size();
         const auto sent = f.server.lines().size();
+        actions = 0;
         // Past the first read of the source, and a while for a pass that should not come.
         watch_until(
-            f, state_file,
+            f, state_file, actions,
             [&] {
                 const auto lines = f.server.lines();
                 return lines.size() > sent &&
@@ -601,11 +599,16 @@ TEST_CASE("state file of a Secret watch: no value on disk; a change while stoppe
             },
             std::chrono::milliseconds(500));
         CHECK(f.server.write_lines().size() == writes);
+        CHECK(actions == 0);
     }
-    SUBCASE("changed while stopped: one pass, one write") {
+    SUBCASE("changed while stopped: one pass") {
         f.server.add("secrets", secret_json(std::string(kCanary) + "-rotated"));
-        watch_until(f, state_file, [&] { return puts() > 0; });
-        CHECK(puts() == 1);
+        actions = 0;
+        // The pass's one action: the copy updated (or, where ownership comes from
+        // managedFields, which the fake does not keep, reported as drift).
+        watch_until(
+            f, state_file, actions, [&] { return actions > 0; }, std::chrono::milliseconds(300));
+        CHECK(actions == 1);
         check_no_canary(slurp(state_file));
     }
 }
