@@ -92,7 +92,7 @@ http::Response ApiClient::call(const std::string& method, const std::string& pat
 
 std::optional<Object> ApiClient::get(const Kind& kind, const std::string& ns,
                                      const std::string& name) {
-    const Operation op{"get", std::string(kind.resource), name, ns};
+    const Operation op{"get", std::string(kind.resource), name, ns, kind.sensitive};
     const auto path = objects_path(kind, ns) + "/" + query_escape(name);
     auto response = call("GET", path, "", op);
     if (response.status == 404) {
@@ -206,7 +206,7 @@ std::string ApiClient::paged_list(const std::string& path, const ListOptions& op
 
 std::string ApiClient::list(const Kind& kind, const std::string& ns, const ListOptions& options,
                             const ObjectPageSink& sink) {
-    const Operation op{"list", std::string(kind.resource), "", ns};
+    const Operation op{"list", std::string(kind.resource), "", ns, kind.sensitive};
     const auto where = dialled(op, "GET", config_.server + objects_path(kind, ns));
     return paged_list(objects_path(kind, ns), options, op,
                       [&](std::unique_ptr<SizedDocument> page, bool restart) {
@@ -303,7 +303,8 @@ void ApiClient::watch(const std::string& path, const Kind* kind, const WatchOpti
 void ApiClient::watch_objects(const Kind& kind, const std::string& ns, const WatchOptions& options,
                               const WatchHandler& on_event, const http::CancelCheck& cancelled) {
     watch(objects_path(kind, ns), &kind, options,
-          Operation{"watch", std::string(kind.resource), "", ns}, on_event, cancelled);
+          Operation{"watch", std::string(kind.resource), "", ns, kind.sensitive}, on_event,
+          cancelled);
 }
 
 void ApiClient::watch_namespaces(const WatchOptions& options, const WatchHandler& on_event,
@@ -314,7 +315,7 @@ void ApiClient::watch_namespaces(const WatchOptions& options, const WatchHandler
 
 Object ApiClient::create(const Object& object, DryRun dry_run) {
     const Operation op{"create", std::string(object.kind.resource), object.name,
-                       object.namespace_name};
+                       object.namespace_name, object.kind.sensitive};
     Object body = object;
     body.resource_version.clear();
     const auto path = objects_path(object.kind, object.namespace_name) + write_query(dry_run);
@@ -324,7 +325,7 @@ Object ApiClient::create(const Object& object, DryRun dry_run) {
 
 Object ApiClient::update(const Object& object, DryRun dry_run) {
     const Operation op{"update", std::string(object.kind.resource), object.name,
-                       object.namespace_name};
+                       object.namespace_name, object.kind.sensitive};
     const auto path = objects_path(object.kind, object.namespace_name) + "/" +
                       query_escape(object.name) + write_query(dry_run);
     auto response = call("PUT", path, object_to_json(object), op);
@@ -333,7 +334,7 @@ Object ApiClient::update(const Object& object, DryRun dry_run) {
 
 void ApiClient::remove(const Kind& kind, const std::string& ns, const std::string& name,
                        const std::string& resource_version, DryRun dry_run) {
-    const Operation op{"delete", std::string(kind.resource), name, ns};
+    const Operation op{"delete", std::string(kind.resource), name, ns, kind.sensitive};
     std::string body = R"({"kind":"DeleteOptions","apiVersion":"v1")";
     if (!resource_version.empty()) {
         body += fmt::format(R"(,"preconditions":{{"resourceVersion":"{}"}})", resource_version);

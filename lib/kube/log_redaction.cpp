@@ -13,6 +13,7 @@ namespace cmsync::kube {
 namespace {
 
 constexpr const char* kMask = "***";
+constexpr const char* kLastAppliedAnnotation = "kubectl.kubernetes.io/last-applied-configuration";
 
 // The kind a request path names: the segment after /api/v1/ or /api/v1/namespaces/NS/.
 std::optional<Kind> kind_of_url(std::string_view url) {
@@ -42,8 +43,35 @@ void mask_members(rapidjson::Value& object, const char* field) {
     }
 }
 
+void mask_string(rapidjson::Value& object, const char* field) {
+    if (const auto it = object.FindMember(field); it != object.MemberEnd()) {
+        it->value.SetString(rapidjson::StringRef(kMask));
+    }
+}
+
+// An error Status answered to a request of a sensitive kind: its message and each cause's
+// may echo values (see kube::status_message); the fields and reasons stay.
+void mask_status(rapidjson::Value& status) {
+    mask_string(status, "message");
+    if (const auto details = status.FindMember("details");
+        details != status.MemberEnd() && details->value.IsObject()) {
+        if (const auto causes = details->value.FindMember("causes");
+            causes != details->value.MemberEnd() && causes->value.IsArray()) {
+            for (auto& cause : causes->value.GetArray()) {
+                if (cause.IsObject()) {
+                    mask_string(cause, "message");
+                }
+            }
+        }
+    }
+}
+
 void mask_object(rapidjson::Value& object, const std::vector<std::string_view>& derived) {
     if (!object.IsObject()) {
+        return;
+    }
+    if (json_string(object, "kind") == "Status") {
+        mask_status(object);
         return;
     }
     mask_members(object, "data");
@@ -59,6 +87,9 @@ void mask_object(rapidjson::Value& object, const std::vector<std::string_view>& 
                     h->value.SetString(rapidjson::StringRef(kMask));
                 }
             }
+            // `kubectl apply` keeps the whole object it applied here, data included (kubectl
+            // describe skips it for that reason).
+            mask_string(notes->value, kLastAppliedAnnotation);
         }
     }
 }

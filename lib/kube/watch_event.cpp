@@ -3,6 +3,7 @@
 #include <rapidjson/document.h>
 
 #include "error.hpp"
+#include "kube/api_error.hpp"
 #include "kube/json.hpp"
 
 namespace cmsync::kube {
@@ -37,7 +38,7 @@ WatchEvent parse_watch_event(const std::string& json, const Kind* kind) {
             event.error_code = it->value.GetInt();
         }
         event.error_reason = json_string(*object, "reason");
-        event.error_message = json_string(*object, "message");
+        event.error_message = status_message(*object, kind != nullptr && kind->sensitive);
         return event;
     }
     if (const auto* meta = json_object(*object, "metadata")) {

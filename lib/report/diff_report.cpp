@@ -3,6 +3,9 @@
 #include <fmt/format.h>
 #include <rapidjson/document.h>
 
+#include <optional>
+#include <utility>
+
 #include "kube/json.hpp"
 #include "report/report_json.hpp"
 #include "report/target_line.hpp"
@@ -30,6 +33,22 @@ std::string describe_value(const std::optional<kube::Value>& value) {
     }
     return fmt::format("(binary, {} bytes, sha256 {})\n", value->bytes.size(),
                        sha256_hex(value->bytes).substr(0, 16));
+}
+
+// A sensitive kind's values as `kubectl diff` masks Secret data (its Masker): a key on both
+// sides whose values differ reads "*** (before)" / "*** (after)", equal values read "***" on
+// both sides (no diff line), a key on one side only "***". The sizes `kubectl describe` shows
+// are added; nothing else of a value (no hash: a hash of a short password can be guessed
+// offline).
+std::pair<std::string, std::string> masked_values(const std::optional<kube::Value>& before,
+                                                  const std::optional<kube::Value>& after) {
+    const auto bytes = [](const kube::Value& v) { return fmt::format("{} bytes", v.bytes.size()); };
+    if (before && after && before->bytes != after->bytes) {
+        return {fmt::format("*** (before, {})\n", bytes(*before)),
+                fmt::format("*** (after, {})\n", bytes(*after))};
+    }
+    return {before ? fmt::format("*** ({})\n", bytes(*before)) : std::string(),
+            after ? fmt::format("*** ({})\n", bytes(*after)) : std::string()};
 }
 
 bool shows_diff(KeyAction action) {
@@ -66,9 +85,12 @@ std::string key_diff(const TargetOutcome& outcome, const KeyPlan& key) {
     const auto target_label = fmt::format("{}:{}", outcome.target.str(), key.key);
     const auto source_label = fmt::format("{}:{}", outcome.source.str(), key.key);
     const bool to_source = key.action != KeyAction::remove;
-    return unified_diff(describe_value(key.target),
-                        to_source ? describe_value(key.source) : std::string(),
-                        target_label + (key.target ? "" : " (absent)"),
+    const std::optional<kube::Value> none;
+    const auto& after = to_source ? key.source : none;
+    const auto [old_text, new_text] =
+        outcome.kind.sensitive ? masked_values(key.target, after)
+                               : std::pair{describe_value(key.target), describe_value(after)};
+    return unified_diff(old_text, new_text, target_label + (key.target ? "" : " (absent)"),
                         to_source ? source_label : target_label + " (removed)");
 }
 

@@ -15,6 +15,7 @@
 
 #include "error.hpp"
 #include "kube/json.hpp"
+#include "util/sha256.hpp"
 
 namespace cmsync {
 
@@ -71,6 +72,18 @@ void refuse_shared_directory(const std::string& path) {
 }
 
 }  // namespace
+
+std::string source_fingerprint(const kube::Object& source) {
+    if (source.kind.sensitive) {
+        return "rv:" + source.resource_version;
+    }
+    std::string all;
+    for (const auto& [key, value] : source.data) {
+        all += fmt::format("{}:{}:{}:{}\n", key, value.binary ? 'b' : 't', value.bytes.size(),
+                           sha256_hex(value.bytes));
+    }
+    return sha256_hex(all);
+}
 
 std::string format_watch_state(const WatchState& state) {
     rapidjson::Document doc(rapidjson::kObjectType);

@@ -4,7 +4,6 @@
 
 #include "plan/ownership.hpp"
 #include "util/parallel.hpp"
-#include "util/sha256.hpp"
 
 namespace cmsync {
 
@@ -51,15 +50,6 @@ Watcher::Watcher(kube::ApiClient& api, WatchConfig config,
 }
 
 Watcher::~Watcher() = default;
-
-std::string Watcher::source_digest(const kube::Object& cm) const {
-    std::string all;
-    for (const auto& [key, value] : cm.data) {
-        all += fmt::format("{}:{}:{}:{}\n", key, value.binary ? 'b' : 't', value.bytes.size(),
-                           sha256_hex(value.bytes));
-    }
-    return sha256_hex(all);
-}
 
 bool Watcher::selected(const kube::Object& cm) const {
     const auto& sel = config_.spec.selection;

@@ -117,7 +117,6 @@ class Watcher {
     /// for cached sources the list no longer has.
     void apply_listed_sources(std::vector<kube::Object> listed);
     void save_state();
-    std::string source_digest(const kube::Object& cm) const;
     /// value_digests of a source, kept for its resourceVersion: every echo of a pass's writes
     /// plans its copy again, and hashing the source's values each time was 5% of the
     /// watcher's CPU in a pass of 10,000 copies.

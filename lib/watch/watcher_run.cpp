@@ -49,7 +49,7 @@ void Watcher::save_state() {
     state.scope = cluster_scope_ ? "cluster" : "namespaces";
     state.resource_versions = stream_rvs_;
     for (const auto& [name, cm] : sources_) {
-        state.source_digests[name] = source_digest(cm);
+        state.source_digests[name] = source_fingerprint(cm);
     }
     write_file_atomically(config_.state_file, format_watch_state(state));
 }
@@ -132,7 +132,7 @@ void Watcher::read_initial_sources(const std::vector<std::string>& targets,
         const auto name = cm.name;
         if (resumed) {
             const auto it = resumed->source_digests.find(name);
-            if (it == resumed->source_digests.end() || it->second != source_digest(cm)) {
+            if (it == resumed->source_digests.end() || it->second != source_fingerprint(cm)) {
                 schedule_.changed(name, Clock::now(), false);  // changed while nobody watched
             }
         }

@@ -2,11 +2,15 @@
 #include "kube/api_client.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <deque>
 
 #include "api_fixture.hpp"
+#include "canary.hpp"
+#include "kube/log_redaction.hpp"
 #include "kube/watch_decoder.hpp"
+#include "plan/ownership.hpp"
 #include "test_inputs.hpp"
 
 using namespace cmsync;
@@ -163,4 +167,173 @@ TEST_CASE("Events: POST a whole Event, PATCH a series as a merge patch") {
             403, {}, R"({"kind":"Status","code":403,"reason":"Forbidden","message":"no"})"}};
         CHECK_THROWS_AS(f.api.create_event("team-a", "{}"), ApiError);
     }
+}
+
+namespace {
+
+// A Status as the API server answers it; `message` and `causes` (a JSON array) verbatim.
+http::Response status_answer(long code, const std::string& reason, const std::string& message,
+                             const std::string& causes = "") {
+    auto body = fmt::format(R"({{"kind":"Status","apiVersion":"v1","status":"Failure",)"
+                            R"("message":{},"reason":"{}","code":{})",
+                            kube::to_json(rapidjson::Value(rapidjson::StringRef(message.c_str()))),
+                            reason, code);
+    if (!causes.empty()) {
+        body += fmt::format(R"(,"details":{{"name":"tls","kind":"Secret","causes":{}}})", causes);
+    }
+    return http::Response{code, {}, body + "}"};
+}
+
+kube::Object secret_with_canary(const kube::Kind& kind) {
+    kube::Object s;
+    s.kind = kind;
+    s.namespace_name = "b";
+    s.name = "tls";
+    s.type = kind.sensitive ? "Opaque" : "";
+    s.data["password"] = kube::Value{kCanary, kind.sensitive};
+    s.annotations[kLastSyncedAnnotation] =
+        fmt::format(R"({{"password":"{}"}})", sha256_hex(kCanary));
+    return s;
+}
+
+// Answers that echo the request's values, as servers do (secrets-research.md section 2).
+const std::string kQuoted = fmt::format(R"(\"{}\")", kCanary);
+const std::string kInvalidCauses = fmt::format(
+    R"([{{"reason":"FieldValueInvalid","message":"Invalid value: {}: invalid character 'c' looking for beginning of value","field":"data[.dockerconfigjson]"}},)"
+    R"({{"reason":"FieldValueInvalid","message":"Invalid value: \"kubernetes.io/tls\": field is immutable","field":"type"}},)"
+    R"({{"reason":"FieldValueRequired","message":"Required value","field":"data[tls.key]"}},)"
+    R"({{"reason":"FieldValueTooLong","message":"Too long: must have at most 1048576 bytes","field":"data"}}])",
+    kQuoted);
+
+}  // namespace
+
+TEST_CASE("an error answered to a Secret request holds no value; a ConfigMap's is as it was") {
+    Fixture f;
+    const auto secret = secret_with_canary(kube::kSecret);
+    const auto what = [&](const http::Response& answer) {
+        f.server.answers = {answer};
+        try {
+            f.api.update(secret, kube::DryRun::none);
+        } catch (const ApiError& e) {
+            check_no_canary(e.what());
+            return std::string(e.what());
+        }
+        FAIL("no error");
+        return std::string();
+    };
+    const std::string head = R"(update secrets "tls" in namespace "b": )";
+    SUBCASE("422 Invalid: rebuilt from the causes, as the server words field errors") {
+        const auto message = fmt::format(
+            R"(Secret "tls" is invalid: [data[.dockerconfigjson]: Invalid value: "{}")"
+            R"(: invalid character 'c', type: Invalid value: "kubernetes.io/tls": field )"
+            R"(is immutable])",
+            kCanary);
+        CHECK(what(status_answer(422, "Invalid", message, kInvalidCauses)) ==
+              head +
+                  R"(invalid: Secret "tls" is invalid: [data[.dockerconfigjson]: Invalid value, )"
+                  R"(type: Invalid value: field is immutable, data[tls.key]: Required value, )"
+                  R"(data: Too long: must have at most 1048576 bytes])");
+    }
+    SUBCASE("one cause reads as the server's single error") {
+        CHECK(
+            what(status_answer(
+                422, "Invalid", R"(Secret "tls" is invalid: data[tls.key]: Required value)",
+                R"([{"reason":"FieldValueRequired","message":"Required value","field":"data[tls.key]"}])")) ==
+            head + R"(invalid: Secret "tls" is invalid: data[tls.key]: Required value)");
+    }
+    SUBCASE("400 from a decoder that quotes the request body") {
+        const auto message = fmt::format(
+            R"(Secret in version "v1" cannot be handled as a Secret: error found in #10 byte of ...|password":"{}|..., bigger context ...|{{"data":{{"password":"{}"}}}}|...)",
+            kCanary, kube::base64_encode(kCanary));
+        CHECK(what(status_answer(400, "BadRequest", message)) ==
+              head + "bad request: the server's message is withheld: it may hold values");
+    }
+    SUBCASE("a webhook's or a policy's denial, causes with free text in their fields") {
+        CHECK(
+            what(status_answer(
+                403, "Forbidden",
+                fmt::format(
+                    R"(admission webhook "deny.example.com" denied the request: password {} is weak)",
+                    kCanary))) ==
+            head + "forbidden (check RBAC): the server's message is withheld: it may hold values");
+        CHECK(what(status_answer(
+                  422, "Invalid", "denied",
+                  fmt::format(R"([{{"reason":"{}","message":"{}","field":"data: {}"}}])", kCanary,
+                              kCanary, kCanary))) ==
+              head + R"(invalid: Secret "tls" is invalid: (a field): invalid)");
+    }
+    SUBCASE("an answer that is not a Status") {
+        CHECK(what(http::Response{500, {}, fmt::format("panic: {}\n", kCanary)}) ==
+              head + "internal server error: the server's answer is withheld: it may hold values");
+    }
+    SUBCASE("a ConfigMap's error keeps the server's message") {
+        f.server.answers = {status_answer(422, "Invalid", "ConfigMap \"tls\" is invalid: k: v")};
+        CHECK_THROWS_WITH_AS(
+            f.api.update(secret_with_canary(kube::kConfigMap), kube::DryRun::none),
+            R"(update configmaps "tls" in namespace "b": invalid: ConfigMap "tls" )"
+            R"(is invalid: k: v)",
+            ApiError);
+    }
+}
+
+TEST_CASE("a Secret watch's ERROR event holds no value") {
+    Fixture f;
+    f.server.stream_chunks = {fmt::format(
+        R"({{"type":"ERROR","object":{{"kind":"Status","code":500,"reason":"InternalError","message":"{}"}}}})"
+        "\n",
+        kCanary)};
+    std::string message;
+    f.api.watch_objects(
+        kube::kSecret, "a", {},
+        [&](kube::WatchEvent&& e) {
+            message = e.error_message;
+            return false;
+        },
+        nullptr);
+    CHECK(message == "the server's message is withheld: it may hold values");
+}
+
+TEST_CASE("-v 10 of Secret requests: no value in any logged line, errors or answers") {
+    FakeServer server;
+    std::vector<std::string> lines;
+    http::ClientOptions options;
+    options.verbosity = 10;
+    options.log = [&](const std::string& line) { lines.push_back(line); };
+    options.sleep = [](std::chrono::milliseconds) {};
+    options.redact_body = [](const std::string& url, const std::string& body) {
+        return kube::redact_body_for_log(url, body, {kLastSyncedAnnotation});
+    };
+    http::Client client(server, options);
+    kube::RestConfig config;
+    config.server = "https://s";
+    kube::Credentials credentials{config, nullptr, nullptr, nullptr};
+    kube::ApiClient api(client, config, credentials);
+
+    const auto secret = secret_with_canary(kube::kSecret);
+    auto stored = kube::object_to_json(secret);
+    // As `kubectl apply` leaves it: the whole object again in an annotation.
+    stored.insert(
+        stored.find(R"("annotations":{)") + 15,
+        fmt::format(R"("kubectl.kubernetes.io/last-applied-configuration":{},)",
+                    kube::to_json(rapidjson::Value(rapidjson::StringRef(stored.c_str())))));
+    server.answers = {
+        http::Response{200, {}, stored},                                               // get
+        http::Response{201, {}, stored},                                               // dry run
+        status_answer(422, "Invalid", kCanary, kInvalidCauses),                        // create
+        http::Response{200, {}, R"({"kind":"SecretList","items":[)" + stored + "]}"},  // list
+    };
+    CHECK(api.get(kube::kSecret, "b", "tls"));
+    api.create(secret, kube::DryRun::server);
+    CHECK_THROWS_AS(api.create(secret, kube::DryRun::none), ApiError);
+    api.list(kube::kSecret, "b", {}, [](auto&&, bool) {});
+    REQUIRE(server.requests.size() == 4);
+    CHECK(server.requests[1].body.find(kube::base64_encode(kCanary)) != std::string::npos);
+    std::string all;
+    for (const auto& line : lines) {
+        all += line + "\n";
+    }
+    CHECK(all.find("Request Body") != std::string::npos);
+    CHECK(all.find("Response Body") != std::string::npos);
+    CHECK(all.find(R"("password":"***")") != std::string::npos);  // keys stay
+    check_no_canary(all);
 }

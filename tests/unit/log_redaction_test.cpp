@@ -2,6 +2,9 @@
 
 #include <rapidjson/document.h>
 
+#include <fmt/format.h>
+
+#include "canary.hpp"
 #include "kube/json.hpp"
 #include "kube/log_redaction.hpp"
 #include "plan/ownership.hpp"
@@ -66,6 +69,47 @@ TEST_CASE("request and response bodies at -v 8: a kind's values are masked when 
     SUBCASE("a namespace called secrets is not a Secret path") {
         const std::string ns = R"({"kind":"ConfigMap","data":{"k":"v"}})";
         CHECK(redacted(std::string(kServer) + "/api/v1/namespaces/secrets/configmaps", ns) == ns);
+    }
+}
+
+TEST_CASE("-v 8 of a Secret request: errors, applied copies and watch events hold no value") {
+    const std::string url = std::string(kServer) + "/api/v1/namespaces/a/secrets/tls";
+    const auto quoted = fmt::format(R"(\"{}\")", cmsync::kCanary);
+    const auto invalid = fmt::format(
+        R"({{"kind":"Status","status":"Failure","message":"Secret \"tls\" is invalid: data[x]: Invalid value: {}","reason":"Invalid","details":{{"name":"tls","kind":"Secret","causes":[{{"reason":"FieldValueInvalid","message":"Invalid value: {}","field":"data[x]"}}]}},"code":422}})",
+        quoted, quoted);
+    SUBCASE("an error Status: message and causes' messages masked, fields and reasons kept") {
+        const auto out = redacted(url, invalid);
+        cmsync::check_no_canary(out);
+        const auto doc = parsed(out);
+        CHECK(std::string(doc["message"].GetString()) == "***");
+        CHECK(std::string(doc["details"]["causes"][0]["field"].GetString()) == "data[x]");
+        CHECK(std::string(doc["details"]["causes"][0]["reason"].GetString()) ==
+              "FieldValueInvalid");
+        CHECK(std::string(doc["reason"].GetString()) == "Invalid");
+    }
+    SUBCASE("a watch's ERROR event") {
+        const auto out = redacted(std::string(kServer) + "/api/v1/namespaces/a/secrets?watch=1",
+                                  R"({"type":"ERROR","object":)" + invalid + "}");
+        cmsync::check_no_canary(out);
+        CHECK(std::string(parsed(out)["object"]["message"].GetString()) == "***");
+    }
+    SUBCASE("kubectl's last-applied-configuration: the whole object again") {
+        const auto applied = fmt::format(R"({{\"data\":{{\"password\":\"{}\"}}}})",
+                                         cmsync::kube::base64_encode(cmsync::kCanary));
+        const auto out = redacted(
+            url, fmt::format(R"({{"kind":"Secret","metadata":{{"name":"tls","annotations":{{)"
+                             R"("kubectl.kubernetes.io/last-applied-configuration":"{}"}}}},)"
+                             R"("data":{{"password":"{}"}}}})",
+                             applied, cmsync::kube::base64_encode(cmsync::kCanary)));
+        cmsync::check_no_canary(out);
+        CHECK(std::string(parsed(out)["metadata"]["annotations"]
+                                     ["kubectl.kubernetes.io/last-applied-configuration"]
+                                         .GetString()) == "***");
+    }
+    SUBCASE("a ConfigMap's error is logged as it is") {
+        const auto cm_url = std::string(kServer) + "/api/v1/namespaces/a/configmaps/tls";
+        CHECK(redacted(cm_url, invalid) == invalid);
     }
 }
 

@@ -1,6 +1,8 @@
 #include <doctest/doctest.h>
 
+#include "canary.hpp"
 #include "report/diff_report.hpp"
+#include "report/resync_report.hpp"
 #include "report/sync_report.hpp"
 #include "report/unified_diff.hpp"
 #include "util/text_escape.hpp"
@@ -174,5 +176,75 @@ TEST_CASE("keep_summary_only: a sync report reads the same without the values") 
             CHECK(render_sync_text({o}, DryRunMode::none, false) == text);
             CHECK(render_sync_json("a", {o}, DryRunMode::none) == json);
         }
+    }
+}
+
+namespace {
+
+// A Secret copy whose plan holds every kind of key change, each value holding the canary.
+TargetOutcome secret_outcome() {
+    TargetOutcome o{{"a", "tls"}, {"b", "tls"}, {}, ""};
+    o.kind = kube::kSecret;
+    o.plan.action = TargetAction::conflict;
+    o.plan.message = "managed keys in conflict (use --force to overwrite)";
+    const auto v = [](std::string s) { return kube::Value{std::move(s), true}; };
+    o.plan.keys = {
+        {"added", KeyAction::add, v(kCanary), std::nullopt, "", false},
+        {"changed", KeyAction::modify, v(std::string(kCanary) + "-new"), v(kCanary), "", false},
+        {"dropped", KeyAction::remove, std::nullopt, v(kCanary), "", false},
+        {"edited", KeyAction::conflict, v(kCanary), v(std::string(kCanary) + "\n"),
+         "managed key was edited in the target", false},
+        {"same", KeyAction::unchanged, v(kCanary), v(kCanary), "", false},
+    };
+    return o;
+}
+
+}  // namespace
+
+TEST_CASE("a sensitive kind's reports: keys, actions and sizes, never a value or its hash") {
+    const auto o = secret_outcome();
+    SUBCASE("diff text masks as kubectl diff does") {
+        const auto text = render_diff_text({o}, false);
+        check_no_canary(text);
+        CHECK(text ==
+              "b/tls: conflict (add added, modify changed, remove dropped, conflict edited): "
+              "managed keys in conflict (use --force to overwrite)\n"
+              "--- b/tls:added (absent)\n+++ a/tls:added\n@@ -0,0 +1,1 @@\n+*** (21 bytes)\n"
+              "--- b/tls:changed\n+++ a/tls:changed\n@@ -1,1 +1,1 @@\n"
+              "-*** (before, 21 bytes)\n+*** (after, 25 bytes)\n"
+              "--- b/tls:dropped\n+++ b/tls:dropped (removed)\n@@ -1,1 +0,0 @@\n-*** (21 bytes)\n"
+              "  conflict on \"edited\": managed key was edited in the target\n"
+              "--- b/tls:edited\n+++ a/tls:edited\n@@ -1,1 +1,1 @@\n"
+              "-*** (before, 22 bytes)\n+*** (after, 21 bytes)\n");
+        check_no_canary(render_diff_text({o}, true));
+    }
+    SUBCASE("equal values on both sides show no diff (a forced conflict that changes nothing)") {
+        TargetOutcome same = o;
+        same.plan.keys = {{"k", KeyAction::conflict, kube::Value{kCanary, true},
+                           kube::Value{kCanary, true}, "r", true}};
+        CHECK(key_diff(same, same.plan.keys[0]).empty());
+    }
+    SUBCASE("diff -o json: keys, changes and the masked diff") {
+        const auto json = render_diff_json("a", {o});
+        check_no_canary(json);
+        CHECK(json.find(R"("diff":"--- b/tls:changed\n+++ a/tls:changed\n@@ -1,1 +1,1 @@\n-*** )"
+                        R"((before, 21 bytes)\n+*** (after, 25 bytes)\n")") != std::string::npos);
+    }
+    SUBCASE("sync text and -o json") {
+        for (const auto mode : {DryRunMode::none, DryRunMode::client, DryRunMode::server}) {
+            check_no_canary(render_sync_text({o}, mode, false));
+            check_no_canary(render_sync_json("a", {o}, mode));
+        }
+    }
+    SUBCASE("resync text and -o json") {
+        const ResyncOutcome r{o, ResyncKind::conflict};
+        check_no_canary(render_resync_line(r));
+        check_no_canary(render_resync_json_copy(r, true));
+    }
+    SUBCASE("the same plan of a ConfigMap shows its values, as before") {
+        TargetOutcome cm = o;
+        cm.kind = kube::kConfigMap;
+        CHECK(render_diff_text({cm}, false).find(sha256_hex(kCanary).substr(0, 16)) !=
+              std::string::npos);
     }
 }

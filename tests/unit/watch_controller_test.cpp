@@ -3,13 +3,16 @@
 #include "controller/watch_controller.hpp"
 
 #include <doctest/doctest.h>
+#include <fmt/format.h>
 
 #include <mutex>
 #include <optional>
 #include <sstream>
 
 #include "api_fixture.hpp"
+#include "canary.hpp"
 #include "error.hpp"
+#include "kube/api_error.hpp"
 #include "watch_action_fixture.hpp"
 
 namespace cmsync::controller {
@@ -215,6 +218,47 @@ TEST_CASE("watch controller: Events for what is out of step, none for writes") {
     CHECK(requests[0].body.find("\"reason\":\"Drift\"") != std::string::npos);
     CHECK(requests[0].body.find("(rule rule-1)") != std::string::npos);
     CHECK(sample(c.metrics(), "cmsync_events_total{result=\"posted\"}") == "1");
+}
+
+TEST_CASE("watch controller: a Secret's Events and metrics name the copy and its keys only") {
+    ApiFixture<FakeApi> fake;
+    auto config = with_metrics();
+    config.record_events = true;
+    WatchController c(config, nullptr);
+    c.attach([&](std::chrono::milliseconds) -> kube::ApiClient& { return fake.api; }, "pods-ns");
+    // The detail of a failed write is the error the API client made of the server's answer.
+    const auto refused = kube::api_error(
+        {"update", "secrets", "app", "team-a", true},
+        http::Response{422,
+                       {},
+                       fmt::format(R"({{"kind":"Status","reason":"Invalid","code":422,)"
+                                   R"("message":"data[password]: Invalid value: \"{}\"",)"
+                                   R"("details":{{"name":"app","kind":"Secret","causes":[)"
+                                   R"({{"reason":"FieldValueInvalid","field":"data[password]",)"
+                                   R"("message":"Invalid value: \"{}\""}}]}}}})",
+                                   kCanary, kCanary)});
+    auto failed = action(WatchActionKind::error, OutOfStep::write_failed);
+    failed.kind = kube::kSecret;
+    failed.keys = {"password"};
+    failed.detail = refused.what();
+    auto drift = action(WatchActionKind::drift, OutOfStep::drift);
+    drift.kind = kube::kSecret;
+    drift.target = {"team-b", "app"};
+    drift.keys = {"password"};
+    drift.detail = "managed keys in conflict (use --force to overwrite)";
+    c.on_action("rule-1", failed);
+    c.on_action("rule-1", drift);
+    c.stop();
+    const auto requests = fake.server.requests();
+    REQUIRE(requests.size() == 2);
+    for (const auto& r : requests) {
+        check_no_canary(r.body);
+        CHECK(r.body.find(R"("kind":"Secret")") != std::string::npos);
+    }
+    CHECK(requests[0].body.find(R"(Secret \"app\" is invalid: data[password]: Invalid value)") !=
+          std::string::npos);
+    CHECK(requests[1].body.find("managed keys (password) edited here") != std::string::npos);
+    check_no_canary(c.metrics());
 }
 
 TEST_CASE("watch controller: the leader gauge is 0 from attach() until the Lease is held") {

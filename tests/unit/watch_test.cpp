@@ -2,18 +2,22 @@
 #include <fmt/format.h>
 #include <sys/stat.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include "api_fixture.hpp"
+#include "canary.hpp"
 #include "error.hpp"
+#include "fake_api.hpp"
 #include "kube/label_selector.hpp"
 #include "kube/watch_decoder.hpp"
 #include "kube/watch_event.hpp"
@@ -26,6 +30,7 @@
 #include "watch/copy_cache.hpp"
 #include "watch/watch_state.hpp"
 #include "watch/watch_streams.hpp"
+#include "watch/watcher.hpp"
 
 using namespace cmsync;
 using namespace std::chrono_literals;
@@ -563,4 +568,117 @@ TEST_CASE("stream runner: stopping wakes the watches, which end at once") {
     CHECK(f.server.wakes() >= 1);
     CHECK(std::chrono::steady_clock::now() - start < 2s);
     runner.stop_all();
+}
+
+TEST_CASE("state file: a source's fingerprint; for a sensitive kind, nothing of its values") {
+    kube::Object cm;
+    cm.name = "app";
+    cm.resource_version = "41";
+    cm.data = {{"k", {"v\n", false}}};
+    // What today's state files hold for a ConfigMap: they stay valid.
+    CHECK(source_fingerprint(cm) ==
+          "a1c57041c2cb8e25a88d3727a07915ca2303dc9026683190544e8e99fcb9e26a");
+    kube::Object secret = cm;
+    secret.kind = kube::kSecret;
+    secret.data = {{"password", {kCanary, true}}};
+    CHECK(source_fingerprint(secret) == "rv:41");
+    auto edited = secret;
+    edited.data["password"].bytes += "!";
+    CHECK(source_fingerprint(edited) == "rv:41");  // the server gives a changed one a new RV
+    edited.resource_version = "42";
+    CHECK(source_fingerprint(edited) != source_fingerprint(secret));
+    WatchState state{"namespaces", {{"src", "41"}}, {{"app", source_fingerprint(secret)}}};
+    const auto text = format_watch_state(state);
+    check_no_canary(text);
+    CHECK(parse_watch_state(text, "/f") == state);
+}
+
+namespace {
+
+std::string secret_json(const std::string& value) {
+    return fmt::format(
+        R"({{"apiVersion":"v1","kind":"Secret","metadata":{{"name":"app","namespace":"src"}},)"
+        R"("type":"Opaque","data":{{"password":"{}"}}}})",
+        kube::base64_encode(value));
+}
+
+// Waits up to 5 s for `done`.
+bool eventually(const std::function<bool()>& done) {
+    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!done()) {
+        if (std::chrono::steady_clock::now() > until) {
+            return false;
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
+    return true;
+}
+
+// Runs a watch of Secret src/app into namespace t until `until` holds and `linger` more, then
+// stops it (the fake serves no watch streams: what happens comes from reads and the state).
+// Every action it reports is counted in `actions`.
+void watch_until(ApiFixture<FakeApi>& f, const std::string& state_file, std::atomic<int>& actions,
+                 const std::function<bool()>& until,
+                 std::chrono::milliseconds linger = std::chrono::milliseconds(0)) {
+    WatchConfig config;
+    config.spec.kind = kube::kSecret;
+    config.spec.source_namespace = "src";
+    config.spec.selection.names = {"app"};
+    config.spec.target_namespaces = {"t"};
+    config.state_file = state_file;
+    config.resync_period = std::chrono::milliseconds(0);
+    config.scope = WatchScope::namespaces;
+    std::atomic<bool> stop{false};
+    Watcher watcher(
+        f.api, config, [&](const WatchAction&) { ++actions; }, [](const std::string&) {});
+    std::thread run([&] { watcher.run(stop); });
+    CHECK(eventually(until));
+    std::this_thread::sleep_for(linger);
+    stop = true;
+    run.join();
+}
+
+}  // namespace
+
+TEST_CASE("state file of a Secret watch: no value on disk; a change while stopped is one pass") {
+    TempDir dir;
+    const auto state_file = dir.path + "/state";
+    ApiFixture<FakeApi> f;
+    f.server.add_namespace("t", {});
+    f.server.add("secrets", secret_json(kCanary));
+    std::atomic<int> actions{0};
+    watch_until(f, state_file, actions,
+                [&] { return f.server.stored("secrets", "t", "app").has_value(); });
+    const auto saved = slurp(state_file);
+    check_no_canary(saved);
+    const auto rv = f.server.stored("secrets", "src", "app")->resource_version;
+    CHECK(parse_watch_state(saved, state_file).source_digests.at("app") == "rv:" + rv);
+
+    SUBCASE("unchanged while stopped: no pass") {
+        const auto writes = f.server.write_lines().size();
+        const auto sent = f.server.lines().size();
+        actions = 0;
+        // Past the first read of the source, and a while for a pass that should not come.
+        watch_until(
+            f, state_file, actions,
+            [&] {
+                const auto lines = f.server.lines();
+                return lines.size() > sent &&
+                       std::find(lines.begin() + static_cast<long>(sent), lines.end(),
+                                 "GET /api/v1/namespaces/src/secrets/app") != lines.end();
+            },
+            std::chrono::milliseconds(500));
+        CHECK(f.server.write_lines().size() == writes);
+        CHECK(actions == 0);
+    }
+    SUBCASE("changed while stopped: one pass") {
+        f.server.add("secrets", secret_json(std::string(kCanary) + "-rotated"));
+        actions = 0;
+        // The pass's one action: the copy updated (or, where ownership comes from
+        // managedFields, which the fake does not keep, reported as drift).
+        watch_until(
+            f, state_file, actions, [&] { return actions > 0; }, std::chrono::milliseconds(300));
+        CHECK(actions == 1);
+        check_no_canary(slurp(state_file));
+    }
 }
