@@ -89,3 +89,74 @@ test_secret_watch_propagates_and_reports_a_hand_edit() {
   expect_eq "$(secret_key "$a" db password)" hand
   stop_watch
 }
+
+tls_secret() {  # ns name: a kubernetes.io/tls Secret with a real certificate and ca.crt
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/tls.key" -out "$T/tls.crt" -days 1 \
+    -subj "/CN=$2" >/dev/null 2>&1
+  k -n "$1" create secret tls "$2" --cert "$T/tls.crt" --key "$T/tls.key" >/dev/null
+  k -n "$1" patch secret "$2" -p "{\"data\":{\"ca.crt\":\"$(base64 -w0 <"$T/tls.crt")\"}}" >/dev/null
+}
+
+test_secret_types_as_the_apiserver_enforces_them() {
+  local src a b c
+  src=$(new_ns src); a=$(new_ns a); b=$(new_ns b); c=$(new_ns c)
+  tls_secret "$src" wildcard
+  # a copy gets the source's type; a ca.crt-only copy is Opaque, also into an Opaque Secret
+  run kubectl cmsync sync "$src" "$a" --kind secret --name wildcard
+  expect_rc 0
+  expect_eq "$(k -n "$a" get secret wildcard -o jsonpath='{.type}')" kubernetes.io/tls
+  k -n "$b" create secret generic wildcard --from-literal=own=mine >/dev/null
+  run kubectl cmsync sync "$src" "$b" "$c" --kind secret --name wildcard --keys ca.crt
+  expect_rc 0
+  expect_eq "$(k -n "$b" get secret wildcard -o jsonpath='{.type}')" Opaque
+  expect_eq "$(k -n "$c" get secret wildcard -o jsonpath='{.type}')" Opaque
+  expect_eq "$(secret_key "$b" wildcard ca.crt)" "$(cat "$T/tls.crt")"
+  expect_eq "$(secret_key "$b" wildcard tls.key)" ""
+  # a target of another type is a conflict; --force replaces it, keeping its own keys
+  k -n "$c" delete secret wildcard >/dev/null
+  k -n "$c" create secret generic wildcard --from-literal=own=mine >/dev/null
+  run kubectl cmsync diff "$src" "$c" --kind secret --name wildcard
+  expect_rc 1
+  expect_in "$out" "type Opaque differs from kubernetes.io/tls (use --force to replace the copy)"
+  run kubectl cmsync sync "$src" "$c" --kind secret --name wildcard
+  expect_rc 1
+  expect_in "$out" "type Opaque differs from kubernetes.io/tls"
+  run kubectl cmsync sync "$src" "$c" --kind secret --name wildcard --force
+  expect_rc 0
+  expect_eq "$(k -n "$c" get secret wildcard -o jsonpath='{.type}')" kubernetes.io/tls
+  expect_eq "$(secret_key "$c" wildcard own)" mine
+  # rotation as cert-manager renews: both keys at once, each copy updated once
+  local mark
+  mark=$(wc -l <"$CMSYNC_CLUSTER_DIR/audit.log")
+  k -n "$src" delete secret wildcard >/dev/null
+  tls_secret "$src" wildcard
+  run kubectl cmsync sync "$src" "$a" "$c" --kind secret --name wildcard
+  expect_rc 0
+  expect_eq "$(secret_key "$a" wildcard tls.key)" "$(cat "$T/tls.key")"
+  expect_eq "$(tail -n +"$((mark + 1))" "$CMSYNC_CLUSTER_DIR/audit.log" |
+    jq -r 'select(.stage == "ResponseComplete" and .objectRef.resource == "secrets" and .verb == "update" and .responseStatus.code < 300) | .objectRef.namespace' | sort | paste -sd,)" "$(printf '%s\n' "$a" "$c" | sort | paste -sd,)"
+  # pruning what makes a copy a TLS Secret would leave an invalid one: an error, planned
+  k -n "$src" delete secret wildcard >/dev/null
+  run kubectl cmsync resync "$c" --kind secret --prune
+  expect_rc 1
+  expect_in "$out" "Secret \"wildcard\" is invalid: [data[tls.crt]: Required value, data[tls.key]: Required value]"
+  expect_eq "$(secret_key "$c" wildcard own)" mine
+}
+
+test_secret_service_account_token_source_is_refused() {
+  local src a
+  src=$(new_ns src); a=$(new_ns a)
+  k -n "$src" create serviceaccount robot >/dev/null
+  k -n "$src" apply -f - >/dev/null <<YAML
+apiVersion: v1
+kind: Secret
+metadata: {name: robot-token, annotations: {kubernetes.io/service-account.name: robot}}
+type: kubernetes.io/service-account-token
+YAML
+  # (no token controller runs here: the type is what is refused)
+  run kubectl cmsync sync "$src" "$a" --kind secret --name robot-token
+  expect_rc 1
+  expect_in "$out" "source Secret $src/robot-token is of type kubernetes.io/service-account-token: not synced"
+  run k -n "$a" get secret robot-token
+  expect_rc 1
+}
