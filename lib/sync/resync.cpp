@@ -46,7 +46,7 @@ ResyncOutcome resync_copy(kube::ApiClient& api, const kube::Object& copy,
                            : TargetPlan{};
         };
         apply_outcome(api, replan, o, write);
-        out.kind = o.error.empty() ? ResyncKind::orphaned : ResyncKind::error;
+        out.kind = sync_result(o) == SyncResult::error ? ResyncKind::error : ResyncKind::orphaned;
         return out;
     }
     const auto record = write_record(copy);
