@@ -11,10 +11,11 @@ constexpr std::string_view kEventResults[] = {"posted", "dropped", "failed"};
 }  // namespace
 
 ControllerMetrics::ControllerMetrics(Registry& registry, const std::string& version)
-    : writes_(registry.counter("cmsync_writes_total",
-                               "ConfigMap writes by verb (create, update, delete) and result "
-                               "(success, conflict, error).",
-                               {"verb", "result"})),
+    : writes_(registry.counter(
+          "cmsync_writes_total",
+          "Writes of copies (ConfigMaps, Secrets) by verb (create, update, delete) and result "
+          "(success, conflict, error).",
+          {"verb", "result"})),
       conflicts_(registry.counter("cmsync_conflicts_total",
                                   "Copies left alone because another owner holds the target.")),
       drift_(registry.counter("cmsync_drift_total",
@@ -23,7 +24,7 @@ ControllerMetrics::ControllerMetrics(Registry& registry, const std::string& vers
                               "miss).")),
       orphans_(registry.counter("cmsync_orphans_total",
                                 "Copies found whose source or rule no longer exists.")),
-      copies_(registry.gauge("cmsync_copies_managed", "ConfigMap copies managed now.")),
+      copies_(registry.gauge("cmsync_copies_managed", "Copies (ConfigMaps, Secrets) managed now.")),
       watch_restarts_(registry.counter("cmsync_watch_restarts_total",
                                        "Watch streams re-opened after they ended or failed.")),
       relists_(registry.counter("cmsync_relists_total",

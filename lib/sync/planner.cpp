@@ -27,7 +27,10 @@ std::optional<Prefetched> read_targets_cluster_wide(kube::ApiClient& api,
                                                     const std::vector<kube::Object>& sources,
                                                     const std::vector<std::string>& targets,
                                                     int chunk_size) {
-    if (targets.size() < kMinTargetsForClusterRead || sources.size() > kMaxGetsPerNamespace) {
+    // A sensitive kind is read by name in each target only: never a Secret of another
+    // namespace, and Roles with resourceNames suffice.
+    if (targets.size() < kMinTargetsForClusterRead || sources.size() > kMaxGetsPerNamespace ||
+        (!sources.empty() && sources.front().kind.sensitive)) {
         return std::nullopt;
     }
     const std::set<std::string> wanted(targets.begin(), targets.end());
@@ -160,7 +163,9 @@ std::vector<std::optional<kube::Object>> read_targets(kube::ApiClient& api, cons
                                                       const std::vector<kube::Object>& sources,
                                                       int chunk_size) {
     std::vector<std::optional<kube::Object>> out(sources.size());
-    if (sources.size() <= kMaxGetsPerNamespace) {
+    // A sensitive kind is read by name only: a list would read every Secret of the namespace.
+    if (sources.size() <= kMaxGetsPerNamespace ||
+        (!sources.empty() && sources.front().kind.sensitive)) {
         for (std::size_t i = 0; i < sources.size(); ++i) {
             out[i] = api.get(sources[i].kind, ns, sources[i].name);
         }

@@ -81,6 +81,12 @@ StreamSpec Watcher::object_stream(const std::string& key, const std::string& ns,
         return relevant(n, name);
     };
     spec.known = [this](const kube::Object& cm) { return held(cm); };
+    // A sensitive kind's one named source: only that name is listed and watched, in the source
+    // namespace and the targets alike, so Roles with resourceNames suffice.
+    if (const auto& names = config_.spec.selection.names;
+        config_.spec.kind.sensitive && names.size() == 1) {
+        spec.field_selector = "metadata.name=" + names.front();
+    }
     return spec;
 }
 

@@ -160,3 +160,47 @@ YAML
   run k -n "$a" get secret robot-token
   expect_rc 1
 }
+
+# The restricted user's Secret requests since audit line $1: "VERB NAMESPACE NAME" (NAME is "-"
+# for a request not limited to one name).
+restricted_secret_requests() {
+  tail -n +"$(($1 + 1))" "$CMSYNC_CLUSTER_DIR/audit.log" |
+    jq -r 'select(.stage == "ResponseComplete" and .objectRef.resource == "secrets" and .user.username == "cmsync-restricted") | "\(.verb) \(.objectRef.namespace // "-") \(.objectRef.name // "-")"'
+}
+
+test_secret_roles_naming_the_secret_are_enough() {
+  local src a b rbac=$CMSYNC_SOURCE_DIR/deploy/rbac/secrets mark
+  src=$(new_ns src); a=$(new_ns a); b=$(new_ns b)
+  k -n "$src" create secret generic db --from-literal=password=v1 >/dev/null
+  k -n "$src" create secret generic other --from-literal=password=not-for-cmsync >/dev/null
+  k -n "$b" create secret generic unrelated --from-literal=x=y >/dev/null
+  sed 's/SECRET_NAME/db/' "$rbac/source-reader.yaml" | k -n "$src" apply -f - >/dev/null
+  for ns in "$a" "$b"; do sed 's/SECRET_NAME/db/' "$rbac/target-writer.yaml" | k -n "$ns" apply -f - >/dev/null; done
+  local as=(--kubeconfig "$CMSYNC_RESTRICTED_KUBECONFIG")
+  mark=$(wc -l <"$CMSYNC_CLUSTER_DIR/audit.log")
+  run kubectl cmsync "${as[@]}" diff "$src" "$a" "$b" --kind secret --name db
+  expect_rc 1
+  run kubectl cmsync "${as[@]}" sync "$src" "$a" "$b" --kind secret --name db
+  expect_rc 0
+  expect_eq "$(secret_key "$b" db password)" v1
+  start_watch "${as[@]}" "$src" "$a" "$b" --kind secret --name db --watch-scope namespaces
+  k -n "$src" patch secret db -p '{"stringData":{"password":"v2"}}' >/dev/null
+  wait_for 20 bash -c "[[ \"\$(kubectl --kubeconfig '$CMSYNC_ADMIN_KUBECONFIG' -n '$b' get secret db -o jsonpath='{.data.password}')\" == '$(printf v2 | base64)' ]]"
+  k -n "$a" patch secret db -p '{"stringData":{"password":"hand"}}' >/dev/null
+  k -n "$src" patch secret db -p '{"stringData":{"password":"v3"}}' >/dev/null
+  wait_for 20 bash -c "[[ \"\$(kubectl --kubeconfig '$CMSYNC_ADMIN_KUBECONFIG' -n '$b' get secret db -o jsonpath='{.data.password}')\" == '$(printf v3 | base64)' ]]"
+  wait_for 20 grep -q "$a/db drift" "$T/watch.out"
+  stop_watch INT
+  expect_eq "$(secret_key "$a" db password)" hand
+  expect_not_in "$(cat "$T/watch.err")" "forbidden"
+  # the audit log: every Secret request names db (or is a create), in the rule's namespaces
+  local requests
+  requests=$(restricted_secret_requests "$mark")
+  expect_in "$requests" "watch $src db"
+  expect_in "$requests" "watch $b db"
+  expect_in "$requests" "update $b db"
+  while read -r verb ns name; do
+    [[ "$ns" == "$src" || "$ns" == "$a" || "$ns" == "$b" ]] || fail "a Secret request outside the rule's namespaces: $verb $ns $name"
+    [[ "$name" == db || ( "$verb" == create && "$name" == - ) ]] || fail "a Secret request not limited to db: $verb $ns $name"
+  done <<<"$requests"
+}

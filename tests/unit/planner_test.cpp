@@ -308,6 +308,11 @@ TEST_CASE("read_targets: a GET per source up to eight, else one paged list of th
          .kind = kube::kSecret,
          .present = {"s0"},
          .requests = gets(1, "secrets")},
+        {.name = "nine Secrets: still GETs by name, never a list of every Secret of the namespace",
+         .sources = 9,
+         .kind = kube::kSecret,
+         .present = {"s0", "s2", "s4", "s6", "s8"},
+         .requests = gets(9, "secrets")},
     };
     for (const auto& row : rows) {
         SUBCASE(row.name) {
@@ -445,6 +450,30 @@ TEST_CASE("plan_all: the spec's keys and the run's force reach the merge") {
             CHECK(f.server.write_lines().empty());
         }
     }
+}
+
+TEST_CASE("plan_all: a Secret's copies are read by name in each target, never cluster-wide") {
+    ApiFixture<FakeApi> f;
+    std::vector<std::string> targets;
+    for (int t = 0; t < 50; ++t) {
+        targets.push_back(ns_name(t));
+        f.server.add_namespace(ns_name(t), {});
+    }
+    std::sort(targets.begin(), targets.end());
+    auto spec = spec_of(by_names({"s0", "s1"}));
+    spec.kind = kube::kSecret;
+    const std::vector<kube::Object> sources{source_object("s0", {{"k", "v"}}, kube::kSecret),
+                                            source_object("s1", {{"k", "v"}}, kube::kSecret)};
+    const auto outcomes = plan_all(f.api, spec, run_options(4), sources, targets);
+    CHECK(outcomes.size() == 100);
+    Lines expected;
+    for (const auto& ns : targets) {
+        for (const char* name : {"s0", "s1"}) {
+            expected.push_back(fmt::format("GET /api/v1/namespaces/{}/secrets/{}", ns, name));
+        }
+    }
+    std::sort(expected.begin(), expected.end());
+    CHECK(f.server.sorted_lines() == expected);
 }
 
 TEST_CASE("plan_all: from 50 targets, a few sources' copies are read with cluster-wide lists") {

@@ -9,6 +9,7 @@
 
 #include "api_fixture.hpp"
 #include "controller/watcher_status.hpp"
+#include "eventually.hpp"
 #include "fake_api.hpp"
 
 namespace cmsync {
@@ -22,18 +23,6 @@ Rule rule_of(const std::string& name) {
     r.spec.selection.names = {"app"};
     r.spec.target_namespaces = {"t"};
     return r;
-}
-
-// Waits up to 5 s for `done`.
-bool eventually(const std::function<bool()>& done) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > until) {
-            return false;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return true;
 }
 
 struct Lines {

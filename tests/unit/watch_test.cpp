@@ -17,6 +17,7 @@
 #include "api_fixture.hpp"
 #include "canary.hpp"
 #include "error.hpp"
+#include "eventually.hpp"
 #include "fake_api.hpp"
 #include "kube/label_selector.hpp"
 #include "kube/watch_decoder.hpp"
@@ -600,18 +601,6 @@ std::string secret_json(const std::string& value) {
         R"({{"apiVersion":"v1","kind":"Secret","metadata":{{"name":"app","namespace":"src"}},)"
         R"("type":"Opaque","data":{{"password":"{}"}}}})",
         kube::base64_encode(value));
-}
-
-// Waits up to 5 s for `done`.
-bool eventually(const std::function<bool()>& done) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
-    while (!done()) {
-        if (std::chrono::steady_clock::now() > until) {
-            return false;
-        }
-        std::this_thread::sleep_for(std::chrono::milliseconds(10));
-    }
-    return true;
 }
 
 // Runs a watch of Secret src/app into namespace t until `until` holds and `linger` more, then
