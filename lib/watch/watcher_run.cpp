@@ -9,7 +9,8 @@ namespace cmsync {
 
 bool Watcher::use_cluster_scope(std::size_t target_count) {
     const bool automatic = config_.scope == WatchScope::automatic;
-    if (config_.scope == WatchScope::namespaces ||
+    // A sensitive kind is never read cluster-wide unless the user asks for it.
+    if (config_.scope == WatchScope::namespaces || (automatic && config_.spec.kind.sensitive) ||
         (automatic && config_.spec.target_selector.empty() &&
          target_count <= config_.cluster_threshold)) {
         return false;

@@ -204,3 +204,23 @@ test_secret_roles_naming_the_secret_are_enough() {
     [[ "$name" == db || ( "$verb" == create && "$name" == - ) ]] || fail "a Secret request not limited to db: $verb $ns $name"
   done <<<"$requests"
 }
+
+test_secret_dockerconfigjson_follows_a_growing_label_selected_set_namespace_by_namespace() {
+  local src a b c
+  src=$(new_ns src); a=$(new_ns a); b=$(new_ns b); c=$(new_ns c)
+  local sel="pull-$RANDOM$RANDOM"
+  k label ns "$a" "$b" "cmsync-test=$sel" >/dev/null
+  k -n "$src" create secret docker-registry regcred --docker-server=registry.example \
+    --docker-username=robot --docker-password=pull-token-1 >/dev/null
+  start_watch -n "$src" --target-selector "cmsync-test=$sel" --kind secret --name regcred
+  for ns in "$a" "$b"; do
+    wait_for 20 bash -c "kubectl --kubeconfig '$CMSYNC_ADMIN_KUBECONFIG' -n '$ns' get secret regcred >/dev/null 2>&1"
+    expect_eq "$(k -n "$ns" get secret regcred -o jsonpath='{.type}')" kubernetes.io/dockerconfigjson
+  done
+  k label ns "$c" "cmsync-test=$sel" >/dev/null
+  wait_for 20 bash -c "kubectl --kubeconfig '$CMSYNC_ADMIN_KUBECONFIG' -n '$c' get secret regcred >/dev/null 2>&1"
+  expect_eq "$(secret_key "$c" regcred .dockerconfigjson)" "$(secret_key "$src" regcred .dockerconfigjson)"
+  # a target selector does not make a Secret watch cluster-wide unless asked for
+  expect_in "$(cat "$T/watch.err" "$T/watch.out")" "namespace scope"
+  stop_watch
+}
