@@ -12,7 +12,6 @@ namespace cmsync::kube {
 
 namespace {
 
-
 // What failed, as dialled: `get configmaps "x" in namespace "a" (GET https://s/api/v1/...)`.
 std::string dialled(const Operation& op, const std::string& method, const std::string& url) {
     return fmt::format("{} ({} {})", op.describe(), method, url.substr(0, url.find('?')));
