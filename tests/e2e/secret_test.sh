@@ -224,3 +224,38 @@ test_secret_dockerconfigjson_follows_a_growing_label_selected_set_namespace_by_n
   expect_in "$(cat "$T/watch.err" "$T/watch.out")" "namespace scope"
   stop_watch
 }
+
+test_secret_rules_file_with_a_secret_rule_beside_a_configmap_rule() {
+  local src a b
+  src=$(new_ns src); a=$(new_ns a); b=$(new_ns b)
+  # one name for both kinds: two targets, no overlap
+  k -n "$src" create configmap app --from-literal=config.yaml=v1 >/dev/null
+  k -n "$src" create secret generic app --from-literal=password=p1 >/dev/null
+  cat >"$T/cmsync.yaml" <<RULES
+apiVersion: cmsync.io/v1alpha1
+kind: SyncConfig
+rules:
+  - name: config
+    source: {namespace: $src, names: [app]}
+    targets: {namespaces: [$a, $b]}
+  - name: creds
+    source: {kind: Secret, namespace: $src, names: [app]}
+    targets: {namespaces: [$a, $b]}
+RULES
+  run kubectl cmsync validate -f "$T/cmsync.yaml"
+  expect_rc 0
+  run kubectl cmsync sync -f "$T/cmsync.yaml" -o json
+  expect_rc 0
+  expect_eq "$(jqv "$out" '[.rules[] | .name as $r | .targets[] | $r + " " + .namespace + " " + .result] | sort | join(",")')" \
+    "config $a created,config $b created,creds $a created,creds $b created"
+  expect_not_in "$out" "p1"
+  expect_eq "$(cm_key "$a" app config.yaml)" v1
+  expect_eq "$(secret_key "$b" app password)" p1
+  start_watch -f "$T/cmsync.yaml"
+  k -n "$src" patch secret app -p '{"stringData":{"password":"p2"}}' >/dev/null
+  k -n "$src" patch configmap app --type merge -p '{"data":{"config.yaml":"v2"}}' >/dev/null
+  wait_for 20 bash -c "[[ \"\$(kubectl --kubeconfig '$CMSYNC_ADMIN_KUBECONFIG' -n '$b' get secret app -o jsonpath='{.data.password}')\" == '$(printf p2 | base64)' ]]"
+  wait_for 20 key_is "$b" app config.yaml v2
+  stop_watch
+  expect_not_in "$(watch_log)" "p2"
+}
