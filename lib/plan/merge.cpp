@@ -309,7 +309,7 @@ TargetPlan plan_target(const MergeInput& input) {
         return plan;
     }
     // A Secret's type cannot change: a copy of another type is replaced, with --force only.
-    const auto type = copy_type(source, wanted_keys(input));
+    const auto type = source.kind.sensitive ? copy_type(source, wanted_keys(input)) : source.type;
     const bool retype = input.target != nullptr && input.target->type != type;
     if (retype && !input.force) {
         plan.action = TargetAction::conflict;
