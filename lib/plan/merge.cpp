@@ -77,6 +77,7 @@ void force_key(KeyPlan& plan) {
 // the plan is already settled (another source's copy without --force, an unreadable record).
 struct Ownership {
     std::optional<KeyHashes> recorded;
+    bool owned = false;  ///< the target's sync-from names this source
     bool settled = false;
 };
 
@@ -87,7 +88,8 @@ Ownership check_ownership(const MergeInput& input, const kube::ObjectRef& from, 
         return out;
     }
     const auto owner = annotation(*target, kSyncFromAnnotation);
-    if (!owner.empty() && !copy_of(*target, from)) {
+    out.owned = copy_of(*target, from);
+    if (!owner.empty() && !out.owned) {
         if (!input.force) {
             plan.action = TargetAction::conflict;
             plan.message = fmt::format("owned by {}", owner);
@@ -231,20 +233,19 @@ MergedKeys merge_keys(const MergeInput& input, const kube::ObjectRef& from,
 
 // Whether anything is to be sent: a new copy only with something to copy; an existing one when
 // its data or its ownership record changes.
-bool needs_write(const Object* target, const kube::ObjectRef& from,
-                 const std::optional<KeyHashes>& recorded, const MergedKeys& merged) {
+bool needs_write(const Object* target, const Ownership& ownership, const MergedKeys& merged) {
     if (target == nullptr) {
         return merged.adds;  // nothing to copy yet: no empty copy is created
     }
-    const bool owned = copy_of(*target, from);
-    if (!merged.in_step_or_written && !owned) {
+    const auto& recorded = ownership.recorded;
+    if (!merged.in_step_or_written && !ownership.owned) {
         // Every managed key is in conflict: writing only the ownership record would claim a
         // copy this source synced nothing into (and make its real owner see a conflict).
         return false;
     }
     const auto label = target->labels.find(kManagedLabel);
     const bool metadata_changes = label == target->labels.end() || label->second != "true" ||
-                                  !owned || !recorded ||
+                                  !ownership.owned || !recorded ||
                                   record_changes(target->kind, *recorded, merged.next);
     return merged.data_changes || metadata_changes;
 }
@@ -322,7 +323,7 @@ TargetPlan plan_target(const MergeInput& input) {
     desired.labels[kManagedLabel] = "true";
     desired.annotations[kSyncFromAnnotation] = sync_from_text(from);
     set_write_record(desired, merged.next);
-    plan.write = needs_write(input.target, from, ownership.recorded, merged) || retype;
+    plan.write = needs_write(input.target, ownership, merged) || retype;
     if (retype) {
         plan.warnings.push_back(fmt::format(
             "replacing a copy of type {} with one of type {} (--force)", input.target->type, type));

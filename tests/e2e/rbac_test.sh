@@ -62,3 +62,15 @@ test_namespace_roles_only_fan_out_falls_back_from_cluster_list_to_gets() {
   expect_eq "$found" 50 "copies verified by kubectl"
   expect_eq "$(cm_key "${targets[0]}" app-config own)" 1
 }
+
+test_rbac_positional_watch_of_a_forbidden_source_ends_with_its_error() {
+  # the positional form is one rule of the watchers; its failure ends the run (a rules file's
+  # rule would retry)
+  local a b
+  a=$(new_ns src); b=$(new_ns dst)
+  k -n "$a" create configmap app-config --from-literal=k=v >/dev/null
+  run timeout 30 kubectl cmsync --kubeconfig "$CMSYNC_RESTRICTED_KUBECONFIG" watch "$a" "$b" --name app-config
+  [[ "$rc" != 124 ]] || fail "watch kept running"
+  expect_rc 2
+  expect_in "$err" "forbidden (check RBAC)"
+}

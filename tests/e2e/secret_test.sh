@@ -259,3 +259,15 @@ RULES
   stop_watch
   expect_not_in "$(watch_log)" "p2"
 }
+
+test_secret_kind_flag_another_word_is_a_usage_error_naming_the_kinds() {
+  local cmd
+  for cmd in diff sync watch; do
+    run kubectl cmsync "$cmd" a b --name x --kind pod
+    expect_rc 2
+    expect_in "$err" "--kind: must be configmap (cm) or secret, got \"pod\""
+  done
+  run kubectl cmsync resync -A --kind pod
+  expect_rc 2
+  expect_in "$err" "must be configmap (cm) or secret"
+}
