@@ -172,6 +172,10 @@ Object object_from_json(const Kind& kind, const std::string& json, bool keep_raw
 }
 
 std::string object_to_json(const Object& object) {
+    if (object.sealed) {
+        throw Error(fmt::format("{} {}/{}: digests of its values are not values (not sent)",
+                                object.kind.name, object.namespace_name, object.name));
+    }
     // raw holds no data: the pool takes the values too (base64 makes binary ones 4/3 longer).
     SizedDocument doc(object.raw.size() + object_data_size(object) * 4 / 3 +
                       64 * object.data.size());

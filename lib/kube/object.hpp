@@ -47,6 +47,8 @@ struct Object {
     /// Sensitive kinds only: the data keys whose present value cmsync's field manager set, as
     /// the server's managedFields say (someone who changes a value since takes the key over).
     std::set<std::string> owned_keys;
+    /// The values are the watcher's keyed digests, not values (watch/sealed.hpp): never sent.
+    bool sealed = false;
     /// The object as the server sent it, less its data (and, but for a sensitive kind, its
     /// managedFields); updates start from it so fields cmsync does not know (finalizers, owner
     /// references, ...) survive. Empty for objects built here.

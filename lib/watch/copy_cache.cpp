@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "plan/ownership.hpp"
+#include "watch/sealed.hpp"
 
 namespace cmsync {
 
@@ -17,16 +18,20 @@ void CopyCache::keep(Entry& entry, const std::optional<kube::Object>& now) {
     if (!copy_of(*now, {source_namespace_, now->name})) {
         return;
     }
+    // A sensitive kind's copies are held sealed (digests, never values).
+    const auto held = kind_.sensitive ? std::optional(sealed(*now)) : std::nullopt;
+    const auto& object = held ? *held : *now;
     Copy copy;
-    copy.resource_version = now->resource_version;
-    if (now->raw.empty()) {
-        auto meta = *now;  // built here, not read: rare
+    copy.resource_version = object.resource_version;
+    if (object.raw.empty()) {
+        auto meta = object;  // built here, not read: rare
         meta.data.clear();
+        meta.sealed = false;
         copy.raw = kube::object_to_json(meta);
     } else {
-        copy.raw = now->raw;
+        copy.raw = object.raw;
     }
-    for (const auto& [key, value] : now->data) {
+    for (const auto& [key, value] : object.data) {
         copy.data.emplace_back(key, intern(value));
     }
     entry.copy = std::move(copy);
@@ -151,6 +156,7 @@ std::optional<kube::Object> CopyCache::find(const std::string& ns, const std::st
     for (const auto& [key, value] : copy.data) {
         cm.data.emplace(key, *value);
     }
+    cm.sealed = kind_.sensitive;
     return cm;
 }
 

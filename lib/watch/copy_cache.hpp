@@ -26,6 +26,7 @@ namespace cmsync {
 /// "SOURCE_NS/NAME" of the same name): each as its JSON less the values (ConfigMap::raw), and
 /// its values shared with every other copy holding the same one, so 100 copies of a source
 /// cost its values once; memory is bounded by sources x targets x the metadata of a copy. A
+/// sensitive kind's copies are held sealed (watch/sealed.hpp): digests, never values. A
 /// stale entry is harmless: writes carry its resourceVersion, and a 409 (or 404) makes the
 /// writer read afresh. Thread-safe.
 class CopyCache {
@@ -51,7 +52,8 @@ class CopyCache {
     void learned(const std::string& ns, const std::string& name,
                  const std::optional<kube::Object>& now);
 
-    /// The copy to plan from, if known and ours; otherwise it is to be read.
+    /// The copy to plan from, if known and ours; otherwise it is to be read. Sealed for a
+    /// sensitive kind.
     std::optional<kube::Object> find(const std::string& ns, const std::string& name) const;
     /// How many copies of ours are known to exist.
     std::size_t copies() const;

@@ -4,6 +4,7 @@
 
 #include "plan/ownership.hpp"
 #include "util/parallel.hpp"
+#include "watch/sealed.hpp"
 
 namespace cmsync {
 
@@ -199,10 +200,12 @@ bool Watcher::handle_target(const std::string& ns, const std::string& name,
     }
     TargetOutcome o{it->second.ref(), {ns, name}, {}, ""};
     o.kind = config_.spec.kind;
-    const auto digests = digests_of(it->second);
-    o.plan = plan_target({&it->second, copy ? &*copy : nullptr, ns, config_.write.keys,
-                          config_.write.force, digests.get()});
-    apply_outcome(api_, it->second, o, config_.write);
+    SourceReads reads;
+    try {
+        plan_and_apply(it->second, copy, digests_of(it->second).get(), reads, o);
+    } catch (const std::exception& e) {
+        o.error = e.what();
+    }
     report(o, it->second.resource_version);
     return o.error.empty();
 }
@@ -222,6 +225,7 @@ bool Watcher::sync_sources(const std::vector<std::string>& names,
     }
     const std::vector<std::string> list(namespaces.begin(), namespaces.end());
     std::atomic<bool> failed{false};
+    SourceReads reads;  // a sensitive kind's values, read when a copy needs them
     // One pool for every (source, namespace) pair: a burst of changed sources keeps every
     // worker busy to the end instead of waiting for each source's slowest write. Meanwhile the
     // echoes of these writes queue up: those whose answer came back are made small.
@@ -244,9 +248,7 @@ bool Watcher::sync_sources(const std::vector<std::string>& names,
                     copy = api_.get(config_.spec.kind, ns, source.name);
                     copies_.learned(ns, source.name, copy);
                 }
-                o.plan = plan_target({&source, copy ? &*copy : nullptr, ns, config_.write.keys,
-                                      config_.write.force, source_digests});
-                apply_outcome(api_, source, o, config_.write);
+                plan_and_apply(source, std::move(copy), source_digests, reads, o);
             } catch (const std::exception& e) {
                 o.error = e.what();
             }
@@ -316,6 +318,9 @@ void Watcher::handle_source(const kube::WatchEvent& event, Clock::time_point at,
     }
     auto cm = *event.object;
     cm.raw.clear();
+    if (cm.kind.sensitive) {
+        cm = sealed(std::move(cm));  // values are read again when a copy needs them
+    }
     if (was && same_data(sources_.at(name), cm)) {
         sources_[name] = std::move(cm);  // labels or annotations only: nothing to copy
         return;

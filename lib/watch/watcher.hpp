@@ -5,6 +5,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <optional>
 #include <set>
 #include <string>
@@ -34,6 +35,19 @@ struct WatchConfig {
     WatchScope scope = WatchScope::automatic;
     /// With scope automatic, more namespaces than this use one cluster-scope watch.
     std::size_t cluster_threshold = 20;
+};
+
+/// The sources' values read for one pass (a sensitive kind's: the watcher holds them sealed),
+/// each read once however many copies need it, and let go with the pass. Thread-safe.
+class SourceReads {
+  public:
+    /// The source as the server has it now (nothing: gone).
+    std::optional<kube::Object> get(kube::ApiClient& api, const kube::Kind& kind,
+                                    const kube::ObjectRef& source);
+
+  private:
+    std::mutex mutex_;
+    std::map<std::string, std::optional<kube::Object>> read_;  ///< by name
 };
 
 /// `watch`: lists, syncs once, then keeps targets in step from watch events until `stop`.
@@ -117,6 +131,12 @@ class Watcher {
     /// for cached sources the list no longer has.
     void apply_listed_sources(std::vector<kube::Object> listed);
     void save_state();
+    /// Plans `source` (as held: sealed for a sensitive kind) into `copy` (nothing: there is
+    /// none) and writes what the plan says. A sealed plan decides only that nothing is to be
+    /// written; otherwise the source's values come from `reads` and a sealed copy is read, and
+    /// the plan is made again from them.
+    void plan_and_apply(const kube::Object& source, std::optional<kube::Object> copy,
+                        const KeyHashes* digests, SourceReads& reads, TargetOutcome& o);
     /// value_digests of a source, kept for its resourceVersion: every echo of a pass's writes
     /// plans its copy again, and hashing the source's values each time was 5% of the
     /// watcher's CPU in a pass of 10,000 copies.
@@ -136,7 +156,7 @@ class Watcher {
     mutable std::mutex mutex_;       // guards the two sets below (read by stream threads)
     std::set<std::string> targets_;  ///< target namespaces
     std::set<std::string> source_names_;
-    std::map<std::string, kube::Object> sources_;    ///< name -> source (data only)
+    std::map<std::string, kube::Object> sources_;    ///< name -> source (sealed if sensitive)
     PassSchedule schedule_;                          ///< changed sources waiting for a pass
     std::map<std::string, std::string> awaited_rv_;  ///< source -> RV its stream must reach
     Clock::time_point last_refresh_{};

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include "plan/ownership.hpp"
+#include "watch/sealed.hpp"
 
 namespace cmsync {
 
@@ -138,6 +139,9 @@ void Watcher::read_initial_sources(const std::vector<std::string>& targets,
             }
         }
         cm.raw.clear();
+        if (cm.kind.sensitive) {
+            cm = sealed(std::move(cm));  // values are read again when a copy needs them
+        }
         std::lock_guard guard(mutex_);
         source_names_.insert(name);
         sources_.emplace(name, std::move(cm));

@@ -29,6 +29,7 @@
 #include "util/parallel.hpp"
 #include "util/sha256.hpp"
 #include "watch/copy_cache.hpp"
+#include "watch/sealed.hpp"
 #include "watch/watch_state.hpp"
 #include "watch/watch_streams.hpp"
 #include "watch/watcher.hpp"
@@ -670,4 +671,69 @@ TEST_CASE("state file of a Secret watch: no value on disk; a change while stoppe
         CHECK(actions == 1);
         check_no_canary(slurp(state_file));
     }
+}
+
+TEST_CASE("sealed values: equal values, equal digests; no value in them; never sent") {
+    const kube::Value canary{kCanary, false};
+    CHECK(seal(canary) == seal(canary));
+    CHECK(seal(canary) != seal({std::string(kCanary) + "!", false}));
+    CHECK(seal(canary) != seal({kCanary, true}));
+    CHECK(seal(canary).bytes != sha256_hex(kCanary));  // keyed: no guess can be tested
+    check_no_canary(seal(canary).bytes);
+
+    // kubectl apply's record of a Secret holds its values: it goes too, from the raw object.
+    const auto last_applied = fmt::format(
+        R"({{\"data\":{{\"password\":\"{}\"}},\"kind\":\"Secret\"}})", kube::base64_encode(kCanary));
+    const auto json = fmt::format(
+        R"({{"metadata":{{"name":"app","namespace":"b","resourceVersion":"7",)"
+        R"("annotations":{{"kubectl.kubernetes.io/last-applied-configuration":"{}","x":"y"}}}},)"
+        R"("type":"Opaque","data":{{"password":"{}"}}}})",
+        last_applied, kube::base64_encode(kCanary));
+    const auto read = kube::object_from_json(kube::kSecret, json, true);
+    const auto held = sealed(read);
+    CHECK(held.sealed);
+    CHECK(read.data.at("password").bytes == kCanary);
+    CHECK(held.data.at("password") == seal(read.data.at("password")));
+    CHECK(sealed(held).data == held.data);  // sealing twice changes nothing
+    CHECK(held.annotations == std::map<std::string, std::string>{{"x", "y"}});
+    check_no_canary(held.raw);
+    CHECK(held.raw.find("\"x\":\"y\"") != std::string::npos);
+    CHECK_THROWS_AS(kube::object_to_json(held), Error);
+}
+
+TEST_CASE("copy cache of Secrets: digests of the values, never the values") {
+    CopyCache cache("src", kube::kSecret);
+    const auto json = fmt::format(
+        R"({{"metadata":{{"name":"app","namespace":"b","resourceVersion":"7",)"
+        R"("annotations":{{"cmsync.io/sync-from":"src/app"}},)"
+        R"("managedFields":[{{"manager":"kubectl-cmsync","operation":"Update",)"
+        R"("fieldsType":"FieldsV1","fieldsV1":{{"f:data":{{"f:password":{{}}}}}}}}]}},)"
+        R"("type":"Opaque","data":{{"password":"{}"}}}})",
+        kube::base64_encode(kCanary));
+    const auto read = kube::object_from_json(kube::kSecret, json, true);
+    for (const auto* ns : {"b", "c"}) {
+        auto copy = read;
+        copy.namespace_name = ns;
+        cache.from_list(ns, "app", copy);
+    }
+    const auto b = cache.find("b", "app");
+    const auto c = cache.find("c", "app");
+    REQUIRE(b);
+    REQUIRE(c);
+    CHECK(b->sealed);
+    CHECK(b->data == c->data);
+    CHECK(b->data.at("password") == seal(read.data.at("password")));
+    CHECK(b->owned_keys == std::set<std::string>{"password"});  // ownership survives sealing
+    CHECK(b->resource_version == "7");
+    for (const auto& [key, value] : b->data) {
+        check_no_canary(value.bytes);
+    }
+    CHECK_THROWS_AS(kube::object_to_json(*b), Error);
+    // A ConfigMap cache keeps values: what a write needs without a read.
+    CopyCache maps("src");
+    auto cm = read;
+    cm.kind = kube::kConfigMap;
+    maps.from_list("b", "app", cm);
+    CHECK_FALSE(maps.find("b", "app")->sealed);
+    CHECK(maps.find("b", "app")->data.at("password").bytes == kCanary);
 }

@@ -1,0 +1,51 @@
+// How the watcher plans a copy: from what it holds, and, for a sensitive kind (held sealed),
+// from values read afresh when there is something to write.
+#include "watch/sealed.hpp"
+#include "watch/watcher.hpp"
+
+namespace cmsync {
+
+std::optional<kube::Object> SourceReads::get(kube::ApiClient& api, const kube::Kind& kind,
+                                             const kube::ObjectRef& source) {
+    std::lock_guard guard(mutex_);
+    auto [it, added] = read_.try_emplace(source.name);
+    if (added) {
+        it->second = api.get(kind, source.namespace_name, source.name);
+    }
+    return it->second;
+}
+
+void Watcher::plan_and_apply(const kube::Object& source, std::optional<kube::Object> copy,
+                             const KeyHashes* digests, SourceReads& reads, TargetOutcome& o) {
+    const auto& ns = o.target.namespace_name;
+    const auto plan = [&](const kube::Object& s, const std::optional<kube::Object>& c,
+                          const KeyHashes* d) {
+        return plan_target({&s, c ? &*c : nullptr, ns, config_.write.keys, config_.write.force, d});
+    };
+    if (!source.sealed) {
+        o.plan = plan(source, copy, digests);
+        apply_outcome(api_, source, o, config_.write);
+        return;
+    }
+    // No copy is known to be missing (a delete, a read): only a sealed one needs reading.
+    const bool copy_read = !copy || !copy->sealed;
+    o.plan = plan(source, copy ? std::optional(sealed(*copy)) : std::nullopt, digests);
+    if (!o.plan.write && o.plan.action != TargetAction::error) {
+        return;  // in step, or a conflict that writes nothing: decided without a value
+    }
+    // Something to write (or a plan error, whose words may depend on the values): read the
+    // values, plan again from them, write, and let them go.
+    const auto source_values = reads.get(api_, config_.spec.kind, source.ref());
+    if (!source_values) {
+        o.plan = {};  // deleted meanwhile: its event reports the copies
+        return;
+    }
+    if (!copy_read) {
+        copy = api_.get(config_.spec.kind, ns, source.name);
+        copies_.learned(ns, source.name, copy);
+    }
+    o.plan = plan(*source_values, copy, nullptr);
+    apply_outcome(api_, *source_values, o, config_.write);
+}
+
+}  // namespace cmsync
