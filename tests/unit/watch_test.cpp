@@ -682,8 +682,9 @@ TEST_CASE("sealed values: equal values, equal digests; no value in them; never s
     check_no_canary(seal(canary).bytes);
 
     // kubectl apply's record of a Secret holds its values: it goes too, from the raw object.
-    const auto last_applied = fmt::format(
-        R"({{\"data\":{{\"password\":\"{}\"}},\"kind\":\"Secret\"}})", kube::base64_encode(kCanary));
+    const auto last_applied =
+        fmt::format(R"({{\"data\":{{\"password\":\"{}\"}},\"kind\":\"Secret\"}})",
+                    kube::base64_encode(kCanary));
     const auto json = fmt::format(
         R"({{"metadata":{{"name":"app","namespace":"b","resourceVersion":"7",)"
         R"("annotations":{{"kubectl.kubernetes.io/last-applied-configuration":"{}","x":"y"}}}},)"
@@ -703,13 +704,13 @@ TEST_CASE("sealed values: equal values, equal digests; no value in them; never s
 
 TEST_CASE("copy cache of Secrets: digests of the values, never the values") {
     CopyCache cache("src", kube::kSecret);
-    const auto json = fmt::format(
-        R"({{"metadata":{{"name":"app","namespace":"b","resourceVersion":"7",)"
-        R"("annotations":{{"cmsync.io/sync-from":"src/app"}},)"
-        R"("managedFields":[{{"manager":"kubectl-cmsync","operation":"Update",)"
-        R"("fieldsType":"FieldsV1","fieldsV1":{{"f:data":{{"f:password":{{}}}}}}}}]}},)"
-        R"("type":"Opaque","data":{{"password":"{}"}}}})",
-        kube::base64_encode(kCanary));
+    const auto json =
+        fmt::format(R"({{"metadata":{{"name":"app","namespace":"b","resourceVersion":"7",)"
+                    R"("annotations":{{"cmsync.io/sync-from":"src/app"}},)"
+                    R"("managedFields":[{{"manager":"kubectl-cmsync","operation":"Update",)"
+                    R"("fieldsType":"FieldsV1","fieldsV1":{{"f:data":{{"f:password":{{}}}}}}}}]}},)"
+                    R"("type":"Opaque","data":{{"password":"{}"}}}})",
+                    kube::base64_encode(kCanary));
     const auto read = kube::object_from_json(kube::kSecret, json, true);
     for (const auto* ns : {"b", "c"}) {
         auto copy = read;
