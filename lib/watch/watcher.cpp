@@ -72,23 +72,35 @@ bool Watcher::relevant(const std::string& ns, const std::string& name) const {
 }
 
 StreamSpec Watcher::object_stream(const std::string& key, const std::string& ns,
-                                  const std::string& rv) {
+                                  const std::string& rv, const std::string& name) {
     StreamSpec spec;
     spec.key = key;
     spec.namespace_name = ns;
     spec.resource_version = rv;
     spec.kind = config_.spec.kind;
-    spec.relevant = [this](const std::string& n, const std::string& name) {
-        return relevant(n, name);
+    spec.relevant = [this](const std::string& n, const std::string& object) {
+        return relevant(n, object);
     };
     spec.known = [this](const kube::Object& cm) { return held(cm); };
-    // A sensitive kind's one named source: only that name is listed and watched, in the source
-    // namespace and the targets alike, so Roles with resourceNames suffice.
-    if (const auto& names = config_.spec.selection.names;
-        config_.spec.kind.sensitive && names.size() == 1) {
-        spec.field_selector = "metadata.name=" + names.front();
+    if (!name.empty()) {
+        spec.field_selector = "metadata.name=" + name;
     }
     return spec;
+}
+
+std::vector<StreamSpec> Watcher::namespace_streams(
+    const std::string& ns, const std::function<std::string(const std::string&)>& rv_of) {
+    const auto& names = config_.spec.selection.names;
+    if (!config_.spec.kind.sensitive || names.empty()) {
+        return {object_stream(ns, ns, rv_of(ns))};
+    }
+    // No OR in field selectors: a stream per name, in the source namespace and the targets.
+    std::vector<StreamSpec> specs;
+    for (const auto& name : names) {
+        const auto key = ns + "/" + name;
+        specs.push_back(object_stream(key, ns, rv_of(key), name));
+    }
+    return specs;
 }
 
 bool Watcher::held(const kube::Object& cm) const {

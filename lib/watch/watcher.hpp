@@ -69,7 +69,8 @@ class Watcher {
     std::size_t copies_managed() const { return copies_.copies(); }
 
   private:
-    /// Stream keys beside namespace names: target namespaces by label, and cluster scope.
+    /// Stream keys beside namespace names ("NS", or "NS/NAME" for one object of a namespace):
+    /// target namespaces by label, and cluster scope.
     static constexpr const char* kNamespacesStream = "#namespaces";
     static constexpr const char* kClusterStream = "*";
 
@@ -96,7 +97,15 @@ class Watcher {
     /// Syncs the sources whose pass is due to every target namespace.
     void pass_due_sources();
     void start_streams(const std::optional<WatchState>& resumed);
-    StreamSpec object_stream(const std::string& key, const std::string& ns, const std::string& rv);
+    /// A stream of the watched kind in `ns` ("": the cluster); `name` set: that object only
+    /// (a field selector).
+    StreamSpec object_stream(const std::string& key, const std::string& ns, const std::string& rv,
+                             const std::string& name = "");
+    /// The streams of namespace `ns`: one, or for a sensitive kind's named sources one per
+    /// name, so that only those are ever listed or watched (Roles with resourceNames suffice).
+    /// `rv_of` gives a stream key's position to resume from.
+    std::vector<StreamSpec> namespace_streams(
+        const std::string& ns, const std::function<std::string(const std::string&)>& rv_of);
     bool relevant(const std::string& ns, const std::string& name) const;
     bool selected(const kube::Object& cm) const;
     void handle(StreamEvent& event);
@@ -129,7 +138,8 @@ class Watcher {
     bool caught_up(const kube::WatchEvent& event);
     /// Feeds a complete list of the selected sources to handle_source: changes, and deletes
     /// for cached sources the list no longer has.
-    void apply_listed_sources(std::vector<kube::Object> listed);
+    /// `only`: the list was of that source's name alone (a per-name stream).
+    void apply_listed_sources(std::vector<kube::Object> listed, const std::string& only = "");
     void save_state();
     /// Plans `source` (as held: sealed for a sensitive kind) into `copy` (nothing: there is
     /// none) and writes what the plan says. A sealed plan decides only that nothing is to be

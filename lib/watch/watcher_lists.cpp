@@ -11,12 +11,28 @@ namespace cmsync {
 namespace {
 // awaited_rv_ value: the source stream must deliver the source's delete (or deselection).
 constexpr const char* kAwaitDelete = "";
+
+// What a namespace stream's key covers: its namespace, and the one name it is limited to ("":
+// every object of the namespace).
+std::pair<std::string, std::string> stream_scope(const std::string& key) {
+    const auto slash = key.find('/');
+    if (slash == std::string::npos) {
+        return {key, ""};
+    }
+    return {key.substr(0, slash), key.substr(slash + 1)};
+}
+
+std::string no_position(const std::string&) {
+    return "";
+}
 }  // namespace
 
 bool Watcher::handle_relist(StreamEvent& event) {
     const auto& source_ns = config_.spec.source_namespace;
     const bool cluster = event.stream == kClusterStream;
-    const bool covers_source = (cluster && !split_cluster_) || event.stream == source_ns;
+    const auto [stream_ns, only] = cluster ? std::pair<std::string, std::string>()
+                                           : stream_scope(event.stream);
+    const bool covers_source = (cluster && !split_cluster_) || stream_ns == source_ns;
     // A list of managed copies only says nothing of the other ConfigMaps of a target: a copy
     // not listed is to be read, not taken as missing.
     const bool complete = !(cluster && split_cluster_);
@@ -25,8 +41,8 @@ bool Watcher::handle_relist(StreamEvent& event) {
         std::lock_guard guard(mutex_);
         if (event.stream == kClusterStream) {
             covered = targets_;
-        } else if (targets_.count(event.stream) != 0) {
-            covered.insert(event.stream);
+        } else if (targets_.count(stream_ns) != 0) {
+            covered.insert(stream_ns);
         }
     }
     std::map<std::string, std::map<std::string, kube::Object>> copies;
@@ -54,8 +70,13 @@ bool Watcher::handle_relist(StreamEvent& event) {
         }
     }
     if (covers_source) {
-        awaited_rv_.clear();  // the source stream's own list: the current state, in order
-        apply_listed_sources(std::move(listed_sources));
+        // The source stream's own list: the current state, in order.
+        if (only.empty()) {
+            awaited_rv_.clear();
+        } else {
+            awaited_rv_.erase(only);
+        }
+        apply_listed_sources(std::move(listed_sources), only);
     }
     struct Task {
         std::string ns;
@@ -66,6 +87,9 @@ bool Watcher::handle_relist(StreamEvent& event) {
     std::map<std::string, std::set<std::string>> unknown;  // name -> namespaces to read
     for (const auto& ns : covered) {
         for (const auto& [name, source] : sources_) {
+            if (!only.empty() && name != only) {
+                continue;  // another name's stream lists that one
+            }
             auto& listed = copies[ns];
             const auto it = listed.find(name);
             auto copy = it == listed.end() ? std::nullopt
@@ -109,7 +133,9 @@ void Watcher::add_target(const std::string& ns, bool list_now) {
     }
     log_(fmt::format("namespace {} is a target now", ns));
     if (!cluster_scope_ && list_now) {
-        streams_->start(object_stream(ns, ns, ""));  // lists, then the pass for it
+        for (auto& spec : namespace_streams(ns, no_position)) {
+            streams_->start(std::move(spec));  // lists, then the pass for it
+        }
         return;
     }
     if (list_now) {
@@ -132,8 +158,12 @@ void Watcher::handle_namespace(const kube::WatchEvent& event) {
         log_(fmt::format("namespace {} no longer matches --target-selector", event.name));
         copies_.forget_namespace(event.name);
         if (!cluster_scope_) {
-            streams_->stop(event.name);
-            if (first_lists_.erase(event.name) != 0 && first_lists_.empty()) {
+            bool awaited = false;
+            for (const auto& spec : namespace_streams(event.name, no_position)) {
+                streams_->stop(spec.key);
+                awaited = first_lists_.erase(spec.key) != 0 || awaited;
+            }
+            if (awaited && first_lists_.empty()) {
                 first_lists_done();
             }
         }
@@ -179,7 +209,7 @@ bool Watcher::caught_up(const kube::WatchEvent& event) {
     return reached;
 }
 
-void Watcher::apply_listed_sources(std::vector<kube::Object> listed) {
+void Watcher::apply_listed_sources(std::vector<kube::Object> listed, const std::string& only) {
     std::set<std::string> names;
     for (auto& cm : listed) {
         names.insert(cm.name);
@@ -191,7 +221,7 @@ void Watcher::apply_listed_sources(std::vector<kube::Object> listed) {
     }
     std::vector<std::string> missing;
     for (const auto& [name, cm] : sources_) {
-        if (names.count(name) == 0) {
+        if (names.count(name) == 0 && (only.empty() || name == only)) {
             missing.push_back(name);
         }
     }

@@ -94,9 +94,11 @@ void Watcher::start_streams(const std::optional<WatchState>& resumed) {
         }
         start(std::move(spec));
     } else {
-        start(object_stream(src, src, rv_of(src)));
+        targets.insert(src);
         for (const auto& ns : targets) {
-            start(object_stream(ns, ns, rv_of(ns)));
+            for (auto& spec : namespace_streams(ns, rv_of)) {
+                start(std::move(spec));
+            }
         }
     }
     if (!config_.spec.target_selector.empty()) {

@@ -271,3 +271,68 @@ test_secret_kind_flag_another_word_is_a_usage_error_naming_the_kinds() {
   expect_rc 2
   expect_in "$err" "must be configmap (cm) or secret"
 }
+
+test_secret_several_names_under_roles_naming_them_even_past_a_410() {
+  # A control plane of its own, with the watch cache off, so an old resourceVersion is a 410.
+  local env_file=$T/cluster.env dir admin restricted port api_port mark
+  "$CMSYNC_SOURCE_DIR/tests/cluster/up" --no-watch-cache --env-file "$env_file" >/dev/null 2>"$T/up.err"
+  dir=$(sed -n 's/^export CMSYNC_CLUSTER_DIR=//p' "$env_file")
+  admin=$dir/admin.kubeconfig
+  echo "$dir" >"$T/second-cluster"
+  trap '"$CMSYNC_SOURCE_DIR/tests/cluster/down" "$(cat "$T/second-cluster")" 2>/dev/null; kill_background' EXIT
+  kc() { kubectl --kubeconfig "$admin" "$@"; }
+  kc create namespace src >/dev/null; kc create namespace a >/dev/null; kc create namespace b >/dev/null
+  kc -n src create secret generic db --from-literal=password=v1 >/dev/null
+  kc -n src create secret generic api --from-literal=token=t1 >/dev/null
+  kc -n src create secret generic other --from-literal=password=not-for-cmsync >/dev/null
+  kc -n b create secret generic unrelated --from-literal=x=y >/dev/null
+  local rbac=$CMSYNC_SOURCE_DIR/deploy/rbac/secrets
+  sed 's/"SECRET_NAME"/"db", "api"/' "$rbac/source-reader.yaml" | kc -n src apply -f - >/dev/null
+  for ns in a b; do sed 's/"SECRET_NAME"/"db", "api"/' "$rbac/target-writer.yaml" | kc -n "$ns" apply -f - >/dev/null; done
+  port=$(free_port)
+  api_port=$(sed -E 's#.*:##' "$dir/server")
+  start_proxy "$port" "$api_port"
+  restricted=$T/restricted.kubeconfig
+  sed -E "s#server: https://127.0.0.1:[0-9]+#server: https://127.0.0.1:$port#" "$dir/restricted.kubeconfig" >"$restricted"
+  mark=$(wc -l <"$dir/audit.log")
+  start_watch --kubeconfig "$restricted" src a b --kind secret --name db,api --watch-scope namespaces -v 6
+  sv() { [[ "$(kc -n "$1" get secret "$2" -o jsonpath="{.data.$3}" 2>/dev/null | base64 -d)" == "$4" ]]; }
+  for ns in a b; do wait_for 20 sv "$ns" db password v1; wait_for 20 sv "$ns" api token t1; done
+  # Past the first lists: one watch per name in each namespace, each limited to that name.
+  wait_for 10 grep -q "namespaces/b/secrets?watch=1.*fieldSelector=metadata.name%3Dapi" "$T/watch.err"
+  kill -STOP "$(cat "$T/watch.pid")"
+  cut_proxy
+  kc -n src patch secret db -p '{"stringData":{"password":"v2"}}' >/dev/null
+  kc -n b delete secret api >/dev/null
+  for i in $(seq 1 5); do kc -n a create configmap "filler-$i" --from-literal=a=b >/dev/null; done
+  "$CMSYNC_SOURCE_DIR/tests/cluster/compact" "$dir" >/dev/null
+  start_proxy "$port" "$api_port"
+  kill -CONT "$(cat "$T/watch.pid")"
+  for ns in a b; do wait_for 40 sv "$ns" db password v2; done
+  wait_for 40 sv b api token t1
+  # A hand edit after the relist is reported and kept; the other copy follows the source.
+  kc -n a patch secret db -p '{"stringData":{"password":"hand"}}' >/dev/null
+  kc -n src patch secret db -p '{"stringData":{"password":"v3"}}' >/dev/null
+  wait_for 20 sv b db password v3
+  wait_for 20 grep -q "a/db drift" "$T/watch.out"
+  stop_watch INT
+  expect_match "$(cat "$T/watch.err")" "(410|too old).*relisting"
+  expect_not_in "$(cat "$T/watch.err")" "forbidden"
+  expect_eq "$(kc -n a get secret db -o jsonpath='{.data.password}' | base64 -d)" hand
+  run kc -n a get secret other
+  expect_rc 1
+  # The audit log: every Secret request of the watcher names db or api (or is a create), in the
+  # rule's namespaces; and the sources were watched by name, one stream each.
+  local requests
+  requests=$(tail -n +"$((mark + 1))" "$dir/audit.log" |
+    jq -r 'select(.stage == "ResponseComplete" and .objectRef.resource == "secrets" and .user.username == "cmsync-restricted") | "\(.verb) \(.objectRef.namespace // "-") \(.objectRef.name // "-")"')
+  expect_in "$requests" "watch src db"
+  expect_in "$requests" "watch src api"
+  expect_in "$requests" "list b api"
+  expect_match "$requests" "create b (api|-)"
+  while read -r verb ns name; do
+    [[ "$ns" == src || "$ns" == a || "$ns" == b ]] || fail "a Secret request outside the rule's namespaces: $verb $ns $name"
+    [[ "$name" == db || "$name" == api || ( "$verb" == create && "$name" == - ) ]] || fail "a Secret request not limited to db and api: $verb $ns $name"
+  done <<<"$requests"
+  cut_proxy
+}
