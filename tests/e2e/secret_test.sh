@@ -336,3 +336,36 @@ test_secret_several_names_under_roles_naming_them_even_past_a_410() {
   done <<<"$requests"
   cut_proxy
 }
+
+test_secret_tls_to_20_namespaces_rotated_as_cert_manager_renews_each_copy_updated_once() {
+  local src targets=() ns mark
+  src=$(new_ns src)
+  for i in $(seq 1 20); do targets+=("$(new_ns t)"); done
+  tls_secret "$src" wildcard
+  run kubectl cmsync sync "$src" "${targets[@]}" --kind secret --name wildcard
+  expect_rc 0
+  for ns in "${targets[@]:0:5}"; do  # some copies hold keys of their own
+    k -n "$ns" patch secret wildcard -p '{"stringData":{"own.pem":"mine"}}' >/dev/null
+  done
+  start_watch "$src" "${targets[@]}" --kind secret --name wildcard --watch-scope namespaces -v 6
+  wait_for 30 bash -c "[ \$(grep -c 'watch=1.*stream opened' '$T/watch.err') -ge 21 ]"
+  mark=$(wc -l <"$CMSYNC_CLUSTER_DIR/audit.log")
+  # As cert-manager renews: a new key and certificate in one update of the source.
+  openssl req -x509 -newkey rsa:2048 -nodes -keyout "$T/new.key" -out "$T/new.crt" -days 1 \
+    -subj "/CN=wildcard" >/dev/null 2>&1
+  k -n "$src" patch secret wildcard -p "{\"data\":{\"tls.crt\":\"$(base64 -w0 <"$T/new.crt")\",\"tls.key\":\"$(base64 -w0 <"$T/new.key")\"}}" >/dev/null
+  for ns in "${targets[@]}"; do
+    wait_for 20 bash -c "[[ \"\$(kubectl --kubeconfig '$CMSYNC_ADMIN_KUBECONFIG' -n '$ns' get secret wildcard -o jsonpath='{.data.tls\.key}')\" == '$(base64 -w0 <"$T/new.key")' ]]"
+  done
+  sleep 2  # time for a second write, if there were one
+  stop_watch INT
+  for ns in "${targets[@]}"; do
+    expect_eq "$(secret_key "$ns" wildcard tls.crt)" "$(cat "$T/new.crt")"
+  done
+  for ns in "${targets[@]:0:5}"; do expect_eq "$(secret_key "$ns" wildcard own.pem)" mine; done
+  # Each copy updated once: one accepted update per namespace, nothing else written.
+  local writes
+  writes=$(tail -n +"$((mark + 1))" "$CMSYNC_CLUSTER_DIR/audit.log" |
+    jq -r --arg src "$src" 'select(.stage == "ResponseComplete" and .objectRef.resource == "secrets" and (.verb == "update" or .verb == "create" or .verb == "patch" or .verb == "delete") and .objectRef.namespace != $src) | "\(.verb) \(.objectRef.namespace) \(.responseStatus.code)"' | sort)
+  expect_eq "$writes" "$(for ns in "${targets[@]}"; do echo "update $ns 200"; done | sort)"
+}
