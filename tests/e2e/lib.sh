@@ -124,6 +124,18 @@ stop_watch() {
 # watch_log: what the watcher printed so far (actions on stdout, info and -v logs on stderr).
 watch_log() { cat "$T/watch.out" "$T/watch.err"; }
 
+
+# own_cluster: a control plane of this test's own, with the watch cache off (so an old
+# resourceVersion is a 410), torn down when the test ends. Sets `dir` (its CMSYNC_CLUSTER_DIR)
+# and `admin` (its admin kubeconfig): declare them local first. kc runs kubectl as its admin.
+own_cluster() {
+  "$CMSYNC_SOURCE_DIR/tests/cluster/up" --no-watch-cache --env-file "$T/cluster.env" >/dev/null 2>"$T/up.err"
+  dir=$(sed -n 's/^export CMSYNC_CLUSTER_DIR=//p' "$T/cluster.env")
+  admin=$dir/admin.kubeconfig
+  echo "$dir" >"$T/second-cluster"
+  trap '"$CMSYNC_SOURCE_DIR/tests/cluster/down" "$(cat "$T/second-cluster")" 2>/dev/null; kill_background' EXIT
+  kc() { kubectl --kubeconfig "$admin" "$@"; }
+}
 # A TCP proxy (socat) in front of the apiserver; cut_proxy drops every connection through it.
 start_proxy() {  # port target_port
   socat "TCP-LISTEN:$1,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$2" &

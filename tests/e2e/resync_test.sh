@@ -54,14 +54,8 @@ test_resync_repairs_900_copies_and_second_run_writes_nothing() {
 }
 
 test_resync_list_restarts_after_expired_continue_token() {
-  local env_file dir admin
-  env_file=$T/cluster.env
-  "$CMSYNC_SOURCE_DIR/tests/cluster/up" --no-watch-cache --env-file "$env_file" >/dev/null 2>"$T/up.err"
-  dir=$(sed -n 's/^export CMSYNC_CLUSTER_DIR=//p' "$env_file")
-  admin=$dir/admin.kubeconfig
-  echo "$dir" >"$T/second-cluster"
-  trap '"$CMSYNC_SOURCE_DIR/tests/cluster/down" "$(cat "$T/second-cluster")" 2>/dev/null; kill_background' EXIT
-  kc() { kubectl --kubeconfig "$admin" "$@"; }
+  local dir admin
+  own_cluster
   kc create namespace src >/dev/null
   local targets=()
   for i in $(seq 1 150); do targets+=("t$i"); done

@@ -273,14 +273,8 @@ test_secret_kind_flag_another_word_is_a_usage_error_naming_the_kinds() {
 }
 
 test_secret_several_names_under_roles_naming_them_even_past_a_410() {
-  # A control plane of its own, with the watch cache off, so an old resourceVersion is a 410.
-  local env_file=$T/cluster.env dir admin restricted port api_port mark
-  "$CMSYNC_SOURCE_DIR/tests/cluster/up" --no-watch-cache --env-file "$env_file" >/dev/null 2>"$T/up.err"
-  dir=$(sed -n 's/^export CMSYNC_CLUSTER_DIR=//p' "$env_file")
-  admin=$dir/admin.kubeconfig
-  echo "$dir" >"$T/second-cluster"
-  trap '"$CMSYNC_SOURCE_DIR/tests/cluster/down" "$(cat "$T/second-cluster")" 2>/dev/null; kill_background' EXIT
-  kc() { kubectl --kubeconfig "$admin" "$@"; }
+  local dir admin restricted port api_port mark
+  own_cluster
   kc create namespace src >/dev/null; kc create namespace a >/dev/null; kc create namespace b >/dev/null
   kc -n src create secret generic db --from-literal=password=v1 >/dev/null
   kc -n src create secret generic api --from-literal=token=t1 >/dev/null

@@ -268,25 +268,14 @@ test_watch_apiserver_restart_converges_without_duplicate_writes() {
 test_watch_apiserver_restart_without_watch_cache_writes_each_copy_once() {
   # Without the watch cache, the resumed watch gets every version it missed from etcd (v2,
   # then v3), not a 410: only the newest may be written.
-  local env_file=$T/cluster.env dir
-  "$CMSYNC_SOURCE_DIR/tests/cluster/up" --no-watch-cache --env-file "$env_file" >/dev/null 2>"$T/up.err"
-  dir=$(sed -n 's/^export CMSYNC_CLUSTER_DIR=//p' "$env_file")
-  echo "$dir" >"$T/second-cluster"
-  trap '"$CMSYNC_SOURCE_DIR/tests/cluster/down" "$(cat "$T/second-cluster")" 2>/dev/null; kill_background' EXIT
-  restart_converges "$dir" "$dir/admin.kubeconfig"
+  local dir admin
+  own_cluster
+  restart_converges "$dir" "$admin"
 }
 
 test_watch_410_after_compaction_relists_and_handles_missed_delete() {
-  # A control plane of its own, with the watch cache off, so an old resourceVersion is a 410.
-  local env_file
-  env_file=$T/cluster.env
-  "$CMSYNC_SOURCE_DIR/tests/cluster/up" --no-watch-cache --env-file "$env_file" >/dev/null 2>"$T/up.err"
   local dir admin
-  dir=$(sed -n 's/^export CMSYNC_CLUSTER_DIR=//p' "$env_file")
-  admin=$dir/admin.kubeconfig
-  echo "$dir" >"$T/second-cluster"
-  trap '"$CMSYNC_SOURCE_DIR/tests/cluster/down" "$(cat "$T/second-cluster")" 2>/dev/null; kill_background' EXIT
-  kc() { kubectl --kubeconfig "$admin" "$@"; }
+  own_cluster
   kc create namespace src >/dev/null; kc create namespace dst1 >/dev/null; kc create namespace dst2 >/dev/null
   kc -n src create configmap app-config --from-literal=config.yaml=v1 >/dev/null
   local port api_port
