@@ -1,0 +1,128 @@
+# Rules as Kubernetes objects (issue 28): the CRDs of deploy/crds/, generated from the rules
+# file's JSON Schema, on the real apiserver: what one object can get wrong is refused at apply
+# with words a user understands; `kubectl get` shows the columns.
+
+crds_applied() {
+  k apply -f "$CMSYNC_SOURCE_DIR/deploy/crds/" >/dev/null
+  k wait --for condition=established --timeout=30s \
+    crd/clustersyncrules.cmsync.io crd/syncrules.cmsync.io crd/syncgrants.cmsync.io >/dev/null
+}
+
+# rule_objects KIND [NAMESPACE]: the rules of schema/example.yaml as objects of KIND, one YAML
+# document each (a SyncRule's source is in its own namespace: the source namespace goes).
+rule_objects() {
+  /usr/bin/python3 - "$CMSYNC_SOURCE_DIR/schema/example.yaml" "$1" "${2:-}" <<'PY'
+import sys, yaml
+config = yaml.safe_load(open(sys.argv[1]))
+kind, namespace = sys.argv[2], sys.argv[3]
+for rule in config["rules"]:
+    name = rule.pop("name")
+    metadata = {"name": name}
+    if namespace:
+        metadata["namespace"] = namespace
+        del rule["source"]["namespace"]
+    print("---")
+    print(yaml.safe_dump({"apiVersion": "cmsync.io/v1alpha1", "kind": kind, "metadata": metadata, "spec": rule}))
+PY
+}
+
+test_crd_files_are_what_the_generator_makes_of_the_rules_schema() {
+  run "$CMSYNC_SOURCE_DIR/scripts/gen-crds" --check
+  expect_rc 0
+}
+
+test_crd_example_rules_are_accepted_as_objects_of_both_kinds() {
+  local ns
+  crds_applied
+  ns=$(new_ns team)
+  rule_objects ClusterSyncRule >"$T/cluster-rules.yaml"
+  run k apply --dry-run=server -f "$T/cluster-rules.yaml"
+  expect_rc 0
+  expect_in "$out" "clustersyncrule.cmsync.io/wildcard-tls created (server dry run)"
+  rule_objects SyncRule "$ns" >"$T/rules.yaml"
+  run k apply --dry-run=server -f "$T/rules.yaml"
+  expect_rc 0
+  expect_in "$out" "syncrule.cmsync.io/feature-flags created (server dry run)"
+  k -n "$ns" apply --dry-run=server -f - >/dev/null <<'YAML'
+apiVersion: cmsync.io/v1alpha1
+kind: SyncGrant
+metadata: {name: from-platform}
+spec:
+  from: [{namespace: platform}, {namespace: web, kinds: [Secret], names: [db]}]
+YAML
+}
+
+# refused KIND SPEC MESSAGE [NAME]: an object of KIND with SPEC (flow YAML) is refused by
+# `kubectl apply` with MESSAGE in its error.
+refused() {
+  local ns_line=""
+  [[ "$1" == ClusterSyncRule ]] || ns_line="  namespace: default"
+  run k apply --dry-run=server -f - <<YAML
+apiVersion: cmsync.io/v1alpha1
+kind: $1
+metadata:
+  name: ${4:-r}
+$ns_line
+spec: $2
+YAML
+  expect_rc 1
+  expect_in "$out$err" "$3"
+}
+
+test_crd_what_one_rule_can_get_wrong_is_refused_at_apply_in_plain_words() {
+  crds_applied
+  local ok_targets='targets: {namespaces: [a]}'
+  refused ClusterSyncRule "{source: {namespace: p, names: [x], all: true}, $ok_targets}" \
+    "spec.source: Invalid value: give exactly one of names, selector or all"
+  refused ClusterSyncRule "{source: {namespace: p}, $ok_targets}" \
+    "give exactly one of names, selector or all"
+  refused ClusterSyncRule "{source: {namespace: p, names: [x]}, targets: {namespaces: [a, p]}}" \
+    "spec.targets.namespaces: Invalid value: a target namespace is the source namespace"
+  refused ClusterSyncRule "{source: {namespace: p, names: [x]}, targets: {exclude: [a]}}" \
+    "spec.targets: Invalid value: give namespaces or selector (or both)"
+  refused ClusterSyncRule "{source: {namespace: p, names: [x]}, $ok_targets, force: true}" \
+    'unknown field "spec.force"'
+  refused ClusterSyncRule "{source: {namespace: p, names: [x], kind: Pod}, $ok_targets}" \
+    'spec.source.kind: Unsupported value: "Pod"'
+  refused ClusterSyncRule "{source: {namespace: p, names: [x]}, $ok_targets, prune: \"yes\"}" \
+    "spec.prune: Invalid value"
+  refused ClusterSyncRule "{source: {namespace: P_1, names: [x]}, $ok_targets}" \
+    "spec.source.namespace: Invalid value: \"P_1\""
+  refused ClusterSyncRule "{source: {namespace: p, names: []}, $ok_targets}" \
+    "spec.source.names: Invalid value: 0: spec.source.names in body should have at least 1 items"
+  refused ClusterSyncRule "{source: {namespace: p, names: [x]}, $ok_targets, keys: [\"a b\"]}" \
+    "spec.keys[0]: Invalid value: \"a b\""
+  refused ClusterSyncRule "{source: {namespace: p, names: [x]}, $ok_targets}" \
+    "a ClusterSyncRule name is a DNS label" app.config
+  # a SyncRule's source is in its own namespace: naming another is not a field it has
+  refused SyncRule "{source: {namespace: p, names: [x]}, $ok_targets}" \
+    'unknown field "spec.source.namespace"'
+  refused SyncRule "{source: {selector: \"a=b\", all: true}, $ok_targets}" \
+    "give exactly one of names, selector or all"
+  refused SyncGrant "{from: []}" "spec.from in body should have at least 1 items"
+  refused SyncGrant "{from: [{kinds: [Secret]}]}" 'spec.from[0].namespace: Required value'
+  refused SyncGrant "{from: [{namespace: a, kinds: [Pod]}]}" 'Unsupported value: "Pod"'
+}
+
+test_crd_kubectl_get_shows_source_counts_and_ready() {
+  local name=columns-$RANDOM
+  crds_applied
+  k apply -f - >/dev/null <<YAML
+apiVersion: cmsync.io/v1alpha1
+kind: ClusterSyncRule
+metadata: {name: $name}
+spec:
+  source: {namespace: platform, names: [app-config]}
+  targets: {selector: "team in (web,api)"}
+YAML
+  expect_eq "$(k get clustersyncrule "$name" -o jsonpath='{.spec.source.kind}')" ConfigMap
+  # status goes through its own subresource, as the controller writes it
+  k patch clustersyncrule "$name" --subresource=status --type=merge -p '{"status":{"targets":3,"inStep":2,"conflicts":1,"conditions":[{"type":"Ready","status":"False","reason":"Conflicts","message":"1 copy in conflict","lastTransitionTime":"2026-12-07T06:00:00Z"}]}}' >/dev/null
+  run k get clustersyncrule "$name"
+  expect_rc 0
+  expect_match "$(head -1 <<<"$out")" "^NAME +SOURCE +TARGETS +IN-STEP +CONFLICTS +READY +AGE$"
+  expect_match "$(tail -1 <<<"$out")" "^$name +platform +3 +2 +1 +False +[0-9]+s$"
+  run k get cmsync
+  expect_in "$out" "clustersyncrule.cmsync.io/$name"
+  k delete clustersyncrule "$name" >/dev/null
+}
