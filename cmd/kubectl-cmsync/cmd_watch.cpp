@@ -5,6 +5,7 @@
 #include <memory>
 
 #include "connection.hpp"
+#include "controller/cluster_rules.hpp"
 #include "controller/rule_source.hpp"
 #include "controller/rule_watchers.hpp"
 #include "error.hpp"
@@ -32,6 +33,7 @@ struct WatchOptions {
     bool prune = false;
     std::string scope = "auto";
     std::string log_format = "text";
+    bool rules_from_cluster = false;
     ControllerOptions controller;
 };
 
@@ -75,6 +77,8 @@ void log_action(const std::string& rule, const WatchAction& a) {
 // watch's own flags, beside the target and controller ones.
 void add_watch_flags(CLI::App& sub, WatchOptions& options) {
     add_target_options(sub, options.targets);
+    sub.add_flag("--rules-from-cluster", options.rules_from_cluster,
+                 "Run the ClusterSyncRule objects of the cluster (deploy/crds/), as they change");
     sub.add_option("--resync-period", options.resync_period,
                    "Full relist and repair this often (0 = off)");
     sub.add_option("--state-file", options.state_file,
@@ -111,14 +115,34 @@ WatchConfig make_watch_config(const WatchOptions& options, const GlobalOptions& 
     return config;
 }
 
-// The rules as the options say: --prune applies to every rule.
-std::vector<Rule> watched_rules(const CLI::App& sub, const WatchOptions& options,
-                                const GlobalOptions& global, RulesFiles* seen) {
-    auto rules = rules_from_options(sub, options.targets, global, seen);
+// --prune applies to every rule.
+std::vector<Rule> with_prune(std::vector<Rule> rules, const WatchOptions& options) {
     for (auto& rule : rules) {
         rule.spec.prune = rule.spec.prune || options.prune;
     }
     return rules;
+}
+
+// The rules as the options say.
+std::vector<Rule> watched_rules(const CLI::App& sub, const WatchOptions& options,
+                                const GlobalOptions& global, RulesFiles* seen) {
+    return with_prune(rules_from_options(sub, options.targets, global, seen), options);
+}
+
+// --rules-from-cluster: the objects say what to sync, nothing else may.
+void check_rules_from_cluster(const CLI::App& sub, const GlobalOptions& global) {
+    for (const char* flag : {"namespaces", "-f", "--name", "--selector", "--all", "--keys",
+                             "--target-selector", "--kind"}) {
+        if (sub.count(flag) > 0) {
+            throw UsageError(fmt::format(
+                "--rules-from-cluster cannot be combined with {}: the rule objects say what to "
+                "sync",
+                std::string(flag) == "namespaces" ? "namespaces on the command line" : flag));
+        }
+    }
+    if (!global.connection.namespace_name.empty()) {
+        throw UsageError("--rules-from-cluster cannot be combined with -n");
+    }
 }
 
 // The rules files as a rule source: what they hold when it changed (read each time: a
@@ -160,6 +184,9 @@ std::function<int()> setup_watch(CLI::App& app, GlobalOptions& global) {
   # Every rule of a rules file; edits of the file apply without a restart
   kubectl cmsync watch -f /etc/cmsync/cmsync.yaml
 
+  # Every ClusterSyncRule object of the cluster, as they are applied, edited and deleted
+  kubectl cmsync watch --rules-from-cluster
+
 Stops on SIGINT/SIGTERM after finishing writes in flight (exit 0).
 Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)");
     add_watch_flags(*sub, *options);
@@ -167,8 +194,14 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         // The rules and what their files held come from one read: an edit made meanwhile is
         // noticed below, not lost between two reads.
         RulesFiles seen;
-        const auto rules = watched_rules(*sub, *options, global, &seen);
-        const bool from_file = !rules.front().name.empty();
+        const bool from_cluster = options->rules_from_cluster;
+        if (from_cluster) {
+            check_rules_from_cluster(*sub, global);
+        }
+        const auto rules =
+            from_cluster ? std::vector<Rule>{} : watched_rules(*sub, *options, global, &seen);
+        // Named rules (a file's, the cluster's) retry on failure; the positional one stops.
+        const bool from_file = !from_cluster && !rules.front().name.empty();
         auto config = make_watch_config(*options, global);
         const auto log = [](const std::string& message) { process_log().info(message); };
         controller::WatchController controller(controller_config(options->controller), log);
@@ -203,19 +236,27 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         };
         // A rules file's rule that fails tries again while the others go on; the positional
         // form's one rule ends the run with its error.
-        RuleWatchers watchers(
-            connection.api(), config, on_action, log,
-            from_file ? RuleWatchers::OnFailure::retry : RuleWatchers::OnFailure::stop);
+        RuleWatchers watchers(connection.api(), config, on_action, log,
+                              from_file || from_cluster ? RuleWatchers::OnFailure::retry
+                                                        : RuleWatchers::OnFailure::stop);
         watchers.apply(rules);
         controller.observe([&] { return controller::statuses_of(watchers); });
         controller.start();
         const OnExit stop_serving([&] { controller.stop(); });
-        const auto source = from_file ? rules_file_source(*sub, *options, global, seen) : nullptr;
+        controller::ClusterRules cluster_rules(connection.api(), log);
+        auto source = from_file ? rules_file_source(*sub, *options, global, seen) : nullptr;
         controller::FollowOptions follow;
         follow.log = log;
+        if (from_cluster) {
+            cluster_rules.start();
+            source = cluster_rules.source();
+            follow.name = "ClusterSyncRules";
+        }
         controller::follow_rules(
-            source, [&](const std::vector<Rule>& next) { watchers.apply(next); },
+            source,
+            [&](const std::vector<Rule>& next) { watchers.apply(with_prune(next, *options)); },
             [&] { return check_halt() || watchers.failure(); }, follow);
+        cluster_rules.stop();
         watchers.stop_all();
         if (const auto failure = watchers.failure()) {
             std::rethrow_exception(failure);

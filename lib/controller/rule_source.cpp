@@ -31,11 +31,11 @@ void follow_rules(const RuleSource& source,
         }
         if (!update->errors.empty()) {
             for (const auto& line : update->errors) {
-                log("invalid rules file, the running rules stay: " + line);
+                log(fmt::format("invalid {}, the running rules stay: {}", options.name, line));
             }
             continue;
         }
-        log(fmt::format("rules file changed: {} rule(s)", update->rules.size()));
+        log(fmt::format("{} changed: {} rule(s)", options.name, update->rules.size()));
         apply(update->rules);
     }
 }

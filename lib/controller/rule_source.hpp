@@ -26,6 +26,7 @@ struct FollowOptions {
     std::chrono::milliseconds tick{100};                   ///< how soon a halt is noticed
     std::function<void(std::chrono::milliseconds)> sleep;  ///< defaults to sleep_for
     std::function<void(const std::string&)> log;
+    std::string name = "rules file";  ///< what the source is, in the log
 };
 
 /// Follows `source` until `halt()` says stop: each changed set of valid rules goes to

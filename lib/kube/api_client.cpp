@@ -257,7 +257,7 @@ std::vector<std::string> ApiClient::list_namespace_names(const std::string& labe
 
 void ApiClient::watch(const std::string& path, const Kind* kind, const WatchOptions& options,
                       const Operation& op, const WatchHandler& on_event,
-                      const http::CancelCheck& cancelled) {
+                      const http::CancelCheck& cancelled, bool keep_json) {
     auto query =
         fmt::format("?watch=1&allowWatchBookmarks=true&timeoutSeconds={}", options.timeout_seconds);
     if (!options.resource_version.empty()) {
@@ -274,7 +274,7 @@ void ApiClient::watch(const std::string& path, const Kind* kind, const WatchOpti
     const auto sink = [&](std::string_view bytes) {
         try {
             for (auto& text : decoder.feed(bytes)) {
-                if (!on_event(parse_watch_event(text, kind))) {
+                if (!on_event(parse_watch_event(text, kind, keep_json))) {
                     return false;
                 }
             }

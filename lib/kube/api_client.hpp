@@ -28,6 +28,8 @@ struct ListOptions {
 /// Receives one page of a paged list; `restart` is true on the first page after the list
 /// started over (an expired continue token): what earlier pages delivered is void.
 using ObjectPageSink = std::function<void(std::vector<Object>&& items, bool restart)>;
+/// The same for objects cmsync reads as JSON (rule objects): each item's JSON text.
+using JsonPageSink = std::function<void(std::vector<std::string>&& items, bool restart)>;
 
 enum class DryRun { none, server };
 
@@ -81,6 +83,16 @@ class ApiClient {
     /// error (410 included) and TransportError when the connection drops.
     void watch_objects(const Kind& kind, const std::string& ns, const WatchOptions& options,
                        const WatchHandler& on_event, const http::CancelCheck& cancelled);
+    /// Lists the objects at `path` (a custom resource's, as "/apis/GROUP/VERSION/PLURAL"),
+    /// `resource` naming them in errors, page by page as JSON; returns the list's
+    /// resourceVersion (api_client_json.cpp).
+    std::string list_json(const std::string& path, const std::string& resource,
+                          const ListOptions& options, const JsonPageSink& sink);
+    /// Watches the objects at `path` as watch_objects does, each event with its object's JSON
+    /// (WatchEvent::object_json).
+    void watch_json(const std::string& path, const std::string& resource,
+                    const WatchOptions& options, const WatchHandler& on_event,
+                    const http::CancelCheck& cancelled);
     /// Watches Namespaces (for --target-selector), as watch_objects.
     void watch_namespaces(const WatchOptions& options, const WatchHandler& on_event,
                           const http::CancelCheck& cancelled);
@@ -96,10 +108,11 @@ class ApiClient {
     Lease update_lease(const Lease& lease);
 
   private:
-    /// `kind`: how event objects are read (nullptr: not at all, namespace events).
+    /// `kind`: how event objects are read (nullptr: not at all, namespace events, or as JSON
+    /// with `keep_json`).
     void watch(const std::string& path, const Kind* kind, const WatchOptions& options,
                const Operation& op, const WatchHandler& on_event,
-               const http::CancelCheck& cancelled);
+               const http::CancelCheck& cancelled, bool keep_json = false);
     http::Request request(const std::string& method, const std::string& path,
                           const std::string& body,
                           const std::string& content_type = "application/json");

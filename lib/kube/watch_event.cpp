@@ -8,7 +8,7 @@
 
 namespace cmsync::kube {
 
-WatchEvent parse_watch_event(const std::string& json, const Kind* kind) {
+WatchEvent parse_watch_event(const std::string& json, const Kind* kind, bool keep_json) {
     SizedDocument doc(json.size());
     if (const auto problem = parse_json_object(json, doc); !problem.empty()) {
         throw Error("expected a watch event: " + problem);
@@ -55,6 +55,8 @@ WatchEvent parse_watch_event(const std::string& json, const Kind* kind) {
     }
     if (kind != nullptr && event.type != WatchEventType::bookmark) {
         event.object = object_from_value(*kind, doc.FindMember("object")->value, true);
+    } else if (keep_json && event.type != WatchEventType::bookmark) {
+        event.object_json = to_json(*object);
     }
     return event;
 }

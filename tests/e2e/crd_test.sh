@@ -126,3 +126,55 @@ YAML
   expect_in "$out" "clustersyncrule.cmsync.io/$name"
   k delete clustersyncrule "$name" >/dev/null
 }
+
+test_crd_watch_rules_from_cluster_runs_rules_as_they_are_applied_edited_and_deleted() {
+  local src src2 a b c rule=follow-$RANDOM other=younger-$RANDOM
+  crds_applied
+  src=$(new_ns src); src2=$(new_ns src); a=$(new_ns a); b=$(new_ns b); c=$(new_ns c)
+  k -n "$src" create configmap app --from-literal=k=v1 >/dev/null
+  k -n "$src2" create configmap app --from-literal=k=other >/dev/null
+  start_watch --rules-from-cluster
+  k apply -f - >/dev/null <<YAML
+apiVersion: cmsync.io/v1alpha1
+kind: ClusterSyncRule
+metadata: {name: $rule}
+spec:
+  source: {namespace: $src, names: [app]}
+  targets: {namespaces: [$a, $b]}
+YAML
+  wait_for 20 key_is "$a" app k v1
+  wait_for 20 key_is "$b" app k v1
+  # edited: the rule runs as it now says
+  k patch clustersyncrule "$rule" --type=merge -p "{\"spec\":{\"targets\":{\"namespaces\":[\"$a\",\"$b\",\"$c\"]}}}" >/dev/null
+  wait_for 20 key_is "$c" app k v1
+  # a younger rule managing the same copies from another source does not run, and says why
+  k apply -f - >/dev/null <<YAML
+apiVersion: cmsync.io/v1alpha1
+kind: ClusterSyncRule
+metadata: {name: $other}
+spec:
+  source: {namespace: $src2, names: [app]}
+  targets: {namespaces: [$a]}
+YAML
+  wait_for 20 grep -q "ClusterSyncRule $other does not run: rules \"$rule\" and \"$other\" would both manage ConfigMap $a/app" "$T/watch.err"
+  k -n "$src" patch configmap app --type merge -p '{"data":{"k":"v2"}}' >/dev/null
+  wait_for 20 key_is "$a" app k v2
+  # deleted: the rule stops, its copies stay as they are
+  k delete clustersyncrule "$rule" "$other" >/dev/null
+  # (the second stop: the edit above restarted the rule once)
+  wait_for 20 bash -c "[ \$(grep -c '$rule: removed or changed: stopped' '$T/watch.err') -ge 2 ]"
+  k -n "$src" patch configmap app --type merge -p '{"data":{"k":"v3"}}' >/dev/null
+  sleep 2
+  expect_eq "$(k -n "$a" get configmap app -o jsonpath='{.data.k}')" v2
+  stop_watch INT
+  expect_not_in "$(cat "$T/watch.err")" "cannot read the rules"
+}
+
+test_crd_watch_rules_from_cluster_takes_no_rule_on_the_command_line() {
+  run kubectl cmsync watch --rules-from-cluster a b --name x
+  expect_rc 2
+  expect_in "$err" "--rules-from-cluster cannot be combined with namespaces on the command line"
+  run kubectl cmsync watch --rules-from-cluster -f "$CMSYNC_SOURCE_DIR/schema/example.yaml"
+  expect_rc 2
+  expect_in "$err" "--rules-from-cluster cannot be combined with -f"
+}

@@ -1,5 +1,8 @@
 #include "controller/rule_source.hpp"
 
+#include "controller/rule_objects.hpp"
+#include "error.hpp"
+
 #include <doctest/doctest.h>
 
 #include <deque>
@@ -78,3 +81,96 @@ TEST_CASE("follow_rules: changed rules are applied, invalid ones logged and the 
 }
 
 }  // namespace cmsync::controller
+
+namespace cmsync {
+
+namespace {
+
+std::string cluster_rule(const std::string& name, const std::string& spec,
+                         const std::string& created = "2026-12-07T06:00:00Z") {
+    return R"({"apiVersion":"cmsync.io/v1alpha1","kind":"ClusterSyncRule","metadata":{"name":")" +
+           name + R"(","generation":3,"creationTimestamp":")" + created + R"("},"spec":)" + spec +
+           "}";
+}
+
+}  // namespace
+
+TEST_CASE("rule objects: a ClusterSyncRule's spec is read as a rules file's rule of its name") {
+    const auto o = controller::read_cluster_rule(cluster_rule(
+        "app",
+        R"({"source":{"namespace":"p","names":["app-config"]},"targets":{"namespaces":["a","b"]},"keys":["k"],"prune":true})"));
+    CHECK(o.name == "app");
+    CHECK(o.generation == 3);
+    CHECK(o.created == "2026-12-07T06:00:00Z");
+    REQUIRE(o.rule);
+    CHECK(o.errors.empty());
+    CHECK(o.rule->name == "app");
+    CHECK(o.rule->spec.source_namespace == "p");
+    CHECK(o.rule->spec.selection.names == std::vector<std::string>{"app-config"});
+    CHECK(o.rule->spec.target_namespaces == std::vector<std::string>{"a", "b"});
+    CHECK(o.rule->spec.keys == std::vector<std::string>{"k"});
+    CHECK(o.rule->spec.prune);
+    CHECK(o.rule->spec.kind == kube::kConfigMap);
+    const auto secret = controller::read_cluster_rule(cluster_rule(
+        "tls",
+        R"({"source":{"kind":"Secret","namespace":"p","names":["tls"]},"targets":{"selector":"x=y"}})"));
+    REQUIRE(secret.rule);
+    CHECK(secret.rule->spec.kind == kube::kSecret);
+}
+
+TEST_CASE("rule objects: what slipped past admission is invalid, in the object's words") {
+    struct Row {
+        const char* spec;
+        const char* error;
+    };
+    for (
+        const auto& row : {
+            Row{R"({"source":{"namespace":"p","names":["x"],"all":true},"targets":{"namespaces":["a"]}})",
+                "spec.source"},
+            Row{R"({"source":{"namespace":"p","names":["x"]},"targets":{"namespaces":["a","p"]}})",
+                "is the source namespace"},
+            Row{R"({"source":{"namespace":"p","names":["x"]},"targets":{"namespaces":["a"]},"force":true})",
+                "unknown field \"force\""},
+            Row{R"({"source":{"namespace":"p","selector":"a in (b"},"targets":{"namespaces":["a"]}})",
+                "invalid label selector"},
+            Row{R"({"targets":{"namespaces":["a"]}})", "missing field \"source\""},
+        }) {
+        CAPTURE(row.spec);
+        const auto o = controller::read_cluster_rule(cluster_rule("r", row.spec));
+        CHECK_FALSE(o.rule);
+        REQUIRE_FALSE(o.errors.empty());
+        CHECK(o.errors.front().find(row.error) != std::string::npos);
+        CHECK(o.errors.front().rfind("spec", 0) == 0);  // no position in a made-up document
+    }
+    CHECK_THROWS_AS(controller::read_cluster_rule(R"({"metadata":{}})"), Error);
+    CHECK_THROWS_AS(controller::read_cluster_rule("[1]"), Error);
+}
+
+TEST_CASE("rule objects: of two rules managing one copy from different sources, the older runs") {
+    std::map<std::string, controller::RuleObject> objects;
+    const auto add = [&](const std::string& name, const std::string& source,
+                         const std::string& created) {
+        objects[name] = controller::read_cluster_rule(
+            cluster_rule(name,
+                         R"({"source":{"namespace":")" + source +
+                             R"(","names":["app"]},"targets":{"namespaces":["a"]}})",
+                         created));
+    };
+    add("b-older", "p", "2026-12-07T06:00:00Z");
+    add("a-younger", "q", "2026-12-07T06:00:01Z");
+    add("c-same-source", "p", "2026-12-07T06:00:02Z");  // the same copy from the same source
+    objects["d-invalid"] = controller::read_cluster_rule(cluster_rule("d-invalid", "{}"));
+    const auto selection = controller::select_rules(objects);
+    std::vector<std::string> names;
+    for (const auto& rule : selection.rules) {
+        names.push_back(rule.name);
+    }
+    CHECK(names == std::vector<std::string>{"b-older", "c-same-source"});
+    REQUIRE(selection.refused.count("a-younger") == 1);
+    CHECK(selection.refused.at("a-younger")
+              .find("rules \"b-older\" and \"a-younger\" would both manage ConfigMap a/app") !=
+          std::string::npos);
+    CHECK(selection.refused.count("d-invalid") == 0);  // invalid: said by its own errors
+}
+
+}  // namespace cmsync
