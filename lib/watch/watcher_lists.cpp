@@ -30,8 +30,8 @@ std::string no_position(const std::string&) {
 bool Watcher::handle_relist(StreamEvent& event) {
     const auto& source_ns = config_.spec.source_namespace;
     const bool cluster = event.stream == kClusterStream;
-    const auto [stream_ns, only] = cluster ? std::pair<std::string, std::string>()
-                                           : stream_scope(event.stream);
+    const auto [stream_ns, only] =
+        cluster ? std::pair<std::string, std::string>() : stream_scope(event.stream);
     const bool covers_source = (cluster && !split_cluster_) || stream_ns == source_ns;
     // A list of managed copies only says nothing of the other ConfigMaps of a target: a copy
     // not listed is to be read, not taken as missing.
