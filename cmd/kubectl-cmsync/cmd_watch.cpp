@@ -7,6 +7,7 @@
 #include "connection.hpp"
 #include "controller/cluster_rules.hpp"
 #include "controller/rule_source.hpp"
+#include "controller/rule_status_writer.hpp"
 #include "controller/rule_watchers.hpp"
 #include "error.hpp"
 #include "process_log.hpp"
@@ -247,15 +248,19 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         auto source = from_file ? rules_file_source(*sub, *options, global, seen) : nullptr;
         controller::FollowOptions follow;
         follow.log = log;
+        controller::RuleStatusWriter statuses(connection.api(), cluster_rules, watchers,
+                                              config.write.may_write, log);
         if (from_cluster) {
             cluster_rules.start();
             source = cluster_rules.source();
             follow.name = "ClusterSyncRules";
+            statuses.start();
         }
         controller::follow_rules(
             source,
             [&](const std::vector<Rule>& next) { watchers.apply(with_prune(next, *options)); },
             [&] { return check_halt() || watchers.failure(); }, follow);
+        statuses.stop();
         cluster_rules.stop();
         watchers.stop_all();
         if (const auto failure = watchers.failure()) {

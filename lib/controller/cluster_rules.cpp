@@ -50,8 +50,22 @@ RuleSource ClusterRules::source() {
         }
         auto selection = select_rules(objects);
         report(selection);
+        {
+            std::lock_guard guard(mutex_);
+            refused_ = selection.refused;
+        }
         return RuleUpdate{std::move(selection.rules), {}};
     };
+}
+
+std::map<std::string, RuleObject> ClusterRules::objects() const {
+    std::lock_guard guard(mutex_);
+    return objects_;
+}
+
+std::map<std::string, std::string> ClusterRules::refused() const {
+    std::lock_guard guard(mutex_);
+    return refused_;
 }
 
 void ClusterRules::report(const RuleSelection& selection) {

@@ -32,6 +32,9 @@ class ClusterRules {
     void stop();
     /// The rules to run when they changed since last asked (nothing before the first list).
     RuleSource source();
+    /// Every rule object as last read, and why those that do not run are refused (an overlap).
+    std::map<std::string, RuleObject> objects() const;
+    std::map<std::string, std::string> refused() const;
 
   private:
     void run();
@@ -45,12 +48,13 @@ class ClusterRules {
     kube::ApiClient& api_;
     LogSink log_;
     std::atomic<bool> stop_{false};
-    std::mutex mutex_;  // guards the members below
+    mutable std::mutex mutex_;  // guards the members below
     std::condition_variable woken_;
     std::map<std::string, RuleObject> objects_;
     bool listed_ = false;
     bool changed_ = false;
-    std::map<std::string, std::string> said_;  ///< rule -> the problem last logged
+    std::map<std::string, std::string> said_;     ///< rule -> the problem last logged
+    std::map<std::string, std::string> refused_;  ///< of the last selection
     std::thread thread_;
 };
 

@@ -39,6 +39,7 @@ RuleObject read_cluster_rule(const std::string& json) {
     }
     const auto* meta = kube::json_object(doc, "metadata");
     RuleObject out;
+    out.json = json;
     out.name = meta != nullptr ? kube::json_string(*meta, "name") : std::string();
     if (out.name.empty()) {
         throw Error("expected a ClusterSyncRule: no metadata.name");

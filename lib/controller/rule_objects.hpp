@@ -22,6 +22,7 @@ struct RuleObject {
     std::string created;              ///< creationTimestamp (RFC 3339, UTC): the older rule wins
     std::optional<Rule> rule;         ///< when valid
     std::vector<std::string> errors;  ///< when not: the validator's words ("spec.source: ...")
+    std::string json;                 ///< the object as read (its status is compared with)
 };
 
 /// Reads a ClusterSyncRule's JSON: its spec is checked as a rules file's rule of its name.

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "error.hpp"
+
 #include <chrono>
 #include <map>
 
@@ -52,6 +54,8 @@ void RuleWatchers::run(Running& r) {
             {
                 std::lock_guard guard(mutex_);
                 r.watcher = &watcher;
+                r.failure.clear();
+                r.failure_code = 0;
             }
             struct Unpublish {
                 RuleWatchers& self;
@@ -67,6 +71,9 @@ void RuleWatchers::run(Running& r) {
             {
                 std::lock_guard guard(mutex_);
                 r.failed = true;
+                r.failure = e.what();
+                const auto* api_error = dynamic_cast<const ApiError*>(&e);
+                r.failure_code = api_error != nullptr ? api_error->code() : 0;
                 if (on_failure_ == OnFailure::stop) {
                     if (!failure_) {
                         failure_ = std::current_exception();
@@ -158,6 +165,15 @@ void RuleWatchers::visit(
     for (const auto& r : rules_) {
         const auto& rule = r->rule;
         f(rule.name.empty() ? rule.spec.source_namespace : rule.name, r->watcher, r->failed);
+    }
+}
+
+void RuleWatchers::each_rule(const std::function<void(const RuleRun&)>& f) const {
+    std::lock_guard guard(mutex_);
+    for (const auto& r : rules_) {
+        if (!r->rule.name.empty()) {
+            f({r->rule.name, r->watcher, r->failure, r->failure_code});
+        }
     }
 }
 

@@ -52,6 +52,15 @@ class RuleWatchers {
     /// Holds a lock: `f` must only read.
     void visit(const std::function<void(const std::string& rule, const Watcher* watcher,
                                         bool failed)>& f) const;
+    /// A named rule as it runs now: what its rule object's status says.
+    struct RuleRun {
+        std::string name;
+        const Watcher* watcher = nullptr;  ///< not running now: it failed, or is starting
+        std::string failure;               ///< why it last failed to run ("": it did not)
+        int failure_code = 0;              ///< the HTTP status of that failure, if any
+    };
+    /// Calls `f` for each named rule; holds a lock: `f` must only read.
+    void each_rule(const std::function<void(const RuleRun&)>& f) const;
 
   private:
     struct Running {
@@ -61,6 +70,8 @@ class RuleWatchers {
         std::thread thread;
         Watcher* watcher = nullptr;  // guarded by mutex_
         bool failed = false;         // guarded by mutex_
+        std::string failure;         // guarded by mutex_: the last failure, cleared on start
+        int failure_code = 0;        // guarded by mutex_
     };
     void run(Running& r);
     WatchConfig config_for(const Rule& rule) const;

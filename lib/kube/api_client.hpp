@@ -93,6 +93,10 @@ class ApiClient {
     void watch_json(const std::string& path, const std::string& resource,
                     const WatchOptions& options, const WatchHandler& on_event,
                     const http::CancelCheck& cancelled);
+    /// PATCHes `path` (an object's, or its status subresource's "/status") with a JSON merge
+    /// patch; `resource` and `name` name it in errors.
+    void merge_patch_json(const std::string& path, const std::string& resource,
+                          const std::string& name, const std::string& patch);
     /// Watches Namespaces (for --target-selector), as watch_objects.
     void watch_namespaces(const WatchOptions& options, const WatchHandler& on_event,
                           const http::CancelCheck& cancelled);

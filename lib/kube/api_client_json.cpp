@@ -30,4 +30,10 @@ void ApiClient::watch_json(const std::string& path, const std::string& resource,
     watch(path, nullptr, options, Operation{"watch", resource, "", ""}, on_event, cancelled, true);
 }
 
+void ApiClient::merge_patch_json(const std::string& path, const std::string& resource,
+                                 const std::string& name, const std::string& patch) {
+    call("PATCH", path, patch, Operation{"patch", resource, name, ""},
+         "application/merge-patch+json");
+}
+
 }  // namespace cmsync::kube

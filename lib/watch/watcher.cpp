@@ -143,6 +143,7 @@ void Watcher::first_lists_done() {
 
 void Watcher::report(const TargetOutcome& o, const std::string& source_rv) {
     beat();
+    note_copy_state(o);
     WatchAction action;
     action.kind = config_.spec.kind;
     action.target = o.target;
@@ -322,6 +323,8 @@ void Watcher::handle_source(const kube::WatchEvent& event, Clock::time_point at,
             std::lock_guard guard(mutex_);
             source_names_.erase(name);
             targets = targets_;
+            // What the copies are now is what orphan() reports of each.
+            std::erase_if(copy_states_, [&](const auto& e) { return e.first.name == name; });
         }
         for (const auto& ns : targets) {
             orphan(name, ns);

@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <memory>
@@ -50,6 +51,19 @@ class SourceReads {
     std::map<std::string, std::optional<kube::Object>> read_;  ///< by name
 };
 
+/// What a rule's copies are now, as the watcher last reported each: what a rule object's
+/// status counts.
+struct CopyCounts {
+    std::size_t targets = 0;  ///< sources x target namespaces
+    std::size_t in_step = 0;
+    std::size_t conflicts = 0;
+    std::size_t orphaned = 0;  ///< copies whose source is gone (not among the targets)
+    std::size_t errors = 0;
+    std::vector<std::string> missing_sources;  ///< named sources that do not exist
+    /// Unix ms of the last write of a copy; 0: none yet.
+    std::int64_t last_write_unix_ms = 0;
+};
+
 /// `watch`: lists, syncs once, then keeps targets in step from watch events until `stop`.
 class Watcher {
   public:
@@ -67,6 +81,8 @@ class Watcher {
     const WatchStats& stats() const { return stats_; }
     /// Copies of the sources known to exist in the target namespaces.
     std::size_t copies_managed() const { return copies_.copies(); }
+    /// The copies as last reported (thread-safe).
+    CopyCounts copy_counts() const;
 
   private:
     /// Stream keys beside namespace names ("NS", or "NS/NAME" for one object of a namespace):
@@ -175,6 +191,12 @@ class Watcher {
     /// copy -> "ACTION COPY_RV SOURCE_RV" reported: a copy out of step is reported once per
     /// state of it and of its source.
     std::map<kube::ObjectRef, std::string> drift_seen_;
+    enum class CopyState { in_step, conflict, orphaned, error };
+    /// copy -> what it was last reported as (guarded by mutex_): copy_counts().
+    std::map<kube::ObjectRef, CopyState> copy_states_;
+    std::int64_t last_write_unix_ms_ = 0;  // guarded by mutex_
+    /// Records what report() says of a copy.
+    void note_copy_state(const TargetOutcome& o);
     CopyCache copies_;  ///< what is known of the copies
     WatchStats stats_;
     std::atomic<bool> ready_{false};

@@ -154,6 +154,8 @@ void Watcher::handle_namespace(const kube::WatchEvent& event) {
             if (targets_.erase(event.name) == 0) {
                 return;
             }
+            std::erase_if(copy_states_,
+                          [&](const auto& e) { return e.first.namespace_name == event.name; });
         }
         log_(fmt::format("namespace {} no longer matches --target-selector", event.name));
         copies_.forget_namespace(event.name);

@@ -178,3 +178,58 @@ test_crd_watch_rules_from_cluster_takes_no_rule_on_the_command_line() {
   expect_rc 2
   expect_in "$err" "--rules-from-cluster cannot be combined with -f"
 }
+
+# rule_status NAME: "READY REASON TARGETS IN-STEP CONFLICTS OBSERVED-GENERATION" of a
+# ClusterSyncRule, as kubectl reads it.
+rule_status() {
+  k get clustersyncrule "$1" -o jsonpath='{.status.conditions[?(@.type=="Ready")].status} {.status.conditions[?(@.type=="Ready")].reason} {.status.targets} {.status.inStep} {.status.conflicts} {.status.observedGeneration}'
+}
+
+# writes_since MARK: every write of the admin user (the watcher's, and the test's kubectl)
+# since audit line MARK, status included, one line each: "VERB RESOURCE[/SUBRESOURCE] NS/NAME".
+writes_since() {
+  tail -n +"$(($1 + 1))" "$CMSYNC_CLUSTER_DIR/audit.log" |
+    jq -r 'select(.stage == "ResponseComplete" and (.verb == "create" or .verb == "update" or .verb == "patch" or .verb == "delete") and .user.username == "cmsync-admin") | "\(.verb) \(.objectRef.resource)\(if .objectRef.subresource then "/" + .objectRef.subresource else "" end) \(.objectRef.namespace // "")/\(.objectRef.name // "")"'
+}
+
+test_crd_status_says_in_step_then_conflicts_and_a_quiet_cluster_sees_no_write() {
+  local src a b rule=status-$RANDOM mark
+  crds_applied
+  src=$(new_ns src); a=$(new_ns a); b=$(new_ns b)
+  k -n "$src" create configmap app --from-literal=k=v1 >/dev/null
+  start_watch --rules-from-cluster
+  mark=$(wc -l <"$CMSYNC_CLUSTER_DIR/audit.log")
+  k apply -f - >/dev/null <<YAML
+apiVersion: cmsync.io/v1alpha1
+kind: ClusterSyncRule
+metadata: {name: $rule}
+spec:
+  source: {namespace: $src, names: [app]}
+  targets: {namespaces: [$a, $b]}
+YAML
+  wait_for 20 key_is "$b" app k v1
+  wait_for 20 bash -c "[[ \"\$(kubectl --kubeconfig '$CMSYNC_ADMIN_KUBECONFIG' get clustersyncrule $rule -o jsonpath='{.status.conditions[0].reason}')\" == InStep ]]"
+  expect_eq "$(rule_status "$rule")" "True InStep 2 2 0 1"
+  # what the audit log shows of it (so that "no write" below can be believed)
+  expect_in "$(writes_since "$mark")" "patch clustersyncrules/status /$rule"
+  expect_in "$(writes_since "$mark")" "create configmaps $b/app"
+  run k get clustersyncrule "$rule"
+  expect_match "$(tail -1 <<<"$out")" "^$rule +$src +2 +2 +0 +True +[0-9]+s$"
+  # quiet: nothing changes, nothing is written, status included
+  sleep 1
+  mark=$(wc -l <"$CMSYNC_CLUSTER_DIR/audit.log")
+  sleep 15
+  expect_eq "$(writes_since "$mark" | grep -v " configmaps $src/\| namespaces " || true)" ""
+  # a hand edit of a copy: Ready=False Conflicts, the counts say one
+  k -n "$a" patch configmap app --type merge -p '{"data":{"k":"hand"}}' >/dev/null
+  k -n "$src" patch configmap app --type merge -p '{"data":{"k":"v2"}}' >/dev/null
+  wait_for 20 bash -c "[[ \"\$(kubectl --kubeconfig '$CMSYNC_ADMIN_KUBECONFIG' get clustersyncrule $rule -o jsonpath='{.status.conditions[0].reason}')\" == Conflicts ]]"
+  expect_eq "$(rule_status "$rule")" "False Conflicts 2 1 1 1"
+  expect_in "$(k get clustersyncrule "$rule" -o jsonpath='{.status.conditions[0].message}')" "1 of 2 copies in conflict"
+  # the spec edited: observedGeneration follows; the source missing says so
+  k patch clustersyncrule "$rule" --type=merge -p '{"spec":{"source":{"names":["gone"]}}}' >/dev/null
+  wait_for 20 bash -c "[[ \"\$(kubectl --kubeconfig '$CMSYNC_ADMIN_KUBECONFIG' get clustersyncrule $rule -o jsonpath='{.status.conditions[0].reason}')\" == SourceMissing ]]"
+  expect_eq "$(rule_status "$rule")" "False SourceMissing 0 0 0 2"
+  stop_watch INT
+  k delete clustersyncrule "$rule" >/dev/null
+}

@@ -1,11 +1,13 @@
 #include "controller/rule_source.hpp"
 
 #include "controller/rule_objects.hpp"
+#include "controller/rule_status.hpp"
 #include "error.hpp"
 
 #include <doctest/doctest.h>
 
 #include <deque>
+#include <functional>
 
 namespace cmsync::controller {
 
@@ -171,6 +173,86 @@ TEST_CASE("rule objects: of two rules managing one copy from different sources, 
               .find("rules \"b-older\" and \"a-younger\" would both manage ConfigMap a/app") !=
           std::string::npos);
     CHECK(selection.refused.count("d-invalid") == 0);  // invalid: said by its own errors
+}
+
+}  // namespace cmsync
+
+namespace cmsync {
+
+TEST_CASE("rule status: Ready and why, the first that holds") {
+    using controller::RuleState;
+    const auto running = [] {
+        RuleState s;
+        s.generation = 2;
+        s.running = true;
+        s.counts.targets = 3;
+        s.counts.in_step = 3;
+        return s;
+    };
+    struct Row {
+        std::function<void(RuleState&)> change;
+        bool ready;
+        const char* reason;
+        const char* message;
+    };
+    for (const auto& row : std::vector<Row>{
+             {[](RuleState&) {}, true, "InStep", "3 of 3 copies in step"},
+             {[](RuleState& s) { s.counts.conflicts = 1, s.counts.in_step = 2; }, false,
+              "Conflicts", "1 of 3 copies in conflict: kubectl cmsync diff shows which keys"},
+             {[](RuleState& s) { s.counts.errors = 1, s.counts.conflicts = 1; }, false, "Errors",
+              "1 of 3 copies failed to sync"},
+             {[](RuleState& s) { s.counts.missing_sources = {"app"}; }, false, "SourceMissing",
+              "source app not found"},
+             {[](RuleState& s) { s.counts.in_step = 1; }, false, "Pending",
+              "1 of 3 copies in step"},
+             {[](RuleState& s) { s.running = false; }, false, "Pending", "starting"},
+             {[](RuleState& s) {
+                  s.failure = "forbidden", s.failure_code = 403, s.running = false;
+              },
+              false, "Forbidden", "forbidden"},
+             {[](RuleState& s) { s.failure = "unreachable", s.running = false; }, false, "Failing",
+              "unreachable"},
+             {[](RuleState& s) { s.refused = "rules \"a\" and \"b\" would both manage"; }, false,
+              "Overlap", "rules \"a\" and \"b\" would both manage"},
+             {[](RuleState& s) {
+                  s.invalid = {"spec.source: x", "spec.keys: y"};
+              },
+              false, "Invalid", "spec.source: x; spec.keys: y"},
+         }) {
+        auto s = running();
+        row.change(s);
+        const auto c = controller::ready_condition(s);
+        CAPTURE(row.reason);
+        CHECK(c.ready == row.ready);
+        CHECK(c.reason == row.reason);
+        CHECK(c.message == row.message);
+    }
+}
+
+TEST_CASE("rule status: what is written reads back the same from the object") {
+    controller::RuleState s;
+    s.generation = 4;
+    s.running = true;
+    s.counts.targets = 2;
+    s.counts.in_step = 1;
+    s.counts.conflicts = 1;
+    s.counts.orphaned = 3;
+    s.counts.last_write_unix_ms = 1796625600123;  // 2026-12-07T06:40:00.123Z
+    const auto ready = controller::ready_condition(s);
+    const auto patch = controller::status_patch(s, ready, "2026-12-07T06:00:00Z");
+    CHECK(patch.find(R"("lastSyncTime":"2026-12-07T06:40:00Z")") != std::string::npos);
+    CHECK(patch.find(R"("observedGeneration":4)") != std::string::npos);
+    CHECK(patch.find(R"("reason":"Conflicts")") != std::string::npos);
+    // The object as the server sends it back: the status among other fields.
+    const auto object = R"({"apiVersion":"cmsync.io/v1alpha1","kind":"ClusterSyncRule",)"
+                        R"("metadata":{"name":"r","generation":4},"spec":{},)" +
+                        patch.substr(1, patch.size() - 2) + "}";
+    const auto observed = controller::observed_status(object);
+    CHECK(observed.patch == patch);
+    CHECK(observed.ready == ready);
+    CHECK(observed.transition_time == "2026-12-07T06:00:00Z");
+    CHECK(controller::observed_status(R"({"metadata":{"name":"r"}})").transition_time.empty());
+    CHECK(controller::metav1_time(0) == "1970-01-01T00:00:00Z");
 }
 
 }  // namespace cmsync

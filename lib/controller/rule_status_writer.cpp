@@ -1,0 +1,116 @@
+#include "controller/rule_status_writer.hpp"
+
+#include <fmt/format.h>
+
+#include <chrono>
+
+namespace cmsync::controller {
+
+namespace {
+
+constexpr std::chrono::seconds kRound{1};
+
+std::int64_t unix_ms_now() {
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+}  // namespace
+
+RuleStatusWriter::RuleStatusWriter(kube::ApiClient& api, const ClusterRules& rules,
+                                   const RuleWatchers& watchers, std::function<bool()> may_write,
+                                   std::function<void(const std::string&)> log)
+    : api_(api),
+      rules_(rules),
+      watchers_(watchers),
+      may_write_(std::move(may_write)),
+      log_(std::move(log)) {}
+
+RuleStatusWriter::~RuleStatusWriter() {
+    stop();
+}
+
+void RuleStatusWriter::start() {
+    thread_ = std::thread([this] {
+        std::unique_lock lock(mutex_);
+        while (!woken_.wait_for(lock, kRound, [this] { return stop_.load(); })) {
+            lock.unlock();
+            write_changed();
+            lock.lock();
+        }
+    });
+}
+
+void RuleStatusWriter::stop() {
+    stop_ = true;
+    woken_.notify_all();
+    if (thread_.joinable()) {
+        thread_.join();
+    }
+}
+
+void RuleStatusWriter::write_changed() {
+    if (may_write_ && !may_write_()) {
+        written_.clear();  // a standby: a new term compares afresh
+        return;
+    }
+    const auto objects = rules_.objects();
+    const auto refused = rules_.refused();
+    std::map<std::string, RuleState> states;
+    watchers_.each_rule([&](const RuleWatchers::RuleRun& run) {
+        auto& s = states[run.name];
+        s.running = run.watcher != nullptr;
+        s.failure = run.failure;
+        s.failure_code = run.failure_code;
+        if (run.watcher != nullptr) {
+            s.counts = run.watcher->copy_counts();
+        }
+    });
+    const auto now = metav1_time(unix_ms_now());
+    for (const auto& [name, object] : objects) {
+        auto state = states[name];
+        state.generation = object.generation;
+        state.invalid = object.errors;
+        if (const auto it = refused.find(name); it != refused.end()) {
+            state.refused = it->second;
+        }
+        const auto ready = ready_condition(state);
+        const auto observed = observed_status(object.json);
+        const auto written = written_.find(name);
+        if (written != written_.end() && written->second.patch == observed.patch) {
+            written_.erase(written);  // the object says what was written
+        }
+        // metav1.Condition: the transition is when the status (True/False) last changed.
+        auto transition = now;
+        if (!observed.transition_time.empty() && observed.ready.ready == ready.ready) {
+            transition = observed.transition_time;
+        } else if (const auto it = written_.find(name);
+                   it != written_.end() && it->second.ready == ready.ready) {
+            transition = it->second.transition_time;
+        }
+        const auto patch = status_patch(state, ready, transition);
+        if (patch == observed.patch) {
+            continue;  // already says so
+        }
+        if (const auto it = written_.find(name);
+            it != written_.end() && it->second.patch == patch) {
+            continue;  // written; the watch has not brought it back yet
+        }
+        try {
+            api_.merge_patch_json(fmt::format("{}/{}/status", kClusterSyncRulesPath, name),
+                                  kClusterSyncRulesResource, name, patch);
+            written_[name] = {patch, ready.ready, transition};
+            failed_.erase(name);
+        } catch (const std::exception& e) {
+            if (failed_[name] != e.what()) {
+                log_(fmt::format("cannot write the status of ClusterSyncRule {}: {}", name,
+                                 e.what()));
+            }
+            failed_[name] = e.what();
+        }
+    }
+    std::erase_if(written_, [&](const auto& e) { return objects.count(e.first) == 0; });
+}
+
+}  // namespace cmsync::controller
