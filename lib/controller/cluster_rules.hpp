@@ -1,61 +1,57 @@
 #pragma once
 
-#include <atomic>
-#include <condition_variable>
+#include <array>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <mutex>
+#include <optional>
 #include <string>
-#include <thread>
+#include <vector>
 
+#include "controller/object_feed.hpp"
 #include "controller/rule_objects.hpp"
 #include "controller/rule_source.hpp"
 #include "kube/api_client.hpp"
 
 namespace cmsync::controller {
 
-/// ClusterSyncRule objects as a rule source (`watch --rules-from-cluster`): a thread lists
-/// them (paged) and watches them from the list's resourceVersion, resuming from the last one
-/// seen after a dropped stream and listing again after a 410, as the copies are watched. The
-/// valid rules run, less any that overlaps an older rule; an invalid or refused rule is said in
-/// the log once per generation.
+/// Rule objects as a rule source (`watch --rules-from-cluster`): ClusterSyncRules, SyncRules
+/// and SyncGrants, each kept by an ObjectFeed. The valid rules run (a SyncRule only into the
+/// namespaces whose grants consent), less any that overlaps an older rule; an invalid or
+/// refused rule is said in the log once per problem.
 class ClusterRules {
   public:
     using LogSink = std::function<void(const std::string&)>;
     ClusterRules(kube::ApiClient& api, LogSink log);
-    ~ClusterRules();
     ClusterRules(const ClusterRules&) = delete;
     ClusterRules& operator=(const ClusterRules&) = delete;
 
     void start();
-    /// Ends the thread (an open watch is woken) and joins it.
+    /// Ends the feeds' threads and joins them.
     void stop();
-    /// The rules to run when they changed since last asked (nothing before the first list).
+    /// The rules to run when they changed since last asked (nothing before the first lists).
     RuleSource source();
-    /// Every rule object as last read, and why those that do not run are refused (an overlap).
-    std::map<std::string, RuleObject> objects() const;
-    std::map<std::string, std::string> refused() const;
+
+    /// What the last answer of source() was made of: for the rules' statuses.
+    struct View {
+        std::map<std::string, RuleObject> objects;  ///< by key
+        RuleSelection selection;
+    };
+    View view() const;
 
   private:
-    void run();
-    /// One list and the watch after it, until the stream ends or fails (throws).
-    void list_and_watch(std::string& resource_version);
-    void apply(const std::string& json);
-    void erase(const std::string& name);
-    /// Says what is wrong with each rule not run, once per generation and problem.
-    void report(const RuleSelection& selection);
+    /// Reads the feeds again when one changed; false while a first list is missing.
+    bool refresh();
+    void report(const View& view);
 
-    kube::ApiClient& api_;
     LogSink log_;
-    std::atomic<bool> stop_{false};
-    mutable std::mutex mutex_;  // guards the members below
-    std::condition_variable woken_;
-    std::map<std::string, RuleObject> objects_;
-    bool listed_ = false;
-    bool changed_ = false;
-    std::map<std::string, std::string> said_;     ///< rule -> the problem last logged
-    std::map<std::string, std::string> refused_;  ///< of the last selection
-    std::thread thread_;
+    std::array<ObjectFeed, 3> feeds_;  ///< ClusterSyncRules, SyncRules, SyncGrants
+    std::array<std::uint64_t, 3> versions_{};
+    std::optional<std::string> answered_;  ///< the fingerprints of the rules last answered
+    mutable std::mutex mutex_;             // guards view_
+    View view_;
+    std::map<std::string, std::string> said_;  ///< rule -> the problem last logged
 };
 
 }  // namespace cmsync::controller

@@ -30,19 +30,34 @@ std::string spec_words(const std::string& line, const std::string& file) {
     return text;
 }
 
-}  // namespace
+std::vector<std::string> strings(const rapidjson::Value& object, const char* name) {
+    std::vector<std::string> out;
+    if (const auto it = object.FindMember(name); it != object.MemberEnd() && it->value.IsArray()) {
+        for (const auto& item : it->value.GetArray()) {
+            if (item.IsString()) {
+                out.emplace_back(item.GetString(), item.GetStringLength());
+            }
+        }
+    }
+    return out;
+}
 
-RuleObject read_cluster_rule(const std::string& json) {
+// Reads a rule object; a SyncRule's source namespace is its own.
+RuleObject read_rule(const std::string& json, bool namespaced) {
+    const char* kind = namespaced ? "SyncRule" : "ClusterSyncRule";
     rapidjson::Document doc;
     if (const auto problem = kube::parse_json_object(json, doc); !problem.empty()) {
-        throw Error("expected a ClusterSyncRule: " + problem);
+        throw Error(fmt::format("expected a {}: {}", kind, problem));
     }
     const auto* meta = kube::json_object(doc, "metadata");
     RuleObject out;
+    out.namespaced = namespaced;
     out.json = json;
     out.name = meta != nullptr ? kube::json_string(*meta, "name") : std::string();
-    if (out.name.empty()) {
-        throw Error("expected a ClusterSyncRule: no metadata.name");
+    out.namespace_name = meta != nullptr ? kube::json_string(*meta, "namespace") : std::string();
+    if (out.name.empty() || (namespaced && out.namespace_name.empty())) {
+        throw Error(fmt::format("expected a {}: no metadata.name{}", kind,
+                                namespaced ? " and namespace" : ""));
     }
     out.created = kube::json_string(*meta, "creationTimestamp");
     if (const auto it = meta->FindMember("generation");
@@ -57,7 +72,17 @@ RuleObject read_cluster_rule(const std::string& json) {
     if (const auto spec = doc.FindMember("spec");
         spec != doc.MemberEnd() && spec->value.IsObject()) {
         for (auto& m : spec->value.GetObject()) {
-            rule.AddMember(rapidjson::Value(m.name, a), rapidjson::Value(m.value, a), a);
+            rapidjson::Value value(m.value, a);
+            if (namespaced && std::string_view(m.name.GetString()) == "source" &&
+                value.IsObject()) {
+                if (value.HasMember("namespace")) {
+                    out.errors.push_back(
+                        "spec.source.namespace: a SyncRule's source is in its own namespace");
+                    return out;
+                }
+                value.AddMember("namespace", rapidjson::Value(out.namespace_name, a), a);
+            }
+            rule.AddMember(rapidjson::Value(m.name, a), value, a);
         }
     }
     rapidjson::Value rules(rapidjson::kArrayType);
@@ -65,35 +90,131 @@ RuleObject read_cluster_rule(const std::string& json) {
     config.AddMember("apiVersion", rapidjson::StringRef(kSyncConfigApiVersion), a);
     config.AddMember("kind", rapidjson::StringRef(kSyncConfigKind), a);
     config.AddMember("rules", rules, a);
-    const auto file = "ClusterSyncRule " + out.name;
+    const auto file = out.label();
     auto parsed = parse_sync_config(kube::to_json(config), file);
     for (const auto& line : parsed.errors) {
         out.errors.push_back(spec_words(line, file));
     }
     if (out.errors.empty() && parsed.rules.size() == 1) {
         out.rule = std::move(parsed.rules.front());
+        out.rule->name = out.key();
         out.rule->where = file;
     }
     return out;
 }
 
-RuleSelection select_rules(const std::map<std::string, RuleObject>& objects) {
-    std::vector<const RuleObject*> valid;
-    for (const auto& [name, object] : objects) {
-        if (object.rule) {
-            valid.push_back(&object);
+bool has(const std::vector<std::string>& list, const std::string& item) {
+    return std::find(list.begin(), list.end(), item) != list.end();
+}
+
+}  // namespace
+
+std::string RuleObject::status_path() const {
+    return namespaced ? fmt::format("/apis/cmsync.io/v1alpha1/namespaces/{}/syncrules/{}/status",
+                                    namespace_name, name)
+                      : fmt::format("{}/{}/status", kClusterSyncRulesPath, name);
+}
+
+std::string RuleObject::label() const {
+    return namespaced ? fmt::format("SyncRule {}/{}", namespace_name, name)
+                      : fmt::format("ClusterSyncRule {}", name);
+}
+
+RuleObject read_cluster_rule(const std::string& json) {
+    return read_rule(json, false);
+}
+
+RuleObject read_sync_rule(const std::string& json) {
+    return read_rule(json, true);
+}
+
+Grant read_grant(const std::string& json) {
+    Grant out;
+    rapidjson::Document doc;
+    if (!kube::parse_json_object(json, doc).empty()) {
+        return out;
+    }
+    if (const auto* meta = kube::json_object(doc, "metadata")) {
+        out.namespace_name = kube::json_string(*meta, "namespace");
+    }
+    const auto* spec = kube::json_object(doc, "spec");
+    if (spec == nullptr) {
+        return out;
+    }
+    if (const auto it = spec->FindMember("from"); it != spec->MemberEnd() && it->value.IsArray()) {
+        for (const auto& entry : it->value.GetArray()) {
+            if (!entry.IsObject()) {
+                continue;
+            }
+            Grant::From from{kube::json_string(entry, "namespace"), strings(entry, "kinds"),
+                             strings(entry, "names")};
+            if (!from.namespace_name.empty()) {
+                out.from.push_back(std::move(from));
+            }
         }
     }
-    // Oldest first (names break ties): each rule runs unless it overlaps one taken before it.
-    std::sort(valid.begin(), valid.end(), [](const RuleObject* a, const RuleObject* b) {
-        return std::tie(a->created, a->name) < std::tie(b->created, b->name);
-    });
+    return out;
+}
+
+std::vector<std::string> granted_namespaces(const Rule& rule, const std::vector<Grant>& grants) {
+    const auto& spec = rule.spec;
+    std::vector<std::string> out;
+    for (const auto& grant : grants) {
+        const bool allows = std::any_of(grant.from.begin(), grant.from.end(), [&](const auto& f) {
+            if (f.namespace_name != spec.source_namespace) {
+                return false;
+            }
+            if (!f.kinds.empty() && !has(f.kinds, std::string(spec.kind.name))) {
+                return false;
+            }
+            if (f.names.empty()) {
+                return true;
+            }
+            const auto& names = spec.selection.names;
+            return !names.empty() && std::all_of(names.begin(), names.end(),
+                                                 [&](const auto& n) { return has(f.names, n); });
+        });
+        if (allows && !has(out, grant.namespace_name)) {
+            out.push_back(grant.namespace_name);
+        }
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+RuleSelection select_rules(const std::map<std::string, RuleObject>& objects,
+                           const std::vector<Grant>& grants) {
     RuleSelection out;
-    for (const auto* object : valid) {
-        out.rules.push_back(*object->rule);
+    std::vector<std::pair<const RuleObject*, Rule>> valid;
+    for (const auto& [key, object] : objects) {
+        if (!object.rule) {
+            continue;
+        }
+        auto rule = *object.rule;
+        if (object.namespaced) {
+            rule.spec.granted_namespaces = granted_namespaces(rule, grants);
+            std::vector<std::string> missing;
+            for (const auto& ns : rule.spec.target_namespaces) {
+                if (!has(*rule.spec.granted_namespaces, ns)) {
+                    missing.push_back(ns);
+                }
+            }
+            if (!missing.empty()) {
+                out.not_granted[key] = std::move(missing);
+            }
+        }
+        valid.emplace_back(&object, std::move(rule));
+    }
+    // Oldest first (keys break ties): each rule runs unless it overlaps one taken before it.
+    std::sort(valid.begin(), valid.end(), [](const auto& a, const auto& b) {
+        return std::tuple(a.first->created, a.first->key()) <
+               std::tuple(b.first->created, b.first->key());
+    });
+    for (auto& [object, rule] : valid) {
+        out.rules.push_back(rule);
         if (auto problems = check_rules(out.rules); !problems.empty()) {
             out.rules.pop_back();
-            out.refused[object->name] = spec_words(problems.front(), object->rule->where);
+            out.refused[object->key()] = spec_words(problems.front(), rule.where);
         }
     }
     std::sort(out.rules.begin(), out.rules.end(),

@@ -74,6 +74,14 @@ ReadyCondition ready_condition(const RuleState& s) {
     if (!s.failure.empty()) {
         return {false, s.failure_code == 403 ? "Forbidden" : "Failing", s.failure};
     }
+    if (!s.not_granted.empty()) {
+        return {false, "NotGranted",
+                fmt::format("no SyncGrant lets this rule write into {}",
+                            fmt::join(s.not_granted, ", "))};
+    }
+    if (s.no_grant) {
+        return {false, "NotGranted", "no SyncGrant lets this rule write into any namespace"};
+    }
     if (!s.running) {
         return {false, "Pending", "starting"};
     }

@@ -16,6 +16,9 @@ struct RuleState {
     bool running = false;              ///< its watcher runs
     std::string failure;               ///< why its watcher last failed to run
     int failure_code = 0;              ///< the HTTP status of that failure
+    /// A SyncRule: its named target namespaces that do not consent, and whether none does.
+    std::vector<std::string> not_granted;
+    bool no_grant = false;
     CopyCounts counts;
 };
 
@@ -28,7 +31,8 @@ struct ReadyCondition {
 };
 
 /// Ready and why, the first that holds of: Invalid, Overlap, Forbidden, Failing (the watcher
-/// cannot run), Pending (not started), SourceMissing, Errors, Conflicts, InStep.
+/// cannot run), NotGranted, Pending (not started), SourceMissing, Errors, Conflicts, Pending
+/// (copies yet to be made), InStep.
 ReadyCondition ready_condition(const RuleState& state);
 
 /// The status as the status subresource takes it, a JSON merge patch `{"status": {...}}`:

@@ -55,8 +55,9 @@ void RuleStatusWriter::write_changed() {
         written_.clear();  // a standby: a new term compares afresh
         return;
     }
-    const auto objects = rules_.objects();
-    const auto refused = rules_.refused();
+    const auto view = rules_.view();
+    const auto& objects = view.objects;
+    const auto& refused = view.selection.refused;
     std::map<std::string, RuleState> states;
     watchers_.each_rule([&](const RuleWatchers::RuleRun& run) {
         auto& s = states[run.name];
@@ -74,6 +75,15 @@ void RuleStatusWriter::write_changed() {
         state.invalid = object.errors;
         if (const auto it = refused.find(name); it != refused.end()) {
             state.refused = it->second;
+        }
+        if (const auto it = view.selection.not_granted.find(name);
+            it != view.selection.not_granted.end()) {
+            state.not_granted = it->second;
+        }
+        for (const auto& rule : view.selection.rules) {
+            if (rule.name == name && rule.spec.granted_namespaces) {
+                state.no_grant = rule.spec.granted_namespaces->empty();
+            }
         }
         const auto ready = ready_condition(state);
         const auto observed = observed_status(object.json);
@@ -98,14 +108,14 @@ void RuleStatusWriter::write_changed() {
             continue;  // written; the watch has not brought it back yet
         }
         try {
-            api_.merge_patch_json(fmt::format("{}/{}/status", kClusterSyncRulesPath, name),
-                                  kClusterSyncRulesResource, name, patch);
+            api_.merge_patch_json(
+                object.status_path(),
+                object.namespaced ? kSyncRulesResource : kClusterSyncRulesResource, name, patch);
             written_[name] = {patch, ready.ready, transition};
             failed_.erase(name);
         } catch (const std::exception& e) {
             if (failed_[name] != e.what()) {
-                log_(fmt::format("cannot write the status of ClusterSyncRule {}: {}", name,
-                                 e.what()));
+                log_(fmt::format("cannot write the status of {}: {}", object.label(), e.what()));
             }
             failed_[name] = e.what();
         }

@@ -4,6 +4,7 @@
 
 #include "error.hpp"
 
+#include <algorithm>
 #include <chrono>
 #include <map>
 
@@ -34,7 +35,10 @@ WatchConfig RuleWatchers::config_for(const Rule& rule) const {
     config.spec = rule.spec;
     config.write.keys = rule.spec.keys;
     if (!base_.state_file.empty() && !rule.name.empty()) {
-        config.state_file = base_.state_file + "." + rule.name;
+        // A SyncRule's name is "NS/NAME": "NS.NAME" beside the file (neither part has a dot).
+        auto suffix = rule.name;
+        std::replace(suffix.begin(), suffix.end(), '/', '.');
+        config.state_file = base_.state_file + "." + suffix;
     }
     return config;
 }

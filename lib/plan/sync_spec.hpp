@@ -1,5 +1,6 @@
 #pragma once
 
+#include <algorithm>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,18 @@ struct SyncSpec {
     std::vector<std::string> exclude_namespaces;   ///< never targets (rules files)
     std::optional<std::vector<std::string>> keys;  ///< nothing: every key of the source
     bool prune = false;  ///< watch: copies of a deleted source lose their managed keys
+    /// Consent: when set, no namespace but these may be a target (a SyncRule's grants).
+    std::optional<std::vector<std::string>> granted_namespaces;
 };
+
+/// Whether `ns` may be one of `spec`'s targets: not its source namespace, not excluded, and
+/// granted when grants are asked for.
+inline bool may_target(const SyncSpec& spec, const std::string& ns) {
+    const auto has = [&](const std::vector<std::string>& list) {
+        return std::find(list.begin(), list.end(), ns) != list.end();
+    };
+    return ns != spec.source_namespace && !has(spec.exclude_namespaces) &&
+           (!spec.granted_namespaces || has(*spec.granted_namespaces));
+}
 
 }  // namespace cmsync

@@ -338,10 +338,11 @@ std::string rule_fingerprint(const Rule& rule) {
     const auto list = [](const std::vector<std::string>& items) {
         return fmt::format("[{}]", fmt::join(items, ","));
     };
-    return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", rule.name, r.kind.name,
+    return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", rule.name, r.kind.name,
                        r.source_namespace, list(r.selection.names), r.selection.label_selector,
                        r.selection.all, list(r.target_namespaces), r.target_selector,
-                       list(r.exclude_namespaces), r.keys ? list(*r.keys) : "*", r.prune);
+                       list(r.exclude_namespaces), r.keys ? list(*r.keys) : "*", r.prune,
+                       r.granted_namespaces ? list(*r.granted_namespaces) : "*");
 }
 
 std::vector<std::string> check_rules(const std::vector<Rule>& rules) {
@@ -359,8 +360,7 @@ std::vector<std::string> check_rules(const std::vector<Rule>& rules) {
     for (const auto& rule : rules) {
         const auto& r = rule.spec;
         for (const auto& ns : r.target_namespaces) {
-            if (std::find(r.exclude_namespaces.begin(), r.exclude_namespaces.end(), ns) !=
-                r.exclude_namespaces.end()) {
+            if (!may_target(r, ns)) {
                 continue;
             }
             for (const auto& name : r.selection.names) {

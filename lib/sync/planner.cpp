@@ -151,11 +151,7 @@ std::vector<std::string> resolve_targets(kube::ApiClient& api, const SyncSpec& s
     }
     std::sort(targets.begin(), targets.end());
     targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
-    std::erase(targets, spec.source_namespace);
-    std::erase_if(targets, [&](const std::string& ns) {
-        const auto& excluded = spec.exclude_namespaces;
-        return std::find(excluded.begin(), excluded.end(), ns) != excluded.end();
-    });
+    std::erase_if(targets, [&](const std::string& ns) { return !may_target(spec, ns); });
     return targets;
 }
 

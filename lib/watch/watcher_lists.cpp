@@ -124,10 +124,7 @@ bool Watcher::handle_relist(StreamEvent& event) {
 void Watcher::add_target(const std::string& ns, bool list_now) {
     {
         std::lock_guard guard(mutex_);
-        const auto& excluded = config_.spec.exclude_namespaces;
-        if (ns == config_.spec.source_namespace ||
-            std::find(excluded.begin(), excluded.end(), ns) != excluded.end() ||
-            !targets_.insert(ns).second) {
+        if (!may_target(config_.spec, ns) || !targets_.insert(ns).second) {
             return;
         }
     }

@@ -162,7 +162,7 @@ TEST_CASE("rule objects: of two rules managing one copy from different sources, 
     add("a-younger", "q", "2026-12-07T06:00:01Z");
     add("c-same-source", "p", "2026-12-07T06:00:02Z");  // the same copy from the same source
     objects["d-invalid"] = controller::read_cluster_rule(cluster_rule("d-invalid", "{}"));
-    const auto selection = controller::select_rules(objects);
+    const auto selection = controller::select_rules(objects, {});
     std::vector<std::string> names;
     for (const auto& rule : selection.rules) {
         names.push_back(rule.name);
@@ -253,6 +253,83 @@ TEST_CASE("rule status: what is written reads back the same from the object") {
     CHECK(observed.transition_time == "2026-12-07T06:00:00Z");
     CHECK(controller::observed_status(R"({"metadata":{"name":"r"}})").transition_time.empty());
     CHECK(controller::metav1_time(0) == "1970-01-01T00:00:00Z");
+}
+
+}  // namespace cmsync
+
+namespace cmsync {
+
+namespace {
+
+std::string sync_rule(const std::string& ns, const std::string& name, const std::string& spec) {
+    return R"({"kind":"SyncRule","metadata":{"namespace":")" + ns + R"(","name":")" + name +
+           R"(","generation":1,"creationTimestamp":"2026-12-07T06:00:00Z"},"spec":)" + spec + "}";
+}
+
+std::string grant(const std::string& ns, const std::string& from) {
+    return R"({"kind":"SyncGrant","metadata":{"namespace":")" + ns +
+           R"(","name":"g"},"spec":{"from":)" + from + "}}";
+}
+
+}  // namespace
+
+TEST_CASE("rule objects: a SyncRule's source is in its own namespace; its name is NS/NAME") {
+    const auto o = controller::read_sync_rule(
+        sync_rule("team", "app", R"({"source":{"names":["app"]},"targets":{"namespaces":["a"]}})"));
+    REQUIRE(o.rule);
+    CHECK(o.key() == "team/app");
+    CHECK(o.rule->name == "team/app");
+    CHECK(o.rule->spec.source_namespace == "team");
+    CHECK(o.status_path() == "/apis/cmsync.io/v1alpha1/namespaces/team/syncrules/app/status");
+    CHECK(o.label() == "SyncRule team/app");
+    const auto other = controller::read_sync_rule(sync_rule(
+        "team", "app",
+        R"({"source":{"namespace":"platform","names":["app"]},"targets":{"namespaces":["a"]}})"));
+    CHECK_FALSE(other.rule);
+    REQUIRE(other.errors.size() == 1);
+    CHECK(other.errors.front() ==
+          "spec.source.namespace: a SyncRule's source is in its own namespace");
+    const auto self = controller::read_sync_rule(
+        sync_rule("team", "app", R"({"source":{"all":true},"targets":{"namespaces":["team"]}})"));
+    CHECK_FALSE(self.rule);
+    CHECK(self.errors.front().find("is the source namespace") != std::string::npos);
+}
+
+TEST_CASE("rule objects: where a SyncRule may write is where a grant consents") {
+    const auto rule_of = [](const std::string& spec) {
+        return *controller::read_sync_rule(sync_rule("team", "r", spec)).rule;
+    };
+    const auto named = rule_of(R"({"source":{"names":["app","db"]},"targets":{"selector":"x=y"}})");
+    const auto selected = rule_of(R"({"source":{"selector":"a=b"},"targets":{"selector":"x=y"}})");
+    const auto secret =
+        rule_of(R"({"source":{"kind":"Secret","names":["app"]},"targets":{"selector":"x=y"}})");
+    const std::vector<controller::Grant> grants{
+        controller::read_grant(grant("any", R"([{"namespace":"team"}])")),
+        controller::read_grant(grant("maps", R"([{"namespace":"team","kinds":["ConfigMap"]}])")),
+        controller::read_grant(grant("both", R"([{"namespace":"team","names":["app","db"]}])")),
+        controller::read_grant(grant("one", R"([{"namespace":"team","names":["app"]}])")),
+        controller::read_grant(grant("other", R"([{"namespace":"elsewhere"}])")),
+        controller::read_grant(grant("broken", R"("nope")")),
+    };
+    using V = std::vector<std::string>;
+    CHECK(controller::granted_namespaces(named, grants) == V{"any", "both", "maps"});
+    CHECK(controller::granted_namespaces(selected, grants) == V{"any", "maps"});
+    CHECK(controller::granted_namespaces(secret, grants) == V{"any", "both", "one"});
+    CHECK(controller::granted_namespaces(named, {}).empty());
+}
+
+TEST_CASE("rule objects: a SyncRule runs limited to its grants; named targets without one said") {
+    std::map<std::string, controller::RuleObject> objects;
+    auto o = controller::read_sync_rule(sync_rule(
+        "team", "r", R"({"source":{"names":["app"]},"targets":{"namespaces":["a","b"]}})"));
+    objects[o.key()] = o;
+    const auto selection = controller::select_rules(
+        objects, {controller::read_grant(grant("a", R"([{"namespace":"team"}])"))});
+    REQUIRE(selection.rules.size() == 1);
+    CHECK(selection.rules.front().spec.granted_namespaces == std::vector<std::string>{"a"});
+    CHECK(may_target(selection.rules.front().spec, "a"));
+    CHECK_FALSE(may_target(selection.rules.front().spec, "b"));
+    CHECK(selection.not_granted.at("team/r") == std::vector<std::string>{"b"});
 }
 
 }  // namespace cmsync
