@@ -94,8 +94,9 @@ void Watcher::start_streams(const std::optional<WatchState>& resumed) {
         }
         start(std::move(spec));
     } else {
-        targets.insert(src);
-        for (const auto& ns : targets) {
+        std::vector<std::string> namespaces{src};  // the source first, then the targets
+        namespaces.insert(namespaces.end(), targets.begin(), targets.end());
+        for (const auto& ns : namespaces) {
             for (auto& spec : namespace_streams(ns, rv_of)) {
                 start(std::move(spec));
             }

@@ -183,7 +183,8 @@ test_watch_proxy_cut_resumes_from_resource_version_without_relist() {
   kubeconfig_for_port "$port" "$T/proxy.kubeconfig"
   start_watch --kubeconfig "$T/proxy.kubeconfig" "$a" "$b" --name app-config -v 6 --watch-scope namespaces
   wait_for 20 key_is "$b" app-config config.yaml v1
-  wait_for 10 grep -q "watch=1.*resourceVersion=" "$T/watch.err"
+  # both streams past their lists (the source's and the target's)
+  wait_for 10 bash -c "[ \$(grep -c 'watch=1.*resourceVersion=.*stream opened' '$T/watch.err') -ge 2 ]"
   local lists_before
   lists_before=$(grep -cE 'GET https://[^ ]+/configmaps\?limit=' "$T/watch.err")
   cut_proxy
