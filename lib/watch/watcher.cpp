@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <random>
+
 #include "plan/ownership.hpp"
 #include "util/parallel.hpp"
 #include "watch/sealed.hpp"
@@ -12,6 +14,11 @@ namespace {
 
 // Replayed target events read the sources again at most this often.
 constexpr std::chrono::seconds kRefreshInterval{1};
+
+double retry_jitter() {
+    thread_local std::mt19937 rng{std::random_device{}()};
+    return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
+}
 
 bool same_data(const kube::Object& a, const kube::Object& b) {
     return a.data == b.data;
@@ -144,6 +151,11 @@ void Watcher::first_lists_done() {
 void Watcher::report(const TargetOutcome& o, const std::string& source_rv) {
     beat();
     note_copy_state(o);
+    if (!o.error.empty()) {
+        retries_.failed(o.target, Clock::now(), retry_jitter());
+    } else {
+        retries_.settled(o.target);
+    }
     WatchAction action;
     action.kind = config_.spec.kind;
     action.target = o.target;
@@ -317,6 +329,7 @@ void Watcher::handle_source(const kube::WatchEvent& event, Clock::time_point at,
         }
         schedule_.forget(name);
         copies_.forget_name(name);
+        retries_.forget_name(name);
         log_(fmt::format("source {}/{} is gone", config_.spec.source_namespace, name));
         std::set<std::string> targets;
         {

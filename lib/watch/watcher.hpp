@@ -17,6 +17,7 @@
 #include "sync/planner.hpp"
 #include "sync/writer.hpp"
 #include "watch/copy_cache.hpp"
+#include "watch/copy_retries.hpp"
 #include "watch/pass_schedule.hpp"
 #include "watch/takeover.hpp"
 #include "watch/watch_action.hpp"
@@ -112,6 +113,8 @@ class Watcher {
     void loop(const std::atomic<bool>& stop);
     /// Syncs the sources whose pass is due to every target namespace.
     void pass_due_sources();
+    /// Tries again the copies whose backoff after a failure is over (reading them afresh).
+    void retry_due_copies();
     void start_streams(const std::optional<WatchState>& resumed);
     /// A stream of the watched kind in `ns` ("": the cluster); `name` set: that object only
     /// (a field selector).
@@ -197,7 +200,8 @@ class Watcher {
     std::int64_t last_write_unix_ms_ = 0;  // guarded by mutex_
     /// Records what report() says of a copy.
     void note_copy_state(const TargetOutcome& o);
-    CopyCache copies_;  ///< what is known of the copies
+    CopyCache copies_;     ///< what is known of the copies
+    CopyRetries retries_;  ///< copies whose read or write failed, tried again after a backoff
     WatchStats stats_;
     std::atomic<bool> ready_{false};
     std::set<std::string> first_lists_;  ///< streams whose first list is yet to come

@@ -156,6 +156,7 @@ void Watcher::handle_namespace(const kube::WatchEvent& event) {
         }
         log_(fmt::format("namespace {} no longer matches --target-selector", event.name));
         copies_.forget_namespace(event.name);
+        retries_.forget_namespace(event.name);
         if (!cluster_scope_) {
             bool awaited = false;
             for (const auto& spec : namespace_streams(event.name, no_position)) {

@@ -217,6 +217,7 @@ void Watcher::loop(const std::atomic<bool>& stop) {
             handle(event);
         }
         pass_due_sources();
+        retry_due_copies();
         if (config_.resync_period.count() > 0 &&
             std::chrono::steady_clock::now() - last_resync >= config_.resync_period) {
             resync_all();
@@ -243,6 +244,25 @@ void Watcher::pass_due_sources() {
     const auto end = Clock::now();
     for (const auto& name : due) {
         schedule_.passed(name, start, end);
+    }
+}
+
+void Watcher::retry_due_copies() {
+    if (!leading()) {
+        retries_.clear();  // a new leader's repair reads every copy
+        return;
+    }
+    for (const auto& [name, namespaces] : retries_.take_due(Clock::now())) {
+        if (sources_.count(name) == 0 || schedule_.pending(name)) {
+            // Gone (its delete handled the copies), or a pass of its own is coming.
+            for (const auto& ns : namespaces) {
+                retries_.settled({ns, name});
+            }
+            continue;
+        }
+        log_(fmt::format("trying again {} cop{} of {} that failed", namespaces.size(),
+                         namespaces.size() == 1 ? "y" : "ies", name));
+        sync_sources({name}, namespaces, true);  // read afresh: the failure may have left them
     }
 }
 

@@ -325,3 +325,42 @@ test_watch_streams_share_one_connection() {
   for ns in "${targets[@]}"; do wait_for 20 key_is "$ns" app-config config.yaml v2; done
   stop_watch INT
 }
+
+test_watch_a_write_cut_off_is_tried_again_without_waiting_for_another_event() {
+  # Found by the soak (issue 27): a write that failed on the network waited for the next event
+  # of its source or copy, or the resync period, minutes away.
+  local a b port api_port kind
+  for kind in configmap secret; do
+    a=$(new_ns src); b=$(new_ns dst)
+    k -n "$a" create "$kind" $([[ $kind == secret ]] && echo generic) app --from-literal=k=v1 >/dev/null
+    port=$(free_port)
+    api_port=$(sed -E 's#.*:##' "$CMSYNC_CLUSTER_DIR/server")
+    start_proxy "$port" "$api_port"
+    kubeconfig_for_port "$port" "$T/proxy.kubeconfig"
+    # Before a write, once armed: the proxy goes (the write fails) and comes back 2 s later.
+    cat >"$T/hook" <<HOOK
+#!/usr/bin/env bash
+[[ -e "$T/armed" ]] || exit 0
+rm -f "$T/armed"
+pkill -KILL -P "\$(cat "$T/proxy.pid")"; kill -KILL "\$(cat "$T/proxy.pid")"
+(sleep 2; socat TCP-LISTEN:$port,bind=127.0.0.1,fork,reuseaddr TCP:127.0.0.1:$api_port & echo \$! >"$T/proxy.pid"; echo \$! >>"$T/bg.pids") >/dev/null 2>&1 &
+HOOK
+    chmod +x "$T/hook"
+    CMSYNC_TEST_BEFORE_WRITE="$T/hook" with_fault_hooks start_watch --kubeconfig "$T/proxy.kubeconfig" \
+      "$a" "$b" --kind "$kind" --name app
+    value() { k -n "$b" get "$kind" app -o jsonpath='{.data.k}' | { if [[ $kind == secret ]]; then base64 -d; else cat; fi; }; }
+    wait_for 20 bash -c "$(declare -f k value); kind=$kind b=$b; [[ \$(value) == v1 ]]"
+    touch "$T/armed"
+    if [[ $kind == secret ]]; then
+      k -n "$a" patch secret app -p '{"stringData":{"k":"v2"}}' >/dev/null
+    else
+      k -n "$a" patch configmap app --type merge -p '{"data":{"k":"v2"}}' >/dev/null
+    fi
+    wait_for 30 bash -c "$(declare -f k value); kind=$kind b=$b; [[ \$(value) == v2 ]]"
+    stop_watch INT
+    expect_match "$(cat "$T/watch.out")" "$b/app error"
+    expect_in "$(cat "$T/watch.err")" "trying again 1 copy of app that failed"
+    cut_proxy
+    : >"$T/watch.out"; : >"$T/watch.err"
+  done
+}

@@ -1,5 +1,7 @@
 #include "watch/pass_schedule.hpp"
 
+#include "watch/copy_retries.hpp"
+
 #include <doctest/doctest.h>
 
 using cmsync::PassSchedule;
@@ -98,4 +100,29 @@ TEST_CASE("pass schedule: sources are independent; forget and clear") {
     schedule.changed("c", t0, false);
     schedule.clear_pending();
     CHECK_FALSE(schedule.next_due());
+}
+
+TEST_CASE("copy retries: a failed copy is due after its backoff, once, until settled") {
+    using cmsync::CopyRetries;
+    namespace kube = cmsync::kube;
+    CopyRetries retries;
+    const kube::ObjectRef a{"ns-a", "app"};
+    const kube::ObjectRef b{"ns-b", "app"};
+    retries.failed(a, t0, 0.0);
+    retries.failed(b, t0, 0.0);
+    CHECK(retries.take_due(t0 + 799ms).empty());
+    const auto due = retries.take_due(t0 + 800ms);
+    REQUIRE(due.count("app") == 1);
+    CHECK(due.at("app") == std::set<std::string>{"ns-a", "ns-b"});
+    CHECK(retries.take_due(t0 + 10s).empty());  // handed out: not again before a report
+    retries.settled(b);
+    retries.failed(a, t0 + 1s, 0.0);  // failed again: the backoff doubles
+    CHECK(retries.take_due(t0 + 1s + 1599ms).empty());
+    CHECK(retries.take_due(t0 + 1s + 1600ms).at("app") == std::set<std::string>{"ns-a"});
+    CHECK(retries.size() == 1);
+    retries.forget_namespace("ns-a");
+    CHECK(retries.size() == 0);
+    retries.failed(a, t0, 0.0);
+    retries.forget_name("app");
+    CHECK(retries.size() == 0);
 }
