@@ -40,6 +40,8 @@ SEC_UNSELECTED = "sec-unselected"
 SEC_KEYS = ["password", "token", "tls.crt", "ca.crt", "config.json"]
 ALL_NAMES = NAMES + SEC_NAMES
 FIELD_MANAGER = "kubectl-cmsync"
+# Every Secret value the driver writes holds one of these tokens (the leak check looks for them).
+SECRET_TOKEN = re.compile(rb"sec(?:-hand|-own)?-[0-9]+-[0-9a-f]+")
 WATCHER_USER = "cmsync-restricted"
 MAX_DYN = 6
 # --mode replicas: two leader-elected `watch -f RULES` processes, each its own ServiceAccount.
@@ -229,6 +231,7 @@ class Soak:
         self.versions = {n: [] for n in ALL_NAMES}       # every content a source ever had
         self.src_deleted_at = {n: [] for n in ALL_NAMES}
         self.src_created_at = {n: [] for n in ALL_NAMES}
+        self.secret_values = set()  # every Secret value the driver wrote (the leak check)
         self.hand = {}    # (ns, name) -> {key: (value, time)} since the driver last deleted the copy
         self.local = {}   # (ns, name) -> {key: value}
         self.copy_deleted_at = {}  # (ns, name) -> [times]
@@ -438,10 +441,11 @@ users:
         return rc == 0, t0, err.strip()[:200]
 
     def secret_value(self, prefix, binary=True):
-        """A Secret value: a unique token, at times binary bytes after it."""
+        """A Secret value: a unique token (the leak check looks for it), at times binary bytes after it."""
         v = self.unique(prefix).encode()
         if binary and self.rng.random() < 0.3:
             v += bytes([0, 255, 128, self.rng.randrange(256)])
+        self.secret_values.add(v)
         return v
 
     def op_source_create(self, name):
@@ -1139,6 +1143,51 @@ users:
                           "after the first minute", None))
         if self.replicas:
             v += self.check_replicas()
+        v += self.check_leaks(v)
+        return v
+
+    def check_leaks(self, violations):
+        """7. no Secret value leaves cmsync, nor the soak: none the driver wrote (its token, its
+        base64 form or its sha256) is in the watchers' logs, the racing runs' log, the state
+        files, the proxies' logs, Events, /metrics, the history or a violation message."""
+        tokens = {}  # "sec-hand-12" -> "sec-hand-12-3fa9" (the token of each value)
+        for x in self.secret_values:
+            t = SECRET_TOKEN.match(x).group(0).decode()
+            tokens[t.rsplit("-", 1)[0]] = t
+        b64 = {base64.b64encode(x).decode() for x in self.secret_values}
+        digests = {sha256(x) for x in self.secret_values}
+
+        def leaks(text):
+            for m in SECRET_TOKEN.finditer(text.encode()):
+                t = m.group(0).decode()
+                if t.startswith(tokens.get(t.rsplit("-", 1)[0], "\0")):
+                    return "a value"
+            for m in re.finditer(r"[A-Za-z0-9+/]{8,}={0,2}", text):
+                if m.group(0) in b64:
+                    return "a value in base64"
+            for m in re.finditer(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])", text):
+                if m.group(0) in digests:
+                    return "the sha256 of a value"
+            return None
+
+        sources = []
+        for root, _, files in os.walk(self.out):
+            for f in sorted(files):
+                if f == "history.jsonl" or re.search(r"\.(out|err|log)$", f) or root.endswith("state"):
+                    sources.append((os.path.relpath(os.path.join(root, f), self.out),
+                                    lambda p=os.path.join(root, f): open(p, errors="replace").read()))
+        sources.append(("Events", lambda: self.kc.run(["get", "events.events.k8s.io", "-A", "-o", "json"])[1]))
+        for slot in self.slots:
+            if slot.metrics_port:
+                sources.append((f"watcher {slot.i} /metrics", lambda s=slot: http_text(
+                    f"http://127.0.0.1:{s.metrics_port}/metrics")))
+        sources.append(("a violation message", lambda: "\n".join(x[0] for x in violations)))
+        v = []
+        for what, read in sources:
+            found = leaks(read())
+            if found:
+                v.append((f"{what} holds {found} of a Secret (values never leave the process)", None))
+        self.record("leak-check", secret_values=len(self.secret_values), places=len(sources))
         return v
 
     def check_replicas(self):
@@ -1286,6 +1335,14 @@ def http_status(url):
             return r.status
     except urllib.error.HTTPError as e:
         return e.code
+    except OSError as e:
+        return str(e)
+
+
+def http_text(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.read().decode(errors="replace")
     except OSError as e:
         return str(e)
 
