@@ -992,7 +992,7 @@ users:
                 v.append((f"{tag}: {record} records {sorted(recorded or [])}, expected {sorted(set(src) | set(hand))}",
                           ("src", n, ns)))
             elif is_secret(n):
-                v += self.check_secret_record(tag, obj, want, hand, ("src", n, ns))
+                v += self.check_secret_record(tag, obj, have, want, hand, ("src", n, ns))
             else:
                 for k, (sp, val) in want.items():
                     if sp == "d" and recorded[k] != sha256(val.encode()):
@@ -1016,7 +1016,7 @@ users:
                               ("src", n, ns)))
         return v
 
-    def check_secret_record(self, tag, obj, want, hand, where):
+    def check_secret_record(self, tag, obj, have, want, hand, where):
         """A Secret copy's record instead of last-synced hashes (README "Secrets"): no
         last-synced and nothing derived from a value in its metadata; its type is the source's;
         managedFields say kubectl-cmsync set each managed key it holds (its value is what cmsync
@@ -1034,7 +1034,7 @@ users:
                 data = (entry.get("fieldsV1") or {}).get("f:data") or {}
                 owned |= {f[2:] for f in data if f.startswith("f:")}
         for k in sorted(want):
-            if k in (obj.get("data") or {}) and k not in owned:
+            if have.get(k) == want[k] and k not in owned:
                 v.append((f"{tag}: managed key {k} holds the source's value but managedFields do not say "
                           f"{FIELD_MANAGER} set it", where))
         for k in sorted(hand):
@@ -1244,7 +1244,8 @@ users:
                              "--overwrite", "soak/sabotage=written-by-the-standby"])
             print(f"soak: sabotage: replica {standby.i} (standby) wrote {SRC}/{UNSELECTED}", file=sys.stderr)
             return
-        # local / managed: a ConfigMap copy; secret-local / secret-managed: a Secret copy.
+        # local / managed: a ConfigMap copy; secret-local / secret-managed: a Secret copy;
+        # secret-owner: a Secret copy's managedFields stripped (its values stay the source's).
         what = self.a.sabotage.split("-")[-1]
         names = SEC_NAMES if self.a.sabotage.startswith("secret-") else NAMES
 
@@ -1266,6 +1267,11 @@ users:
                     self.kubectl_ok(["-n", ns, "patch", resource(n), n, "--type", "merge",
                                      "-p", json.dumps({"data": {keys[0]: sabotaged(n)}})])
                     print(f"soak: sabotage: {ns}/{n} managed {keys[0]} edited behind the history's back", file=sys.stderr)
+                    return
+                if what == "owner" and keys:
+                    self.kubectl_ok(["-n", ns, "patch", "secret", n, "--type", "merge",
+                                     "-p", json.dumps({"metadata": {"managedFields": [{}]}})])
+                    print(f"soak: sabotage: {ns}/{n} managedFields stripped behind the history's back", file=sys.stderr)
                     return
         # Nothing to change: the run would pass and say nothing of the checker.
         raise RuntimeError(f"--sabotage {self.a.sabotage}: no copy to sabotage")
@@ -1366,7 +1372,8 @@ def main():
                     help="cli: one `watch NS...`; replicas: two leader-elected `watch -f RULES`")
     ap.add_argument("--converge-seconds", type=int, default=120)
     ap.add_argument("--quiet-seconds", type=int, default=60)
-    ap.add_argument("--sabotage", choices=["local", "managed", "secret-local", "secret-managed", "standby"],
+    ap.add_argument("--sabotage", choices=["local", "managed", "secret-local", "secret-managed", "secret-owner",
+                                           "standby"],
                     help="check the checker: must fail")
     a = ap.parse_args()
     if a.prune == "seed":
