@@ -725,7 +725,8 @@ users:
             self.pending.append((now() + d, f, lambda: self.set_throttle(False)))
 
     def fault_slot(self):
-        """The watcher process a fault hits: with two replicas, mostly the leader."""
+        """The watcher process a fault hits: in CLI mode either watcher; with two replicas,
+        mostly the leader."""
         if not self.replicas:
             return self.frng.choice(self.slots)
         leader = self.leader_slot()
