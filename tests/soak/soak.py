@@ -33,6 +33,15 @@ NAMES = ["cfg-a", "cfg-b", "cfg-c"]
 UNSELECTED = "cfg-unselected"
 KEYS = ["config.yaml", "k1", "k2", "k3", "bin.dat", "app.properties"]
 LOCAL_KEYS = ["local-1", "local-2", "local-3"]  # the other writer's keys; never in a source
+# Secrets (issue 27): the same model for a Secret rule. Their values are compared by sha256
+# digest and never written to the history, the summary or a message (only a digest prefix).
+SEC_NAMES = ["sec-a", "sec-b"]
+SEC_UNSELECTED = "sec-unselected"
+SEC_KEYS = ["password", "token", "tls.crt", "ca.crt", "config.json"]
+ALL_NAMES = NAMES + SEC_NAMES
+FIELD_MANAGER = "kubectl-cmsync"
+# Every Secret value the driver writes holds one of these tokens (the leak check looks for them).
+SECRET_TOKEN = re.compile(rb"sec(?:-hand|-own)?-[0-9]+-[0-9a-f]+")
 WATCHER_USER = "cmsync-restricted"
 MAX_DYN = 6
 # --mode replicas: two leader-elected `watch -f RULES` processes, each its own ServiceAccount.
@@ -45,8 +54,18 @@ def replica_user(i):
     return f"system:serviceaccount:{LEASE_NS}:soak-replica-{i}"
 
 
+def is_secret(name):
+    return name in SEC_NAMES or name == SEC_UNSELECTED
+
+
+def resource(name):
+    """The kubectl resource of a source or copy name."""
+    return "secret" if is_secret(name) else "configmap"
+
+
 def rules_yaml(prune):
-    """The rules file of --mode replicas: the CLI mode's selection, as two rules of one file."""
+    """The rules file of --mode replicas: the CLI mode's selection, as two rules of one file per
+    kind (the CLI mode runs one watcher per kind)."""
     p = "true" if prune else "false"
     return f"""apiVersion: cmsync.io/v1alpha1
 kind: SyncConfig
@@ -59,16 +78,28 @@ rules:
     source: {{namespace: {SRC}, selector: "{SELECTOR}"}}
     targets: {{selector: "{TARGET_LABEL}"}}
     prune: {p}
+  - name: named-secrets
+    source: {{kind: Secret, namespace: {SRC}, selector: "{SELECTOR}"}}
+    targets: {{namespaces: [{", ".join(FIXED_TARGETS)}]}}
+    prune: {p}
+  - name: labelled-secrets
+    source: {{kind: Secret, namespace: {SRC}, selector: "{SELECTOR}"}}
+    targets: {{selector: "{TARGET_LABEL}"}}
+    prune: {p}
 """
 
 
 class Slot:
-    """One watcher process slot: its proxy, kubeconfig, state file, logs and current process."""
+    """One watcher process slot: its proxy, kubeconfig, state file, logs and current process.
+    kind: what a CLI mode watcher syncs ("configmap" or "secret"); None for a replica (its
+    rules file has both)."""
 
-    def __init__(self, i, out):
+    def __init__(self, i, out, kind=None):
         self.i = i
-        self.out = os.path.join(out, f"watch-{i}.out") if i else os.path.join(out, "watch.out")
-        self.err = os.path.join(out, f"watch-{i}.err") if i else os.path.join(out, "watch.err")
+        self.kind = kind
+        name = "watch" if i == 0 else "watch-secret" if kind == "secret" else f"watch-{i}"
+        self.out = os.path.join(out, name + ".out")
+        self.err = os.path.join(out, name + ".err")
         self.state_file = os.path.join(out, "state", f"watch-{i}.json")
         self.mode_file = os.path.join(out, f"proxy-{i}.mode")
         self.proc = None
@@ -127,8 +158,10 @@ class Kubectl:
             time.sleep(1)
         raise RuntimeError(f"kubectl get {' '.join(args)} kept failing: {err.strip()}")
 
-    def cm(self, ns, name):
-        return self.get_json(["-n", ns, "configmap", name])
+    def obj(self, ns, name):
+        """The ConfigMap or Secret `name` (a Secret with its managedFields: who set each key)."""
+        extra = ["--show-managed-fields"] if is_secret(name) else []
+        return self.get_json(["-n", ns, resource(name), name] + extra)
 
 
 def cm_keys(obj):
@@ -141,9 +174,36 @@ def cm_keys(obj):
     return out
 
 
+def obj_keys(obj, name):
+    """Content of a ConfigMap (cm_keys) or of a Secret: {key: ("s", value bytes)}, its one key space."""
+    if is_secret(name):
+        return {k: ("s", base64.b64decode(v)) for k, v in (obj.get("data") or {}).items()}
+    return cm_keys(obj)
+
+
+def text_value(name, v):
+    """A text value as the model holds it in a ConfigMap's data or in a Secret."""
+    return ("s", v.encode()) if is_secret(name) else ("d", v)
+
+
+def digest(v):
+    """What the history and messages say of a Secret value: a prefix of its sha256."""
+    return "sha256:" + sha256(v)[:16]
+
+
+def show(x):
+    """A model value (space, value) for a message or the history: a Secret's by digest only."""
+    if x is not None and x[0] == "s":
+        return ("s", digest(x[1]))
+    return x
+
+
 def content_json(content):
-    """A model content as JSON-able {key: [space, value]} (binary as base64)."""
-    return {k: [sp, v if sp == "d" else base64.b64encode(v).decode()] for k, (sp, v) in sorted(content.items())}
+    """A model content as JSON-able {key: [space, value]} (binary as base64, a Secret's as a digest)."""
+    out = {}
+    for k, (sp, v) in sorted(content.items()):
+        out[k] = [sp, v if sp == "d" else digest(v) if sp == "s" else base64.b64encode(v).decode()]
+    return out
 
 
 def value_bytes(sp, v):
@@ -166,11 +226,12 @@ class Soak:
         self.counter = 0
         self.start = now()
         # --- the model: what the driver did ---
-        self.sources = {n: None for n in NAMES}      # name -> content or None
-        self.source_objs = {n: None for n in NAMES}  # last object read/written (for RV)
-        self.versions = {n: [] for n in NAMES}       # every content a source ever had
-        self.src_deleted_at = {n: [] for n in NAMES}
-        self.src_created_at = {n: [] for n in NAMES}
+        self.sources = {n: None for n in ALL_NAMES}      # name -> content or None
+        self.source_objs = {n: None for n in ALL_NAMES}  # last object read/written (for RV)
+        self.versions = {n: [] for n in ALL_NAMES}       # every content a source ever had
+        self.src_deleted_at = {n: [] for n in ALL_NAMES}
+        self.src_created_at = {n: [] for n in ALL_NAMES}
+        self.secret_values = set()  # every Secret value the driver wrote (the leak check)
         self.hand = {}    # (ns, name) -> {key: (value, time)} since the driver last deleted the copy
         self.local = {}   # (ns, name) -> {key: value}
         self.copy_deleted_at = {}  # (ns, name) -> [times]
@@ -181,7 +242,10 @@ class Soak:
         self.pending = []  # (time, description, callable) fault ends
         self.bg = None     # background cmsync sync/resync: (Popen, op seq, kind)
         self.replicas = a.mode == "replicas"
-        self.slots = [Slot(i + 1 if self.replicas else 0, self.out) for i in range(REPLICAS if self.replicas else 1)]
+        if self.replicas:
+            self.slots = [Slot(i + 1, self.out) for i in range(REPLICAS)]
+        else:  # one watcher per kind
+            self.slots = [Slot(0, self.out, "configmap"), Slot(1, self.out, "secret")]
         self.watcher_starts = 0
         self.replica_exits = 0
         self.throttled = False
@@ -220,6 +284,7 @@ class Soak:
             self.kubectl_ok(["create", "namespace", ns])
         # A ConfigMap the selection does not pick: never copied.
         self.kubectl_ok(["-n", SRC, "create", "configmap", UNSELECTED, "--from-literal=x=never-copied"])
+        self.kubectl_ok(["-n", SRC, "create", "secret", "generic", SEC_UNSELECTED, "--from-literal=x=never-copied"])
         # The watcher runs as the restricted user (so APF can single it out), with full rights.
         self.kubectl_ok(["create", "clusterrolebinding", "soak-watcher", "--clusterrole=cluster-admin",
                          f"--user={WATCHER_USER}"])
@@ -231,7 +296,7 @@ class Soak:
                 "limitResponse": {"type": "Reject"}}}}
         self.kubectl_ok(["create", "-f", "-"], stdin=json.dumps(apf))
         # Initial sources.
-        for n in NAMES[:2]:
+        for n in NAMES[:2] + SEC_NAMES[:1]:
             self.op_source_create(n)
         if self.replicas:
             self.setup_replicas()
@@ -296,8 +361,8 @@ users:
             self.point_kubeconfig(slot)
 
     def restricted_kubeconfig(self, slot):
-        """The CLI mode's watcher: the restricted user's kubeconfig, through the slot's proxy."""
-        slot.kubeconfig = os.path.join(self.out, "watcher.kubeconfig")
+        """A CLI mode watcher: the restricted user's kubeconfig, through the slot's proxy."""
+        slot.kubeconfig = os.path.join(self.out, f"watcher-{slot.i}.kubeconfig" if slot.i else "watcher.kubeconfig")
         with open(slot.kubeconfig, "w") as f:
             f.write(open(os.environ["CMSYNC_RESTRICTED_KUBECONFIG"]).read())
         os.chmod(slot.kubeconfig, 0o600)
@@ -319,6 +384,8 @@ users:
         cmd = [self.a.binary, "watch", SRC] + FIXED_TARGETS + [
             "--target-selector", TARGET_LABEL, "-l", SELECTOR, "--state-file", slot.state_file,
             "--log-format", "json", "--kubeconfig", slot.kubeconfig]
+        if slot.kind == "secret":
+            cmd += ["--kind", "secret"]
         if self.prune:
             cmd.append("--prune")
         return cmd
@@ -352,6 +419,9 @@ users:
                "metadata": {"name": name, "namespace": SRC, "labels": {"soak": "yes"}}}
         data = {k: v for k, (sp, v) in content.items() if sp == "d"}
         binary = {k: base64.b64encode(v).decode() for k, (sp, v) in content.items() if sp == "b"}
+        if is_secret(name):
+            obj["kind"], obj["type"] = "Secret", "Opaque"
+            data = {k: base64.b64encode(v).decode() for k, (sp, v) in content.items()}
         if data:
             obj["data"] = data
         if binary:
@@ -363,23 +433,33 @@ users:
         if rc == 0:
             got = json.loads(out)
         else:
-            got = self.kc.cm(SRC, name)  # whatever happened, the model follows the truth
+            got = self.kc.obj(SRC, name)  # whatever happened, the model follows the truth
         self.source_objs[name] = got
-        self.sources[name] = cm_keys(got) if got else None
+        self.sources[name] = obj_keys(got, name) if got else None
         if got:
             self.versions[name].append(self.sources[name])
         return rc == 0, t0, err.strip()[:200]
 
+    def secret_value(self, prefix, binary=True):
+        """A Secret value: a unique token (the leak check looks for it), at times binary bytes after it."""
+        v = self.unique(prefix).encode()
+        if binary and self.rng.random() < 0.3:
+            v += bytes([0, 255, 128, self.rng.randrange(256)])
+        self.secret_values.add(v)
+        return v
+
     def op_source_create(self, name):
         content = {}
-        for k in self.rng.sample(KEYS, self.rng.randint(1, 4)):
-            content[k] = self.new_value(k)
+        for k in self.rng.sample(SEC_KEYS if is_secret(name) else KEYS, self.rng.randint(1, 4)):
+            content[k] = self.new_value(k, name)
         ok, t0, err = self.write_source(name, content, create=True)
         if ok:
             self.src_created_at[name].append(t0)
         self.record("source-create", name=name, ok=ok, t0=t0, content=content_json(content), err=err or None)
 
-    def new_value(self, key):
+    def new_value(self, key, name):
+        if is_secret(name):
+            return ("s", self.secret_value("sec"))
         if key.endswith(".dat") or self.rng.random() < 0.15:
             raw = self.unique("bin").encode() + bytes([0, 255, 128, self.rng.randrange(256)])
             return ("b", raw)
@@ -387,16 +467,20 @@ users:
 
     def op_source_edit(self, name):
         content = dict(self.sources[name])
-        kind = self.rng.choice(["add", "modify", "modify", "remove", "move"])
-        absent = [k for k in KEYS if k not in content]
+        # A Secret has one key space: nothing to move.
+        kind = self.rng.choice(["add", "modify", "modify", "remove"] + ([] if is_secret(name) else ["move"]))
+        absent = [k for k in (SEC_KEYS if is_secret(name) else KEYS) if k not in content]
         present = sorted(content)
         if kind == "add" and absent:
             k = self.rng.choice(absent)
-            content[k] = self.new_value(k)
+            content[k] = self.new_value(k, name)
         elif kind == "modify" and present:
             k = self.rng.choice(present)
             sp, _ = content[k]
-            content[k] = ("d", self.unique("v")) if sp == "d" else ("b", self.unique("bin").encode() + b"\x00\xff")
+            if sp == "s":
+                content[k] = ("s", self.secret_value("sec"))
+            else:
+                content[k] = ("d", self.unique("v")) if sp == "d" else ("b", self.unique("bin").encode() + b"\x00\xff")
         elif kind == "remove" and present:
             k = self.rng.choice(present)
             del content[k]
@@ -416,11 +500,11 @@ users:
         # What copies exist right now (the checker expects each of them to stay as an orphan).
         obs = {}
         for ns in self.targets():
-            obj = self.kc.cm(ns, name)
+            obj = self.kc.obj(ns, name)
             obs[ns] = obj is not None
         t0 = now()
-        rc, out, err = self.kc.run(["-n", SRC, "delete", "configmap", name])
-        got = self.kc.cm(SRC, name)
+        rc, out, err = self.kc.run(["-n", SRC, "delete", resource(name), name])
+        got = self.kc.obj(SRC, name)
         ok = got is None
         if ok:
             self.sources[name] = None
@@ -433,62 +517,85 @@ users:
     def targets(self):
         return FIXED_TARGETS + sorted(ns for ns, lab in self.dyn.items() if lab)
 
-    def op_hand_edit(self):
-        ns, name = self.rng.choice(self.targets()), self.rng.choice(NAMES)
-        obj = self.kc.cm(ns, name)
-        if obj is None:
-            return self.record("hand-edit", ns=ns, name=name, ok=False, why="no copy")
+    def managed_record(self, obj, name):
+        """The keys a copy's record names: a ConfigMap's last-synced (key -> hash), a Secret's
+        managed-keys (a JSON array); None when unreadable."""
         ann = obj["metadata"].get("annotations") or {}
         try:
-            managed = sorted(json.loads(ann.get("cmsync.io/last-synced", "{}")))
+            if is_secret(name):
+                keys = json.loads(ann.get("cmsync.io/managed-keys", "[]"))
+                return keys if isinstance(keys, list) and all(isinstance(k, str) for k in keys) else None
+            recorded = json.loads(ann.get("cmsync.io/last-synced", "{}"))
+            return recorded if isinstance(recorded, dict) else None
         except ValueError:
-            managed = []
-        present = cm_keys(obj)
+            return None
+
+    def op_hand_edit(self):
+        ns, name = self.rng.choice(self.targets()), self.rng.choice(ALL_NAMES)
+        obj = self.kc.obj(ns, name)
+        if obj is None:
+            return self.record("hand-edit", ns=ns, name=name, ok=False, why="no copy")
+        managed = sorted(self.managed_record(obj, name) or [])
+        present = obj_keys(obj, name)
         candidates = [k for k in managed if k in present]
         if not candidates:
             return self.record("hand-edit", ns=ns, name=name, ok=False, why="no managed key present")
         k = self.rng.choice(candidates)
-        v = self.unique("hand")
-        obj.setdefault("data", {})[k] = v
-        if k in (obj.get("binaryData") or {}):
-            del obj["binaryData"][k]
+        if is_secret(name):
+            # A Secret has no hash in its record: the key moves to kubectl's field manager
+            # (managedFields), which makes it a conflict for cmsync as a changed hash would.
+            v = self.secret_value("sec-hand", binary=False).decode()
+            obj["data"][k] = base64.b64encode(v.encode()).decode()
+            obj["metadata"].pop("managedFields", None)  # left as they are by the server
+        else:
+            v = self.unique("hand")
+            obj.setdefault("data", {})[k] = v
+            if k in (obj.get("binaryData") or {}):
+                del obj["binaryData"][k]
         t0 = now()
         # A replace carries the resourceVersion read: it succeeds only if the copy is unchanged,
-        # so at the moment of the write the key was managed (in last-synced) with the value read.
+        # so at the moment of the write the key was managed (in the record) with the value read.
         rc, out, err = self.kc.run(["replace", "-f", "-"], stdin=json.dumps(obj))
         ok = rc == 0
         if ok:
             self.hand.setdefault((ns, name), {})[k] = (v, t0)
-        self.record("hand-edit", ns=ns, name=name, key=k, value=v, ok=ok, t0=t0,
+        self.record("hand-edit", ns=ns, name=name, key=k, value=show(text_value(name, v))[1], ok=ok, t0=t0,
                     rv_read=obj["metadata"]["resourceVersion"], err=err.strip()[:200] or None)
 
     def op_local(self):
-        ns, name = self.rng.choice(self.targets()), self.rng.choice(NAMES)
+        ns, name = self.rng.choice(self.targets()), self.rng.choice(ALL_NAMES)
         k = self.rng.choice(LOCAL_KEYS)
         cur = self.local.get((ns, name), {})
         delete = k in cur and self.rng.random() < 0.25
-        v = None if delete else self.unique("own")
+        if delete:
+            v = None
+        elif is_secret(name):
+            v = self.secret_value("sec-own", binary=False).decode()
+        else:
+            v = self.unique("own")
+        sent = base64.b64encode(v.encode()).decode() if v is not None and is_secret(name) else v
         t0 = now()
-        rc, out, err = self.kc.run(["-n", ns, "patch", "configmap", name, "--type", "merge",
-                                    "-p", json.dumps({"data": {k: v}})])
+        rc, out, err = self.kc.run(["-n", ns, "patch", resource(name), name, "--type", "merge",
+                                    "-p", json.dumps({"data": {k: sent}})])
         ok = rc == 0
         if not ok and "NotFound" not in err:
             # Unknown outcome: look.
-            obj = self.kc.cm(ns, name)
-            ok = obj is not None and (obj.get("data") or {}).get(k) == v
+            obj = self.kc.obj(ns, name)
+            ok = obj is not None and (obj.get("data") or {}).get(k) == sent
         if ok:
             d = self.local.setdefault((ns, name), {})
             if v is None:
                 d.pop(k, None)
             else:
                 d[k] = v
-        self.record("local-delete" if delete else "local-set", ns=ns, name=name, key=k, value=v, ok=ok, t0=t0,
+        self.record("local-delete" if delete else "local-set", ns=ns, name=name, key=k,
+                    value=None if v is None else show(text_value(name, v))[1], ok=ok, t0=t0,
                     err=err.strip()[:200] or None)
 
     def op_copy_delete(self):
-        ns, name = self.rng.choice(self.targets()), self.rng.choice(NAMES)
+        ns, name = self.rng.choice(self.targets()), self.rng.choice(ALL_NAMES)
         t0 = now()
-        rc, out, err = self.kc.run(["-n", ns, "delete", "configmap", name])
+        rc, out, err = self.kc.run(["-n", ns, "delete", resource(name), name])
         ok = rc == 0
         if ok or "NotFound" in err:
             self.hand.pop((ns, name), None)
@@ -518,12 +625,15 @@ users:
             return
         self.reap_bg()
         kind = self.rng.choice(["sync", "resync"])
+        # The rules file has both kinds; a command line names one (the CLI mode's watchers').
+        what = self.rng.choice(["configmap", "secret"])
         if kind == "sync" and self.replicas:
             cmd = [self.a.binary, "sync", "-f", self.rules_file]
         elif kind == "sync":
-            cmd = [self.a.binary, "sync", SRC] + FIXED_TARGETS + ["--target-selector", TARGET_LABEL, "-l", SELECTOR]
+            cmd = [self.a.binary, "sync", SRC] + FIXED_TARGETS + ["--target-selector", TARGET_LABEL, "-l", SELECTOR,
+                                                                  "--kind", what]
         else:
-            cmd = [self.a.binary, "resync"] + self.targets()
+            cmd = [self.a.binary, "resync"] + self.targets() + ["--kind", what]
             if self.prune:
                 cmd.append("--prune")
         cmd += ["--kubeconfig", os.environ["CMSYNC_ADMIN_KUBECONFIG"]]
@@ -615,9 +725,10 @@ users:
             self.pending.append((now() + d, f, lambda: self.set_throttle(False)))
 
     def fault_slot(self):
-        """The watcher process a fault hits: with two replicas, mostly the leader."""
+        """The watcher process a fault hits: in CLI mode either watcher; with two replicas,
+        mostly the leader."""
         if not self.replicas:
-            return self.slots[0]
+            return self.frng.choice(self.slots)
         leader = self.leader_slot()
         other = [x for x in self.slots if x is not leader]
         if leader is not None and self.frng.random() < 0.7:
@@ -630,7 +741,8 @@ users:
                   "metadata": {"name": "soak-watcher"},
                   "spec": {"priorityLevelConfiguration": {"name": "soak-tiny"}, "matchingPrecedence": 100,
                            "distinguisherMethod": {"type": "ByUser"},
-                           "rules": [{"subjects": [{"kind": "User", "user": {"name": x.user}} for x in self.slots],
+                           "rules": [{"subjects": [{"kind": "User", "user": {"name": u}}
+                                                   for u in sorted({x.user for x in self.slots})],
                                       "resourceRules": [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"],
                                                          "namespaces": ["*"], "clusterScope": True}],
                                       "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}]}]}}
@@ -664,7 +776,7 @@ users:
     # ---------------------------------------------------------------- driver
     def step(self):
         r = self.rng.random()
-        name = self.rng.choice(NAMES)
+        name = self.rng.choice(ALL_NAMES)
         if r < 0.30:
             if self.sources[name] is None:
                 self.count(self.op_counts, "source-create")
@@ -754,10 +866,10 @@ users:
                     yield e
 
     def audit_writes(self, since):
-        """ConfigMap writes (2xx) in the audit log at or after epoch `since`."""
+        """ConfigMap and Secret writes (2xx) in the audit log at or after epoch `since`."""
         out = []
         for e in self.audit_entries():
-            if (e.get("objectRef") or {}).get("resource") != "configmaps":
+            if (e.get("objectRef") or {}).get("resource") not in ("configmaps", "secrets"):
                 continue
             if e.get("verb") not in ("create", "update", "patch", "delete"):
                 continue
@@ -796,21 +908,26 @@ users:
     def check_state(self):
         """Violations of invariants 1-3 (state part) against the cluster now; [] when all hold."""
         v = []
-        all_ns = self.kc.get_json(["configmaps", "-A"])["items"]
-        by = {(o["metadata"]["namespace"], o["metadata"]["name"]): o for o in all_ns}
-        targets = set(self.targets())
-        # Nothing outside the targets, nothing of the unselected source.
-        for (ns, name), o in by.items():
-            if name in NAMES + [UNSELECTED] and ns != SRC and ns not in targets:
-                v.append((f"{ns}/{name}: a copy in a namespace that is not a target", None))
-            if name == UNSELECTED and ns != SRC:
-                v.append((f"{ns}/{name}: copy of a ConfigMap the selector does not pick", None))
-        actual_src = {n: (cm_keys(by[(SRC, n)]) if (SRC, n) in by else None) for n in NAMES}
-        for n in NAMES:
+        by = {}
+        # A Secret with its managedFields: which keys cmsync's field manager set.
+        for kind, names, unselected, extra in (("configmaps", NAMES, UNSELECTED, []),
+                                               ("secrets", SEC_NAMES, SEC_UNSELECTED, ["--show-managed-fields"])):
+            items = self.kc.get_json([kind, "-A"] + extra)["items"]
+            objs = {(o["metadata"]["namespace"], o["metadata"]["name"]): o for o in items}
+            targets = set(self.targets())
+            # Nothing outside the targets, nothing of the unselected source.
+            for (ns, name), o in objs.items():
+                if name in names + [unselected] and ns != SRC and ns not in targets:
+                    v.append((f"{ns}/{name}: a copy in a namespace that is not a target", None))
+                if name == unselected and ns != SRC:
+                    v.append((f"{ns}/{name}: copy of a {kind[:-1]} the selector does not pick", None))
+            by.update((key, o) for key, o in objs.items() if key[1] in names)
+        actual_src = {n: (obj_keys(by[(SRC, n)], n) if (SRC, n) in by else None) for n in ALL_NAMES}
+        for n in ALL_NAMES:
             if actual_src[n] != self.sources[n]:
                 v.append((f"{SRC}/{n}: the source is not what the driver wrote (driver model broken)", None))
         for ns in sorted(targets):
-            for n in NAMES:
+            for n in ALL_NAMES:
                 v += self.check_copy(ns, n, by.get((ns, n)))
         return v
 
@@ -839,21 +956,24 @@ users:
                 if obs.get("copies", {}).get(ns) and not deleted_after:
                     return [(f"{tag}: orphan copy vanished (it existed when the source was deleted)", ("copy", ns, n))]
             return []
-        have = cm_keys(obj)
+        have = obj_keys(obj, n)
         md = obj["metadata"]
         ann = md.get("annotations") or {}
         # 2. the other writer's keys: exactly the last values written
         for k in LOCAL_KEYS:
-            want = local.get(k)
+            want = None if k not in local else text_value(n, local[k])
             got = have.get(k)
             if want is None and got is not None:
-                v.append((f"{tag}: key {k} = {got[1]!r} but the other writer deleted it / never wrote it", ("local", ns, n, k)))
-            elif want is not None and got != ("d", want):
-                v.append((f"{tag}: other writer's key {k} lost: want {want!r}, have {got!r}", ("local", ns, n, k)))
+                v.append((f"{tag}: key {k} = {show(got)!r} but the other writer deleted it / never wrote it",
+                          ("local", ns, n, k)))
+            elif want is not None and got != want:
+                v.append((f"{tag}: other writer's key {k} lost: want {show(want)!r}, have {show(got)!r}",
+                          ("local", ns, n, k)))
         # hand-edited keys: unchanged
         for k, hv in hand.items():
-            if have.get(k) != ("d", hv):
-                v.append((f"{tag}: hand-edited key {k} overwritten: want {hv!r}, have {have.get(k)!r}", ("hand", ns, n, k)))
+            if have.get(k) != text_value(n, hv):
+                v.append((f"{tag}: hand-edited key {k} overwritten: want {show(text_value(n, hv))!r}, "
+                          f"have {show(have.get(k))!r}", ("hand", ns, n, k)))
         managed_have = {k: x for k, x in have.items() if k not in LOCAL_KEYS and k not in hand}
         if src is not None:
             # 1. managed keys equal the source's
@@ -863,16 +983,17 @@ users:
                 v.append((f"{tag}: sync-from is {ann.get('cmsync.io/sync-from')!r}", ("copy", ns, n)))
             want = {k: x for k, x in src.items() if k not in hand}
             if managed_have != want:
-                diff = sorted(set(managed_have.items()) ^ set(want.items()), key=str)[:4]
+                diff = sorted({k: show(x) for k, x in managed_have.items()}.items() ^
+                              {k: show(x) for k, x in want.items()}.items(), key=str)[:4]
                 v.append((f"{tag}: managed keys differ from the source: copy-vs-source symmetric difference {diff}",
                           ("src", n, ns)))
-            try:
-                recorded = json.loads(ann.get("cmsync.io/last-synced", "{}"))
-            except ValueError:
-                recorded = None
+            recorded = self.managed_record(obj, n)
             if recorded is None or set(recorded) != set(src) | set(hand):
-                v.append((f"{tag}: last-synced records {sorted(recorded or {})}, expected {sorted(set(src) | set(hand))}",
+                record = "managed-keys" if is_secret(n) else "last-synced"
+                v.append((f"{tag}: {record} records {sorted(recorded or [])}, expected {sorted(set(src) | set(hand))}",
                           ("src", n, ns)))
+            elif is_secret(n):
+                v += self.check_secret_record(tag, obj, have, want, hand, ("src", n, ns))
             else:
                 for k, (sp, val) in want.items():
                     if sp == "d" and recorded[k] != sha256(val.encode()):
@@ -894,6 +1015,36 @@ users:
                 if not ok:
                     v.append((f"{tag}: orphan's managed keys {sorted(managed_have)} match no version the source ever had",
                               ("src", n, ns)))
+        return v
+
+    def check_secret_record(self, tag, obj, have, want, hand, where):
+        """A Secret copy's record instead of last-synced hashes (README "Secrets"): no
+        last-synced and nothing derived from a value in its metadata; its type is the source's;
+        managedFields say kubectl-cmsync set each managed key it holds (its value is what cmsync
+        wrote) and not a hand-edited one (another manager set it: a conflict, kept)."""
+        v = []
+        md = obj["metadata"]
+        ann = md.get("annotations") or {}
+        if "cmsync.io/last-synced" in ann:
+            v.append((f"{tag}: a Secret copy has a last-synced annotation", where))
+        if obj.get("type") != "Opaque":
+            v.append((f"{tag}: type {obj.get('type')!r}, the source's is 'Opaque'", where))
+        owned = set()
+        for entry in md.get("managedFields") or []:
+            if entry.get("manager") == FIELD_MANAGER:
+                data = (entry.get("fieldsV1") or {}).get("f:data") or {}
+                owned |= {f[2:] for f in data if f.startswith("f:")}
+        for k in sorted(want):
+            if have.get(k) == want[k] and k not in owned:
+                v.append((f"{tag}: managed key {k} holds the source's value but managedFields do not say "
+                          f"{FIELD_MANAGER} set it", where))
+        for k in sorted(hand):
+            if k in owned:
+                v.append((f"{tag}: hand-edited key {k} is set by {FIELD_MANAGER} in managedFields", where))
+        meta = json.dumps({k: x for k, x in md.items() if k != "managedFields"})
+        for k, (_, val) in want.items():
+            if sha256(val) in meta:
+                v.append((f"{tag}: the metadata holds the sha256 of the value of {k}", where))
         return v
 
     def check_logs(self, lines):
@@ -921,7 +1072,8 @@ users:
                     if found:
                         break
                 if not found:
-                    v.append((f"{ns}/{n}: hand edit of {k} ({hv}) at {te:.3f} never reported as drift", ("hand", ns, n, k)))
+                    v.append((f"{ns}/{n}: hand edit of {k} ({show(text_value(n, hv))[1]}) at {te:.3f} never reported "
+                              "as drift", ("hand", ns, n, k)))
         # Orphans: reported for copies of deleted sources, and only for names whose source was deleted.
         for e in lines:
             if e["action"] != "orphaned":
@@ -931,12 +1083,12 @@ users:
                 v.append((f"{e['target']}: reported orphaned at {e['time']} but its source was never deleted before",
                           ("copy",) + tuple(e["target"].split("/", 1))))
         if not self.prune:
-            for n in NAMES:
-                if self.sources[n] is not None:
+            for n in ALL_NAMES:
+                if self.sources[n] is not None or not self.src_deleted_at[n]:  # never created: no orphan
                     continue
                 td = self.src_deleted_at[n][-1]
                 for ns in self.targets():
-                    obj = self.kc.cm(ns, n)
+                    obj = self.kc.obj(ns, n)
                     if obj is None or (obj["metadata"].get("annotations") or {}).get("cmsync.io/sync-from") != f"{SRC}/{n}":
                         continue
                     if not any(e["target"] == f"{ns}/{n}" and e["action"] == "orphaned" and e["epoch"] >= td - 0.002
@@ -963,7 +1115,7 @@ users:
             time.sleep(3)
         if self.a.sabotage:
             self.sabotage()
-        # Quiet: no ConfigMap write for 5 s.
+        # Quiet: no ConfigMap or Secret write for 5 s.
         while self.audit_writes(now() - 5):
             time.sleep(1)
         quiet = now()
@@ -973,8 +1125,9 @@ users:
         v = []
         if writes:
             w = writes[0]
-            v.append((f"{len(writes)} ConfigMap write(s) in the {self.a.quiet_seconds} s after quiet; first: "
-                      f"{w['verb']} {w['objectRef'].get('namespace')}/{w['objectRef'].get('name')} by "
+            v.append((f"{len(writes)} ConfigMap/Secret write(s) in the {self.a.quiet_seconds} s after quiet; first: "
+                      f"{w['verb']} {w['objectRef'].get('resource')} "
+                      f"{w['objectRef'].get('namespace')}/{w['objectRef'].get('name')} by "
                       f"{w['user']['username']} at {w['stageTimestamp']}", None))
         v += self.check_state()
         v += self.check_logs(self.watch_lines())
@@ -991,10 +1144,55 @@ users:
                           "after the first minute", None))
         if self.replicas:
             v += self.check_replicas()
+        v += self.check_leaks(v)
+        return v
+
+    def check_leaks(self, violations):
+        """7. no Secret value leaves cmsync, nor the soak: none the driver wrote (its token, its
+        base64 form or its sha256) is in the watchers' logs, the racing runs' log, the state
+        files, the proxies' logs, Events, /metrics, the history or a violation message."""
+        tokens = {}  # "sec-hand-12" -> "sec-hand-12-3fa9" (the token of each value)
+        for x in self.secret_values:
+            t = SECRET_TOKEN.match(x).group(0).decode()
+            tokens[t.rsplit("-", 1)[0]] = t
+        b64 = {base64.b64encode(x).decode() for x in self.secret_values}
+        digests = {sha256(x) for x in self.secret_values}
+
+        def leaks(text):
+            for m in SECRET_TOKEN.finditer(text.encode()):
+                t = m.group(0).decode()
+                if t.startswith(tokens.get(t.rsplit("-", 1)[0], "\0")):
+                    return "a value"
+            for m in re.finditer(r"[A-Za-z0-9+/]{8,}={0,2}", text):
+                if m.group(0) in b64:
+                    return "a value in base64"
+            for m in re.finditer(r"(?<![0-9a-f])[0-9a-f]{64}(?![0-9a-f])", text):
+                if m.group(0) in digests:
+                    return "the sha256 of a value"
+            return None
+
+        sources = []
+        for root, _, files in os.walk(self.out):
+            for f in sorted(files):
+                if f == "history.jsonl" or re.search(r"\.(out|err|log)$", f) or root.endswith("state"):
+                    sources.append((os.path.relpath(os.path.join(root, f), self.out),
+                                    lambda p=os.path.join(root, f): open(p, errors="replace").read()))
+        sources.append(("Events", lambda: self.kc.run(["get", "events.events.k8s.io", "-A", "-o", "json"])[1]))
+        for slot in self.slots:
+            if slot.metrics_port:
+                sources.append((f"watcher {slot.i} /metrics", lambda s=slot: http_text(
+                    f"http://127.0.0.1:{s.metrics_port}/metrics")))
+        sources.append(("a violation message", lambda: "\n".join(x[0] for x in violations)))
+        v = []
+        for what, read in sources:
+            found = leaks(read())
+            if found:
+                v.append((f"{what} holds {found} of a Secret (values never leave the process)", None))
+        self.record("leak-check", secret_values=len(self.secret_values), places=len(sources))
         return v
 
     def check_replicas(self):
-        """6. one writer at a time: every ConfigMap write by a replica's identity comes after a
+        """6. one writer at a time: every ConfigMap or Secret write by a replica's identity comes after a
         Lease write (acquire or renew, audit log) by that identity and before any Lease write by
         the other; the Lease is held by a live replica; /healthz and /readyz answer 200."""
         v = []
@@ -1009,22 +1207,25 @@ users:
                 continue
             lease = ref.get("resource") == "leases" and ref.get("namespace") == LEASE_NS and \
                 ref.get("name") == LEASE_NAME
-            if lease or ref.get("resource") == "configmaps":
+            if lease or ref.get("resource") in ("configmaps", "secrets"):
                 events.append((iso_to_epoch(e["requestReceivedTimestamp"]), lease, users[user], e))
         events.sort(key=lambda x: x[0])
-        holder, writes, terms = None, 0, 0
+        holder, writes, secret_writes, terms = None, 0, 0, 0
         for t, lease, who, e in events:
             if lease:
                 terms += holder != who
                 holder = who
             else:
                 writes += 1
+                secret_writes += e["objectRef"].get("resource") == "secrets"
                 if holder != who:
                     ref = e["objectRef"]
-                    v.append((f"replica {who} wrote {ref.get('namespace')}/{ref.get('name')} ({e['verb']}) at "
+                    v.append((f"replica {who} wrote {ref.get('resource')} {ref.get('namespace')}/{ref.get('name')} "
+                              f"({e['verb']}) at "
                               f"{e['requestReceivedTimestamp']} while the last Lease write was by "
                               f"{'nobody' if holder is None else f'replica {holder}'}", None))
-        self.record("single-writer", lease_terms=terms, configmap_writes=writes)
+        self.record("single-writer", lease_terms=terms, configmap_writes=writes - secret_writes,
+                    secret_writes=secret_writes)
         leader = self.leader_slot()
         if leader is None or leader.proc.poll() is not None:
             v.append(("no live replica holds the Lease at the end", None))
@@ -1044,23 +1245,37 @@ users:
                              "--overwrite", "soak/sabotage=written-by-the-standby"])
             print(f"soak: sabotage: replica {standby.i} (standby) wrote {SRC}/{UNSELECTED}", file=sys.stderr)
             return
+        # local / managed: a ConfigMap copy; secret-local / secret-managed: a Secret copy;
+        # secret-owner: a Secret copy's managedFields stripped (its values stay the source's).
+        what = self.a.sabotage.split("-")[-1]
+        names = SEC_NAMES if self.a.sabotage.startswith("secret-") else NAMES
+
+        def sabotaged(n):
+            return base64.b64encode(b"sabotaged").decode() if is_secret(n) else "sabotaged"
         for (ns, n), d in sorted(self.local.items()):
-            if self.a.sabotage == "local" and d:
+            if what == "local" and n in names and d:
                 k = sorted(d)[0]
-                self.kubectl_ok(["-n", ns, "patch", "configmap", n, "--type", "merge",
-                                 "-p", json.dumps({"data": {k: "sabotaged"}})])
+                self.kubectl_ok(["-n", ns, "patch", resource(n), n, "--type", "merge",
+                                 "-p", json.dumps({"data": {k: sabotaged(n)}})])
                 print(f"soak: sabotage: {ns}/{n} {k} overwritten behind the history's back", file=sys.stderr)
                 return
         for ns in self.targets():
-            for n in NAMES:
+            for n in names:
                 src = self.sources[n]
-                obj = self.kc.cm(ns, n)
+                obj = self.kc.obj(ns, n)
                 keys = [k for k in (obj or {}).get("data") or {} if src and k in src and k not in self.hand.get((ns, n), {})]
-                if self.a.sabotage == "managed" and keys:
-                    self.kubectl_ok(["-n", ns, "patch", "configmap", n, "--type", "merge",
-                                     "-p", json.dumps({"data": {keys[0]: "sabotaged"}})])
+                if what == "managed" and keys:
+                    self.kubectl_ok(["-n", ns, "patch", resource(n), n, "--type", "merge",
+                                     "-p", json.dumps({"data": {keys[0]: sabotaged(n)}})])
                     print(f"soak: sabotage: {ns}/{n} managed {keys[0]} edited behind the history's back", file=sys.stderr)
                     return
+                if what == "owner" and keys:
+                    self.kubectl_ok(["-n", ns, "patch", "secret", n, "--type", "merge",
+                                     "-p", json.dumps({"metadata": {"managedFields": [{}]}})])
+                    print(f"soak: sabotage: {ns}/{n} managedFields stripped behind the history's back", file=sys.stderr)
+                    return
+        # Nothing to change: the run would pass and say nothing of the checker.
+        raise RuntimeError(f"--sabotage {self.a.sabotage}: no copy to sabotage")
 
     def summary(self, violations):
         lines = self.watch_lines()
@@ -1131,6 +1346,14 @@ def http_status(url):
         return str(e)
 
 
+def http_text(url):
+    try:
+        with urllib.request.urlopen(url, timeout=5) as r:
+            return r.read().decode(errors="replace")
+    except OSError as e:
+        return str(e)
+
+
 class Violation(Exception):
     def __init__(self, msg, seq):
         super().__init__(msg)
@@ -1150,7 +1373,9 @@ def main():
                     help="cli: one `watch NS...`; replicas: two leader-elected `watch -f RULES`")
     ap.add_argument("--converge-seconds", type=int, default=120)
     ap.add_argument("--quiet-seconds", type=int, default=60)
-    ap.add_argument("--sabotage", choices=["local", "managed", "standby"], help="check the checker: must fail")
+    ap.add_argument("--sabotage", choices=["local", "managed", "secret-local", "secret-managed", "secret-owner",
+                                           "standby"],
+                    help="check the checker: must fail")
     a = ap.parse_args()
     if a.prune == "seed":
         a.prune = random.Random("prune:" + a.seed).random() < 0.5
