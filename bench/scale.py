@@ -152,8 +152,8 @@ def create_namespaces(c, names, labels):
     log(f"{len(names)} namespaces in {wall:.1f} s")
 
 
-def delete_copies(c, namespaces, name):
-    _, codes = c.curl([("DELETE", f"/api/v1/namespaces/{ns}/configmaps/{name}", None, None) for ns in namespaces], 64)
+def delete_copies(c, namespaces, name, resource="configmaps"):
+    _, codes = c.curl([("DELETE", f"/api/v1/namespaces/{ns}/{resource}/{name}", None, None) for ns in namespaces], 64)
     bad = [x for x in codes if x not in (200, 404)]
     if bad:
         raise RuntimeError(f"deleting {name}: {len(bad)} failed ({bad[:5]})")
