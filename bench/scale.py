@@ -858,9 +858,10 @@ def secret_watch(c, t, updates):
         f"Secret/ConfigMap p99 {ratio(p['secret'][1], p['configmap'][1])}x")
 
 
-def vm_rss(pid):
+def proc_status(pid, field):
+    """A number field of /proc/PID/status (VmRSS, Threads, ...)."""
     for line in open(f"/proc/{pid}/status"):
-        if line.startswith("VmRSS:"):
+        if line.startswith(field + ":"):
             return int(line.split()[1])
     return 0
 
@@ -868,7 +869,10 @@ def vm_rss(pid):
 def secret_rss(c, n):
     """Peak RSS (VmHWM) of `watch` of one Secret into N namespaces against the same for a
     ConfigMap of the same keys and sizes: after the initial sync (N creates), and after one
-    change propagated to every copy; each watcher alone. Also the time of each (audit log)."""
+    change propagated to every copy; each watcher alone. Also the time of each (audit log).
+    Then both again with the other --watch-scope: a Secret rule watches a stream per target
+    namespace unless cluster scope is asked for (least privilege), a ConfigMap rule of many
+    targets one cluster-wide stream; the swap tells the kind's cost from the scope's."""
     src = "scale-msrc"
     data = three_keys()
     create_namespaces(c, [src], {})
@@ -877,15 +881,20 @@ def secret_rss(c, n):
     targets = [f"scale-s-{i:04d}" for i in range(n)]
     create_namespaces(c, targets, {"scale-sfan": "yes"})
     got = {}
-    for resource, name, args, patch in (
-            ("configmaps", "rss-config", ["--name", "rss-config"], {"data": {"config.yaml": nth_value(1)}}),
-            ("secrets", "rss-secret", ["--kind", "secret", "--name", "rss-secret"],
-             {"data": {"config.yaml": b64(nth_value(1))}})):
+    variants = (("configmap", "configmaps", "rss-config", ["--name", "rss-config"]),
+                ("secret", "secrets", "rss-secret", ["--kind", "secret", "--name", "rss-secret"]),
+                ("configmap-namespaces", "configmaps", "rss-config",
+                 ["--name", "rss-config", "--watch-scope", "namespaces"]),
+                ("secret-cluster", "secrets", "rss-secret",
+                 ["--kind", "secret", "--name", "rss-secret", "--watch-scope", "cluster"]))
+    for i, (label, resource, name, args) in enumerate(variants):
+        value = nth_value(i + 1)
+        patch = {"data": {"config.yaml": b64(value) if resource == "secrets" else value}}
         tail = AuditTail(c, resource)
         t0 = time.time()
         w = subprocess.Popen(WRAP + ["kubectl-cmsync", "watch", src, "--target-selector", "scale-sfan=yes",
                                      "--kubeconfig", c.restricted_kubeconfig] + args,
-                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(c.work, f"rss-{resource}.err"), "w"))
+                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(c.work, f"rss-{label}.err"), "w"))
         try:
             events = tail.wait(0, by_cmsync("create", name), n, 600, f"the watcher's {resource} creates")
             synced = max(epoch(e["stageTimestamp"]) for e in events if by_cmsync("create", name)(e)) - t0
@@ -893,18 +902,24 @@ def secret_rss(c, n):
             hwm_synced = vm_hwm(w.pid)
             took, gets = propagate(c, tail, resource, src, name, patch, n)
             time.sleep(2)
-            got[resource] = (synced, hwm_synced, took / 1000, gets, vm_hwm(w.pid), vm_rss(w.pid))
+            got[label] = dict(synced=synced, hwm_synced=hwm_synced, took=took / 1000, gets=gets, hwm=vm_hwm(w.pid),
+                              rss=proc_status(w.pid, "VmRSS"), threads=proc_status(w.pid, "Threads"))
         finally:
             w.terminate()
             w.wait()
         delete_copies(c, targets, name, resource)
-        log(f"watch of {resource} into {n}: " + ", ".join(map(str, got[resource])))
-    s, m = got["secrets"], got["configmaps"]
+        log(f"watch {label} into {n}: {got[label]}")
+    fig = lambda k: (f"{got[k]['hwm_synced']}; {got[k]['hwm']} ({got[k]['threads']} threads); initial sync "
+                     f"{got[k]['synced']:.2f} s, the change {got[k]['took']:.2f} s")
+    s, m = got["secret"], got["configmap"]
     row(f"watch of one source into {n} namespaces, Secret against ConfigMap (peak RSS KiB after the initial sync; "
-        f"after one change to every copy; s) | Secret {s[1]}; {s[4]} (RSS now {s[5]}); initial sync {s[0]:.2f} s, "
-        f"the change {s[2]:.2f} s ({s[3]} GETs) | ConfigMap {m[1]}; {m[4]} (RSS now {m[5]}); initial sync {m[0]:.2f} s, "
-        f"the change {m[2]:.2f} s | | peak RSS Secret/ConfigMap {ratio(s[4], m[4])}x")
-
+        f"after one change to every copy; s) | Secret {fig('secret')} ({s['gets']} GETs) | ConfigMap {fig('configmap')} "
+        f"| | peak RSS Secret/ConfigMap {ratio(s['hwm'], m['hwm'])}x")
+    row(f"the same, scopes swapped: Secret --watch-scope cluster, ConfigMap --watch-scope namespaces | "
+        f"Secret, cluster scope {fig('secret-cluster')} | ConfigMap, a stream per namespace {fig('configmap-namespaces')} "
+        f"| | peak RSS Secret/ConfigMap {ratio(got['secret-cluster']['hwm'], got['configmap-namespaces']['hwm'])}x; "
+        f"a stream per namespace against one: Secret {ratio(s['hwm'], got['secret-cluster']['hwm'])}x, "
+        f"ConfigMap {ratio(got['configmap-namespaces']['hwm'], m['hwm'])}x")
 
 
 def run(c, a):
