@@ -44,11 +44,11 @@ import urllib.request
 FULL = dict(fanout=10000, watch_sources=100, watch_targets=100, busy_objects=50000, churn_rate=100,
             churn_seconds=60, resync_sources=100, resync_targets=100, idle_seconds=30, watch_concurrency=0,
             secret_fanout=1000, secret_repeats=3, secret_watch_targets=100, secret_watch_updates=50,
-            secret_rss_copies=1000)
+            secret_watch_concurrency=0, secret_rss_copies=1000)
 SMOKE = dict(fanout=40, watch_sources=3, watch_targets=4, busy_objects=200, churn_rate=20,
              churn_seconds=3, resync_sources=3, resync_targets=4, idle_seconds=3, watch_concurrency=0,
              secret_fanout=20, secret_repeats=1, secret_watch_targets=4, secret_watch_updates=3,
-             secret_rss_copies=20)
+             secret_watch_concurrency=0, secret_rss_copies=20)
 VALUE = "a" * 1400  # 3 keys: 4.2 KiB, as bench/run
 SWEEP = (8, 16, 32, 64)
 CMSYNC_CONCURRENCY = 16  # kubectl-cmsync's default --concurrency
@@ -689,11 +689,12 @@ def secret_fanout(c, n, repeats):
     c_posts = [("POST", f"/api/v1/namespaces/{ns}/configmaps", c_body, "application/json") for ns in targets]
     s_floor = {conc: [] for conc in SWEEP}  # (GETs wall, POSTs wall) per repeat
     c_floor = {conc: [] for conc in SWEEP}
-    runs = {"secrets": [], "configmaps": []}  # (wall, peak RSS KiB) per repeat
+    runs = {"secrets": [], "configmaps": [], "secrets64": []}  # (wall, peak RSS KiB) per repeat
     requests = None
     sync = ["kubectl-cmsync", "sync", src, "--target-selector", "scale-sfan=yes", "--kubeconfig", c.restricted_kubeconfig]
     kinds = (("secrets", "app-secret", ["--kind", "secret", "--name", "app-secret"]),
-             ("configmaps", "app-config", ["--name", "app-config"]))
+             ("configmaps", "app-config", ["--name", "app-config"]),
+             ("secrets64", "app-secret", ["--kind", "secret", "--name", "app-secret", "--concurrency", "64"]))
     for r in range(repeats):
         for conc in SWEEP:
             delete_copies(c, targets, "app-secret", "secrets")
@@ -710,28 +711,30 @@ def secret_fanout(c, n, repeats):
                 raise RuntimeError(f"ConfigMap floor POSTs at {conc}: {codes.count(201)} of {n} created")
             c_floor[conc].append(wall)
             log(f"round {r + 1}, curl at {conc}: Secrets {g_wall:.2f} + {p_wall:.2f} s, ConfigMaps {wall:.2f} s")
-        for resource, name, args in kinds:
+        for run_name, name, args in kinds:
+            resource = "configmaps" if run_name == "configmaps" else "secrets"
             delete_copies(c, targets, name, resource)
             tail = AuditTail(c, resource)
             wall, rss, rc = timed(sync + args)
             got = copies_in(c, resource, name, targets)
             if rc != 0 or got != n:
                 raise RuntimeError(f"sync of {resource}: exit {rc}, {got} of {n} copies")
-            runs[resource].append((wall, rss))
-            if resource == "secrets":
+            runs[run_name].append((wall, rss))
+            if run_name == "secrets":
                 events = tail.wait(0, by_cmsync("create"), n, 60, "the Secret creates in the audit log")
                 mine = [e for e in events if e["user"]["username"] == CMSYNC_USER]
                 requests = (sum(1 for e in mine if e["verb"] == "get"), sum(1 for e in mine if e["verb"] == "create"),
                             len(mine))
-            log(f"round {r + 1}, sync of {resource}: {wall:.2f} s, {rss} KiB")
-    for resource, name, _ in kinds:
-        delete_copies(c, targets, name, resource)
+            log(f"round {r + 1}, sync of {run_name}: {wall:.2f} s, {rss} KiB")
+    delete_copies(c, targets, "app-secret", "secrets")
+    delete_copies(c, targets, "app-config")
     s_sum = {conc: min(g + p for g, p in v) for conc, v in s_floor.items()}
     best = min(s_sum, key=s_sum.get)
     g_best, p_best = min(s_floor[best], key=sum)
     posts_alone = min(p for v in s_floor.values() for _, p in v)
     c_best = min(min(v) for v in c_floor.values())
     s_wall = min(w for w, _ in runs["secrets"])
+    s64_wall = min(w for w, _ in runs["secrets64"])
     c_wall = min(w for w, _ in runs["configmaps"])
     walls = lambda resource: "/".join(f"{w:.2f}" for w, _ in runs[resource])
     gets_n, creates_n, all_n = requests
@@ -742,7 +745,8 @@ def secret_fanout(c, n, repeats):
         f"(at {best}: {g_best:.2f} + {p_best:.2f}); the POSTs alone {posts_alone:.2f} | "
         f"ConfigMaps into the same namespaces: cmsync {c_wall:.2f} (runs {walls('configmaps')}); "
         f"{max(r for _, r in runs['configmaps'])}, curl {n} POSTs {c_best:.2f} ({ratio(c_wall, c_best)}x) | "
-        f"{ratio(s_wall, s_sum[best])}x floor (goal <= 1.25); {ratio(s_wall, c_wall)}x the ConfigMap run")
+        f"{ratio(s_wall, s_sum[best])}x floor (goal <= 1.25); {ratio(s_wall, c_wall)}x the ConfigMap run; "
+        f"at --concurrency 64 {s64_wall:.2f} (runs {walls('secrets64')}), {ratio(s64_wall, s_sum[best])}x floor")
 
 
 def copies_in(c, resource, name, namespaces):
@@ -781,7 +785,7 @@ def floor_span(c, tail, reqs, verb, concurrency):
             - min(epoch(e["requestReceivedTimestamp"]) for e in events)) * 1000
 
 
-def secret_watch(c, t, updates):
+def secret_watch(c, t, updates, concurrency):
     """`watch --kind secret` of one Secret into T namespaces beside `watch` of a ConfigMap of
     the same keys and sizes into the same namespaces (both watchers run; rounds alternate): per
     round a PATCH of the source, until every copy holds it, from the audit log (the source's
@@ -803,7 +807,7 @@ def secret_watch(c, t, updates):
                                ("secrets", ["--kind", "secret", "--name", "app-secret"])):
             watchers.append(subprocess.Popen(
                 WRAP + ["kubectl-cmsync", "watch", src, "--target-selector", "scale-sw=yes", "--kubeconfig",
-                        c.restricted_kubeconfig] + args,
+                        c.restricted_kubeconfig] + args + (["--concurrency", str(concurrency)] if concurrency else []),
                 stdout=subprocess.DEVNULL, stderr=open(os.path.join(c.work, f"swatch-{resource}.err"), "w")))
         for resource, tail in tails.items():
             tail.wait(0, by_cmsync("create"), t, 300, f"the watcher's {resource} creates")
@@ -848,7 +852,8 @@ def secret_watch(c, t, updates):
     delete_copies(c, targets, "floor-secret", "secrets")
     p = {k: (pct(v, 50), pct(v, 99)) for k, v in ms.items()}
     fmt_ = lambda k: f"p50 {p[k][0]:.0f} p99 {p[k][1]:.0f}"
-    row(f"watch propagation to {t} copies, {updates} updates, Secret beside ConfigMap (ms from the source's write "
+    at = f", both watchers at --concurrency {concurrency}" if concurrency else ""
+    row(f"watch propagation to {t} copies, {updates} updates, Secret beside ConfigMap{at} (ms from the source's write "
         f"to the last copy's, audit log) | Secret {fmt_('secret')} ({min(reads)}-{max(reads)} GETs per change); "
         f"ConfigMap {fmt_('configmap')} | {t} concurrent PUTs (curl): Secrets {fmt_('secret_floor')}; "
         f"ConfigMaps {fmt_('cm_floor')} | Secrets, {t + 1} concurrent GETs then {t} PUTs: {fmt_('secret_get_put')} | "
@@ -931,7 +936,7 @@ def run(c, a):
     if "secret-fanout" in only:
         secret_fanout(c, size["secret_fanout"], size["secret_repeats"])
     if "secret-watch" in only:
-        secret_watch(c, size["secret_watch_targets"], size["secret_watch_updates"])
+        secret_watch(c, size["secret_watch_targets"], size["secret_watch_updates"], size["secret_watch_concurrency"])
     if "secret-rss" in only:
         secret_rss(c, size["secret_rss_copies"])
     # resync next: `resync -A` then sees its own copies only.
