@@ -688,8 +688,10 @@ def secret_fanout(c, n, repeats):
     s_posts = [("POST", f"/api/v1/namespaces/{ns}/secrets", s_body, "application/json") for ns in targets]
     c_posts = [("POST", f"/api/v1/namespaces/{ns}/configmaps", c_body, "application/json") for ns in targets]
     s_floor = {conc: [] for conc in SWEEP}  # (GETs wall, POSTs wall) per repeat
+    s_cpu = {conc: [] for conc in SWEEP}  # (CPU s of apiserver+etcd, of curl) per repeat
     c_floor = {conc: [] for conc in SWEEP}
     runs = {"secrets": [], "configmaps": [], "secrets64": []}  # (wall, peak RSS KiB) per repeat
+    run_cpu = {k: [] for k in runs}  # (CPU s of apiserver+etcd, of cmsync) per repeat
     requests = None
     sync = ["kubectl-cmsync", "sync", src, "--target-selector", "scale-sfan=yes", "--kubeconfig", c.restricted_kubeconfig]
     kinds = (("secrets", "app-secret", ["--kind", "secret", "--name", "app-secret"]),
@@ -698,12 +700,14 @@ def secret_fanout(c, n, repeats):
     for r in range(repeats):
         for conc in SWEEP:
             delete_copies(c, targets, "app-secret", "secrets")
+            server0, client0 = server_cpu(c), children_cpu()
             g_wall, codes = c.curl(gets, conc, user=FLOOR_TLS)
             if codes.count(404) != n:
                 raise RuntimeError(f"Secret floor GETs at {conc}: {codes.count(404)} of {n} answered 404")
             p_wall, codes = c.curl(s_posts, conc, user=FLOOR_TLS)
             if codes.count(201) != n:
                 raise RuntimeError(f"Secret floor POSTs at {conc}: {codes.count(201)} of {n} created")
+            s_cpu[conc].append((server_cpu(c) - server0, children_cpu() - client0))
             s_floor[conc].append((g_wall, p_wall))
             delete_copies(c, targets, "app-config")
             wall, codes = c.curl(c_posts, conc, user=FLOOR_TLS)
@@ -715,7 +719,9 @@ def secret_fanout(c, n, repeats):
             resource = "configmaps" if run_name == "configmaps" else "secrets"
             delete_copies(c, targets, name, resource)
             tail = AuditTail(c, resource)
+            server0, client0 = server_cpu(c), children_cpu()
             wall, rss, rc = timed(sync + args)
+            run_cpu[run_name].append((server_cpu(c) - server0, children_cpu() - client0))
             got = copies_in(c, resource, name, targets)
             if rc != 0 or got != n:
                 raise RuntimeError(f"sync of {resource}: exit {rc}, {got} of {n} copies")
@@ -749,6 +755,13 @@ def secret_fanout(c, n, repeats):
         f"{max(r for _, r in runs['configmaps'])}, curl {n} POSTs {c_best:.2f} ({ratio(c_wall, c_best)}x) | "
         f"{ratio(s_wall, s_sum[best])}x floor (goal <= 1.25), each round's {per_round}; {ratio(s_wall, c_wall)}x the ConfigMap run; "
         f"at --concurrency 64 {s64_wall:.2f} (runs {walls('secrets64')}), {ratio(s64_wall, s_sum[best])}x floor")
+    med = lambda pairs, i: sorted(x[i] for x in pairs)[len(pairs) // 2]
+    cpu = lambda pairs: f"{med(pairs, 0):.2f}; {med(pairs, 1):.2f}"
+    row(f"Secret fan-out to {n}: where the time goes (CPU s of apiserver+etcd; CPU s of the client; median of "
+        f"{repeats} rounds) | cmsync --kind secret {cpu(run_cpu['secrets'])}; at --concurrency 64 "
+        f"{cpu(run_cpu['secrets64'])}; ConfigMaps {cpu(run_cpu['configmaps'])} | curl GETs then POSTs at 16: "
+        f"{cpu(s_cpu[16])}; at {best}: {cpu(s_cpu[best])} | | server CPU "
+        f"{ratio(med(run_cpu['secrets'], 0), med(s_cpu[16], 0))}x the floor's at the same concurrency (16)")
 
 
 def copies_in(c, resource, name, namespaces):
