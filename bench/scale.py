@@ -678,12 +678,12 @@ def secret_fanout(c, n, repeats):
     src = "scale-ssrc"
     data = three_keys()
     create_namespaces(c, [src], {})
-    c.curl([("POST", f"/api/v1/namespaces/{src}/configmaps", cm_body("app-config", data), "application/json"),
+    c.curl([("POST", f"/api/v1/namespaces/{src}/configmaps", cm_body("fan-config", data), "application/json"),
             ("POST", f"/api/v1/namespaces/{src}/secrets", secret_body("app-secret", data), "application/json")], 2)
     targets = [f"scale-s-{i:04d}" for i in range(n)]
     create_namespaces(c, targets, {"scale-sfan": "yes"})
     s_body = floor_secret_body("app-secret", data, f"{src}/app-secret")
-    c_body = floor_body("app-config", data, f"{src}/app-config")
+    c_body = floor_body("fan-config", data, f"{src}/fan-config")
     gets = [("GET", f"/api/v1/namespaces/{ns}/secrets/app-secret", None, None) for ns in targets]
     s_posts = [("POST", f"/api/v1/namespaces/{ns}/secrets", s_body, "application/json") for ns in targets]
     c_posts = [("POST", f"/api/v1/namespaces/{ns}/configmaps", c_body, "application/json") for ns in targets]
@@ -695,7 +695,7 @@ def secret_fanout(c, n, repeats):
     requests = None
     sync = ["kubectl-cmsync", "sync", src, "--target-selector", "scale-sfan=yes", "--kubeconfig", c.restricted_kubeconfig]
     kinds = (("secrets", "app-secret", ["--kind", "secret", "--name", "app-secret"]),
-             ("configmaps", "app-config", ["--name", "app-config"]),
+             ("configmaps", "fan-config", ["--name", "fan-config"]),
              ("secrets64", "app-secret", ["--kind", "secret", "--name", "app-secret", "--concurrency", "64"]))
     for r in range(repeats):
         for conc in SWEEP:
@@ -709,7 +709,7 @@ def secret_fanout(c, n, repeats):
                 raise RuntimeError(f"Secret floor POSTs at {conc}: {codes.count(201)} of {n} created")
             s_cpu[conc].append((server_cpu(c) - server0, children_cpu() - client0))
             s_floor[conc].append((g_wall, p_wall))
-            delete_copies(c, targets, "app-config")
+            delete_copies(c, targets, "fan-config")
             wall, codes = c.curl(c_posts, conc, user=FLOOR_TLS)
             if codes.count(201) != n:
                 raise RuntimeError(f"ConfigMap floor POSTs at {conc}: {codes.count(201)} of {n} created")
@@ -733,7 +733,7 @@ def secret_fanout(c, n, repeats):
                             len(mine))
             log(f"round {r + 1}, sync of {run_name}: {wall:.2f} s, {rss} KiB")
     delete_copies(c, targets, "app-secret", "secrets")
-    delete_copies(c, targets, "app-config")
+    delete_copies(c, targets, "fan-config")
     s_sum = {conc: min(g + p for g, p in v) for conc, v in s_floor.items()}
     best = min(s_sum, key=s_sum.get)
     g_best, p_best = min(s_floor[best], key=sum)
@@ -811,14 +811,14 @@ def secret_watch(c, t, updates, concurrency):
     src = "scale-swsrc"
     data = three_keys()
     create_namespaces(c, [src], {})
-    c.curl([("POST", f"/api/v1/namespaces/{src}/configmaps", cm_body("app-config", data), "application/json"),
+    c.curl([("POST", f"/api/v1/namespaces/{src}/configmaps", cm_body("watch-config", data), "application/json"),
             ("POST", f"/api/v1/namespaces/{src}/secrets", secret_body("app-secret", data), "application/json")], 2)
     targets = [f"scale-sw-{i:03d}" for i in range(t)]
     create_namespaces(c, targets, {"scale-sw": "yes"})
     tails = {r: AuditTail(c, r) for r in ("configmaps", "secrets")}
     watchers = []
     try:
-        for resource, args in (("configmaps", ["--name", "app-config"]),
+        for resource, args in (("configmaps", ["--name", "watch-config"]),
                                ("secrets", ["--kind", "secret", "--name", "app-secret"])):
             watchers.append(subprocess.Popen(
                 WRAP + ["kubectl-cmsync", "watch", src, "--target-selector", "scale-sw=yes", "--kubeconfig",
@@ -826,7 +826,7 @@ def secret_watch(c, t, updates, concurrency):
                 stdout=subprocess.DEVNULL, stderr=open(os.path.join(c.work, f"swatch-{resource}.err"), "w")))
         for resource, tail in tails.items():
             tail.wait(0, by_cmsync("create"), t, 300, f"the watcher's {resource} creates")
-        c.curl([("POST", f"/api/v1/namespaces/{ns}/configmaps", floor_body("floor-cm", data, f"{src}/app-config"),
+        c.curl([("POST", f"/api/v1/namespaces/{ns}/configmaps", floor_body("floor-cm", data, f"{src}/watch-config"),
                  "application/json") for ns in targets]
                + [("POST", f"/api/v1/namespaces/{ns}/secrets", floor_secret_body("floor-secret", data, f"{src}/app-secret"),
                    "application/json") for ns in targets], 32)
@@ -835,7 +835,7 @@ def secret_watch(c, t, updates, concurrency):
         reads = []
         for i in range(1, updates + 1):
             value = nth_value(i)
-            took, _ = propagate(c, tails["configmaps"], "configmaps", src, "app-config",
+            took, _ = propagate(c, tails["configmaps"], "configmaps", src, "watch-config",
                                 {"data": {"config.yaml": value}}, t)
             ms["configmap"].append(took)
             took, gets = propagate(c, tails["secrets"], "secrets", src, "app-secret",
@@ -845,7 +845,7 @@ def secret_watch(c, t, updates, concurrency):
             new = three_keys(nth_value(100000 + i))
             ms["cm_floor"].append(floor_span(
                 c, tails["configmaps"], [("PUT", f"/api/v1/namespaces/{ns}/configmaps/floor-cm",
-                                          floor_body("floor-cm", new, f"{src}/app-config"), "application/json")
+                                          floor_body("floor-cm", new, f"{src}/watch-config"), "application/json")
                                          for ns in targets], "update", t))
             puts = lambda v: [("PUT", f"/api/v1/namespaces/{ns}/secrets/floor-secret",
                                floor_secret_body("floor-secret", three_keys(v), f"{src}/app-secret"), "application/json")
@@ -861,7 +861,7 @@ def secret_watch(c, t, updates, concurrency):
         for w in watchers:
             w.terminate()
             w.wait()
-    delete_copies(c, targets, "app-config")
+    delete_copies(c, targets, "watch-config")
     delete_copies(c, targets, "app-secret", "secrets")
     delete_copies(c, targets, "floor-cm")
     delete_copies(c, targets, "floor-secret", "secrets")
@@ -946,8 +946,9 @@ def run(c, a):
     size = SMOKE if a.smoke else FULL
     c.kubectl("create", "clusterrolebinding", "scale-cmsync", "--clusterrole=cluster-admin", f"--user={CMSYNC_USER}")
     only = a.only.split(",")
-    # Secrets first, each beside ConfigMaps: they delete their copies when done, and the
-    # ConfigMap watchers among them then see no other scenario's (the resync's 110,000).
+    # Secrets first, each beside ConfigMaps: they delete their copies when done (and name their
+    # sources apart from `fanout`'s app-config), and the ConfigMap watchers among them then see
+    # no other scenario's copies (the resync's 110,000).
     if "secret-fanout" in only:
         secret_fanout(c, size["secret_fanout"], size["secret_repeats"])
     if "secret-watch" in only:
