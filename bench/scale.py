@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
-"""Scale benchmarks (issue 18), run by `bench/run --scale [--smoke]` on a control plane of its own.
+"""Scale benchmarks (issues 18 and 27), run by `bench/run --scale [--smoke]` on a control plane
+of its own.
 
-Four scenarios, each against a floor measured in the same run with curl (HTTP/2, one connection,
-`--parallel`) or kubectl:
+Four scenarios for ConfigMaps, each against a floor measured in the same run with curl (HTTP/2,
+one connection, `--parallel`) or kubectl:
   fanout  `sync` of one ConfigMap into N namespaces; floor: the same N POSTs by curl at the best
           of 8/16/32/64 at once; also `kubectl apply -f` of N documents, a `--concurrency` sweep
           and a run throttled by API Priority and Fairness (429 + Retry-After).
@@ -13,10 +14,17 @@ Four scenarios, each against a floor measured in the same run with curl (HTTP/2,
           running the same watches with the same server-side filters.
   resync  `resync -A` over C copies and over 10x C: peak RSS and wall; floor: curl paging the
           same label-selected list (limit=500).
+And three for Secrets (issue 27), each beside the same for a ConfigMap in the same run:
+  secret-fanout  `sync --kind secret` of one Secret into 1,000 namespaces; floor: curl sending
+          the GETs by name that cmsync sends (it never lists Secrets in a target), then the POSTs.
+  secret-watch   `watch --kind secret`: a source change to 100 copies, by the audit log; floors:
+          curl PUTs, and curl GETs then PUTs (the watcher holds Secret values sealed).
+  secret-rss     peak RSS of `watch` with 1,000 Secret copies against 1,000 ConfigMap copies.
 Prints one markdown row per figure on stdout; writes nothing else. Needs the environment of
 tests/cluster/up and PATH with kubectl-cmsync and kubectl.
 """
 import argparse
+import base64
 import calendar
 import hashlib
 import json
@@ -34,9 +42,13 @@ import urllib.error
 import urllib.request
 
 FULL = dict(fanout=10000, watch_sources=100, watch_targets=100, busy_objects=50000, churn_rate=100,
-            churn_seconds=60, resync_sources=100, resync_targets=100, idle_seconds=30, watch_concurrency=0)
+            churn_seconds=60, resync_sources=100, resync_targets=100, idle_seconds=30, watch_concurrency=0,
+            secret_fanout=1000, secret_repeats=5, secret_watch_targets=100, secret_watch_updates=50,
+            secret_watch_concurrency=0, secret_rss_copies=1000)
 SMOKE = dict(fanout=40, watch_sources=3, watch_targets=4, busy_objects=200, churn_rate=20,
-             churn_seconds=3, resync_sources=3, resync_targets=4, idle_seconds=3, watch_concurrency=0)
+             churn_seconds=3, resync_sources=3, resync_targets=4, idle_seconds=3, watch_concurrency=0,
+             secret_fanout=20, secret_repeats=1, secret_watch_targets=4, secret_watch_updates=3,
+             secret_watch_concurrency=0, secret_rss_copies=20)
 VALUE = "a" * 1400  # 3 keys: 4.2 KiB, as bench/run
 SWEEP = (8, 16, 32, 64)
 CMSYNC_CONCURRENCY = 16  # kubectl-cmsync's default --concurrency
@@ -152,8 +164,8 @@ def create_namespaces(c, names, labels):
     log(f"{len(names)} namespaces in {wall:.1f} s")
 
 
-def delete_copies(c, namespaces, name):
-    _, codes = c.curl([("DELETE", f"/api/v1/namespaces/{ns}/configmaps/{name}", None, None) for ns in namespaces], 64)
+def delete_copies(c, namespaces, name, resource="configmaps"):
+    _, codes = c.curl([("DELETE", f"/api/v1/namespaces/{ns}/{resource}/{name}", None, None) for ns in namespaces], 64)
     bad = [x for x in codes if x not in (200, 404)]
     if bad:
         raise RuntimeError(f"deleting {name}: {len(bad)} failed ({bad[:5]})")
@@ -570,11 +582,380 @@ def curl_pages(c):
             return time.monotonic() - t0
 
 
+# --- Secrets (issue 27): the same scenarios for `--kind secret`, each beside ConfigMaps -------
+
+def b64(value):
+    return base64.b64encode(value.encode()).decode()
+
+
+def secret_body(name, data, labels=None):
+    md = {"name": name}
+    if labels:
+        md["labels"] = labels
+    return json.dumps({"apiVersion": "v1", "kind": "Secret", "metadata": md, "type": "Opaque",
+                       "data": {k: b64(v) for k, v in data.items()}}).encode()
+
+
+def floor_secret_body(name, data, source):
+    """What a Secret floor sends: a Secret the size of cmsync's copy of `source` holding `data`
+    (its label and three annotations: a Secret copy records its key names, not digests)."""
+    md = {"name": name, "labels": {"floor.cmsync.io/managed": "true"},
+          "annotations": {"floor.cmsync.io/sync-from": source,
+                          "floor.cmsync.io/managed-keys": json.dumps(sorted(data), separators=(",", ":")),
+                          "floor.cmsync.io/source-resource-version": "1234567"}}
+    return json.dumps({"apiVersion": "v1", "kind": "Secret", "metadata": md, "type": "Opaque",
+                       "data": {k: b64(v) for k, v in data.items()}}).encode()
+
+
+def three_keys(first=VALUE):
+    """The 3 keys of 1400 bytes each (4.2 KiB) of every scenario; `first` the first one's value."""
+    return {"config.yaml": first, "feature.yaml": VALUE, "limits.yaml": VALUE}
+
+
+def nth_value(i):
+    """A new value of the same size as VALUE, the i-th."""
+    return f"{i:06d}" + VALUE[6:]
+
+
+class AuditTail:
+    """The audit log's ResponseComplete events of one resource from now on, read as it grows
+    (each line parsed once: the polls stay cheap while a round is timed)."""
+
+    def __init__(self, c, resource):
+        self.path, self.resource = c.audit, resource
+        self.offset = c.audit_mark()
+        self.partial = b""
+        self.events = []
+
+    def poll(self):
+        with open(self.path, "rb") as f:
+            f.seek(self.offset)
+            chunk = f.read()
+        self.offset += len(chunk)
+        lines = (self.partial + chunk).split(b"\n")
+        self.partial = lines.pop()
+        for line in lines:
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            if e.get("stage") == "ResponseComplete" and (e.get("objectRef") or {}).get("resource") == self.resource:
+                self.events.append(e)
+        return self.events
+
+    def wait(self, start, match, count, timeout, what):
+        """The events after index `start` once `count` of them match; polled every 50 ms."""
+        deadline = time.monotonic() + timeout
+        while True:
+            events = self.poll()[start:]
+            if sum(1 for e in events if match(e)) >= count:
+                return events
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{what}: {sum(1 for e in events if match(e))} of {count} after {timeout} s")
+            time.sleep(0.05)
+
+
+def by_cmsync(verb, name=None):
+    """A match of cmsync's successful `verb` requests (of the object `name`)."""
+    return lambda e: (e["user"]["username"] == CMSYNC_USER and e["verb"] == verb
+                      and e["responseStatus"].get("code", 0) < 300
+                      and (name is None or (e.get("objectRef") or {}).get("name") == name))
+
+
+def pct(values, p):
+    """Nearest-rank percentile, as bench/run's."""
+    s = sorted(values)
+    return s[int((len(s) - 1) * p / 100)]
+
+
+def secret_fanout(c, n, repeats):
+    """`sync --kind secret` of one Secret into N fresh namespaces, beside the same for a
+    ConfigMap, each against its curl floor. cmsync reads each Secret target by GET by name (it
+    never lists Secrets in a target: Roles by resourceNames suffice), then POSTs; so the floor
+    is curl sending the same N GETs, then the same N POSTs (the creates need the reads' answers),
+    at the best of 8/16/32/64 at once. A ConfigMap run reads every copy with one cluster-wide
+    list, so its floor is the N POSTs alone (as in `fanout`). Best of `repeats`, interleaved."""
+    src = "scale-ssrc"
+    data = three_keys()
+    create_namespaces(c, [src], {})
+    c.curl([("POST", f"/api/v1/namespaces/{src}/configmaps", cm_body("fan-config", data), "application/json"),
+            ("POST", f"/api/v1/namespaces/{src}/secrets", secret_body("app-secret", data), "application/json")], 2)
+    targets = [f"scale-s-{i:04d}" for i in range(n)]
+    create_namespaces(c, targets, {"scale-sfan": "yes"})
+    s_body = floor_secret_body("app-secret", data, f"{src}/app-secret")
+    c_body = floor_body("fan-config", data, f"{src}/fan-config")
+    gets = [("GET", f"/api/v1/namespaces/{ns}/secrets/app-secret", None, None) for ns in targets]
+    s_posts = [("POST", f"/api/v1/namespaces/{ns}/secrets", s_body, "application/json") for ns in targets]
+    c_posts = [("POST", f"/api/v1/namespaces/{ns}/configmaps", c_body, "application/json") for ns in targets]
+    s_floor = {conc: [] for conc in SWEEP}  # (GETs wall, POSTs wall) per repeat
+    s_cpu = {conc: [] for conc in SWEEP}  # (CPU s of apiserver+etcd, of curl) per repeat
+    c_floor = {conc: [] for conc in SWEEP}
+    runs = {"secrets": [], "configmaps": [], "secrets64": []}  # (wall, peak RSS KiB) per repeat
+    run_cpu = {k: [] for k in runs}  # (CPU s of apiserver+etcd, of cmsync) per repeat
+    requests = None
+    sync = ["kubectl-cmsync", "sync", src, "--target-selector", "scale-sfan=yes", "--kubeconfig", c.restricted_kubeconfig]
+    kinds = (("secrets", "app-secret", ["--kind", "secret", "--name", "app-secret"]),
+             ("configmaps", "fan-config", ["--name", "fan-config"]),
+             ("secrets64", "app-secret", ["--kind", "secret", "--name", "app-secret", "--concurrency", "64"]))
+    for r in range(repeats):
+        for conc in SWEEP:
+            delete_copies(c, targets, "app-secret", "secrets")
+            server0, client0 = server_cpu(c), children_cpu()
+            g_wall, codes = c.curl(gets, conc, user=FLOOR_TLS)
+            if codes.count(404) != n:
+                raise RuntimeError(f"Secret floor GETs at {conc}: {codes.count(404)} of {n} answered 404")
+            p_wall, codes = c.curl(s_posts, conc, user=FLOOR_TLS)
+            if codes.count(201) != n:
+                raise RuntimeError(f"Secret floor POSTs at {conc}: {codes.count(201)} of {n} created")
+            s_cpu[conc].append((server_cpu(c) - server0, children_cpu() - client0))
+            s_floor[conc].append((g_wall, p_wall))
+            delete_copies(c, targets, "fan-config")
+            wall, codes = c.curl(c_posts, conc, user=FLOOR_TLS)
+            if codes.count(201) != n:
+                raise RuntimeError(f"ConfigMap floor POSTs at {conc}: {codes.count(201)} of {n} created")
+            c_floor[conc].append(wall)
+            log(f"round {r + 1}, curl at {conc}: Secrets {g_wall:.2f} + {p_wall:.2f} s, ConfigMaps {wall:.2f} s")
+        for run_name, name, args in kinds:
+            resource = "configmaps" if run_name == "configmaps" else "secrets"
+            delete_copies(c, targets, name, resource)
+            tail = AuditTail(c, resource)
+            server0, client0 = server_cpu(c), children_cpu()
+            wall, rss, rc = timed(sync + args)
+            run_cpu[run_name].append((server_cpu(c) - server0, children_cpu() - client0))
+            got = copies_in(c, resource, name, targets)
+            if rc != 0 or got != n:
+                raise RuntimeError(f"sync of {resource}: exit {rc}, {got} of {n} copies")
+            runs[run_name].append((wall, rss))
+            if run_name == "secrets":
+                events = tail.wait(0, by_cmsync("create"), n, 60, "the Secret creates in the audit log")
+                mine = [e for e in events if e["user"]["username"] == CMSYNC_USER]
+                requests = (sum(1 for e in mine if e["verb"] == "get"), sum(1 for e in mine if e["verb"] == "create"),
+                            len(mine))
+            log(f"round {r + 1}, sync of {run_name}: {wall:.2f} s, {rss} KiB")
+    delete_copies(c, targets, "app-secret", "secrets")
+    delete_copies(c, targets, "fan-config")
+    s_sum = {conc: min(g + p for g, p in v) for conc, v in s_floor.items()}
+    best = min(s_sum, key=s_sum.get)
+    g_best, p_best = min(s_floor[best], key=sum)
+    posts_alone = min(p for v in s_floor.values() for _, p in v)
+    c_best = min(min(v) for v in c_floor.values())
+    s_wall = min(w for w, _ in runs["secrets"])
+    s64_wall = min(w for w, _ in runs["secrets64"])
+    c_wall = min(w for w, _ in runs["configmaps"])
+    walls = lambda resource: "/".join(f"{w:.2f}" for w, _ in runs[resource])
+    # Each round's own ratio (its run against its floor, minutes apart at most): the spread.
+    per_round = "/".join(ratio(runs["secrets"][r][0], min(sum(v[r]) for v in s_floor.values())) for r in range(repeats))
+    gets_n, creates_n, all_n = requests
+    row(f"Secret fan-out to {n} namespaces (wall s, best of {repeats}; peak RSS KiB) | cmsync --kind secret "
+        f"{s_wall:.2f} (runs {walls('secrets')}; default --concurrency); {max(r for _, r in runs['secrets'])}; "
+        f"Secret requests (audit log): {gets_n} GETs, {creates_n} POSTs, {all_n - gets_n - creates_n} other | "
+        f"curl {n} GETs then {n} POSTs, best of {'/'.join(map(str, SWEEP))} at once: {s_sum[best]:.2f} "
+        f"(at {best}: {g_best:.2f} + {p_best:.2f}); the POSTs alone {posts_alone:.2f} | "
+        f"ConfigMaps into the same namespaces: cmsync {c_wall:.2f} (runs {walls('configmaps')}); "
+        f"{max(r for _, r in runs['configmaps'])}, curl {n} POSTs {c_best:.2f} ({ratio(c_wall, c_best)}x) | "
+        f"{ratio(s_wall, s_sum[best])}x floor (goal <= 1.25), each round's {per_round}; {ratio(s_wall, c_wall)}x the ConfigMap run; "
+        f"at --concurrency 64 {s64_wall:.2f} (runs {walls('secrets64')}), {ratio(s64_wall, s_sum[best])}x floor")
+    med = lambda pairs, i: sorted(x[i] for x in pairs)[len(pairs) // 2]
+    cpu = lambda pairs: f"{med(pairs, 0):.2f}; {med(pairs, 1):.2f}"
+    row(f"Secret fan-out to {n}: where the time goes (CPU s of apiserver+etcd; CPU s of the client; median of "
+        f"{repeats} rounds) | cmsync --kind secret {cpu(run_cpu['secrets'])}; at --concurrency 64 "
+        f"{cpu(run_cpu['secrets64'])}; ConfigMaps {cpu(run_cpu['configmaps'])} | curl GETs then POSTs at 16: "
+        f"{cpu(s_cpu[16])}; at {best}: {cpu(s_cpu[best])} | | server CPU "
+        f"{ratio(med(run_cpu['secrets'], 0), med(s_cpu[16], 0))}x the floor's at the same concurrency (16)")
+
+
+def copies_in(c, resource, name, namespaces):
+    """How many of `namespaces` hold an object `name` of `resource`."""
+    listed = c.kubectl("get", resource, "-A", "--field-selector", f"metadata.name={name}", "--chunk-size=500",
+                       "-o", "jsonpath={range .items[*]}{.metadata.namespace}{'\\n'}{end}").split()
+    return len(set(listed) & set(namespaces))
+
+
+def propagate(c, tail, resource, src, name, patch, copies):
+    """PATCHes the source, waits for cmsync's `copies` updates (audit log); (ms from the
+    source's write to the last copy's, by the apiserver's clock; cmsync's GETs meanwhile)."""
+    start = len(tail.poll())
+    _, codes = c.curl([("PATCH", f"/api/v1/namespaces/{src}/{resource}/{name}", json.dumps(patch).encode(),
+                        "application/merge-patch+json")], 1)
+    if codes != [200]:
+        raise RuntimeError(f"patching {resource} {src}/{name}: {codes}")
+    events = tail.wait(start, by_cmsync("update", name), copies, 120, f"{resource} updates")
+    patched = [e for e in events if e["verb"] == "patch" and e["objectRef"].get("namespace") == src]
+    t0 = epoch(patched[0]["stageTimestamp"])
+    t1 = max(epoch(e["stageTimestamp"]) for e in events if by_cmsync("update", name)(e))
+    return (t1 - t0) * 1000, sum(1 for e in events if by_cmsync("get")(e))
+
+
+def floor_span(c, tail, reqs, verb, concurrency):
+    """Sends reqs with one curl (as the cmsync user); ms from the first request the apiserver
+    received to the last it answered (audit log), the same clock as `propagate`."""
+    start = len(tail.poll())
+    _, codes = c.curl(reqs, concurrency, user=FLOOR_TLS)
+    if sum(1 for x in codes if x < 300) != len(reqs):
+        raise RuntimeError(f"floor {verb}s: {codes}")
+    names = {path.rsplit("/", 1)[1] for _, path, _, _ in reqs}
+    mine = lambda e: by_cmsync(verb)(e) and e["objectRef"].get("name") in names
+    events = [e for e in tail.wait(start, mine, len(reqs), 30, f"floor {verb}s") if mine(e)]
+    return (max(epoch(e["stageTimestamp"]) for e in events)
+            - min(epoch(e["requestReceivedTimestamp"]) for e in events)) * 1000
+
+
+def secret_watch(c, t, updates, concurrency):
+    """`watch --kind secret` of one Secret into T namespaces beside `watch` of a ConfigMap of
+    the same keys and sizes into the same namespaces (both watchers run; rounds alternate): per
+    round a PATCH of the source, until every copy holds it, from the audit log (the source's
+    write to the last copy's, apiserver clock). The watcher holds a Secret's values sealed, so a
+    change costs a GET of the source and of each copy, then the PUTs. Floors, same clock: T
+    concurrent PUTs of Secrets and of ConfigMaps (curl, one connection, as bench/run), and for
+    Secrets also 1 + T concurrent GETs, then T PUTs (what a watcher that holds no value must send)."""
+    src = "scale-swsrc"
+    data = three_keys()
+    create_namespaces(c, [src], {})
+    c.curl([("POST", f"/api/v1/namespaces/{src}/configmaps", cm_body("watch-config", data), "application/json"),
+            ("POST", f"/api/v1/namespaces/{src}/secrets", secret_body("app-secret", data), "application/json")], 2)
+    targets = [f"scale-sw-{i:03d}" for i in range(t)]
+    create_namespaces(c, targets, {"scale-sw": "yes"})
+    tails = {r: AuditTail(c, r) for r in ("configmaps", "secrets")}
+    watchers = []
+    try:
+        for resource, args in (("configmaps", ["--name", "watch-config"]),
+                               ("secrets", ["--kind", "secret", "--name", "app-secret"])):
+            watchers.append(subprocess.Popen(
+                WRAP + ["kubectl-cmsync", "watch", src, "--target-selector", "scale-sw=yes", "--kubeconfig",
+                        c.restricted_kubeconfig] + args + (["--concurrency", str(concurrency)] if concurrency else []),
+                stdout=subprocess.DEVNULL, stderr=open(os.path.join(c.work, f"swatch-{resource}.err"), "w")))
+        for resource, tail in tails.items():
+            tail.wait(0, by_cmsync("create"), t, 300, f"the watcher's {resource} creates")
+        c.curl([("POST", f"/api/v1/namespaces/{ns}/configmaps", floor_body("floor-cm", data, f"{src}/watch-config"),
+                 "application/json") for ns in targets]
+               + [("POST", f"/api/v1/namespaces/{ns}/secrets", floor_secret_body("floor-secret", data, f"{src}/app-secret"),
+                   "application/json") for ns in targets], 32)
+        time.sleep(2)
+        ms = {k: [] for k in ("configmap", "secret", "cm_floor", "secret_floor", "secret_get_put")}
+        reads = []
+        for i in range(1, updates + 1):
+            value = nth_value(i)
+            took, _ = propagate(c, tails["configmaps"], "configmaps", src, "watch-config",
+                                {"data": {"config.yaml": value}}, t)
+            ms["configmap"].append(took)
+            took, gets = propagate(c, tails["secrets"], "secrets", src, "app-secret",
+                                   {"data": {"config.yaml": b64(value)}}, t)
+            ms["secret"].append(took)
+            reads.append(gets)
+            new = three_keys(nth_value(100000 + i))
+            ms["cm_floor"].append(floor_span(
+                c, tails["configmaps"], [("PUT", f"/api/v1/namespaces/{ns}/configmaps/floor-cm",
+                                          floor_body("floor-cm", new, f"{src}/watch-config"), "application/json")
+                                         for ns in targets], "update", t))
+            puts = lambda v: [("PUT", f"/api/v1/namespaces/{ns}/secrets/floor-secret",
+                               floor_secret_body("floor-secret", three_keys(v), f"{src}/app-secret"), "application/json")
+                              for ns in targets]
+            ms["secret_floor"].append(floor_span(c, tails["secrets"], puts(nth_value(200000 + i)), "update", t))
+            gets_ms = floor_span(c, tails["secrets"], [("GET", f"/api/v1/namespaces/{src}/secrets/app-secret", None, None)]
+                                 + [("GET", f"/api/v1/namespaces/{ns}/secrets/floor-secret", None, None)
+                                    for ns in targets], "get", t + 1)
+            ms["secret_get_put"].append(gets_ms + floor_span(c, tails["secrets"], puts(nth_value(300000 + i)), "update", t))
+            if i == 1 or i % 10 == 0:
+                log(f"round {i}: " + ", ".join(f"{k} {v[-1]:.0f}" for k, v in ms.items()) + f" ms; {gets} GETs")
+    finally:
+        for w in watchers:
+            w.terminate()
+            w.wait()
+    delete_copies(c, targets, "watch-config")
+    delete_copies(c, targets, "app-secret", "secrets")
+    delete_copies(c, targets, "floor-cm")
+    delete_copies(c, targets, "floor-secret", "secrets")
+    p = {k: (pct(v, 50), pct(v, 99)) for k, v in ms.items()}
+    fmt_ = lambda k: f"p50 {p[k][0]:.0f} p99 {p[k][1]:.0f}"
+    at = f", both watchers at --concurrency {concurrency}" if concurrency else ""
+    row(f"watch propagation to {t} copies, {updates} updates, Secret beside ConfigMap{at} (ms from the source's write "
+        f"to the last copy's, audit log) | Secret {fmt_('secret')} ({min(reads)}-{max(reads)} GETs per change); "
+        f"ConfigMap {fmt_('configmap')} | {t} concurrent PUTs (curl): Secrets {fmt_('secret_floor')}; "
+        f"ConfigMaps {fmt_('cm_floor')} | Secrets, {t + 1} concurrent GETs then {t} PUTs: {fmt_('secret_get_put')} | "
+        f"Secret p99 {ratio(p['secret'][1], p['secret_floor'][1])}x its PUT floor, "
+        f"{ratio(p['secret'][1], p['secret_get_put'][1])}x its GET+PUT floor (goal <= 1.5); "
+        f"ConfigMap p99 {ratio(p['configmap'][1], p['cm_floor'][1])}x its floor; "
+        f"Secret/ConfigMap p99 {ratio(p['secret'][1], p['configmap'][1])}x")
+
+
+def proc_status(pid, field):
+    """A number field of /proc/PID/status (VmRSS, Threads, ...)."""
+    for line in open(f"/proc/{pid}/status"):
+        if line.startswith(field + ":"):
+            return int(line.split()[1])
+    return 0
+
+
+def secret_rss(c, n):
+    """Peak RSS (VmHWM) of `watch` of one Secret into N namespaces against the same for a
+    ConfigMap of the same keys and sizes: after the initial sync (N creates), and after one
+    change propagated to every copy; each watcher alone. Also the time of each (audit log).
+    Then both again with the other --watch-scope: a Secret rule watches a stream per target
+    namespace unless cluster scope is asked for (least privilege), a ConfigMap rule of many
+    targets one cluster-wide stream; the swap tells the kind's cost from the scope's."""
+    src = "scale-msrc"
+    data = three_keys()
+    create_namespaces(c, [src], {})
+    c.curl([("POST", f"/api/v1/namespaces/{src}/configmaps", cm_body("rss-config", data), "application/json"),
+            ("POST", f"/api/v1/namespaces/{src}/secrets", secret_body("rss-secret", data), "application/json")], 2)
+    targets = [f"scale-s-{i:04d}" for i in range(n)]
+    create_namespaces(c, targets, {"scale-sfan": "yes"})
+    got = {}
+    variants = (("configmap", "configmaps", "rss-config", ["--name", "rss-config"]),
+                ("secret", "secrets", "rss-secret", ["--kind", "secret", "--name", "rss-secret"]),
+                ("configmap-namespaces", "configmaps", "rss-config",
+                 ["--name", "rss-config", "--watch-scope", "namespaces"]),
+                ("secret-cluster", "secrets", "rss-secret",
+                 ["--kind", "secret", "--name", "rss-secret", "--watch-scope", "cluster"]))
+    for i, (label, resource, name, args) in enumerate(variants):
+        value = nth_value(i + 1)
+        patch = {"data": {"config.yaml": b64(value) if resource == "secrets" else value}}
+        tail = AuditTail(c, resource)
+        t0 = time.time()
+        w = subprocess.Popen(WRAP + ["kubectl-cmsync", "watch", src, "--target-selector", "scale-sfan=yes",
+                                     "--kubeconfig", c.restricted_kubeconfig] + args,
+                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(c.work, f"rss-{label}.err"), "w"))
+        try:
+            events = tail.wait(0, by_cmsync("create", name), n, 600, f"the watcher's {resource} creates")
+            synced = max(epoch(e["stageTimestamp"]) for e in events if by_cmsync("create", name)(e)) - t0
+            time.sleep(2)
+            hwm_synced = vm_hwm(w.pid)
+            took, gets = propagate(c, tail, resource, src, name, patch, n)
+            time.sleep(2)
+            got[label] = dict(synced=synced, hwm_synced=hwm_synced, took=took / 1000, gets=gets, hwm=vm_hwm(w.pid),
+                              rss=proc_status(w.pid, "VmRSS"), threads=proc_status(w.pid, "Threads"))
+        finally:
+            w.terminate()
+            w.wait()
+        delete_copies(c, targets, name, resource)
+        log(f"watch {label} into {n}: {got[label]}")
+    fig = lambda k: (f"{got[k]['hwm_synced']}; {got[k]['hwm']} ({got[k]['threads']} threads); initial sync "
+                     f"{got[k]['synced']:.2f} s, the change {got[k]['took']:.2f} s")
+    s, m = got["secret"], got["configmap"]
+    row(f"watch of one source into {n} namespaces, Secret against ConfigMap (peak RSS KiB after the initial sync; "
+        f"after one change to every copy; s) | Secret {fig('secret')} ({s['gets']} GETs) | ConfigMap {fig('configmap')} "
+        f"| | peak RSS Secret/ConfigMap {ratio(s['hwm'], m['hwm'])}x")
+    row(f"the same, scopes swapped: Secret --watch-scope cluster, ConfigMap --watch-scope namespaces | "
+        f"Secret, cluster scope {fig('secret-cluster')} | ConfigMap, a stream per namespace {fig('configmap-namespaces')} "
+        f"| | peak RSS Secret/ConfigMap {ratio(got['secret-cluster']['hwm'], got['configmap-namespaces']['hwm'])}x; "
+        f"a stream per namespace against one: Secret {ratio(s['hwm'], got['secret-cluster']['hwm'])}x, "
+        f"ConfigMap {ratio(got['configmap-namespaces']['hwm'], m['hwm'])}x")
+
+
 def run(c, a):
     size = SMOKE if a.smoke else FULL
     c.kubectl("create", "clusterrolebinding", "scale-cmsync", "--clusterrole=cluster-admin", f"--user={CMSYNC_USER}")
     only = a.only.split(",")
-    # resync first: `resync -A` then sees its own copies only.
+    # Secrets first, each beside ConfigMaps: they delete their copies when done (and name their
+    # sources apart from `fanout`'s app-config), and the ConfigMap watchers among them then see
+    # no other scenario's copies (the resync's 110,000).
+    if "secret-fanout" in only:
+        secret_fanout(c, size["secret_fanout"], size["secret_repeats"])
+    if "secret-watch" in only:
+        secret_watch(c, size["secret_watch_targets"], size["secret_watch_updates"], size["secret_watch_concurrency"])
+    if "secret-rss" in only:
+        secret_rss(c, size["secret_rss_copies"])
+    # resync next: `resync -A` then sees its own copies only.
     if "resync" in only:
         resync(c, size["resync_sources"], size["resync_targets"])
     if "fanout" in only:
@@ -585,11 +966,10 @@ def run(c, a):
         busy(c, size["busy_objects"], size["churn_rate"], size["churn_seconds"])
 
 
-
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--smoke", action="store_true")
-    ap.add_argument("--only", default="fanout,watch,busy,resync")
+    ap.add_argument("--only", default="secret-fanout,secret-watch,secret-rss,fanout,watch,busy,resync")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=N",
                     help="override one size (e.g. watch_sources=30), to profile at another size")
     a = ap.parse_args()
