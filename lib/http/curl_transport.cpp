@@ -85,9 +85,20 @@ struct CurlTransport::Impl {
         return *multi;
     }
 
+    // Idle handles kept, each with its connection: a burst of requests from many threads (a
+    // thousand lists at start-up) leaves no more open than a busy run reuses (client-go's
+    // transport keeps 25 idle connections per host).
+    static constexpr std::size_t kMaxIdle = 32;
+
     void release(std::unique_ptr<CurlEasy> easy) {
-        std::lock_guard guard(pool_mutex);
-        pool.push_back(std::move(easy));
+        {
+            std::lock_guard guard(pool_mutex);
+            if (pool.size() < kMaxIdle) {
+                pool.push_back(std::move(easy));
+                return;
+            }
+        }
+        easy.reset();  // closes its connection, outside the lock
     }
 
     // Applies everything but the body handling; returns the URL actually requested.

@@ -127,6 +127,11 @@ bool StreamRunner::running(const std::string& key) const {
 }
 
 std::string StreamRunner::relist(const StreamSpec& spec, const Stream& self) {
+    lists_.acquire();
+    struct Release {
+        std::counting_semaphore<16>& lists;
+        ~Release() { lists.release(); }
+    } release{lists_};
     StreamEvent out;
     out.stream = spec.key;
     out.kind = StreamEvent::Kind::relisted;
