@@ -668,6 +668,13 @@ def pct(values, p):
     return s[int((len(s) - 1) * p / 100)]
 
 
+def two_kind_sources(c, src, configmap, data):
+    """Namespace `src` with ConfigMap `configmap` and Secret app-secret, both holding `data`."""
+    create_namespaces(c, [src], {})
+    c.curl([("POST", f"/api/v1/namespaces/{src}/configmaps", cm_body(configmap, data), "application/json"),
+            ("POST", f"/api/v1/namespaces/{src}/secrets", secret_body("app-secret", data), "application/json")], 2)
+
+
 def secret_fanout(c, n, repeats):
     """`sync --kind secret` of one Secret into N fresh namespaces, beside the same for a
     ConfigMap, each against its curl floor. cmsync reads each Secret target by GET by name (it
@@ -677,9 +684,7 @@ def secret_fanout(c, n, repeats):
     list, so its floor is the N POSTs alone (as in `fanout`). Best of `repeats`, interleaved."""
     src = "scale-ssrc"
     data = three_keys()
-    create_namespaces(c, [src], {})
-    c.curl([("POST", f"/api/v1/namespaces/{src}/configmaps", cm_body("fan-config", data), "application/json"),
-            ("POST", f"/api/v1/namespaces/{src}/secrets", secret_body("app-secret", data), "application/json")], 2)
+    two_kind_sources(c, src, "fan-config", data)
     targets = [f"scale-s-{i:04d}" for i in range(n)]
     create_namespaces(c, targets, {"scale-sfan": "yes"})
     s_body = floor_secret_body("app-secret", data, f"{src}/app-secret")
@@ -810,9 +815,7 @@ def secret_watch(c, t, updates, concurrency):
     Secrets also 1 + T concurrent GETs, then T PUTs (what a watcher that holds no value must send)."""
     src = "scale-swsrc"
     data = three_keys()
-    create_namespaces(c, [src], {})
-    c.curl([("POST", f"/api/v1/namespaces/{src}/configmaps", cm_body("watch-config", data), "application/json"),
-            ("POST", f"/api/v1/namespaces/{src}/secrets", secret_body("app-secret", data), "application/json")], 2)
+    two_kind_sources(c, src, "watch-config", data)
     targets = [f"scale-sw-{i:03d}" for i in range(t)]
     create_namespaces(c, targets, {"scale-sw": "yes"})
     tails = {r: AuditTail(c, r) for r in ("configmaps", "secrets")}

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <set>
+
 #include "error.hpp"
 #include "kube/base64.hpp"
 #include "kube/json.hpp"
@@ -98,11 +100,11 @@ void write_data(const Object& object, rapidjson::Document& doc) {
 }
 
 // The data keys that entries of kFieldManager in `managedFields` hold: {"f:data": {"f:KEY": {}}}.
-std::set<std::string> keys_set_by_cmsync(const rapidjson::Value& meta) {
+std::vector<std::string> keys_set_by_cmsync(const rapidjson::Value& meta) {
     std::set<std::string> keys;
     const auto fields = meta.FindMember("managedFields");
     if (fields == meta.MemberEnd() || !fields->value.IsArray()) {
-        return keys;
+        return {};
     }
     for (const auto& entry : fields->value.GetArray()) {
         if (!entry.IsObject() || json_string(entry, "manager") != kFieldManager) {
@@ -120,7 +122,7 @@ std::set<std::string> keys_set_by_cmsync(const rapidjson::Value& meta) {
             }
         }
     }
-    return keys;
+    return {keys.begin(), keys.end()};
 }
 
 }  // namespace

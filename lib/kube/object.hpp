@@ -2,9 +2,10 @@
 
 #include <rapidjson/fwd.h>
 
+#include <algorithm>
 #include <map>
-#include <set>
 #include <string>
+#include <vector>
 
 #include "kube/kind.hpp"
 
@@ -44,11 +45,15 @@ struct Object {
     std::map<std::string, Value> data;
     std::string type;  ///< a Secret's type ("Opaque", "kubernetes.io/tls", ...); empty otherwise
     bool immutable = false;
-    /// Sensitive kinds only: the data keys whose present value cmsync's field manager set, as
-    /// the server's managedFields say (someone who changes a value since takes the key over).
-    std::set<std::string> owned_keys;
     /// The values are the watcher's keyed digests, not values (watch/sealed.hpp): never sent.
     bool sealed = false;
+    /// Sensitive kinds only: the data keys whose present value cmsync's field manager set, as
+    /// the server's managedFields say (someone who changes a value since takes the key over).
+    /// Sorted, without repeats (a vector: every object carries it, most of them empty).
+    std::vector<std::string> owned_keys;
+    bool owns(const std::string& key) const {
+        return std::binary_search(owned_keys.begin(), owned_keys.end(), key);
+    }
     /// The object as the server sent it, less its data (and, but for a sensitive kind, its
     /// managedFields); updates start from it so fields cmsync does not know (finalizers, owner
     /// references, ...) survive. Empty for objects built here.

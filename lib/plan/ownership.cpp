@@ -93,7 +93,7 @@ WriteRecord write_record(const kube::Object& copy) {
     KeyHashes hashes;
     for (const auto& key : *keys) {
         const auto value = copy.data.find(key);
-        const bool set_by_cmsync = value != copy.data.end() && copy.owned_keys.count(key) != 0;
+        const bool set_by_cmsync = value != copy.data.end() && copy.owns(key);
         hashes[key] = set_by_cmsync ? sha256_hex(value->second.bytes) : kSetByAnother;
     }
     out.hashes = std::move(hashes);

@@ -170,6 +170,12 @@ void CopyCache::forget_name(const std::string& name) {
     std::erase_if(entries_, [&](const auto& entry) { return entry.first.second == name; });
 }
 
+bool CopyCache::has_copy(const std::string& ns, const std::string& name) const {
+    std::lock_guard guard(mutex_);
+    const auto it = entries_.find({ns, name});
+    return it != entries_.end() && it->second.copy.has_value();
+}
+
 std::size_t CopyCache::copies() const {
     std::lock_guard guard(mutex_);
     return static_cast<std::size_t>(std::count_if(

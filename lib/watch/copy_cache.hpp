@@ -57,6 +57,8 @@ class CopyCache {
     std::optional<kube::Object> find(const std::string& ns, const std::string& name) const;
     /// How many copies of ours are known to exist.
     std::size_t copies() const;
+    /// Whether the copy NS/NAME is known to exist and be ours.
+    bool has_copy(const std::string& ns, const std::string& name) const;
     /// Every copy in `ns` (the namespace is no longer a target).
     void forget_namespace(const std::string& ns);
     /// Every copy of the source `name` (the source is gone).

@@ -337,7 +337,7 @@ void Watcher::handle_source(const kube::WatchEvent& event, Clock::time_point at,
             source_names_.erase(name);
             targets = targets_;
             // What the copies are now is what orphan() reports of each.
-            std::erase_if(copy_states_, [&](const auto& e) { return e.first.name == name; });
+            std::erase_if(out_of_step_, [&](const auto& e) { return e.first.name == name; });
         }
         for (const auto& ns : targets) {
             orphan(name, ns);

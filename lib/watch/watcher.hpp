@@ -194,9 +194,9 @@ class Watcher {
     /// copy -> "ACTION COPY_RV SOURCE_RV" reported: a copy out of step is reported once per
     /// state of it and of its source.
     std::map<kube::ObjectRef, std::string> drift_seen_;
-    enum class CopyState { in_step, conflict, orphaned, error };
-    /// copy -> what it was last reported as (guarded by mutex_): copy_counts().
-    std::map<kube::ObjectRef, CopyState> copy_states_;
+    enum class CopyState { conflict, orphaned, error };
+    /// copy -> how it was last reported out of step (guarded by mutex_): copy_counts().
+    std::map<kube::ObjectRef, CopyState> out_of_step_;
     std::int64_t last_write_unix_ms_ = 0;  // guarded by mutex_
     /// Records what report() says of a copy.
     void note_copy_state(const TargetOutcome& o);

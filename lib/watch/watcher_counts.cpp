@@ -6,17 +6,13 @@
 namespace cmsync {
 
 void Watcher::note_copy_state(const TargetOutcome& o) {
-    std::optional<CopyState> state;
+    std::optional<CopyState> state;  // nothing: in step, or no copy (pruned)
     if (!o.error.empty() || o.plan.action == TargetAction::error) {
         state = CopyState::error;
     } else if (o.plan.action == TargetAction::conflict) {
         state = o.plan.orphaned ? CopyState::orphaned : CopyState::conflict;
-    } else if (o.plan.delete_copy) {
-        state.reset();  // pruned (or to be): no copy to count
-    } else if (o.plan.write && !o.applied) {
+    } else if (o.plan.write && !o.applied && !o.plan.delete_copy) {
         return;  // held back (a standby): it is what it was
-    } else {
-        state = CopyState::in_step;
     }
     std::lock_guard guard(mutex_);
     if (o.applied) {
@@ -25,9 +21,9 @@ void Watcher::note_copy_state(const TargetOutcome& o) {
                                   .count();
     }
     if (state) {
-        copy_states_[o.target] = *state;
+        out_of_step_[o.target] = *state;
     } else {
-        copy_states_.erase(o.target);
+        out_of_step_.erase(o.target);
     }
 }
 
@@ -36,7 +32,10 @@ CopyCounts Watcher::copy_counts() const {
     CopyCounts out;
     out.targets = source_names_.size() * targets_.size();
     out.last_write_unix_ms = last_write_unix_ms_;
-    for (const auto& [copy, state] : copy_states_) {
+    // In step: every copy of ours known to exist (the copy cache's) that is not out of step.
+    // Kept this way, not as a state per copy: 10,000 copies cost no more memory than before.
+    std::size_t ours_out_of_step = 0;
+    for (const auto& [copy, state] : out_of_step_) {
         if (state == CopyState::orphaned) {
             ++out.orphaned;
             continue;
@@ -44,20 +43,13 @@ CopyCounts Watcher::copy_counts() const {
         if (targets_.count(copy.namespace_name) == 0 || source_names_.count(copy.name) == 0) {
             continue;  // no longer a target (its namespace or source went)
         }
-        switch (state) {
-            case CopyState::in_step:
-                ++out.in_step;
-                break;
-            case CopyState::conflict:
-                ++out.conflicts;
-                break;
-            case CopyState::error:
-                ++out.errors;
-                break;
-            case CopyState::orphaned:
-                break;
+        ++(state == CopyState::conflict ? out.conflicts : out.errors);
+        if (copies_.has_copy(copy.namespace_name, copy.name)) {
+            ++ours_out_of_step;
         }
     }
+    const auto ours = copies_.copies();
+    out.in_step = ours > ours_out_of_step ? ours - ours_out_of_step : 0;
     for (const auto& name : config_.spec.selection.names) {
         if (source_names_.count(name) == 0) {
             out.missing_sources.push_back(name);

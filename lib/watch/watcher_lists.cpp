@@ -151,7 +151,7 @@ void Watcher::handle_namespace(const kube::WatchEvent& event) {
             if (targets_.erase(event.name) == 0) {
                 return;
             }
-            std::erase_if(copy_states_,
+            std::erase_if(out_of_step_,
                           [&](const auto& e) { return e.first.namespace_name == event.name; });
         }
         log_(fmt::format("namespace {} no longer matches --target-selector", event.name));

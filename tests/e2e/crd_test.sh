@@ -8,6 +8,28 @@ crds_applied() {
     crd/clustersyncrules.cmsync.io crd/syncrules.cmsync.io crd/syncgrants.cmsync.io >/dev/null
 }
 
+# cluster_rule NAME SOURCE_NS TARGET_NS...: applies a ClusterSyncRule copying SOURCE_NS/app.
+cluster_rule() {
+  local name=$1 src=$2
+  shift 2
+  k apply -f - >/dev/null <<YAML
+apiVersion: cmsync.io/v1alpha1
+kind: ClusterSyncRule
+metadata: {name: $name}
+spec:
+  source: {namespace: $src, names: [app]}
+  targets: {namespaces: [$(IFS=,; echo "$*")]}
+YAML
+}
+
+# condition_is FIELD VALUE KIND NAME [NS]: the Ready condition's FIELD (reason, message) of a
+# rule object is VALUE.
+condition_is() {
+  local ns=()
+  [[ $# -eq 5 ]] && ns=(-n "$5")
+  [[ "$(k get "$3" "$4" "${ns[@]}" -o jsonpath="{.status.conditions[?(@.type==\"Ready\")].$1}")" == "$2" ]]
+}
+
 # rule_objects KIND [NAMESPACE]: the rules of schema/example.yaml as objects of KIND, one YAML
 # document each (a SyncRule's source is in its own namespace: the source namespace goes).
 rule_objects() {
@@ -134,28 +156,14 @@ test_crd_watch_rules_from_cluster_runs_rules_as_they_are_applied_edited_and_dele
   k -n "$src" create configmap app --from-literal=k=v1 >/dev/null
   k -n "$src2" create configmap app --from-literal=k=other >/dev/null
   start_watch --rules-from-cluster
-  k apply -f - >/dev/null <<YAML
-apiVersion: cmsync.io/v1alpha1
-kind: ClusterSyncRule
-metadata: {name: $rule}
-spec:
-  source: {namespace: $src, names: [app]}
-  targets: {namespaces: [$a, $b]}
-YAML
+  cluster_rule "$rule" "$src" "$a" "$b"
   wait_for 20 key_is "$a" app k v1
   wait_for 20 key_is "$b" app k v1
   # edited: the rule runs as it now says
   k patch clustersyncrule "$rule" --type=merge -p "{\"spec\":{\"targets\":{\"namespaces\":[\"$a\",\"$b\",\"$c\"]}}}" >/dev/null
   wait_for 20 key_is "$c" app k v1
   # a younger rule managing the same copies from another source does not run, and says why
-  k apply -f - >/dev/null <<YAML
-apiVersion: cmsync.io/v1alpha1
-kind: ClusterSyncRule
-metadata: {name: $other}
-spec:
-  source: {namespace: $src2, names: [app]}
-  targets: {namespaces: [$a]}
-YAML
+  cluster_rule "$other" "$src2" "$a"
   wait_for 20 grep -q "ClusterSyncRule $other does not run: rules \"$rule\" and \"$other\" would both manage ConfigMap $a/app" "$T/watch.err"
   k -n "$src" patch configmap app --type merge -p '{"data":{"k":"v2"}}' >/dev/null
   wait_for 20 key_is "$a" app k v2
@@ -198,16 +206,9 @@ test_crd_status_says_in_step_then_conflicts_and_a_quiet_cluster_sees_no_write() 
   k -n "$src" create configmap app --from-literal=k=v1 >/dev/null
   start_watch --rules-from-cluster
   mark=$(wc -l <"$CMSYNC_CLUSTER_DIR/audit.log")
-  k apply -f - >/dev/null <<YAML
-apiVersion: cmsync.io/v1alpha1
-kind: ClusterSyncRule
-metadata: {name: $rule}
-spec:
-  source: {namespace: $src, names: [app]}
-  targets: {namespaces: [$a, $b]}
-YAML
+  cluster_rule "$rule" "$src" "$a" "$b"
   wait_for 20 key_is "$b" app k v1
-  wait_for 20 bash -c "[[ \"\$(kubectl --kubeconfig '$CMSYNC_ADMIN_KUBECONFIG' get clustersyncrule $rule -o jsonpath='{.status.conditions[0].reason}')\" == InStep ]]"
+  wait_for 20 condition_is reason InStep clustersyncrule "$rule"
   expect_eq "$(rule_status "$rule")" "True InStep 2 2 0 1"
   # what the audit log shows of it (so that "no write" below can be believed)
   expect_in "$(writes_since "$mark")" "patch clustersyncrules/status /$rule"
@@ -222,23 +223,17 @@ YAML
   # a hand edit of a copy: Ready=False Conflicts, the counts say one
   k -n "$a" patch configmap app --type merge -p '{"data":{"k":"hand"}}' >/dev/null
   k -n "$src" patch configmap app --type merge -p '{"data":{"k":"v2"}}' >/dev/null
-  wait_for 20 bash -c "[[ \"\$(kubectl --kubeconfig '$CMSYNC_ADMIN_KUBECONFIG' get clustersyncrule $rule -o jsonpath='{.status.conditions[0].reason}')\" == Conflicts ]]"
+  wait_for 20 condition_is reason Conflicts clustersyncrule "$rule"
   expect_eq "$(rule_status "$rule")" "False Conflicts 2 1 1 1"
   expect_in "$(k get clustersyncrule "$rule" -o jsonpath='{.status.conditions[0].message}')" "1 of 2 copies in conflict"
   # the spec edited: observedGeneration follows; the source missing says so
   k patch clustersyncrule "$rule" --type=merge -p '{"spec":{"source":{"names":["gone"]}}}' >/dev/null
-  wait_for 20 bash -c "[[ \"\$(kubectl --kubeconfig '$CMSYNC_ADMIN_KUBECONFIG' get clustersyncrule $rule -o jsonpath='{.status.conditions[0].reason}')\" == SourceMissing ]]"
+  wait_for 20 condition_is reason SourceMissing clustersyncrule "$rule"
   expect_eq "$(rule_status "$rule")" "False SourceMissing 0 0 0 2"
   stop_watch INT
   k delete clustersyncrule "$rule" >/dev/null
 }
 
-# reason_is KIND NAME [NS] REASON: the Ready condition's reason of a rule object.
-reason_is() {
-  local ns=()
-  [[ $# -eq 4 ]] && ns=(-n "$3")
-  [[ "$(k get "$1" "$2" "${ns[@]}" -o jsonpath='{.status.conditions[?(@.type=="Ready")].reason}')" == "${!#}" ]]
-}
 
 test_crd_syncrule_writes_only_where_a_grant_consents() {
   local team a b mark
@@ -255,7 +250,7 @@ spec:
   targets: {namespaces: [$a, $b]}
 YAML
   # no grant: nothing written, and the rule says so
-  wait_for 20 reason_is syncrule share "$team" NotGranted
+  wait_for 20 condition_is reason NotGranted syncrule share "$team"
   expect_in "$(k -n "$team" get syncrule share -o jsonpath='{.status.conditions[0].message}')" "no SyncGrant lets this rule write into $a, $b"
   run k -n "$a" get configmap app
   expect_rc 1
@@ -272,7 +267,7 @@ YAML
   (( SECONDS - granted <= 3 )) || fail "the copy came $((SECONDS - granted)) s after the grant"
   run k -n "$b" get configmap app
   expect_rc 1
-  wait_for 10 bash -c "[[ \"\$(kubectl --kubeconfig '$CMSYNC_ADMIN_KUBECONFIG' -n '$team' get syncrule share -o jsonpath='{.status.conditions[0].message}')\" == 'no SyncGrant lets this rule write into $b' ]]"
+  wait_for 10 condition_is message "no SyncGrant lets this rule write into $b" syncrule share "$team"
   # a grant for other names or kinds consents to nothing here
   k -n "$b" apply -f - >/dev/null <<YAML
 apiVersion: cmsync.io/v1alpha1
@@ -286,7 +281,7 @@ YAML
   expect_rc 1
   # the grant removed: writes into a stop at once; the copy stays
   k -n "$a" delete syncgrant from-team >/dev/null
-  wait_for 10 bash -c "[[ \"\$(kubectl --kubeconfig '$CMSYNC_ADMIN_KUBECONFIG' -n '$team' get syncrule share -o jsonpath='{.status.conditions[0].message}')\" == 'no SyncGrant lets this rule write into $a, $b' ]]"
+  wait_for 10 condition_is message "no SyncGrant lets this rule write into $a, $b" syncrule share "$team"
   mark=$(wc -l <"$CMSYNC_CLUSTER_DIR/audit.log")
   k -n "$team" patch configmap app --type merge -p '{"data":{"k":"v2"}}' >/dev/null
   sleep 2

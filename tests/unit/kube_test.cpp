@@ -405,7 +405,7 @@ TEST_CASE("a Secret's keys set by cmsync come from managedFields; a ConfigMap re
     const std::string json =
         "{" + meta + R"(,"data":{"ca.crt":"YQ==","tls.crt":"Yg==","tls.key":"Yw=="}})";
     auto secret = object_from_json(kSecret, json, true);
-    CHECK(secret.owned_keys == std::set<std::string>{"ca.crt", "extra", "tls.crt"});
+    CHECK(secret.owned_keys == std::vector<std::string>{"ca.crt", "extra", "tls.crt"});
     // kept in raw, so a copy parsed again from it (the watcher's cache) still knows them ...
     CHECK(object_from_json(kSecret, secret.raw, true).owned_keys == secret.owned_keys);
     // ... and never sent back

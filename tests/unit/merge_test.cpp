@@ -2,6 +2,8 @@
 
 #include <doctest/doctest.h>
 
+#include <set>
+
 #include "plan/ownership.hpp"
 #include "plan/secret_type.hpp"
 #include "util/sha256.hpp"
@@ -438,7 +440,7 @@ Object secret_copy(std::map<std::string, std::string> data, std::vector<std::str
         keys += (keys.empty() ? "\"" : ",\"") + k + "\"";
     }
     copy.annotations[cmsync::kManagedKeysAnnotation] = "[" + keys + "]";
-    copy.owned_keys = std::move(owned);
+    copy.owned_keys.assign(owned.begin(), owned.end());
     return copy;
 }
 

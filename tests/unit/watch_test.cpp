@@ -724,7 +724,7 @@ TEST_CASE("copy cache of Secrets: digests of the values, never the values") {
     CHECK(b->sealed);
     CHECK(b->data == c->data);
     CHECK(b->data.at("password") == seal(read.data.at("password")));
-    CHECK(b->owned_keys == std::set<std::string>{"password"});  // ownership survives sealing
+    CHECK(b->owned_keys == std::vector<std::string>{"password"});  // ownership survives sealing
     CHECK(b->resource_version == "7");
     for (const auto& [key, value] : b->data) {
         check_no_canary(value.bytes);
