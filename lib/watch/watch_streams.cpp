@@ -38,12 +38,11 @@ void EventQueue::push(StreamEvent event) {
     ready_.notify_one();
 }
 
-std::vector<StreamEvent> EventQueue::pop_all(std::chrono::milliseconds timeout) {
+std::deque<StreamEvent> EventQueue::pop_all(std::chrono::milliseconds timeout) {
     std::unique_lock lock(mutex_);
     ready_.wait_for(lock, timeout, [&] { return !items_.empty(); });
-    std::vector<StreamEvent> out(std::make_move_iterator(items_.begin()),
-                                 std::make_move_iterator(items_.end()));
-    items_.clear();
+    std::deque<StreamEvent> out;
+    out.swap(items_);
     return out;
 }
 

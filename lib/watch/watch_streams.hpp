@@ -45,8 +45,9 @@ void forget_values_if_known(StreamEvent& event,
 class EventQueue {
   public:
     void push(StreamEvent event);
-    /// Everything queued, waiting up to `timeout` for the first item.
-    std::vector<StreamEvent> pop_all(std::chrono::milliseconds timeout);
+    /// Everything queued, waiting up to `timeout` for the first item. The queue's own nodes
+    /// are handed over, not copied: a burst of thousands of events is never held twice.
+    std::deque<StreamEvent> pop_all(std::chrono::milliseconds timeout);
     /// Lets go of the values of queued ConfigMap events that `known` now says the loop holds
     /// (StreamEvent::known), so a burst queued while the loop writes stays small.
     void compact(const std::function<bool(const kube::Object&)>& known);

@@ -212,9 +212,11 @@ void Watcher::loop(const std::atomic<bool>& stop) {
             wait = std::clamp(std::chrono::ceil<std::chrono::milliseconds>(*due - Clock::now()),
                               std::chrono::milliseconds(0), wait);
         }
+        // Each event is let go of once handled: a burst of thousands is not held to its end.
         auto events = queue_.pop_all(wait);
-        for (auto& event : events) {
-            handle(event);
+        const bool any = !events.empty();
+        for (; !events.empty(); events.pop_front()) {
+            handle(events.front());
         }
         pass_due_sources();
         retry_due_copies();
@@ -223,7 +225,7 @@ void Watcher::loop(const std::atomic<bool>& stop) {
             resync_all();
             last_resync = std::chrono::steady_clock::now();
         }
-        if (!events.empty()) {
+        if (any) {
             save_state();
         }
     }
