@@ -139,7 +139,7 @@ test_deploy_applies_for_real_with_the_documented_names() {
   expect_rc 0
   expect_not_in "$out" "created"
   expect_eq "$(k get -k "$(deploy_dir)" -o json | jq -c '[.items[] | [.kind, .metadata.name, .metadata.resourceVersion]]')" "$before"
-  expect_eq "$(jqv "$before" 'length')" 11 "objects in deploy/"
+  expect_eq "$(jqv "$before" 'length')" 16 "objects in deploy/ (3 CRDs and 2 tenant roles among them)"
 }
 
 # can I?: "yes"/"no" from kubectl auth can-i as the Deployment's ServiceAccount.

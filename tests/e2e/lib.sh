@@ -125,11 +125,12 @@ stop_watch() {
 watch_log() { cat "$T/watch.out" "$T/watch.err"; }
 
 
-# own_cluster: a control plane of this test's own, with the watch cache off (so an old
-# resourceVersion is a 410), torn down when the test ends. Sets `dir` (its CMSYNC_CLUSTER_DIR)
-# and `admin` (its admin kubeconfig): declare them local first. kc runs kubectl as its admin.
+# own_cluster [UP_ARGS...]: a control plane of this test's own, with the watch cache off (so an
+# old resourceVersion is a 410), torn down when the test ends; UP_ARGS go to tests/cluster/up
+# (--controllers LIST). Sets `dir` (its CMSYNC_CLUSTER_DIR) and `admin` (its admin kubeconfig):
+# declare them local first. kc runs kubectl as its admin.
 own_cluster() {
-  "$CMSYNC_SOURCE_DIR/tests/cluster/up" --no-watch-cache --env-file "$T/cluster.env" >/dev/null 2>"$T/up.err"
+  "$CMSYNC_SOURCE_DIR/tests/cluster/up" --no-watch-cache "$@" --env-file "$T/cluster.env" >/dev/null 2>"$T/up.err"
   dir=$(sed -n 's/^export CMSYNC_CLUSTER_DIR=//p' "$T/cluster.env")
   admin=$dir/admin.kubeconfig
   echo "$dir" >"$T/second-cluster"
