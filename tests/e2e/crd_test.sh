@@ -65,6 +65,17 @@ test_crd_example_rules_are_accepted_as_objects_of_both_kinds() {
   run k apply --dry-run=server -f "$T/rules.yaml"
   expect_rc 0
   expect_in "$out" "syncrule.cmsync.io/feature-flags created (server dry run)"
+  # What the API server takes, `validate` takes too, with the rules' names as the controller's.
+  run kubectl-cmsync validate -f "$T/cluster-rules.yaml"
+  expect_rc 0
+  expect_in "$out" "rule \"wildcard-tls\" valid"
+  run kubectl-cmsync validate -f "$T/rules.yaml"
+  expect_rc 0
+  expect_in "$out" "rule \"$ns/feature-flags\" valid"
+  # ...and a rules file run by sync names what runs them instead.
+  run kubectl-cmsync sync -f "$T/rules.yaml"
+  expect_rc 2
+  expect_in "$err" "a SyncRule is applied with kubectl and run by \`watch --rules-from-cluster\`"
   k -n "$ns" apply --dry-run=server -f - >/dev/null <<'YAML'
 apiVersion: cmsync.io/v1alpha1
 kind: SyncGrant
