@@ -1512,8 +1512,12 @@ users:
                                  "-p", json.dumps({"data": {k: sabotaged(n)}})])
                 print(f"soak: sabotage: {ns}/{n} {k} overwritten behind the history's back", file=sys.stderr)
                 return
+        view = self.cluster_view({n: self.sources[n] for n in ALL_NAMES}) if self.rules_mode else None
         for ns in self.targets():
             for n in names:
+                if view and not view.covering(ns, n, "Secret" if is_secret(n) else "ConfigMap",
+                                              SEC_NAMES if is_secret(n) else NAMES):
+                    continue  # a copy no rule covers now is frozen: a change to it decides nothing
                 src = self.sources[n]
                 obj = self.kc.obj(ns, n)
                 keys = [k for k in (obj or {}).get("data") or {} if src and k in src and k not in self.hand.get((ns, n), {})]
