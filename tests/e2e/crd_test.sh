@@ -332,10 +332,10 @@ lease_and_status_writes() {
     jq -r --arg ns "$ns" --argjson rules "$(printf '%s\n' "$@" | jq -R . | jq -s .)" '
       select(.stage == "ResponseComplete" and .responseStatus.code < 300
         and (.verb == "create" or .verb == "update" or .verb == "patch"))
-      | if .objectRef.resource == "leases" and .objectRef.namespace == $ns then "lease"
-        elif .objectRef.resource == "clustersyncrules" and .objectRef.subresource == "status"
-          and (.objectRef.name as $n | $rules | index($n)) then "status"
-        else empty end as $what
+      | (if .objectRef.resource == "leases" and .objectRef.namespace == $ns then "lease"
+         elif .objectRef.resource == "clustersyncrules" and .objectRef.subresource == "status"
+           and (.objectRef.name as $n | $rules | index($n)) then "status"
+         else empty end) as $what
       | "\(.requestReceivedTimestamp) \(.user.username | sub(".*:"; "")) \($what) \(.objectRef.name)"' |
     sort
 }
