@@ -1477,6 +1477,18 @@ users:
 
     def sabotage(self):
         """Checks the checker: one write the history does not know of, which must be caught."""
+        if self.a.sabotage == "grant":
+            # The grant of a gated namespace deleted (in the history), then, past the grace, a
+            # ConfigMap written there with the leader's identity.
+            ns = rm.GATED[1]
+            if self.grant_specs[ns] is not None:
+                self.op_grant_delete(ns)
+            time.sleep(GRANT_GRACE + 2)
+            leader = self.leader_slot() or self.slots[0]
+            self.kubectl_ok(["--kubeconfig", leader.kubeconfig, "-n", ns, "create", "configmap", "sabotage",
+                             "--from-literal=k=v"])
+            print(f"soak: sabotage: replica {leader.i} wrote {ns}/sabotage with no grant there", file=sys.stderr)
+            return
         if self.a.sabotage == "status":
             # Both replicas stopped (a live leader would put it right within a second), then
             # one rule's status counts changed by hand.
@@ -1639,7 +1651,7 @@ def main():
     ap.add_argument("--converge-seconds", type=int, default=120)
     ap.add_argument("--quiet-seconds", type=int, default=60)
     ap.add_argument("--sabotage", choices=["local", "managed", "secret-local", "secret-managed", "secret-owner",
-                                           "standby", "status"],
+                                           "standby", "status", "grant"],
                     help="check the checker: must fail")
     a = ap.parse_args()
     if a.prune == "seed":
