@@ -183,6 +183,10 @@ void CurlEasy::set_http2() {
     set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_2TLS));
 }
 
+void CurlEasy::set_buffer_size(long bytes) {
+    set(CURLOPT_BUFFERSIZE, bytes);
+}
+
 void CurlEasy::set_http11() {
     set(CURLOPT_HTTP_VERSION, static_cast<long>(CURL_HTTP_VERSION_1_1));
 }

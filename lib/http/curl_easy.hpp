@@ -35,6 +35,8 @@ class CurlEasy {
     void set_accept_encoding_all();
     void set_http2();  ///< over TLS when the server offers it, else HTTP/1.1
     void set_http11();
+    /// The receive buffer each transfer allocates (libcurl's default: 16 KiB).
+    void set_buffer_size(long bytes);
     /// Wait for a connection that can multiplex another stream rather than open a new one.
     void set_pipewait();
     void set_connect_to(const std::string& mapping);
