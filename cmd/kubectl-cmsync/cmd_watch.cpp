@@ -212,7 +212,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         attach(controller, connection);
         // The controller's threads use the connection (and the watchers): they stop first.
         const OnExit stop_controller([&] { controller.stop(); });
-        config.write.may_write = controller.write_gate();
+        config.write.write_gate = controller.write_gate();
         const auto on_action = [&](const std::string& rule, const WatchAction& a) {
             log_action(rule, a);
             controller.on_action(rule, a);
@@ -249,7 +249,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         controller::FollowOptions follow;
         follow.log = log;
         controller::RuleStatusWriter statuses(connection.api(), cluster_rules, watchers,
-                                              config.write.may_write, log);
+                                              config.write.write_gate, log);
         if (from_cluster) {
             cluster_rules.start();
             source = cluster_rules.source();

@@ -57,6 +57,11 @@ bool LeaderElection::may_write() const {
     return term_.may_write(LeaderElector::Clock::now());
 }
 
+std::optional<std::chrono::steady_clock::time_point> LeaderElection::write_until() const {
+    std::lock_guard guard(mutex_);
+    return term_.write_until(LeaderElector::Clock::now());
+}
+
 bool LeaderElection::lost() const {
     std::lock_guard guard(mutex_);
     return term_.lost(LeaderElector::Clock::now());

@@ -28,6 +28,8 @@ class LeaderElection {
     /// True while this process holds the Lease and its last renewal is younger than the renew
     /// deadline: checked right before each write.
     bool may_write() const;
+    /// The end of this term when it may write now (LeadershipTerm::write_until).
+    std::optional<std::chrono::steady_clock::time_point> write_until() const;
     /// Held the Lease and missed the renew deadline: the process must stop (and exit non-zero).
     bool lost() const;
     /// Ends the rounds; then, when this process leads, gives the Lease up for a standby.

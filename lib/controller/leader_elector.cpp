@@ -106,7 +106,15 @@ void LeadershipTerm::ended() {
 }
 
 bool LeadershipTerm::may_write(Clock::time_point now) const {
-    return last_renewal_ && now < *last_renewal_ + renew_deadline_;
+    return write_until(now).has_value();
+}
+
+std::optional<LeadershipTerm::Clock::time_point> LeadershipTerm::write_until(
+    Clock::time_point now) const {
+    if (!last_renewal_ || now >= *last_renewal_ + renew_deadline_) {
+        return std::nullopt;
+    }
+    return *last_renewal_ + renew_deadline_;
 }
 
 bool LeadershipTerm::lost(Clock::time_point now) const {

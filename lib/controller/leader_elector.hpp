@@ -75,6 +75,10 @@ class LeadershipTerm {
     /// The Lease was given up (release) or never held.
     void ended();
     bool may_write(Clock::time_point now) const;
+    /// Until when a write may be carried out (the renew deadline of the last renewal), when
+    /// it may be made at `now`. Every write is bounded by it: one held up (the server queues
+    /// it, the process stalls) must not land after another replica took over.
+    std::optional<Clock::time_point> write_until(Clock::time_point now) const;
     /// Held the Lease once and missed the renew deadline since.
     bool lost(Clock::time_point now) const;
 

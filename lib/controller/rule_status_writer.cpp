@@ -19,12 +19,12 @@ std::int64_t unix_ms_now() {
 }  // namespace
 
 RuleStatusWriter::RuleStatusWriter(kube::ApiClient& api, const ClusterRules& rules,
-                                   const RuleWatchers& watchers, std::function<bool()> may_write,
+                                   const RuleWatchers& watchers, WriteGate write_gate,
                                    std::function<void(const std::string&)> log)
     : api_(api),
       rules_(rules),
       watchers_(watchers),
-      may_write_(std::move(may_write)),
+      write_gate_(std::move(write_gate)),
       log_(std::move(log)) {}
 
 RuleStatusWriter::~RuleStatusWriter() {
@@ -51,7 +51,8 @@ void RuleStatusWriter::stop() {
 }
 
 void RuleStatusWriter::write_changed() {
-    if (may_write_ && !may_write_()) {
+    const auto until = write_gate_ ? write_gate_() : std::optional(kube::Until{});
+    if (!until) {
         written_.clear();  // a standby: a new term compares afresh
         return;
     }
@@ -110,7 +111,8 @@ void RuleStatusWriter::write_changed() {
         try {
             api_.merge_patch_json(
                 object.status_path(),
-                object.namespaced ? kSyncRulesResource : kClusterSyncRulesResource, name, patch);
+                object.namespaced ? kSyncRulesResource : kClusterSyncRulesResource, name, patch,
+                *until);
             written_[name] = {patch, ready.ready, transition};
             failed_.erase(name);
         } catch (const std::exception& e) {

@@ -23,7 +23,7 @@ namespace cmsync::controller {
 class RuleStatusWriter {
   public:
     RuleStatusWriter(kube::ApiClient& api, const ClusterRules& rules, const RuleWatchers& watchers,
-                     std::function<bool()> may_write, std::function<void(const std::string&)> log);
+                     WriteGate write_gate, std::function<void(const std::string&)> log);
     ~RuleStatusWriter();
     RuleStatusWriter(const RuleStatusWriter&) = delete;
     RuleStatusWriter& operator=(const RuleStatusWriter&) = delete;
@@ -38,7 +38,7 @@ class RuleStatusWriter {
     kube::ApiClient& api_;
     const ClusterRules& rules_;
     const RuleWatchers& watchers_;
-    std::function<bool()> may_write_;
+    WriteGate write_gate_;
     std::function<void(const std::string&)> log_;
     struct Written {
         std::string patch;

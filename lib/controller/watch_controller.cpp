@@ -75,11 +75,11 @@ void WatchController::attach(const ApiWithBudget& api, const std::string& defaul
     }
 }
 
-std::function<bool()> WatchController::write_gate() {
+WriteGate WatchController::write_gate() {
     if (!election_) {
         return nullptr;
     }
-    return [e = election_.get()] { return e->may_write(); };
+    return [e = election_.get()] { return e->write_until(); };
 }
 
 void WatchController::on_action(const std::string& rule, const WatchAction& action) {

@@ -56,8 +56,8 @@ class WatchController {
     /// Makes the Lease candidate (in `default_namespace` unless the config names one: the
     /// pod's own) and the Event recorder, on clients `api` returns (which must outlive this).
     void attach(const ApiWithBudget& api, const std::string& default_namespace);
-    /// The write gate for WriteOptions::may_write; nullptr without leader election.
-    std::function<bool()> write_gate();
+    /// The gate for WriteOptions::write_gate; nullptr without leader election.
+    WriteGate write_gate();
     /// Metrics and Events for one action of rule `rule` ("" for the CLI form).
     void on_action(const std::string& rule, const WatchAction& action);
     /// What health and metrics read of the watchers from now on.

@@ -156,7 +156,11 @@ std::optional<std::chrono::steady_clock::time_point> Client::end_of_request() co
 
 Response Client::send(const Request& original) {
     Request request = original;
-    const auto end = end_of_request();
+    auto end = end_of_request();
+    const bool bounded = original.deadline != std::chrono::steady_clock::time_point{};
+    if (bounded && (!end || original.deadline < *end)) {
+        end = original.deadline;
+    }
     // A retry only when its pause still leaves time for it (a timeout never multiplies).
     const auto in_time = [&](std::chrono::milliseconds delay) {
         return !end || options_.now() + delay < *end;
@@ -176,6 +180,12 @@ Response Client::send(const Request& original) {
                 throw TransportError(fmt::format("timed out talking to {}: no time left for it",
                                                  without_query(request.url)));
             }
+        }
+        if (bounded) {
+            // The server's own deadline for this attempt: what is left of the request's.
+            request.url = fmt::format("{}{}timeout={}ms", original.url,
+                                      original.url.find('?') == std::string::npos ? '?' : '&',
+                                      request.timeout.count());
         }
         log_request(request);
         const auto start = std::chrono::steady_clock::now();

@@ -20,6 +20,10 @@ struct Request {
     /// This attempt's whole time limit (connecting included); zero: none. Client sets it from
     /// what is left of the request's budget.
     std::chrono::milliseconds timeout{0};
+    /// When set: the latest moment the request may be carried out (a leader's term). No
+    /// attempt starts or lasts past it, and the API server is told the time left (its
+    /// `timeout` parameter), so that it drops a write still queued then instead of making it.
+    std::chrono::steady_clock::time_point deadline{};
 };
 
 /// What an error (non-2xx) response's body is cut to. Only a little of it is ever shown (1000

@@ -73,9 +73,11 @@ http::Request ApiClient::request(const std::string& method, const std::string& p
 
 http::Response ApiClient::call(const std::string& method, const std::string& path,
                                const std::string& body, const Operation& op,
-                               const std::string& content_type) {
+                               const std::string& content_type, Until until) {
     for (int attempt = 0;; ++attempt) {
-        auto response = http_.send(request(method, path, body, content_type));
+        auto sent = request(method, path, body, content_type);
+        sent.deadline = until;
+        auto response = http_.send(sent);
         if (response.status == 401 && attempt == 0 && credentials_.invalidate()) {
             continue;  // an exec credential may have expired early: run the plugin once more
         }
@@ -255,27 +257,27 @@ std::vector<std::string> ApiClient::list_namespace_names(const std::string& labe
     return names;
 }
 
-Object ApiClient::create(const Object& object, DryRun dry_run) {
+Object ApiClient::create(const Object& object, DryRun dry_run, Until until) {
     const Operation op{"create", std::string(object.kind.resource), object.name,
                        object.namespace_name, object.kind.sensitive};
     Object body = object;
     body.resource_version.clear();
     const auto path = objects_path(object.kind, object.namespace_name) + write_query(dry_run);
-    auto response = call("POST", path, object_to_json(body), op);
+    auto response = call("POST", path, object_to_json(body), op, "application/json", until);
     return answered_object(object.kind, response.body, dialled(op, "POST", config_.server + path));
 }
 
-Object ApiClient::update(const Object& object, DryRun dry_run) {
+Object ApiClient::update(const Object& object, DryRun dry_run, Until until) {
     const Operation op{"update", std::string(object.kind.resource), object.name,
                        object.namespace_name, object.kind.sensitive};
     const auto path = objects_path(object.kind, object.namespace_name) + "/" +
                       query_escape(object.name) + write_query(dry_run);
-    auto response = call("PUT", path, object_to_json(object), op);
+    auto response = call("PUT", path, object_to_json(object), op, "application/json", until);
     return answered_object(object.kind, response.body, dialled(op, "PUT", config_.server + path));
 }
 
 void ApiClient::remove(const Kind& kind, const std::string& ns, const std::string& name,
-                       const std::string& resource_version, DryRun dry_run) {
+                       const std::string& resource_version, DryRun dry_run, Until until) {
     const Operation op{"delete", std::string(kind.resource), name, ns, kind.sensitive};
     std::string body = R"({"kind":"DeleteOptions","apiVersion":"v1")";
     if (!resource_version.empty()) {
@@ -285,7 +287,8 @@ void ApiClient::remove(const Kind& kind, const std::string& ns, const std::strin
         body += R"(,"dryRun":["All"])";
     }
     body += "}";
-    call("DELETE", objects_path(kind, ns) + "/" + query_escape(name), body, op);
+    call("DELETE", objects_path(kind, ns) + "/" + query_escape(name), body, op, "application/json",
+         until);
 }
 
 }  // namespace cmsync::kube

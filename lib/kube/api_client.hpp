@@ -2,6 +2,7 @@
 
 #include <rapidjson/document.h>
 
+#include <chrono>
 #include <exception>
 #include <functional>
 #include <memory>
@@ -47,6 +48,9 @@ using WatchHandler = std::function<bool(WatchEvent&&)>;
 /// what watch_objects would have thrown (ApiError, 410 included; TransportError; Error).
 using WatchEnded = std::function<void(std::exception_ptr)>;
 
+/// The moment by which a write must be carried out (the epoch: none). See http::Request.
+using Until = std::chrono::steady_clock::time_point;
+
 /// The Kubernetes API calls cmsync makes, as typed functions. Errors are ApiError (with the
 /// operation named) or TransportError; "not found" on a get is a value.
 class ApiClient {
@@ -69,12 +73,13 @@ class ApiClient {
     std::vector<std::string> list_namespace_names(const std::string& label_selector,
                                                   int chunk_size);
     /// POST (of object.kind); returns the stored object (or what would be stored, with dry run).
-    Object create(const Object& object, DryRun dry_run);
+    /// `until`, when set, bounds the write (http::Request::deadline): a leader's term.
+    Object create(const Object& object, DryRun dry_run, Until until = {});
     /// PUT with object.resource_version; a stale one gives ApiError 409.
-    Object update(const Object& object, DryRun dry_run);
+    Object update(const Object& object, DryRun dry_run, Until until = {});
     /// DELETE with a resourceVersion precondition when `resource_version` is set.
     void remove(const Kind& kind, const std::string& ns, const std::string& name,
-                const std::string& resource_version, DryRun dry_run);
+                const std::string& resource_version, DryRun dry_run, Until until = {});
     /// POSTs an events.k8s.io/v1 Event (`event_json`, a whole Event) into `ns`.
     void create_event(const std::string& ns, const std::string& event_json);
     /// PATCHes Event `name` of `ns` with a JSON merge patch (RFC 7386); a missing Event is
@@ -105,7 +110,7 @@ class ApiClient {
     /// PATCHes `path` (an object's, or its status subresource's "/status") with a JSON merge
     /// patch; `resource` and `name` name it in errors.
     void merge_patch_json(const std::string& path, const std::string& resource,
-                          const std::string& name, const std::string& patch);
+                          const std::string& name, const std::string& patch, Until until = {});
     /// Watches Namespaces (for --target-selector), as watch_objects.
     void watch_namespaces(const WatchOptions& options, const WatchHandler& on_event,
                           const http::CancelCheck& cancelled);
@@ -139,7 +144,8 @@ class ApiClient {
                           const std::string& body,
                           const std::string& content_type = "application/json");
     http::Response call(const std::string& method, const std::string& path, const std::string& body,
-                        const Operation& op, const std::string& content_type = "application/json");
+                        const Operation& op, const std::string& content_type = "application/json",
+                        Until until = {});
     /// Runs a paged list of `path`; `on_page` gets each page's parsed body, to keep or free
     /// before it handles the page, and whether the list started over. Returns the list's
     /// resourceVersion.

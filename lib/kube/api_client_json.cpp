@@ -31,9 +31,9 @@ void ApiClient::watch_json(const std::string& path, const std::string& resource,
 }
 
 void ApiClient::merge_patch_json(const std::string& path, const std::string& resource,
-                                 const std::string& name, const std::string& patch) {
+                                 const std::string& name, const std::string& patch, Until until) {
     call("PATCH", path, patch, Operation{"patch", resource, name, ""},
-         "application/merge-patch+json");
+         "application/merge-patch+json", until);
 }
 
 }  // namespace cmsync::kube

@@ -44,25 +44,30 @@ bool write_once(kube::ApiClient& api, const TargetOutcome& outcome, const WriteO
     if (options.before_write) {
         options.before_write(desired);
     }
-    if (options.may_write && !options.may_write()) {
-        throw Error("not written: this replica does not hold the leader Lease");
+    kube::Until until{};
+    if (options.write_gate) {
+        const auto gate = options.write_gate();
+        if (!gate) {
+            throw Error("not written: this replica does not hold the leader Lease");
+        }
+        until = *gate;
     }
     try {
         std::optional<kube::Object> now;
         if (plan.delete_copy) {
             api.remove(desired.kind, desired.namespace_name, desired.name,
-                       plan.target_resource_version, dry_run);
+                       plan.target_resource_version, dry_run, until);
         } else if (plan.recreate) {
             api.remove(desired.kind, desired.namespace_name, desired.name,
-                       plan.target_resource_version, dry_run);
+                       plan.target_resource_version, dry_run, until);
             if (dry_run == kube::DryRun::server) {
                 return true;  // a dry-run create would meet the object the delete left alone
             }
-            now = api.create(desired, dry_run);
+            now = api.create(desired, dry_run, until);
         } else if (!plan.target_exists) {
-            now = api.create(desired, dry_run);
+            now = api.create(desired, dry_run, until);
         } else {
-            now = api.update(desired, dry_run);
+            now = api.update(desired, dry_run, until);
         }
         if (dry_run == kube::DryRun::none) {
             observe(options, outcome, now);

@@ -11,6 +11,11 @@
 
 namespace cmsync {
 
+/// Until when this replica may write: nothing holds the write back (a standby, or a leader
+/// past its renew deadline); a time bounds it (kube::Until: the server drops it if it cannot
+/// be made by then), so that no write of a term lands after another replica took over.
+using WriteGate = std::function<std::optional<std::chrono::steady_clock::time_point>()>;
+
 struct WriteOptions {
     DryRunMode dry_run = DryRunMode::none;
     std::optional<std::vector<std::string>> keys;
@@ -21,9 +26,8 @@ struct WriteOptions {
     std::function<double()> jitter;                        ///< in [0, 1)
     /// Runs right before each write request (tests use it to race another writer).
     std::function<void(const kube::Object& desired)> before_write;
-    /// Asked right before each write request; false holds the write back (a standby, or a
-    /// leader past its renew deadline). Unset: every write may go.
-    std::function<bool()> may_write;
+    /// Asked right before each write request (WriteGate). Unset: every write may go.
+    WriteGate write_gate;
     /// Told each state of the target the writer learns: the server's answer to a write (not in
     /// dry runs), a fresh read after a 409, nothing after a delete (the watcher's copy cache).
     std::function<void(const std::string& ns, const std::string& name,

@@ -115,7 +115,7 @@ bool Watcher::held(const kube::Object& cm) const {
 }
 
 bool Watcher::leading() const {
-    return !config_.write.may_write || config_.write.may_write();
+    return !config_.write.write_gate || config_.write.write_gate().has_value();
 }
 
 bool Watcher::leading_or_skip() {

@@ -91,7 +91,7 @@ class Watcher {
     static constexpr const char* kNamespacesStream = "#namespaces";
     static constexpr const char* kClusterStream = "*";
 
-    /// Whether this replica may write (WriteOptions::may_write; always without it). A standby
+    /// Whether this replica may write (WriteOptions::write_gate; always without it). A standby
     /// keeps its caches warm from the streams; what it skips, it repairs once it leads
     /// (Takeover).
     bool leading() const;

@@ -194,6 +194,63 @@ TEST_CASE("--request-timeout is the budget of one request, retries included") {
     }
 }
 
+TEST_CASE(
+    "a request's own deadline (a leader's term) bounds it, and the server is told the time left") {
+    ScriptedTransport t;
+    std::chrono::steady_clock::time_point clock{};
+    clock += 1h;
+    ClientOptions options;
+    options.now = [&] { return clock; };
+    options.sleep = [&](std::chrono::milliseconds d) { clock += d; };
+    options.jitter = [] { return 0.0; };
+    options.request_budget = 30000ms;
+    std::vector<std::string> urls;
+    t.on_send = [&](const Request& r) {
+        urls.push_back(r.url);
+        clock += 300ms;
+    };
+    Request put{
+        "PUT", "https://s/api/v1/namespaces/a/configmaps/x?fieldManager=kubectl-cmsync", {}, "{}"};
+    put.deadline = clock + 2500ms;
+    SUBCASE("each attempt: the server's timeout is what is left, and none starts past it") {
+        // 429s with Retry-After 1: after 300 + 1000 ms, then 300 + 1000 ms more, no time is left
+        // for a third attempt (it would start at 2600 ms).
+        for (int i = 0; i < 5; ++i) {
+            t.answers.push_back({429, {{"Retry-After", "1"}}, ""});
+        }
+        Client client(t, options);
+        CHECK(client.send(put).status == 429);
+        CHECK(urls == std::vector<std::string>{
+                          "https://s/api/v1/namespaces/a/configmaps/x?fieldManager=kubectl-cmsync"
+                          "&timeout=2500ms",
+                          "https://s/api/v1/namespaces/a/configmaps/x?fieldManager=kubectl-cmsync"
+                          "&timeout=1200ms"});
+        CHECK(t.timeouts == std::vector<std::chrono::milliseconds>{2500ms, 1200ms});
+    }
+    SUBCASE("a URL without a query gets one") {
+        t.answers.push_back({200, {}, "{}"});
+        put.url = "https://s/apis/cmsync.io/v1alpha1/clustersyncrules/r/status";
+        Client client(t, options);
+        CHECK(client.send(put).status == 200);
+        CHECK(urls == std::vector<std::string>{
+                          "https://s/apis/cmsync.io/v1alpha1/clustersyncrules/r/status?timeout="
+                          "2500ms"});
+    }
+    SUBCASE("past it, nothing is sent") {
+        put.deadline = clock - 1ms;
+        Client client(t, options);
+        CHECK_THROWS_AS(client.send(put), TransportError);
+        CHECK(t.calls == 0);
+    }
+    SUBCASE("without one, no timeout goes to the server") {
+        t.answers.push_back({200, {}, "{}"});
+        put.deadline = {};
+        Client client(t, options);
+        client.send(put);
+        CHECK(urls.front().find("timeout=") == std::string::npos);
+    }
+}
+
 TEST_CASE("curl transport: an error body keeps its first 64 KiB and the rest is never read") {
     const std::size_t sent_size = 8 * 1024 * 1024;
     LoopbackServer server([&](int fd, const std::string&) {

@@ -180,7 +180,11 @@ TEST_CASE("leader election: the write gate ends at the renew deadline") {
     CHECK(term.lost(t0 + seconds(10)));
     term.renewed(t0 + seconds(2));
     CHECK(term.may_write(t0 + seconds(11)));
+    // Every write is bounded by the end of the term: made by then, or not at all.
+    CHECK(term.write_until(t0 + seconds(5)) == t0 + seconds(12));
+    CHECK(term.write_until(t0 + seconds(12)) == std::nullopt);
     term.ended();
+    CHECK(term.write_until(t0 + seconds(5)) == std::nullopt);
     CHECK_FALSE(term.may_write(t0 + seconds(3)));
     CHECK_FALSE(term.lost(t0 + seconds(30)));
 }

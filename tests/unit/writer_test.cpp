@@ -198,3 +198,32 @@ TEST_CASE("dry runs") {
               "https://s/api/v1/namespaces/b/configmaps?fieldManager=kubectl-cmsync&dryRun=All");
     }
 }
+
+TEST_CASE("the write gate: a standby writes nothing; a leader's writes end with its term") {
+    Fixture f;
+    const auto target = kube::object_from_json(kube::kConfigMap, target_json("1", "own"), true);
+    SUBCASE("no term: not written") {
+        f.options.write_gate = [] { return std::nullopt; };
+        auto outcome = f.planned(target);
+        apply_outcome(f.api, f.source, outcome, f.options);
+        CHECK_FALSE(outcome.applied);
+        CHECK(outcome.error == "not written: this replica does not hold the leader Lease");
+        CHECK(f.transport.requests.empty());
+    }
+    SUBCASE("a term: the request carries its end, and the server is told the time left") {
+        const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(8);
+        f.options.write_gate = [end] { return std::optional(end); };
+        f.transport.answers = {{200, {}, target_json("2", "own")}};
+        auto outcome = f.planned(target);
+        apply_outcome(f.api, f.source, outcome, f.options);
+        CHECK(outcome.applied);
+        REQUIRE(f.transport.requests.size() == 1);
+        const auto& put = f.transport.requests[0];
+        CHECK(put.deadline == end);
+        const auto at = put.url.find("&timeout=");
+        REQUIRE(at != std::string::npos);
+        const auto ms = std::stol(put.url.substr(at + 9));
+        CHECK(ms > 7000);
+        CHECK(ms <= 8000);
+    }
+}
