@@ -12,17 +12,20 @@ namespace cmsync::cli {
 std::function<int()> setup_validate(CLI::App& app) {
     auto files = std::make_shared<std::vector<std::string>>();
     auto* sub = app.add_subcommand(
-        "validate", "Check rules files (SyncConfig) without a cluster, e.g. in a pre-commit hook");
+        "validate",
+        "Check rules files (SyncConfig) and rule objects (ClusterSyncRule, SyncRule) without a "
+        "cluster, e.g. in a pre-commit hook");
     sub->footer(R"(Examples:
   kubectl cmsync validate -f cmsync.yaml
   kubectl cmsync validate -f rules/            # every *.yaml, *.yml and *.json file in it
+  kubectl cmsync validate -f syncrule.yaml     # a ClusterSyncRule or SyncRule, before kubectl apply
 
 Exit status: 0 every rule is valid, 2 a problem (one line each: FILE:LINE:COLUMN: ...).)");
     sub->add_option("-f,--filename", *files, "Rules file, folder of them, or - for stdin")
         ->required()
         ->allow_extra_args(false);  // one value per -f, as kubectl
     return [files] {
-        const auto rules = load_rules(read_rules_files(*files));
+        const auto rules = load_rules(read_rules_files(*files), RuleObjects::accept);
         for (const auto& rule : rules) {
             std::cout << fmt::format("{}: rule \"{}\" valid\n", rule.where, rule.name);
         }

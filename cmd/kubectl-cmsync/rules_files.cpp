@@ -70,7 +70,7 @@ RulesFiles read_rules_files(const std::vector<std::string>& paths) {
     return out;
 }
 
-std::vector<Rule> load_rules(const RulesFiles& read) {
+std::vector<Rule> load_rules(const RulesFiles& read, RuleObjects objects) {
     std::vector<Rule> rules;
     std::vector<std::string> errors;
     for (const auto& file : read.files) {
@@ -78,7 +78,8 @@ std::vector<Rule> load_rules(const RulesFiles& read) {
             errors.push_back(file.error);
             continue;
         }
-        auto parsed = parse_sync_config(file.text, file.name == "-" ? "<stdin>" : file.name);
+        auto parsed =
+            parse_sync_config(file.text, file.name == "-" ? "<stdin>" : file.name, objects);
         std::move(parsed.rules.begin(), parsed.rules.end(), std::back_inserter(rules));
         std::move(parsed.errors.begin(), parsed.errors.end(), std::back_inserter(errors));
     }

@@ -39,8 +39,9 @@ struct RulesFiles {
 /// Reads every -f argument once, as kubectl reads -f: a file, a folder (its *.yaml, *.yml
 /// and *.json files, sorted), or "-" for stdin (read once).
 RulesFiles read_rules_files(const std::vector<std::string>& paths);
-/// The rules of what was read, checked in full; throws RulesError.
-std::vector<Rule> load_rules(const RulesFiles& read);
+/// The rules of what was read, checked in full; throws RulesError. Rule objects are read
+/// (validate) or refused (what runs them is watch --rules-from-cluster).
+std::vector<Rule> load_rules(const RulesFiles& read, RuleObjects objects = RuleObjects::refuse);
 /// What diff, sync and watch run: the rules of -f, or one unnamed rule from the positional form
 /// (how they run is run_options()). -f together
 /// with positionals or selection flags is a UsageError, found before any file is read (stdin

@@ -65,6 +65,10 @@ class Client {
     Response send(const Request& request);
     /// Streams without retries (a watch re-opens on its own terms).
     Response stream(const Request& request, const BodySink& sink, const CancelCheck& cancelled);
+    /// stream() without a waiting thread (Transport::open_stream): `ended` is told how it
+    /// ended, after the response is logged.
+    void open_stream(const Request& request, BodySink sink, CancelCheck cancelled,
+                     StreamEnded ended);
     /// Has open streams poll their CancelCheck now (Transport::wake_streams).
     void wake_streams() { transport_.wake_streams(); }
     /// The verbosity requests are logged at.
@@ -77,6 +81,7 @@ class Client {
     void observe(const Request& request, long status,
                  std::chrono::steady_clock::time_point start) const;
     void log_request(const Request& request) const;
+    void log_stream_opened(const Request& request) const;
     /// "LABEL: body", redacted and clipped, for -v 8.
     void log_body(const char* label, const Request& request, const std::string& body) const;
     void log_response(const Request& request, const Response& response,

@@ -1,6 +1,7 @@
 #include "http/curl_multiplexer.hpp"
 
 #include <algorithm>
+#include <future>
 #include <utility>
 
 #include "http/curl_api.hpp"
@@ -23,17 +24,20 @@ CurlMultiplexer::~CurlMultiplexer() {
 }
 
 CURLcode CurlMultiplexer::run(CurlEasy& easy) {
+    std::promise<CURLcode> result;
+    auto ended = result.get_future();
+    start(easy, [&result](CURLcode code) { result.set_value(code); });
+    return ended.get();
+}
+
+void CurlMultiplexer::start(CurlEasy& easy, Ended ended) {
     // Wait for a connection that can carry another stream rather than open a new one.
     easy.set_pipewait();
-    Transfer transfer{&easy};
     {
         std::lock_guard guard(mutex_);
-        incoming_.push_back(&transfer);
+        incoming_.push_back(std::make_unique<Transfer>(Transfer{&easy, std::move(ended)}));
     }
     curl().multi_wakeup(multi_);
-    std::unique_lock lock(transfer.mutex);
-    transfer.finished.wait(lock, [&] { return transfer.done; });
-    return transfer.result;
 }
 
 void CurlMultiplexer::wake() {
@@ -44,16 +48,8 @@ void CurlMultiplexer::wake() {
     curl().multi_wakeup(multi_);
 }
 
-void CurlMultiplexer::end(Transfer* t, CURLcode result) {
-    // Notified under the lock: the caller cannot see `done` and return before this is over.
-    std::lock_guard guard(t->mutex);
-    t->result = result;
-    t->done = true;
-    t->finished.notify_one();
-}
-
 void CurlMultiplexer::loop() {
-    std::vector<Transfer*> incoming;
+    std::vector<std::unique_ptr<Transfer>> incoming;
     for (;;) {
         bool stop = false;
         bool check_cancels = false;
@@ -63,18 +59,18 @@ void CurlMultiplexer::loop() {
             stop = stop_;
             check_cancels = std::exchange(check_cancels_, false);
         }
-        for (auto* t : incoming) {
+        for (auto& t : incoming) {
             if (curl().multi_add_handle(multi_, t->easy->handle()) == CURLM_OK) {
-                active_.push_back(t);
+                active_.push_back(std::move(t));
             } else {
-                end(t, CURLE_FAILED_INIT);
+                t->ended(CURLE_FAILED_INIT);
             }
         }
         incoming.clear();
         if (stop) {
-            for (auto* t : active_) {
+            for (auto& t : active_) {
                 curl().multi_remove_handle(multi_, t->easy->handle());
-                end(t, CURLE_ABORTED_BY_CALLBACK);
+                t->ended(CURLE_ABORTED_BY_CALLBACK);
             }
             active_.clear();
             return;
@@ -92,12 +88,13 @@ void CurlMultiplexer::loop() {
             CURL* handle = msg->easy_handle;
             const CURLcode result = msg->data.result;
             curl().multi_remove_handle(multi_, handle);
-            const auto it = std::find_if(active_.begin(), active_.end(),
-                                         [&](Transfer* t) { return t->easy->handle() == handle; });
+            const auto it = std::find_if(active_.begin(), active_.end(), [&](const auto& t) {
+                return t->easy->handle() == handle;
+            });
             if (it != active_.end()) {
-                Transfer* t = *it;
+                auto t = std::move(*it);
                 active_.erase(it);
-                end(t, result);
+                t->ended(result);
             }
         }
         curl().multi_poll(multi_, nullptr, 0, 1000, nullptr);
@@ -108,12 +105,14 @@ void CurlMultiplexer::end_cancelled() {
     // Not left to the progress callbacks after the wake-up: libcurl 7.88 happens to call every
     // transfer's in curl_multi_perform, but all it promises is about once a second.
     const auto cancelled = std::stable_partition(
-        active_.begin(), active_.end(), [](Transfer* t) { return !t->easy->cancel_due(); });
-    for (auto it = cancelled; it != active_.end(); ++it) {
-        curl().multi_remove_handle(multi_, (*it)->easy->handle());
-        end(*it, CURLE_ABORTED_BY_CALLBACK);
-    }
+        active_.begin(), active_.end(), [](const auto& t) { return !t->easy->cancel_due(); });
+    std::vector<std::unique_ptr<Transfer>> ended(std::make_move_iterator(cancelled),
+                                                 std::make_move_iterator(active_.end()));
     active_.erase(cancelled, active_.end());
+    for (auto& t : ended) {
+        curl().multi_remove_handle(multi_, t->easy->handle());
+        t->ended(CURLE_ABORTED_BY_CALLBACK);
+    }
 }
 
 }  // namespace cmsync::http

@@ -2,7 +2,8 @@
 
 #include <curl/curl.h>
 
-#include <condition_variable>
+#include <functional>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -13,7 +14,8 @@ namespace cmsync::http {
 
 /// Drives long-running transfers (watches) on one curl multi handle in one thread, so they
 /// share connections: over HTTP/2 every stream is multiplexed on a single connection.
-/// Callers block in run() until their transfer ends; callbacks run on the multiplexer's thread.
+/// Callers block in run() until their transfer ends, or start() one and are told when it ends;
+/// callbacks run on the multiplexer's thread.
 class CurlMultiplexer {
   public:
     CurlMultiplexer();
@@ -21,8 +23,14 @@ class CurlMultiplexer {
     CurlMultiplexer(const CurlMultiplexer&) = delete;
     CurlMultiplexer& operator=(const CurlMultiplexer&) = delete;
 
+    /// Called once with the transfer's result, on the multiplexer's thread: it must not block.
+    using Ended = std::function<void(CURLcode)>;
+
     /// Runs the prepared transfer (begin() already called) to its end; returns its result.
     CURLcode run(CurlEasy& easy);
+    /// Starts the prepared transfer and returns at once; `ended` gets its result. `easy` must
+    /// live until then. No thread waits: a thousand open watches cost a thousand handles only.
+    void start(CurlEasy& easy, Ended ended);
     /// Has the loop poll every transfer's cancel check now and end those it says to, instead
     /// of at their next progress callback: the loop sleeps up to a second in curl_multi_poll,
     /// and a stopping watcher waits for its streams (a SIGTERM handover took 3.1 s, issue 26
@@ -30,27 +38,19 @@ class CurlMultiplexer {
     void wake();
 
   private:
-    /// Lives on the caller's stack; only its caller waits on `finished`, so an ended transfer
-    /// wakes one thread, not every caller (a herd on each turn of the loop).
     struct Transfer {
-        explicit Transfer(CurlEasy* e) : easy(e) {}
         CurlEasy* easy;
-        CURLcode result = CURLE_OK;
-        bool done = false;
-        std::mutex mutex;
-        std::condition_variable finished;
+        Ended ended;
     };
     void loop();
     /// Ends the transfers whose cancel check is true now (CurlEasy::cancel_due).
     void end_cancelled();
-    /// Hands `result` to the waiting caller; `t` may be gone as soon as this returns.
-    static void end(Transfer* t, CURLcode result);
 
     CURLM* multi_;
     std::mutex mutex_;  ///< guards incoming_, check_cancels_ and stop_
-    std::vector<Transfer*> incoming_;
-    std::vector<Transfer*> active_;  ///< the loop's own
-    bool check_cancels_ = false;     ///< wake() was called
+    std::vector<std::unique_ptr<Transfer>> incoming_;
+    std::vector<std::unique_ptr<Transfer>> active_;  ///< the loop's own
+    bool check_cancels_ = false;                     ///< wake() was called
     bool stop_ = false;
     std::thread thread_;
 };

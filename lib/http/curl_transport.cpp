@@ -2,6 +2,7 @@
 
 #include <curl/curl.h>
 
+#include <memory>
 #include <mutex>
 #include <vector>
 
@@ -182,6 +183,35 @@ Response CurlTransport::stream(const Request& request, const BodySink& sink,
     easy.begin(response, &sink, cancelled || cancel ? &either : nullptr);
     easy.finish(impl_->multiplexer().run(easy));
     return response;
+}
+
+void CurlTransport::open_stream(const Request& request, BodySink sink, CancelCheck cancelled,
+                                StreamEnded ended) {
+    struct Open {
+        CurlEasy easy;
+        Response response;
+        BodySink sink;
+        CancelCheck either;
+        StreamEnded ended;
+    };
+    auto open = std::make_shared<Open>();
+    impl_->prepare(open->easy, request, true);
+    open->sink = std::move(sink);
+    open->either = [cancelled = std::move(cancelled), cancel = &impl_->options.cancel] {
+        return (cancelled && cancelled()) || (*cancel && (*cancel)());
+    };
+    open->ended = std::move(ended);
+    open->easy.begin(open->response, &open->sink, &open->either);
+    // `open` lives in the multiplexer's record of the transfer until the transfer has ended.
+    impl_->multiplexer().start(open->easy, [open](CURLcode code) {
+        std::exception_ptr error;
+        try {
+            open->easy.finish(code);
+        } catch (...) {
+            error = std::current_exception();
+        }
+        open->ended(error ? Response{} : std::move(open->response), error);
+    });
 }
 
 void CurlTransport::wake_streams() {

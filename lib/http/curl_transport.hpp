@@ -44,6 +44,9 @@ class CurlTransport final : public Transport {
     Response send(const Request& request) override;
     Response stream(const Request& request, const BodySink& sink,
                     const CancelCheck& cancelled) override;
+    /// On the multiplexer: no thread waits for the stream.
+    void open_stream(const Request& request, BodySink sink, CancelCheck cancelled,
+                     StreamEnded ended) override;
     void wake_streams() override;
 
   private:

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <exception>
 #include <functional>
 #include <string_view>
 
@@ -28,6 +29,10 @@ using BodySink = std::function<bool(std::string_view)>;
 /// is told to wake its streams); true ends it.
 using CancelCheck = std::function<bool()>;
 
+/// How an opened stream ended: its response (status and headers; the body when not 2xx), or
+/// the error that ended it (TransportError) with an empty response.
+using StreamEnded = std::function<void(Response&&, std::exception_ptr)>;
+
 /// The narrow I/O edge of the HTTP layer: tests put a fake behind it.
 class Transport {
   public:
@@ -38,6 +43,11 @@ class Transport {
     /// Response has status and headers, and the body only when the status is not 2xx.
     virtual Response stream(const Request& request, const BodySink& sink,
                             const CancelCheck& cancelled) = 0;
+    /// stream() without a waiting thread: returns at once; `ended` is called once when the
+    /// stream ends. The sink, the cancel check and `ended` run on a thread of the transport's
+    /// and must not block it. This default runs stream() on a thread of its own (a fake's).
+    virtual void open_stream(const Request& request, BodySink sink, CancelCheck cancelled,
+                             StreamEnded ended);
     /// Has every open stream poll its CancelCheck now, not up to a second later: call after
     /// one may have turned true. Returns at once; a transport that polls often needs none.
     virtual void wake_streams() {}

@@ -255,63 +255,6 @@ std::vector<std::string> ApiClient::list_namespace_names(const std::string& labe
     return names;
 }
 
-void ApiClient::watch(const std::string& path, const Kind* kind, const WatchOptions& options,
-                      const Operation& op, const WatchHandler& on_event,
-                      const http::CancelCheck& cancelled, bool keep_json) {
-    auto query =
-        fmt::format("?watch=1&allowWatchBookmarks=true&timeoutSeconds={}", options.timeout_seconds);
-    if (!options.resource_version.empty()) {
-        query += "&resourceVersion=" + query_escape(options.resource_version);
-    }
-    if (!options.label_selector.empty()) {
-        query += "&labelSelector=" + query_escape(options.label_selector);
-    }
-    if (!options.field_selector.empty()) {
-        query += "&fieldSelector=" + query_escape(options.field_selector);
-    }
-    WatchDecoder decoder;
-    std::string failure;
-    const auto sink = [&](std::string_view bytes) {
-        try {
-            for (auto& text : decoder.feed(bytes)) {
-                if (!on_event(parse_watch_event(text, kind, keep_json))) {
-                    return false;
-                }
-            }
-        } catch (const Error& e) {
-            failure = e.what();
-            return false;
-        }
-        return true;
-    };
-    for (int attempt = 0;; ++attempt) {
-        auto response = http_.stream(request("GET", path + query, ""), sink, cancelled);
-        if (!failure.empty()) {
-            throw Error(fmt::format("{}: {}", dialled(op, "GET", config_.server + path), failure));
-        }
-        if (response.status == 401 && attempt == 0 && credentials_.invalidate()) {
-            continue;
-        }
-        if (response.status < 200 || response.status >= 300) {
-            throw api_error(op, response);
-        }
-        return;
-    }
-}
-
-void ApiClient::watch_objects(const Kind& kind, const std::string& ns, const WatchOptions& options,
-                              const WatchHandler& on_event, const http::CancelCheck& cancelled) {
-    watch(objects_path(kind, ns), &kind, options,
-          Operation{"watch", std::string(kind.resource), "", ns, kind.sensitive}, on_event,
-          cancelled);
-}
-
-void ApiClient::watch_namespaces(const WatchOptions& options, const WatchHandler& on_event,
-                                 const http::CancelCheck& cancelled) {
-    watch("/api/v1/namespaces", nullptr, options, Operation{"watch", "namespaces", "", ""},
-          on_event, cancelled);
-}
-
 Object ApiClient::create(const Object& object, DryRun dry_run) {
     const Operation op{"create", std::string(object.kind.resource), object.name,
                        object.namespace_name, object.kind.sensitive};

@@ -2,6 +2,7 @@
 
 #include <rapidjson/document.h>
 
+#include <exception>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -42,6 +43,9 @@ struct WatchOptions {
 
 /// Receives each event of a watch; returning false ends the watch.
 using WatchHandler = std::function<bool(WatchEvent&&)>;
+/// How an opened watch ended: nothing when the server closed it or its handler said stop, else
+/// what watch_objects would have thrown (ApiError, 410 included; TransportError; Error).
+using WatchEnded = std::function<void(std::exception_ptr)>;
 
 /// The Kubernetes API calls cmsync makes, as typed functions. Errors are ApiError (with the
 /// operation named) or TransportError; "not found" on a get is a value.
@@ -83,6 +87,11 @@ class ApiClient {
     /// error (410 included) and TransportError when the connection drops.
     void watch_objects(const Kind& kind, const std::string& ns, const WatchOptions& options,
                        const WatchHandler& on_event, const http::CancelCheck& cancelled);
+    /// watch_objects without a waiting thread: returns at once (or throws when the request
+    /// cannot be made); `on_event`, `cancelled` and `ended` run on the transport's thread
+    /// (http::Transport::open_stream) and must not block it.
+    void open_watch_objects(const Kind& kind, const std::string& ns, const WatchOptions& options,
+                            WatchHandler on_event, http::CancelCheck cancelled, WatchEnded ended);
     /// Lists the objects at `path` (a custom resource's, as "/apis/GROUP/VERSION/PLURAL"),
     /// `resource` naming them in errors, page by page as JSON; returns the list's
     /// resourceVersion (api_client_json.cpp).
@@ -100,6 +109,9 @@ class ApiClient {
     /// Watches Namespaces (for --target-selector), as watch_objects.
     void watch_namespaces(const WatchOptions& options, const WatchHandler& on_event,
                           const http::CancelCheck& cancelled);
+    /// watch_namespaces as open_watch_objects.
+    void open_watch_namespaces(const WatchOptions& options, WatchHandler on_event,
+                               http::CancelCheck cancelled, WatchEnded ended);
     /// Has open watches poll their CancelCheck now, not up to a second later: call after one
     /// may have turned true. Returns at once.
     void wake_watches() { http_.wake_streams(); }
@@ -117,6 +129,12 @@ class ApiClient {
     void watch(const std::string& path, const Kind* kind, const WatchOptions& options,
                const Operation& op, const WatchHandler& on_event,
                const http::CancelCheck& cancelled, bool keep_json = false);
+    struct OpenWatch;  // api_client_watch.cpp
+    void open_watch(const std::string& path, const Kind* kind, const WatchOptions& options,
+                    Operation op, WatchHandler on_event, http::CancelCheck cancelled,
+                    WatchEnded ended, bool keep_json = false);
+    /// Sends (again, after a 401 that renewed the credentials) the request of `w`.
+    void open(const std::shared_ptr<OpenWatch>& w);
     http::Request request(const std::string& method, const std::string& path,
                           const std::string& body,
                           const std::string& content_type = "application/json");

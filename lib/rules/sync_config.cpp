@@ -111,7 +111,10 @@ class Reader {
         return text;
     }
 
-    void rule(const YAML::Node& node, std::size_t index, std::vector<Rule>& out);
+    void rule(const YAML::Node& node, const std::string& path, std::vector<Rule>& out);
+    /// A ClusterSyncRule or SyncRule document (deploy/crds/): its spec read as a rule named
+    /// like the object; a SyncRule's source is in the object's namespace.
+    void rule_object(const YAML::Node& doc, const std::string& kind, std::vector<Rule>& out);
 
   private:
     std::string file_;
@@ -133,8 +136,7 @@ std::optional<std::string> invalid_rule_name(const std::string& name) {
         name);
 }
 
-void Reader::rule(const YAML::Node& node, std::size_t index, std::vector<Rule>& out) {
-    const auto path = fmt::format("rules[{}]", index);
+void Reader::rule(const YAML::Node& node, const std::string& path, std::vector<Rule>& out) {
     const auto before = errors_.size();
     if (!fields(node, path, {"name", "source", "targets", "keys", "prune"})) {
         return;
@@ -280,9 +282,80 @@ bool endless_stream(const std::string& text) {
     return false;
 }
 
+// "ClusterSyncRule" or "SyncRule" when `doc` is one (of any apiVersion: a wrong one is
+// reported by rule_object).
+std::optional<std::string> rule_object_kind(const YAML::Node& doc) {
+    if (!doc.IsMap()) {
+        return std::nullopt;
+    }
+    const auto kind = doc["kind"];
+    if (kind && kind.IsScalar() &&
+        (kind.Scalar() == "ClusterSyncRule" || kind.Scalar() == "SyncRule")) {
+        return kind.Scalar();
+    }
+    return std::nullopt;
+}
+
+void Reader::rule_object(const YAML::Node& doc, const std::string& kind, std::vector<Rule>& out) {
+    if (!fields(doc, kind, {"apiVersion", "kind", "metadata", "spec", "status"})) {
+        return;
+    }
+    const auto api_version = doc["apiVersion"];
+    if (!api_version || !api_version.IsScalar() || api_version.Scalar() != kSyncConfigApiVersion) {
+        error(api_version ? api_version : doc, "apiVersion",
+              fmt::format("expected \"{}\"", kSyncConfigApiVersion));
+    }
+    const auto meta = doc["metadata"];
+    if (!meta || !meta.IsMap() || !meta["name"]) {
+        error(meta ? meta : doc, "metadata", "expected a mapping with a name");
+        return;
+    }
+    const auto spec = doc["spec"];
+    if (!spec || !spec.IsMap()) {
+        error(spec ? spec : doc, "spec", "expected a mapping");
+        return;
+    }
+    const bool namespaced = kind == "SyncRule";
+    // As kubectl apply without a namespace in the object or on the command line.
+    std::string ns = "default";
+    if (const auto given = meta["namespace"]; given && given.IsScalar()) {
+        ns = given.Scalar();
+    }
+    YAML::Node rule(YAML::NodeType::Map);
+    rule["name"] = meta["name"];
+    for (const auto& entry : spec) {
+        if (entry.first.IsScalar() && entry.first.Scalar() == "name") {
+            error(entry.first, "spec", "unknown field \"name\" (the object's name is the rule's)");
+            return;
+        }
+        rule[entry.first] = entry.second;
+    }
+    if (namespaced) {
+        if (const auto source = rule["source"]; source && source.IsMap()) {
+            if (source["namespace"]) {
+                error(source["namespace"], "spec.source.namespace",
+                      "a SyncRule's source is in its own namespace");
+                return;
+            }
+            YAML::Node copy = YAML::Clone(source);
+            copy["namespace"] = ns;
+            rule["source"] = copy;
+        }
+    }
+    const auto before = out.size();
+    this->rule(rule, "spec", out);
+    if (out.size() > before) {
+        out.back().where = where(doc);
+        if (namespaced) {
+            out.back().name = ns + "/" + out.back().name;  // as the controller names it
+        }
+    }
+}
+
 }  // namespace
 
-ParsedRules parse_sync_config(const std::string& text, const std::string& file) {
+ParsedRules parse_sync_config(const std::string& text, const std::string& file,
+                              RuleObjects objects) {
     ParsedRules parsed;
     Reader reader(file, parsed.errors);
     std::vector<YAML::Node> documents;
@@ -304,6 +377,17 @@ ParsedRules parse_sync_config(const std::string& text, const std::string& file) 
             continue;  // an empty document, e.g. after a trailing ---
         }
         ++configs;
+        if (const auto kind = rule_object_kind(doc)) {
+            if (objects == RuleObjects::refuse) {
+                reader.error(doc["kind"], "kind",
+                             fmt::format("a {} is applied with kubectl and run by `watch "
+                                         "--rules-from-cluster`; a rules file holds a SyncConfig",
+                                         *kind));
+            } else {
+                reader.rule_object(doc, *kind, parsed.rules);
+            }
+            continue;
+        }
         if (!reader.fields(doc, "SyncConfig", {"apiVersion", "kind", "rules"})) {
             continue;
         }
@@ -324,11 +408,13 @@ ParsedRules parse_sync_config(const std::string& text, const std::string& file) 
             continue;
         }
         for (std::size_t i = 0; i < rules.size(); ++i) {
-            reader.rule(rules[i], i, parsed.rules);
+            reader.rule(rules[i], fmt::format("rules[{}]", i), parsed.rules);
         }
     }
     if (configs == 0) {
-        parsed.errors.push_back(fmt::format("{}:1:1: no SyncConfig in this file", file));
+        parsed.errors.push_back(fmt::format(
+            "{}:1:1: no {} in this file", file,
+            objects == RuleObjects::accept ? "SyncConfig or rule object" : "SyncConfig"));
     }
     return parsed;
 }

@@ -24,10 +24,16 @@ struct ParsedRules {
 inline constexpr const char* kSyncConfigApiVersion = "cmsync.io/v1alpha1";
 inline constexpr const char* kSyncConfigKind = "SyncConfig";
 
+/// Whether ClusterSyncRule and SyncRule documents (rules as objects, deploy/crds/) are read
+/// as rules (`validate`) or refused (a rules file run by sync, diff, watch -f).
+enum class RuleObjects { refuse, accept };
+
 /// Parses the SyncConfig documents of `text` (`file` names it in errors) and checks each rule
 /// on its own: unknown fields, wrong types, names, selectors, keys, a target that is its
-/// source. Pure: no I/O.
-ParsedRules parse_sync_config(const std::string& text, const std::string& file);
+/// source. Rule objects as `objects` says: a SyncRule "NAME" in namespace NS is rule "NS/NAME"
+/// with its source there. Pure: no I/O.
+ParsedRules parse_sync_config(const std::string& text, const std::string& file,
+                              RuleObjects objects = RuleObjects::refuse);
 
 /// Everything a rule says, as one string: equal exactly when two rules do the same (`watch
 /// -f` restarts a rule only when this changes).

@@ -5,11 +5,11 @@
 #include <condition_variable>
 #include <cstdint>
 #include <deque>
+#include <exception>
 #include <functional>
 #include <map>
 #include <memory>
 #include <mutex>
-#include <semaphore>
 #include <string>
 #include <thread>
 #include <vector>
@@ -83,9 +83,12 @@ struct StreamSpec {
     std::function<bool(const kube::Object&)> known;
 };
 
-/// Runs each stream on its own thread: list when there is no resourceVersion, watch from it,
-/// record every event's RV (bookmarks too), re-watch from it after a close, back off
-/// (0.8 s doubling to 30 s, jitter) after failures, and relist after a 410.
+/// Runs streams without a thread each: a stream lists when it has no resourceVersion, watches
+/// from it (the watch open on the transport's shared loop, no thread waiting for it), records
+/// every event's RV (bookmarks too), re-watches from it after a close, backs off (0.8 s
+/// doubling to 30 s, jitter) after failures, and relists after a 410. Lists and the opening of
+/// watches run on a few worker threads, started when there is such work and gone when there is
+/// none: a thousand streams watching cost a thousand open watches, not a thousand threads.
 class StreamRunner {
   public:
     StreamRunner(kube::ApiClient& api, EventQueue& queue, int chunk_size,
@@ -95,31 +98,44 @@ class StreamRunner {
     StreamRunner& operator=(const StreamRunner&) = delete;
 
     void start(StreamSpec spec);
-    /// Stops one stream (a namespace that no longer matches); joins it.
+    /// Stops one stream (a namespace that no longer matches); returns once it has ended.
     void stop(const std::string& key);
-    /// Stops all streams and joins them.
+    /// Stops all streams; returns once they have ended.
     void stop_all();
     bool running(const std::string& key) const;
 
   private:
-    struct Stream {
-        std::atomic<bool> stop{false};
-        std::thread thread;
-    };
-    void run(StreamSpec spec, Stream& self);
-    std::string relist(const StreamSpec& spec, const Stream& self);
+    struct Stream;  // stream_runner.cpp
+    using StreamPtr = std::shared_ptr<Stream>;
+    using Clock = std::chrono::steady_clock;
+
+    /// On a worker: lists if needed, then opens the watch.
+    void step(const StreamPtr& s);
+    void open_watch(const StreamPtr& s);
+    /// On the transport's thread: what follows a watch's end.
+    void watch_ended(const StreamPtr& s, std::exception_ptr error);
+    void retry_later(const StreamPtr& s, const std::string& what);
+    /// The stream's next step after `delay`; ends it instead when it was stopped.
+    void schedule(const StreamPtr& s, std::chrono::milliseconds delay);
+    std::string relist(const Stream& s);
+    /// A worker's loop: takes due steps until none is left to take.
+    void work();
+    void wait_ended(const std::vector<StreamPtr>& streams);
 
     kube::ApiClient& api_;
     EventQueue& queue_;
     int chunk_size_;
     std::function<void(const std::string&)> log_;
     WatchStats& stats_;
-    mutable std::mutex mutex_;
-    std::map<std::string, std::unique_ptr<Stream>> streams_;
-    /// Lists run at most this many at once: a thousand streams starting together (a Secret
-    /// rule watches each target namespace) held 278 connections open, one per list in flight,
-    /// and kept them pooled: 57 MiB at 1,000 namespaces (issue 27's benchmark).
-    std::counting_semaphore<16> lists_{16};
+    mutable std::mutex mutex_;         ///< guards all below and each Stream's `phase`
+    std::condition_variable changed_;  ///< a step is due, a stream ended, a worker left
+    std::map<std::string, StreamPtr> streams_;
+    std::multimap<Clock::time_point, StreamPtr> due_;
+    /// Workers running; lists run at most this many at once: a thousand streams starting
+    /// together (a Secret rule watches each target namespace) once held 278 connections open.
+    static constexpr int kMaxWorkers = 16;
+    int workers_ = 0;
+    bool timed_wait_ = false;  ///< a worker waits for the earliest step that is not due yet
 };
 
 }  // namespace cmsync

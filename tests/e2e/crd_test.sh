@@ -65,6 +65,17 @@ test_crd_example_rules_are_accepted_as_objects_of_both_kinds() {
   run k apply --dry-run=server -f "$T/rules.yaml"
   expect_rc 0
   expect_in "$out" "syncrule.cmsync.io/feature-flags created (server dry run)"
+  # What the API server takes, `validate` takes too, with the rules' names as the controller's.
+  run kubectl-cmsync validate -f "$T/cluster-rules.yaml"
+  expect_rc 0
+  expect_in "$out" "rule \"wildcard-tls\" valid"
+  run kubectl-cmsync validate -f "$T/rules.yaml"
+  expect_rc 0
+  expect_in "$out" "rule \"$ns/feature-flags\" valid"
+  # ...and a rules file run by sync names what runs them instead.
+  run kubectl-cmsync sync -f "$T/rules.yaml"
+  expect_rc 2
+  expect_in "$err" "a SyncRule is applied with kubectl and run by \`watch --rules-from-cluster\`"
   k -n "$ns" apply --dry-run=server -f - >/dev/null <<'YAML'
 apiVersion: cmsync.io/v1alpha1
 kind: SyncGrant
@@ -288,4 +299,129 @@ YAML
   expect_eq "$(k -n "$a" get configmap app -o jsonpath='{.data.k}')" v1
   expect_eq "$(tail -n +"$((mark + 1))" "$CMSYNC_CLUSTER_DIR/audit.log" | jq -r --arg a "$a" 'select(.stage == "ResponseComplete" and .objectRef.resource == "configmaps" and .objectRef.namespace == $a) | .verb')" ""
   stop_watch INT
+}
+
+# replica_kubeconfig NS SA: a kubeconfig for ServiceAccount NS/SA (bound to cluster-admin), so
+# the audit log tells the replicas' requests apart by user. Prints its path.
+replica_kubeconfig() {
+  local ns=$1 sa=$2 token
+  k -n "$ns" create serviceaccount "$sa" >/dev/null
+  k create clusterrolebinding "$ns-$sa" --clusterrole=cluster-admin --serviceaccount="$ns:$sa" >/dev/null
+  token=$(k -n "$ns" create token "$sa" --duration=1h)
+  k config view --raw --minify -o json |
+    jq --arg t "$token" --arg u "$sa" '.users = [{name: $u, user: {token: $t}}] | .contexts[0].context.user = $u' \
+      >"$T/$sa.kubeconfig"
+  echo "$T/$sa.kubeconfig"
+}
+
+# start_replica NAME KUBECONFIG LEASE_NS: `watch --rules-from-cluster --leader-elect` as pod
+# NAME; its log is $T/NAME.log, its pid $T/NAME.pid.
+start_replica() {
+  POD_NAME=$1 kubectl-cmsync watch --rules-from-cluster --leader-elect --leader-elect-namespace "$3" \
+    --leader-elect-name rules --kubeconfig "$2" >"$T/$1.log" 2>&1 &
+  echo $! >"$T/$1.pid"
+  echo $! >>"$T/bg.pids"
+}
+
+holder_is() {  # lease_ns pod
+  [[ "$(k -n "$1" get lease rules -o jsonpath='{.spec.holderIdentity}' 2>/dev/null)" == "$2"_* ]]
+}
+
+# status_is NAME "READY REASON TARGETS IN-STEP CONFLICTS OBSERVED-GENERATION", and the
+# observed generation is the object's generation.
+status_is() {
+  [[ "$(rule_status "$1")" == "$2" ]] &&
+    [[ "$(k get clustersyncrule "$1" -o jsonpath='{.metadata.generation}')" == "${2##* }" ]]
+}
+
+# lease_and_status_writes MARK LEASE_NS RULE...: since audit line MARK, in order of receipt, one
+# line per successful Lease write and status write of RULE...: "TIME USER lease|status NAME".
+lease_and_status_writes() {
+  local mark=$1 ns=$2
+  shift 2
+  tail -n +"$((mark + 1))" "$CMSYNC_CLUSTER_DIR/audit.log" |
+    jq -r --arg ns "$ns" --argjson rules "$(printf '%s\n' "$@" | jq -R . | jq -s .)" '
+      select(.stage == "ResponseComplete" and .responseStatus.code < 300
+        and (.verb == "create" or .verb == "update" or .verb == "patch"))
+      | (if .objectRef.resource == "leases" and .objectRef.namespace == $ns then "lease"
+         elif .objectRef.resource == "clustersyncrules" and .objectRef.subresource == "status"
+           and (.objectRef.name as $n | $rules | index($n)) then "status"
+         else empty end) as $what
+      | "\(.requestReceivedTimestamp) \(.user.username | sub(".*:"; "")) \($what) \(.objectRef.name)"' |
+    sort
+}
+
+# one_writer_at_a_time LINES: every status write is by the user of the last Lease write
+# before it (a deposed leader writes nothing once the other has taken the Lease).
+one_writer_at_a_time() {
+  awk '$3 == "lease" { holder = $2; next }
+       $2 != holder { print "status of " $4 " written by " $2 " at " $1 " while the Lease was " holder "\x27s"; bad = 1 }
+       END { exit bad }' <<<"$1"
+}
+
+# Leader failover (issue 28): two replicas of `watch --rules-from-cluster --leader-elect`, rules
+# in step; the leader is killed (SIGKILL) and, while the standby takes over, a source changes, a
+# copy is edited by hand and a rule's spec changes. The new leader must bring each status to the
+# counts and reason the copies now call for, observedGeneration current. Then the new leader is
+# frozen (SIGSTOP) past its Lease while a restarted replica takes over and a second copy is
+# edited by hand: once woken, the deposed leader writes no status (audit log) and exits.
+test_crd_leader_failover_keeps_statuses_right() {
+  local lease_ns s1 s2 a1 b1 a2 b2 r1=fail-one-$RANDOM r2=fail-two-$RANDOM kc1 kc2 mark writes
+  crds_applied
+  lease_ns=$(new_ns lease); s1=$(new_ns src); s2=$(new_ns src)
+  a1=$(new_ns a); b1=$(new_ns b); a2=$(new_ns a); b2=$(new_ns b)
+  kc1=$(replica_kubeconfig "$lease_ns" replica-1); kc2=$(replica_kubeconfig "$lease_ns" replica-2)
+  k -n "$s1" create configmap app --from-literal=k=v1 >/dev/null
+  k -n "$s2" create configmap app --from-literal=k=w1 >/dev/null
+  cluster_rule "$r1" "$s1" "$a1" "$b1"
+  cluster_rule "$r2" "$s2" "$a2" "$b2"
+  mark=$(wc -l <"$CMSYNC_CLUSTER_DIR/audit.log")
+  start_replica replica-1 "$kc1" "$lease_ns"
+  wait_for 20 holder_is "$lease_ns" replica-1
+  start_replica replica-2 "$kc2" "$lease_ns"
+  wait_for 20 grep -q standby "$T/replica-2.log"
+  wait_for 20 status_is "$r1" "True InStep 2 2 0 1"
+  wait_for 20 status_is "$r2" "True InStep 2 2 0 1"
+
+  # The leader killed; meanwhile a source changes, a copy is edited by hand, a spec changes.
+  local killed_at=$SECONDS took
+  kill -KILL "$(cat "$T/replica-1.pid")"
+  k -n "$a1" patch configmap app --type merge -p '{"data":{"k":"by hand"}}' >/dev/null
+  k -n "$s1" patch configmap app --type merge -p '{"data":{"k":"v2"}}' >/dev/null
+  k -n "$s2" patch configmap app --type merge -p '{"data":{"k":"w2"}}' >/dev/null
+  k patch clustersyncrule "$r2" --type=merge -p '{"spec":{"keys":["k"]}}' >/dev/null
+  # a Lease of 15 s after the last renewal, then the standby's next try (2 s)
+  wait_for 30 status_is "$r1" "False Conflicts 2 1 1 1"
+  wait_for 10 status_is "$r2" "True InStep 2 2 0 2"
+  took=$((SECONDS - killed_at))
+  echo "statuses right ${took} s after the leader was killed"
+  expect_eq "$(cm_key "$b1" app k)" v2
+  expect_eq "$(cm_key "$a1" app k)" "by hand"
+  expect_eq "$(cm_key "$b2" app k)" w2
+  holder_is "$lease_ns" replica-2 || fail "replica-2 does not hold the Lease"
+  writes=$(lease_and_status_writes "$mark" "$lease_ns" "$r1" "$r2")
+  # the statuses after the kill were written by the new leader, none by the dead one
+  expect_match "$writes" "replica-2 status $r1"
+  expect_match "$writes" "replica-2 status $r2"
+  one_writer_at_a_time "$writes" || fail "$(one_writer_at_a_time "$writes")"
+
+  # The new leader frozen past its Lease (15 s) while a restarted replica takes over and a
+  # second copy is edited by hand; woken, it must not write a status and must exit.
+  start_replica replica-1 "$kc1" "$lease_ns"
+  kill -STOP "$(cat "$T/replica-2.pid")"
+  wait_for 30 holder_is "$lease_ns" replica-1
+  k -n "$b2" patch configmap app --type merge -p '{"data":{"k":"by hand too"}}' >/dev/null
+  wait_for 20 status_is "$r2" "False Conflicts 2 1 1 2"
+  kill -CONT "$(cat "$T/replica-2.pid")"
+  local code=0
+  wait "$(cat "$T/replica-2.pid")" || code=$?
+  (( code != 0 )) || fail "the deposed leader exited 0"
+  expect_in "$(cat "$T/replica-2.log")" "lost the leader Lease"
+  status_is "$r1" "False Conflicts 2 1 1 1" || fail "$r1 says $(rule_status "$r1")"
+  writes=$(lease_and_status_writes "$mark" "$lease_ns" "$r1" "$r2")
+  expect_match "$writes" "replica-1 status $r2"
+  one_writer_at_a_time "$writes" || fail "$(one_writer_at_a_time "$writes")"
+  kill -INT "$(cat "$T/replica-1.pid")"
+  wait "$(cat "$T/replica-1.pid")" || fail "replica-1 exited $?"
+  k delete clustersyncrule "$r1" "$r2" >/dev/null
 }

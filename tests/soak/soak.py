@@ -25,6 +25,8 @@ import urllib.error
 import urllib.request
 from datetime import datetime
 
+import rule_model as rm
+
 SRC = "soak-src"
 FIXED_TARGETS = ["soak-t1", "soak-t2", "soak-t3"]
 TARGET_LABEL = "soak-target=yes"
@@ -44,6 +46,7 @@ FIELD_MANAGER = "kubectl-cmsync"
 SECRET_TOKEN = re.compile(rb"sec(?:-hand|-own)?-[0-9]+-[0-9a-f]+")
 WATCHER_USER = "cmsync-restricted"
 MAX_DYN = 6
+GRANT_GRACE = 3  # s after a grant went (or a fault ended) in which a write it allowed may still land
 # --mode replicas: two leader-elected `watch -f RULES` processes, each its own ServiceAccount.
 LEASE_NS = "soak-system"
 LEASE_NAME = "kubectl-cmsync"
@@ -241,7 +244,15 @@ class Soak:
         self.fault_counts = {}
         self.pending = []  # (time, description, callable) fault ends
         self.bg = None     # background cmsync sync/resync: (Popen, op seq, kind)
-        self.replicas = a.mode == "replicas"
+        # --mode rules: the replicas run `watch --rules-from-cluster`; the driver keeps rule
+        # objects and grants in the slots of rule_model.py.
+        self.rules_mode = a.mode == "rules"
+        self.replicas = a.mode in ("replicas", "rules")
+        self.rule_specs = {slot: None for slot in rm.SLOTS}  # slot -> spec as last applied
+        self.grant_specs = {ns: None for ns in rm.GATED}
+        self.grant_log = []  # (t, ns, spec or None): each grant change, when the driver began it
+        self.status_checks = 0
+        self.last_statuses = {}  # slot -> the status the checker last expected
         if self.replicas:
             self.slots = [Slot(i + 1, self.out) for i in range(REPLICAS)]
         else:  # one watcher per kind
@@ -300,6 +311,8 @@ class Soak:
             self.op_source_create(n)
         if self.replicas:
             self.setup_replicas()
+        if self.rules_mode:
+            self.setup_rules()
         for slot in self.slots:
             self.start_proxy(slot)
             if not self.replicas:
@@ -313,8 +326,9 @@ class Soak:
         """Two ServiceAccounts (one identity per replica in the audit log) and the rules file."""
         self.kubectl_ok(["create", "namespace", LEASE_NS])
         self.rules_file = os.path.join(self.out, "rules.yaml")
-        with open(self.rules_file, "w") as f:
-            f.write(rules_yaml(self.prune))
+        if not self.rules_mode:
+            with open(self.rules_file, "w") as f:
+                f.write(rules_yaml(self.prune))
         template = open(os.environ["CMSYNC_RESTRICTED_KUBECONFIG"]).read()
         ca = re.search(r"certificate-authority: (\S+)", template).group(1)
         for slot in self.slots:
@@ -343,6 +357,83 @@ users:
             with socket.socket() as sock:
                 sock.bind(("127.0.0.1", 0))
                 slot.metrics_port = sock.getsockname()[1]
+
+    def setup_rules(self):
+        """--mode rules: the CRDs, the gated namespaces, every rule slot filled and one grant."""
+        for ns in rm.GATED:
+            self.kubectl_ok(["create", "namespace", ns])
+            self.kubectl_ok(["label", "namespace", ns, rm.GATED_LABEL])
+        self.kubectl_ok(["apply", "-f", os.path.join(self.a.root, "deploy", "crds")])
+        self.kubectl_ok(["wait", "--for", "condition=established", "--timeout=60s", "crd/clustersyncrules.cmsync.io",
+                         "crd/syncrules.cmsync.io", "crd/syncgrants.cmsync.io"])
+        for slot in rm.SLOTS:
+            self.op_rule_apply(slot)
+        self.op_grant_apply(rm.GATED[0], {"from": [{"namespace": SRC}]})
+
+    def rule_names(self, slot):
+        return SEC_NAMES if rm.SLOTS[slot][1] == "Secret" else NAMES
+
+    def op_rule(self):
+        """A rule slot created, edited (targets, selection or keys) or deleted; or a grant."""
+        slots = sorted(rm.SLOTS) + [f"grant:{ns}" for ns in rm.GATED]
+        slot = self.rng.choice(slots)
+        if slot.startswith("grant:"):
+            ns = slot.split(":", 1)[1]
+            if self.grant_specs[ns] is not None and self.rng.random() < 0.35:
+                return self.op_grant_delete(ns)
+            return self.op_grant_apply(ns)
+        if self.rule_specs[slot] is not None and self.rng.random() < 0.15:
+            return self.op_rule_delete(slot)
+        return self.op_rule_apply(slot)
+
+    def op_rule_apply(self, slot):
+        spec = rm.random_spec(slot, self.rng, self.rule_names(slot), KEYS, self.prune, self.rule_specs[slot],
+                              dyn=self.dyn)
+        t0 = now()
+        rc, out, err = self.kc.run(["apply", "-f", "-"], stdin=json.dumps(rm.manifest(slot, spec)))
+        ok = rc == 0
+        if not ok:  # whatever happened, the model follows the truth (the checker reads it anyway)
+            got = self.kc.get_json(self.rule_ref(slot))
+            spec = got["spec"] if got else None
+        self.rule_specs[slot] = spec
+        self.count(self.op_counts, "rule-apply")
+        self.record("rule-apply", slot=slot, spec=spec, ok=ok, t0=t0, err=err.strip()[:200] or None)
+
+    def rule_ref(self, slot):
+        ref = [rm.resource(slot), slot]
+        return ref + ["-n", SRC] if rm.SLOTS[slot][0] == "SyncRule" else ref
+
+    def op_rule_delete(self, slot):
+        t0 = now()
+        rc, out, err = self.kc.run(["delete"] + self.rule_ref(slot))
+        got = self.kc.get_json(self.rule_ref(slot))
+        self.rule_specs[slot] = got["spec"] if got else None
+        self.count(self.op_counts, "rule-delete")
+        self.record("rule-delete", slot=slot, ok=got is None, t0=t0, err=err.strip()[:200] or None)
+
+    def op_grant_apply(self, ns, spec=None):
+        spec = spec or rm.random_grant(self.rng, {"ConfigMap": NAMES, "Secret": SEC_NAMES})
+        t0 = now()
+        rc, out, err = self.kc.run(["apply", "-f", "-"], stdin=json.dumps(rm.grant_manifest(ns, spec)))
+        got = self.kc.get_json(["-n", ns, "syncgrant", "from-src"])
+        self.note_grant(ns, got["spec"] if got else None, t0)
+        self.count(self.op_counts, "grant-apply")
+        self.record("grant-apply", ns=ns, spec=spec, ok=rc == 0, t0=t0, err=err.strip()[:200] or None)
+
+    def op_grant_delete(self, ns):
+        t0 = now()
+        rc, out, err = self.kc.run(["-n", ns, "delete", "syncgrant", "from-src"])
+        got = self.kc.get_json(["-n", ns, "syncgrant", "from-src"])
+        self.note_grant(ns, got["spec"] if got else None, t0)
+        self.count(self.op_counts, "grant-delete")
+        self.record("grant-delete", ns=ns, ok=got is None, t0=t0, err=err.strip()[:200] or None)
+
+    def note_grant(self, ns, spec, t0):
+        """A grant as it now is, from when the driver began the change (the server stores it
+        during the call: a write the grant allows cannot come before that)."""
+        if spec != self.grant_specs[ns]:
+            self.grant_log.append((t0, ns, spec))
+        self.grant_specs[ns] = spec
 
     def start_proxy(self, slot):
         """A proxy of its own between each watcher process and the apiserver (cut/stall one)."""
@@ -375,6 +466,13 @@ users:
             f.write(text)
 
     def watcher_cmd(self, slot):
+        if self.rules_mode:
+            # No --state-file: README "Rules as objects" says the counts of a resumed rule fill in
+            # only as copies are next planned, and the status counts are an invariant here.
+            return [self.a.binary, "watch", "--rules-from-cluster", "--leader-elect",
+                    "--leader-elect-namespace", LEASE_NS, "--leader-elect-name", LEASE_NAME,
+                    "--record-events", "--metrics-bind-address", f"127.0.0.1:{slot.metrics_port}",
+                    "--log-format", "json", "--kubeconfig", slot.kubeconfig]
         if self.replicas:
             return [self.a.binary, "watch", "-f", self.rules_file, "--leader-elect",
                     "--leader-elect-namespace", LEASE_NS, "--leader-elect-name", LEASE_NAME,
@@ -515,7 +613,9 @@ users:
 
     # ---------------------------------------------------------------- copy operations
     def targets(self):
-        return FIXED_TARGETS + sorted(ns for ns, lab in self.dyn.items() if lab)
+        """Where copies may be: with rules, the gated namespaces too (while a grant consents)."""
+        gated = rm.GATED if self.rules_mode else []
+        return FIXED_TARGETS + sorted(ns for ns, lab in self.dyn.items() if lab) + gated
 
     def managed_record(self, obj, name):
         """The keys a copy's record names: a ConfigMap's last-synced (key -> hash), a Secret's
@@ -627,9 +727,9 @@ users:
         kind = self.rng.choice(["sync", "resync"])
         # The rules file has both kinds; a command line names one (the CLI mode's watchers').
         what = self.rng.choice(["configmap", "secret"])
-        if kind == "sync" and self.replicas:
+        if kind == "sync" and self.replicas and not self.rules_mode:
             cmd = [self.a.binary, "sync", "-f", self.rules_file]
-        elif kind == "sync":
+        elif kind == "sync":  # with rule objects, into the fixed targets (a ClusterSyncRule's)
             cmd = [self.a.binary, "sync", SRC] + FIXED_TARGETS + ["--target-selector", TARGET_LABEL, "-l", SELECTOR,
                                                                   "--kind", what]
         else:
@@ -775,6 +875,8 @@ users:
 
     # ---------------------------------------------------------------- driver
     def step(self):
+        if self.rules_mode and self.rng.random() < 0.12:
+            return self.op_rule()
         r = self.rng.random()
         name = self.rng.choice(ALL_NAMES)
         if r < 0.30:
@@ -865,11 +967,19 @@ users:
                 if e.get("stage") == "ResponseComplete":
                     yield e
 
+    def watched_write(self, ref):
+        """A ConfigMap or Secret, or (--mode rules) a rule's status: what a quiet cluster never writes."""
+        if ref.get("resource") in ("configmaps", "secrets"):
+            return True
+        return self.rules_mode and ref.get("resource") in ("clustersyncrules", "syncrules") and \
+            ref.get("subresource") == "status"
+
     def audit_writes(self, since):
-        """ConfigMap and Secret writes (2xx) in the audit log at or after epoch `since`."""
+        """ConfigMap and Secret writes (2xx) in the audit log at or after epoch `since`; with
+        rule objects, their status writes too."""
         out = []
         for e in self.audit_entries():
-            if (e.get("objectRef") or {}).get("resource") not in ("configmaps", "secrets"):
+            if not self.watched_write(e.get("objectRef") or {}):
                 continue
             if e.get("verb") not in ("create", "update", "patch", "delete"):
                 continue
@@ -926,23 +1036,77 @@ users:
         for n in ALL_NAMES:
             if actual_src[n] != self.sources[n]:
                 v.append((f"{SRC}/{n}: the source is not what the driver wrote (driver model broken)", None))
+        if self.rules_mode:
+            return v + self.check_rules_state(by, actual_src, targets)
         for ns in sorted(targets):
             for n in ALL_NAMES:
                 v += self.check_copy(ns, n, by.get((ns, n)))
         return v
 
-    def check_copy(self, ns, n, obj):
+    def cluster_view(self, actual_src):
+        """--mode rules: the rule objects, grants and namespace labels as they stand (kubectl)."""
+        rules = {}
+        for o in self.kc.get_json(["clustersyncrules"])["items"] + \
+                self.kc.get_json(["-n", SRC, "syncrules"])["items"]:
+            if o["metadata"]["name"] in rm.SLOTS:
+                rules[o["metadata"]["name"]] = o
+        grants = {o["metadata"]["namespace"]: o["spec"] for o in self.kc.get_json(["syncgrants", "-A"])["items"]}
+        labels = {o["metadata"]["name"]: o["metadata"].get("labels") or {}
+                  for o in self.kc.get_json(["namespaces"])["items"]}
+        return rm.ClusterView(rules, grants, labels, {n: actual_src[n] is not None for n in ALL_NAMES})
+
+    def check_rules_state(self, by, actual_src, targets):
+        """--mode rules: each copy checked by the rule that covers it now (a copy no rule covers
+        only keeps what nobody may take: the other writer's and hand-edited keys), then each
+        rule's status against the copies: observedGeneration, Ready, targets, inStep, conflicts."""
+        view = self.cluster_view(actual_src)
+        v = []
+        for ns in sorted(targets):
+            for n in ALL_NAMES:
+                kind = "Secret" if is_secret(n) else "ConfigMap"
+                slot = view.covering(ns, n, kind, SEC_NAMES if is_secret(n) else NAMES)
+                keys = view.rules[slot]["spec"].get("keys") if slot else None
+                v += self.check_copy(ns, n, by.get((ns, n)), covered=slot is not None, keys=keys)
+
+        def copy_state(ns, n):
+            if by.get((ns, n)) is None:
+                return None
+            return "conflict" if self.hand.get((ns, n)) else "in-step"
+        for slot, obj in sorted(view.rules.items()):
+            pool = SEC_NAMES if view.rule_kind(obj) == "Secret" else NAMES
+            want = view.expected_status(obj, pool, copy_state)
+            self.last_statuses[slot] = want[:5]
+            st = obj.get("status") or {}
+            ready = next((c for c in st.get("conditions") or [] if c.get("type") == "Ready"), {})
+            have = (ready.get("status") == "True", ready.get("reason"), st.get("targets"), st.get("inStep"),
+                    st.get("conflicts"))
+            tag = f"{obj['kind']} {slot}"
+            gen = obj["metadata"].get("generation")
+            if st.get("observedGeneration") != gen:
+                v.append((f"{tag}: status.observedGeneration {st.get('observedGeneration')} but generation {gen}",
+                          ("rule", slot)))
+            if have != want[:5]:
+                v.append((f"{tag}: status says (ready, reason, targets, inStep, conflicts) = {have}, the copies "
+                          f"say {want[:5]}", ("rule", slot)))
+            elif want[5] is not None and ready.get("message") != want[5]:
+                v.append((f"{tag}: Ready message {ready.get('message')!r}, expected {want[5]!r}", ("rule", slot)))
+        self.status_checks += 1
+        return v
+
+    def check_copy(self, ns, n, obj, covered=True, keys=None):
+        """A copy's violations. keys: the rule's `keys` (None: every key of the source). A copy no
+        rule covers (--mode rules) is only checked for what nobody may take from it."""
         v = []
         tag = f"{ns}/{n}"
         hand = {k: hv for k, (hv, _) in self.hand.get((ns, n), {}).items()}
         local = self.local.get((ns, n), {})
         src = self.sources[n]
         if obj is None:
-            if src == {}:
+            if src is not None and not [k for k in src if keys is None or k in keys]:
                 # Spec reading: a copy is written with the managed keys; a source with no key
-                # has none, so no (empty) copy need be created for it (merge.cpp says so too).
+                # (no key the rule manages) has none, so no (empty) copy need be created for it.
                 return []
-            if src is not None:
+            if src is not None and covered:
                 return [(f"{tag}: copy missing (source exists)", ("copy", ns, n))]
             # Source gone. Hand-edited or locally written content must still be there, and a
             # copy seen before the delete (and not deleted by the driver since) is kept.
@@ -950,7 +1114,7 @@ users:
                 return [(f"{tag}: copy gone, with the other writer's keys {sorted(local)} (nothing may be lost)", ("local", ns, n))]
             if hand:
                 return [(f"{tag}: copy gone, with hand-edited keys {sorted(hand)}", ("hand", ns, n))]
-            if not self.prune:
+            if not self.prune and not self.rules_mode:
                 obs = self.orphan_obs.get(n, {})
                 deleted_after = [t for t in self.copy_deleted_at.get((ns, n), []) if t >= obs.get("t", 0)]
                 if obs.get("copies", {}).get(ns) and not deleted_after:
@@ -975,23 +1139,28 @@ users:
                 v.append((f"{tag}: hand-edited key {k} overwritten: want {show(text_value(n, hv))!r}, "
                           f"have {show(have.get(k))!r}", ("hand", ns, n, k)))
         managed_have = {k: x for k, x in have.items() if k not in LOCAL_KEYS and k not in hand}
+        if not covered:
+            return v  # frozen as the last rule left it (or a racing run): nothing more is decided
+        recorded = self.managed_record(obj, n)
         if src is not None:
             # 1. managed keys equal the source's
             if md.get("labels", {}).get("cmsync.io/managed") != "true":
                 v.append((f"{tag}: label cmsync.io/managed missing", ("copy", ns, n)))
             if ann.get("cmsync.io/sync-from") != f"{SRC}/{n}":
                 v.append((f"{tag}: sync-from is {ann.get('cmsync.io/sync-from')!r}", ("copy", ns, n)))
-            want = {k: x for k, x in src.items() if k not in hand}
+            # The managed keys: the rule's keys (all by default) and those the copy records (a
+            # recorded key stays managed while the source has it: SPEC, K ∪ keys(last-synced)).
+            want = {k: x for k, x in src.items() if k not in hand and (keys is None or k in keys or k in (recorded or []))}
             if managed_have != want:
                 diff = sorted({k: show(x) for k, x in managed_have.items()}.items() ^
                               {k: show(x) for k, x in want.items()}.items(), key=str)[:4]
                 v.append((f"{tag}: managed keys differ from the source: copy-vs-source symmetric difference {diff}",
                           ("src", n, ns)))
-            recorded = self.managed_record(obj, n)
-            if recorded is None or set(recorded) != set(src) | set(hand):
+            must = {k for k in src if keys is None or k in keys} | set(hand)
+            if recorded is None or not must <= set(recorded) <= set(src) | set(hand):
                 record = "managed-keys" if is_secret(n) else "last-synced"
-                v.append((f"{tag}: {record} records {sorted(recorded or [])}, expected {sorted(set(src) | set(hand))}",
-                          ("src", n, ns)))
+                v.append((f"{tag}: {record} records {sorted(recorded or [])}, expected at least {sorted(must)} "
+                          f"and no key the source lacks", ("src", n, ns)))
             elif is_secret(n):
                 v += self.check_secret_record(tag, obj, have, want, hand, ("src", n, ns))
             else:
@@ -999,7 +1168,15 @@ users:
                     if sp == "d" and recorded[k] != sha256(val.encode()):
                         v.append((f"{tag}: last-synced hash of {k} is not sha256 of its value", ("src", n, ns)))
         else:
-            if self.prune:
+            if self.rules_mode:
+                # A rule that restarts (edited) or a leader that changes as the source goes need
+                # not see the delete: pruned or not, each managed key left holds a value the
+                # source once had for it.
+                for k, x in sorted(managed_have.items()):
+                    if not any(ver.get(k) == x for ver in self.versions[n]):
+                        v.append((f"{tag}: orphan's key {k} = {show(x)!r} is no value the source ever had",
+                                  ("src", n, ns)))
+            elif self.prune:
                 if managed_have:
                     v.append((f"{tag}: --prune left managed keys {sorted(managed_have)} of a deleted source", ("src", n, ns)))
                 if not have:
@@ -1125,12 +1302,18 @@ users:
         v = []
         if writes:
             w = writes[0]
-            v.append((f"{len(writes)} ConfigMap/Secret write(s) in the {self.a.quiet_seconds} s after quiet; first: "
-                      f"{w['verb']} {w['objectRef'].get('resource')} "
+            v.append((f"{len(writes)} ConfigMap/Secret{'/status' if self.rules_mode else ''} write(s) in the {self.a.quiet_seconds} s after quiet; first: "
+                      f"{w['verb']} {w['objectRef'].get('resource')}{'/' + w['objectRef']['subresource'] if w['objectRef'].get('subresource') else ''} "
                       f"{w['objectRef'].get('namespace')}/{w['objectRef'].get('name')} by "
                       f"{w['user']['username']} at {w['stageTimestamp']}", None))
         v += self.check_state()
-        v += self.check_logs(self.watch_lines())
+        if self.rules_mode:
+            # What a copy's rule says of it is its status (checked by check_state): a hand edit
+            # is a conflict there. Drift and orphan lines depend on which rule covered the copy
+            # when, through edits and restarts, and are not checked here.
+            self.record("rule-statuses", statuses=self.last_statuses)
+        else:
+            v += self.check_logs(self.watch_lines())
         # 5. alive and bounded memory
         for slot in self.slots:
             if slot.proc.poll() is not None:
@@ -1207,10 +1390,10 @@ users:
                 continue
             lease = ref.get("resource") == "leases" and ref.get("namespace") == LEASE_NS and \
                 ref.get("name") == LEASE_NAME
-            if lease or ref.get("resource") in ("configmaps", "secrets"):
+            if lease or self.watched_write(ref):
                 events.append((iso_to_epoch(e["requestReceivedTimestamp"]), lease, users[user], e))
         events.sort(key=lambda x: x[0])
-        holder, writes, secret_writes, terms = None, 0, 0, 0
+        holder, writes, secret_writes, status_writes, terms = None, 0, 0, 0, 0
         for t, lease, who, e in events:
             if lease:
                 terms += holder != who
@@ -1218,14 +1401,17 @@ users:
             else:
                 writes += 1
                 secret_writes += e["objectRef"].get("resource") == "secrets"
+                status_writes += e["objectRef"].get("subresource") == "status"
                 if holder != who:
                     ref = e["objectRef"]
                     v.append((f"replica {who} wrote {ref.get('resource')} {ref.get('namespace')}/{ref.get('name')} "
                               f"({e['verb']}) at "
                               f"{e['requestReceivedTimestamp']} while the last Lease write was by "
                               f"{'nobody' if holder is None else f'replica {holder}'}", None))
-        self.record("single-writer", lease_terms=terms, configmap_writes=writes - secret_writes,
-                    secret_writes=secret_writes)
+        self.record("single-writer", lease_terms=terms, configmap_writes=writes - secret_writes - status_writes,
+                    secret_writes=secret_writes, status_writes=status_writes)
+        if self.rules_mode:
+            v += self.check_grants(events)
         leader = self.leader_slot()
         if leader is None or leader.proc.poll() is not None:
             v.append(("no live replica holds the Lease at the end", None))
@@ -1236,8 +1422,87 @@ users:
                     v.append((f"watcher {slot.i} {path} answers {code}", None))
         return v
 
+    def check_grants(self, events):
+        """--mode rules: nothing is written into a gated namespace without a grant. Every
+        ConfigMap or Secret write by a replica there is one a grant in place allowed (its kind,
+        and its name when the grant names some), or came within GRANT_GRACE s after such a grant
+        went; a fault (a stopped or cut off replica, an apiserver down) stretches that while it
+        lasts, as the replica learns of the delete only when it can read again."""
+        v = []
+        windows = self.fault_windows()
+        checked = 0
+        for t, lease, who, e in events:
+            ref = e["objectRef"]
+            if lease or ref.get("namespace") not in rm.GATED or ref.get("resource") not in ("configmaps", "secrets"):
+                continue
+            checked += 1
+            kind = "Secret" if ref["resource"] == "secrets" else "ConfigMap"
+            if not self.consented(ref["namespace"], kind, ref.get("name"), t, windows):
+                v.append((f"replica {who} wrote {ref['resource']} {ref['namespace']}/{ref.get('name')} ({e['verb']}) at "
+                          f"{e['requestReceivedTimestamp']} with no SyncGrant there allowing it",
+                          ("grant", ref["namespace"])))
+        self.record("grant-check", gated_writes=checked, grant_changes=len(self.grant_log))
+        return v
+
+    def consented(self, ns, kind, name, t, windows):
+        changes = [(t0, spec) for t0, gns, spec in self.grant_log if gns == ns] + [(float("inf"), None)]
+        for (start, spec), (end, _) in zip(changes, changes[1:]):
+            if not rm.write_allowed(spec, kind, name) or t < start:
+                continue
+            deadline = end + GRANT_GRACE
+            grown = True
+            while grown:  # a fault in the grace stretches it to its own end
+                grown = False
+                for a, b in windows:
+                    if a <= deadline and b + GRANT_GRACE > deadline and b >= end:
+                        deadline, grown = b + GRANT_GRACE, True
+            if t <= deadline:
+                return True
+        return False
+
+    def fault_windows(self):
+        """(start, end) of each fault from the history: while it lasts a replica may lag."""
+        out, open_ = [], {}
+        with open(os.path.join(self.out, "history.jsonl")) as f:
+            for line in f:
+                e = json.loads(line)
+                if e["op"] == "fault":
+                    d = e.get("seconds") or e.get("down_seconds") or 0
+                    out.append((e["t"] - (e.get("down_seconds") or 0), e["t"] + d))
+                elif e["op"] == "watcher-exit":
+                    open_[e.get("slot")] = e["t"]
+                elif e["op"] == "watcher-start" and e.get("slot") in open_:
+                    out.append((open_.pop(e["slot"]), e["t"]))
+        return out
+
     def sabotage(self):
         """Checks the checker: one write the history does not know of, which must be caught."""
+        if self.a.sabotage == "grant":
+            # The grant of a gated namespace deleted (in the history), then, past the grace, a
+            # ConfigMap written there with the leader's identity.
+            ns = rm.GATED[1]
+            if self.grant_specs[ns] is not None:
+                self.op_grant_delete(ns)
+            time.sleep(GRANT_GRACE + 2)
+            leader = self.leader_slot() or self.slots[0]
+            self.kubectl_ok(["--kubeconfig", leader.kubeconfig, "-n", ns, "create", "configmap", "sabotage",
+                             "--from-literal=k=v"])
+            print(f"soak: sabotage: replica {leader.i} wrote {ns}/sabotage with no grant there", file=sys.stderr)
+            return
+        if self.a.sabotage == "status":
+            # Both replicas stopped (a live leader would put it right within a second), then
+            # one rule's status counts changed by hand.
+            for slot in self.slots:
+                slot.proc.send_signal(signal.SIGSTOP)
+            for slot in sorted(rm.SLOTS):
+                obj = self.kc.get_json(self.rule_ref(slot))
+                if obj and obj.get("status"):
+                    bump = {"status": {"inStep": (obj["status"].get("inStep") or 0) + 1}}
+                    self.kubectl_ok(["patch"] + self.rule_ref(slot) + ["--subresource=status", "--type=merge",
+                                                                       "-p", json.dumps(bump)])
+                    print(f"soak: sabotage: replicas stopped, {slot}'s status.inStep raised by hand", file=sys.stderr)
+                    return
+            raise RuntimeError("--sabotage status: no rule with a status")
         if self.a.sabotage == "standby":
             leader = self.leader_slot()
             standby = next(x for x in self.slots if x is not leader)
@@ -1259,8 +1524,12 @@ users:
                                  "-p", json.dumps({"data": {k: sabotaged(n)}})])
                 print(f"soak: sabotage: {ns}/{n} {k} overwritten behind the history's back", file=sys.stderr)
                 return
+        view = self.cluster_view({n: self.sources[n] for n in ALL_NAMES}) if self.rules_mode else None
         for ns in self.targets():
             for n in names:
+                if view and not view.covering(ns, n, "Secret" if is_secret(n) else "ConfigMap",
+                                              SEC_NAMES if is_secret(n) else NAMES):
+                    continue  # a copy no rule covers now is frozen: a change to it decides nothing
                 src = self.sources[n]
                 obj = self.kc.obj(ns, n)
                 keys = [k for k in (obj or {}).get("data") or {} if src and k in src and k not in self.hand.get((ns, n), {})]
@@ -1291,6 +1560,9 @@ users:
              "replica_exits_lost_lease": self.replica_exits,
              "watcher_429_in_audit": w429, "rss_samples_kb": self.rss[-6:],
              "apf_rejected": self.apf_rejected(), "violations": len(violations)}
+        if self.rules_mode:
+            s["rule_status_checks"] = self.status_checks
+            s["rule_statuses"] = {k: " ".join(map(str, x)) for k, x in sorted(self.last_statuses.items())}
         return s
 
     def apf_rejected(self):
@@ -1315,6 +1587,10 @@ users:
             if kind in ("local", "hand", "copy") and ns == where[1] and name == where[2]:
                 out.append(e)
             elif kind == "src" and (name == where[1] and (ns is None or ns == where[2])):
+                out.append(e)
+            elif kind == "rule" and (e.get("slot") == where[1] or e["op"].startswith("grant-")):
+                out.append(e)
+            elif kind == "grant" and e["op"].startswith("grant-") and ns == where[1]:
                 out.append(e)
             elif e["op"] in ("fault", "watcher-start", "fault-end", "cmsync-sync", "cmsync-resync"):
                 out.append(e)
@@ -1369,12 +1645,13 @@ def main():
     ap.add_argument("--root", required=True)
     ap.add_argument("--proxy", required=True)
     ap.add_argument("--prune", choices=["yes", "no", "seed"], default="seed")
-    ap.add_argument("--mode", choices=["cli", "replicas"], default="cli",
-                    help="cli: one `watch NS...`; replicas: two leader-elected `watch -f RULES`")
+    ap.add_argument("--mode", choices=["cli", "replicas", "rules"], default="cli",
+                    help="cli: one `watch NS...`; replicas: two leader-elected `watch -f RULES`; rules: two "
+                         "leader-elected `watch --rules-from-cluster` while the driver edits rule objects")
     ap.add_argument("--converge-seconds", type=int, default=120)
     ap.add_argument("--quiet-seconds", type=int, default=60)
     ap.add_argument("--sabotage", choices=["local", "managed", "secret-local", "secret-managed", "secret-owner",
-                                           "standby"],
+                                           "standby", "status", "grant"],
                     help="check the checker: must fail")
     a = ap.parse_args()
     if a.prune == "seed":

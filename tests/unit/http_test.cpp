@@ -4,8 +4,11 @@
 
 #include <algorithm>
 #include <atomic>
+#include <condition_variable>
 #include <deque>
 #include <functional>
+#include <mutex>
+#include <optional>
 #include <thread>
 
 #include "http/client.hpp"
@@ -296,6 +299,77 @@ TEST_CASE("curl transport: wake_streams ends a cancelled quiet stream at once") 
     transport.wake_streams();
     watch.join();
     CHECK(std::chrono::steady_clock::now() - start < 500ms);
+    done = true;
+}
+
+TEST_CASE("curl transport: open_stream returns at once and tells how the stream ended") {
+    std::atomic<bool> done{false};
+    LoopbackServer server([&](int fd, const std::string& request) {
+        if (request.find("/missing") != std::string::npos) {
+            send_all(fd, "HTTP/1.1 404 Not Found\r\nContent-Length: 4\r\n\r\ngone");
+            return;
+        }
+        send_all(fd, "HTTP/1.1 200 OK\r\nTransfer-Encoding: chunked\r\n\r\n2\r\nab\r\n");
+        for (int i = 0; i < 1000 && !done; ++i) {
+            std::this_thread::sleep_for(10ms);  // open, and quiet from now on
+        }
+    });
+    CurlTransport transport(CurlOptions{});
+    std::mutex mutex;
+    std::condition_variable changed;
+    std::string body;
+    std::optional<Response> ended;
+    std::exception_ptr error;
+    const auto tell = [&](Response&& response, std::exception_ptr e) {
+        std::lock_guard guard(mutex);
+        ended = std::move(response);
+        error = e;
+        changed.notify_all();
+    };
+    const auto wait_ended = [&] {
+        std::unique_lock lock(mutex);
+        return changed.wait_for(lock, 3s, [&] { return ended.has_value(); });
+    };
+    SUBCASE("an open stream, then cancelled") {
+        std::atomic<bool> cancel{false};
+        const auto start = std::chrono::steady_clock::now();
+        transport.open_stream(
+            Request{"GET", server.url() + "/api/v1/configmaps?watch=1", {}, ""},
+            [&](std::string_view bytes) {
+                std::lock_guard guard(mutex);
+                body += bytes;
+                changed.notify_all();
+                return true;
+            },
+            [&] { return cancel.load(); }, tell);
+        CHECK(std::chrono::steady_clock::now() - start < 100ms);  // nothing waited for
+        {
+            std::unique_lock lock(mutex);
+            REQUIRE(changed.wait_for(lock, 3s, [&] { return body == "ab"; }));
+            CHECK_FALSE(ended.has_value());
+        }
+        cancel = true;
+        transport.wake_streams();
+        REQUIRE(wait_ended());
+        CHECK(ended->status == 200);
+        CHECK_FALSE(error);
+    }
+    SUBCASE("an error answer keeps its body") {
+        transport.open_stream(
+            Request{"GET", server.url() + "/api/v1/missing?watch=1", {}, ""},
+            [&](std::string_view) { return true; }, nullptr, tell);
+        REQUIRE(wait_ended());
+        CHECK(ended->status == 404);
+        CHECK(ended->body == "gone");
+        CHECK_FALSE(error);
+    }
+    SUBCASE("a server that is not there is an error") {
+        transport.open_stream(
+            Request{"GET", "http://127.0.0.1:1/api/v1/configmaps", {}, ""},
+            [&](std::string_view) { return true; }, nullptr, tell);
+        REQUIRE(wait_ended());
+        CHECK_THROWS_AS(std::rethrow_exception(error), TransportError);
+    }
     done = true;
 }
 

@@ -236,3 +236,69 @@ TEST_CASE("rules file: a stream yaml-cpp 0.7 never ends is an error (found by fu
     CHECK(parsed.errors ==
           std::vector<std::string>{"f.yaml: invalid YAML: the document stream has no end"});
 }
+
+TEST_CASE("rules file: rule objects are read for validate, refused where rules files run") {
+    using cmsync::RuleObjects;
+    const std::string objects = R"y(apiVersion: cmsync.io/v1alpha1
+kind: SyncRule
+metadata:
+  name: share-app
+  namespace: team-a
+spec:
+  source:
+    names: [app-config]
+  targets:
+    namespaces: [team-b]
+---
+apiVersion: cmsync.io/v1alpha1
+kind: ClusterSyncRule
+metadata:
+  name: ca
+spec:
+  source:
+    namespace: certs
+    names: [ca]
+  targets:
+    selector: "team=yes"
+)y";
+    SUBCASE("accepted: a SyncRule's source is in its namespace, named as the controller does") {
+        const auto parsed = parse_sync_config(objects, "o.yaml", RuleObjects::accept);
+        REQUIRE(parsed.errors.empty());
+        REQUIRE(parsed.rules.size() == 2);
+        CHECK(parsed.rules[0].name == "team-a/share-app");
+        CHECK(parsed.rules[0].spec.source_namespace == "team-a");
+        CHECK(parsed.rules[0].where == "o.yaml:1:1");
+        CHECK(parsed.rules[1].name == "ca");
+        CHECK(parsed.rules[1].spec.source_namespace == "certs");
+    }
+    SUBCASE("refused by default") {
+        const auto parsed = parse_sync_config(objects, "o.yaml");
+        CHECK(parsed.rules.empty());
+        REQUIRE(parsed.errors.size() == 2);
+        CHECK(parsed.errors[0] ==
+              "o.yaml:2:7: kind: a SyncRule is applied with kubectl and run by `watch "
+              "--rules-from-cluster`; a rules file holds a SyncConfig");
+    }
+    SUBCASE("the validator's words, at the spec's own lines") {
+        const auto errors_of = [](const std::string& text) {
+            return parse_sync_config(text, "o.yaml", RuleObjects::accept).errors;
+        };
+        const std::string head =
+            "apiVersion: cmsync.io/v1alpha1\nkind: SyncRule\nmetadata:\n  name: r\n  "
+            "namespace: a\nspec:\n";
+        CHECK(errors_of(head + "  source:\n    namespace: b\n    names: [x]\n  targets:\n    "
+                               "namespaces: [c]\n") ==
+              std::vector<std::string>{"o.yaml:8:16: spec.source.namespace: a SyncRule's source "
+                                       "is in its own namespace"});
+        CHECK(errors_of(head + "  source:\n    names: [x]\n  targets:\n    namespaces: [a]\n") ==
+              std::vector<std::string>{"o.yaml:10:18: spec.targets.namespaces[0]: target "
+                                       "namespace \"a\" is the source namespace"});
+        CHECK(errors_of(head + "  name: other\n  source:\n    names: [x]\n").size() == 1);
+        CHECK(errors_of("apiVersion: v1\nkind: ClusterSyncRule\nmetadata:\n  name: r\nspec:\n  "
+                        "source:\n    namespace: a\n    names: [x]\n  targets:\n    "
+                        "namespaces: [b]\n") ==
+              std::vector<std::string>{"o.yaml:1:13: apiVersion: expected \"cmsync.io/v1alpha1\""});
+        CHECK(errors_of("apiVersion: cmsync.io/v1alpha1\nkind: ClusterSyncRule\nmetadata: {}\n")
+                  .size() == 1);
+    }
+}

@@ -572,6 +572,131 @@ TEST_CASE("stream runner: stopping wakes the watches, which end at once") {
     runner.stop_all();
 }
 
+namespace {
+
+/// Watches opened without a thread (as the curl transport's): kept until the test ends them.
+class HeldWatches : public http::Transport {
+  public:
+    http::Response send(const http::Request& request) override {
+        std::lock_guard lock(mutex_);
+        ++lists_;
+        (void)request;
+        return {200, {}, R"({"metadata":{"resourceVersion":"5"},"items":[]})"};
+    }
+    http::Response stream(const http::Request&, const http::BodySink&,
+                          const http::CancelCheck&) override {
+        FAIL("a stream was waited for");
+        return {};
+    }
+    void open_stream(const http::Request&, http::BodySink, http::CancelCheck cancelled,
+                     http::StreamEnded ended) override {
+        std::lock_guard lock(mutex_);
+        open_.push_back({std::move(cancelled), std::move(ended)});
+        ++opened_;
+        changed_.notify_all();
+    }
+    void wake_streams() override {
+        std::vector<Open> cancelled;
+        {
+            std::lock_guard lock(mutex_);
+            const auto it = std::stable_partition(open_.begin(), open_.end(),
+                                                  [](const Open& o) { return !o.cancelled(); });
+            cancelled.assign(std::make_move_iterator(it), std::make_move_iterator(open_.end()));
+            open_.erase(it, open_.end());
+        }
+        for (auto& o : cancelled) {
+            o.ended({200, {}, ""}, nullptr);
+        }
+    }
+    /// Ends every open watch with `status` (a 410: the resourceVersion is gone).
+    void end_all(long status) {
+        std::vector<Open> open;
+        {
+            std::lock_guard lock(mutex_);
+            open.swap(open_);
+        }
+        for (auto& o : open) {
+            o.ended({status, {}, R"({"kind":"Status","code":410,"reason":"Expired"})"}, nullptr);
+        }
+    }
+    bool wait_opened(int count) {
+        std::unique_lock lock(mutex_);
+        return changed_.wait_for(lock, 10s, [&] { return opened_ >= count; });
+    }
+    int open_now() {
+        std::lock_guard lock(mutex_);
+        return static_cast<int>(open_.size());
+    }
+    int lists() {
+        std::lock_guard lock(mutex_);
+        return lists_;
+    }
+
+  private:
+    struct Open {
+        http::CancelCheck cancelled;
+        http::StreamEnded ended;
+    };
+    std::mutex mutex_;
+    std::condition_variable changed_;
+    std::vector<Open> open_;
+    int opened_ = 0;
+    int lists_ = 0;
+};
+
+int threads_now() {
+    std::ifstream status("/proc/self/status");
+    for (std::string line; std::getline(status, line);) {
+        if (line.rfind("Threads:", 0) == 0) {
+            return std::stoi(line.substr(8));
+        }
+    }
+    return -1;
+}
+
+}  // namespace
+
+TEST_CASE("stream runner: streams that watch hold no thread; a 410 relists each, then it watches") {
+    ApiFixture<HeldWatches> f;
+    EventQueue queue;
+    WatchStats stats;
+    const int before = threads_now();
+    constexpr int kStreams = 300;
+    {
+        StreamRunner runner(
+            f.api, queue, 0, [](const std::string&) {}, stats);
+        for (int i = 0; i < kStreams; ++i) {
+            StreamSpec spec;
+            spec.key = fmt::format("ns-{}", i);
+            spec.namespace_name = spec.key;
+            spec.resource_version = "1";  // watch at once, no list first
+            runner.start(spec);
+        }
+        REQUIRE(f.server.wait_opened(kStreams));
+        // The workers that opened them leave once there is nothing left to do.
+        CHECK(eventually([&] { return threads_now() == before; }));
+        CHECK(f.server.lists() == 0);
+
+        f.server.end_all(410);
+        REQUIRE(f.server.wait_opened(2 * kStreams));
+        CHECK(f.server.lists() == kStreams);
+        CHECK(stats.relists == kStreams);
+        CHECK(stats.watch_restarts == kStreams);
+        CHECK(eventually([&] { return threads_now() == before; }));
+        std::size_t relisted = 0;
+        for (const auto& e : queue.pop_all(0ms)) {
+            relisted += e.kind == StreamEvent::Kind::relisted ? 1 : 0;
+        }
+        CHECK(relisted == kStreams);
+
+        runner.stop("ns-7");
+        CHECK(f.server.open_now() == kStreams - 1);
+        runner.stop_all();
+        CHECK(f.server.open_now() == 0);
+    }
+    CHECK(threads_now() == before);
+}
+
 TEST_CASE("state file: a source's fingerprint; for a sensitive kind, nothing of its values") {
     kube::Object cm;
     cm.name = "app";
