@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Scale benchmarks (issues 18 and 27), run by `bench/run --scale [--smoke]` on a control plane
+"""Scale benchmarks (issues 18, 27 and 28), run by `bench/run --scale [--smoke]` on a control plane
 of its own.
 
 Four scenarios for ConfigMaps, each against a floor measured in the same run with curl (HTTP/2,
@@ -20,6 +20,11 @@ And three for Secrets (issue 27), each beside the same for a ConfigMap in the sa
   secret-watch   `watch --kind secret`: a source change to 100 copies, by the audit log; floors:
           curl PUTs, and curl GETs then PUTs (the watcher holds Secret values sealed).
   secret-rss     peak RSS of `watch` with 1,000 Secret copies against 1,000 ConfigMap copies.
+And one for rule objects (issue 28):
+  rule-objects   1,000 SyncRules x 10 targets (each rule its own source namespace, each target a
+          SyncGrant) run by one `watch --rules-from-cluster`: from its start until every copy
+          and every status is ready; floor: curl POSTing the copies and patching the statuses.
+          Peak RSS, threads and CPU; a second point at 250 rules for the cost per rule.
 Prints one markdown row per figure on stdout; writes nothing else. Needs the environment of
 tests/cluster/up and PATH with kubectl-cmsync and kubectl.
 """
@@ -44,11 +49,13 @@ import urllib.request
 FULL = dict(fanout=10000, watch_sources=100, watch_targets=100, busy_objects=50000, churn_rate=100,
             churn_seconds=60, resync_sources=100, resync_targets=100, idle_seconds=30, watch_concurrency=0,
             secret_fanout=1000, secret_repeats=5, secret_watch_targets=100, secret_watch_updates=50,
-            secret_watch_concurrency=0, secret_rss_copies=1000)
+            secret_watch_concurrency=0, secret_rss_copies=1000, rule_objects=1000, rule_targets=10,
+            rule_objects_second=250, rule_quiet_seconds=5)
 SMOKE = dict(fanout=40, watch_sources=3, watch_targets=4, busy_objects=200, churn_rate=20,
              churn_seconds=3, resync_sources=3, resync_targets=4, idle_seconds=3, watch_concurrency=0,
              secret_fanout=20, secret_repeats=1, secret_watch_targets=4, secret_watch_updates=3,
-             secret_watch_concurrency=0, secret_rss_copies=20)
+             secret_watch_concurrency=0, secret_rss_copies=20, rule_objects=8, rule_targets=3,
+             rule_objects_second=2, rule_quiet_seconds=2)
 VALUE = "a" * 1400  # 3 keys: 4.2 KiB, as bench/run
 SWEEP = (8, 16, 32, 64)
 CMSYNC_CONCURRENCY = 16  # kubectl-cmsync's default --concurrency
@@ -945,6 +952,195 @@ def secret_rss(c, n):
         f"ConfigMap {ratio(got['configmap-namespaces']['hwm'], m['hwm'])}x")
 
 
+# --- Rules as objects (issue 28): SyncRules run by one `watch --rules-from-cluster` ----------
+
+CMSYNC_API = "/apis/cmsync.io/v1alpha1"
+
+
+def apply_crds(c):
+    """deploy/crds/ applied and established."""
+    crds = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "deploy", "crds") + "/"
+    c.kubectl("apply", "-f", crds)
+    c.kubectl("wait", "--for", "condition=established", "--timeout=60s", "crd/syncrules.cmsync.io",
+              "crd/syncgrants.cmsync.io", "crd/clustersyncrules.cmsync.io")
+
+
+def post_all(c, what, requests, ok=(201,)):
+    wall, codes = c.curl(requests, 64)
+    bad = [x for x in codes if x not in ok]
+    if bad or len(codes) != len(requests):
+        raise RuntimeError(f"creating {len(requests)} {what}: {len(bad)} failed ({bad[:5]})")
+    log(f"{len(requests)} {what} in {wall:.1f} s")
+
+
+def rule_statuses(c):
+    """{NS/NAME: (Ready status, reason, observedGeneration == generation, status)} of every SyncRule."""
+    items = json.loads(c.kubectl("get", "--raw", f"{CMSYNC_API}/syncrules"))["items"]
+    out = {}
+    for o in items:
+        st = o.get("status") or {}
+        ready = next((x for x in st.get("conditions", []) if x.get("type") == "Ready"), {})
+        out[f"{o['metadata']['namespace']}/{o['metadata']['name']}"] = (
+            ready.get("status"), ready.get("reason"),
+            st.get("observedGeneration") == o["metadata"]["generation"], st)
+    return out
+
+
+def managed_copies(c, name):
+    """{namespace: data} of the managed copies named `name` (paged, as cmsync's user would)."""
+    out, cont = {}, ""
+    while True:
+        q = f"/api/v1/configmaps?labelSelector=cmsync.io%2Fmanaged%3Dtrue&fieldSelector=metadata.name%3D{name}&limit=500"
+        page = json.loads(c.kubectl("get", "--raw", q + (f"&continue={cont}" if cont else "")))
+        for o in page["items"]:
+            out[o["metadata"]["namespace"]] = o.get("data", {})
+        cont = page["metadata"].get("continue", "")
+        if not cont:
+            return out
+
+
+def rule_objects_layout(c, tag, n, t):
+    """N source namespaces, each with ConfigMap app-config (3 keys, 4.2 KiB) and SyncRule
+    `share` copying it into T target namespaces of its own, each holding SyncGrant `from-src`
+    that consents to that source namespace (kinds and names as narrow as they go). Created with
+    curl, 64 at once. Returns {source namespace: [target namespaces]}."""
+    layout = {f"scale-ro{tag}-{i:04d}": [f"scale-ro{tag}-{i:04d}-t{j}" for j in range(t)] for i in range(n)}
+    create_namespaces(c, list(layout) + [ns for ts in layout.values() for ns in ts], {})
+    post_all(c, "sources", [("POST", f"/api/v1/namespaces/{src}/configmaps", cm_body("app-config", three_keys()),
+                             "application/json") for src in layout])
+    grant = lambda src: json.dumps({"apiVersion": "cmsync.io/v1alpha1", "kind": "SyncGrant",
+                                    "metadata": {"name": "from-src"},
+                                    "spec": {"from": [{"namespace": src, "kinds": ["ConfigMap"],
+                                                       "names": ["app-config"]}]}}).encode()
+    post_all(c, "SyncGrants", [("POST", f"{CMSYNC_API}/namespaces/{ns}/syncgrants", grant(src), "application/json")
+                               for src, ts in layout.items() for ns in ts])
+    rule = lambda ts: json.dumps({"apiVersion": "cmsync.io/v1alpha1", "kind": "SyncRule",
+                                  "metadata": {"name": "share"},
+                                  "spec": {"source": {"names": ["app-config"]},
+                                           "targets": {"namespaces": ts}}}).encode()
+    post_all(c, "SyncRules", [("POST", f"{CMSYNC_API}/namespaces/{src}/syncrules", rule(ts), "application/json")
+                              for src, ts in layout.items()])
+    return layout
+
+
+def rule_objects_once(c, tag, n, t, quiet_seconds):
+    """One point of `rule_objects`: the layout of N rules x T targets made first, then one
+    watcher started; (figures dict). The rules are deleted at the end (their copies stay), so a
+    later point's watcher runs only its own."""
+    layout = rule_objects_layout(c, tag, n, t)
+    copies = n * t
+    data = three_keys()
+    cm_tail, rule_tail = AuditTail(c, "configmaps"), AuditTail(c, "syncrules")
+    out = open(os.path.join(c.work, f"rules{tag}.err"), "w")
+    t0 = time.time()
+    w = subprocess.Popen(WRAP + ["kubectl-cmsync", "watch", "--rules-from-cluster",
+                                 "--kubeconfig", c.restricted_kubeconfig], stdout=subprocess.DEVNULL, stderr=out)
+    status_patch = lambda e: by_cmsync("patch")(e) and e["objectRef"].get("subresource") == "status"
+    threads_peak = 0
+    try:
+        deadline = time.monotonic() + 900
+        while True:
+            threads_peak = max(threads_peak, proc_status(w.pid, "Threads"))
+            made = sum(1 for e in cm_tail.poll() if by_cmsync("create", "app-config")(e))
+            if made >= copies:
+                states = rule_statuses(c)
+                done = [k for k, (r, why, current, _) in states.items() if r == "True" and why == "InStep" and current]
+                if len(done) == n:
+                    break
+            if w.poll() is not None:
+                raise RuntimeError(f"the watcher exited {w.returncode}: {open(out.name).read()[-800:]}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"rule objects: {made} of {copies} copies after 900 s")
+            time.sleep(0.5)
+        creates = [e for e in cm_tail.poll() if by_cmsync("create", "app-config")(e)]
+        patches = [e for e in rule_tail.poll() if status_patch(e)]
+        t_copies = max(epoch(e["stageTimestamp"]) for e in creates)
+        t_status = max(epoch(e["stageTimestamp"]) for e in patches)
+        t_status_first = min(epoch(e["stageTimestamp"]) for e in patches)
+        took = max(t_copies, t_status) - t0
+        cpu = cpu_seconds(w.pid)
+        hwm, threads = vm_hwm(w.pid), proc_status(w.pid, "Threads")
+        n_patches = len(patches)
+        before = len(cm_tail.events) + len(rule_tail.events)
+        time.sleep(quiet_seconds)
+        quiet_writes = len(cm_tail.poll()) + len(rule_tail.poll()) - before
+        hwm_quiet, rss_quiet = vm_hwm(w.pid), proc_status(w.pid, "VmRSS")
+        threads_peak = max(threads_peak, proc_status(w.pid, "Threads"))
+    finally:
+        w.terminate()
+        w.wait()
+    got = managed_copies(c, "app-config")
+    wrong = [ns for src, ts in layout.items() for ns in ts if got.get(ns) != data]
+    if wrong:
+        raise RuntimeError(f"{len(wrong)} of {copies} copies missing or wrong ({wrong[:3]})")
+    # The floor: the same writes as cmsync's identity, with curl (one connection, HTTP/2): T x N
+    # POSTs of ConfigMaps the size of cmsync's copies (another name, in the same namespaces) and N
+    # merge patches of the rules' status subresource, each the size of cmsync's last patch of that
+    # rule (its own status now, another lastSyncTime per round: an unchanged patch is no write).
+    states = rule_statuses(c)
+    body = floor_body("floor-config", data, "scale-ro/app-config")
+    floors = {}
+    for k, conc in enumerate(SWEEP):
+        delete_copies(c, [ns for ts in layout.values() for ns in ts], "floor-config")
+        reqs = [("POST", f"/api/v1/namespaces/{ns}/configmaps", body, "application/json")
+                for ts in layout.values() for ns in ts]
+        for src in layout:
+            st = dict(states[f"{src}/share"][3], lastSyncTime=f"2026-01-01T00:00:{k:02d}Z")
+            reqs.append(("PATCH", f"{CMSYNC_API}/namespaces/{src}/syncrules/share/status",
+                         json.dumps({"status": st}, separators=(",", ":")).encode(), "application/merge-patch+json"))
+        wall, codes = c.curl(reqs, conc, user=FLOOR_TLS)
+        if codes.count(201) != copies or codes.count(200) != n:
+            raise RuntimeError(f"rule objects floor at {conc}: {codes.count(201)} creates, {codes.count(200)} patches")
+        floors[conc] = wall
+        log(f"curl {copies} POSTs + {n} status PATCHes at {conc}: {wall:.2f} s")
+    delete_copies(c, [ns for ts in layout.values() for ns in ts], "floor-config")
+    post_all(c, "SyncRules deleted", [("DELETE", f"{CMSYNC_API}/namespaces/{src}/syncrules/share", None, None)
+                                      for src in layout], ok=(200,))
+    best = min(floors, key=floors.get)
+    fig = dict(n=n, t=t, took=took, t_copies=t_copies - t0, t_status=t_status - t0,
+               t_status_first=t_status_first - t0, cpu=cpu, hwm=hwm,
+               hwm_quiet=hwm_quiet, rss_quiet=rss_quiet, threads=threads, threads_peak=threads_peak,
+               patches=n_patches, quiet_writes=quiet_writes, quiet_seconds=quiet_seconds, floors=floors,
+               best=best, floor=floors[best], status_bytes=len(json.dumps({"status": states[f"{next(iter(layout))}/share"][3]},
+                                                                       separators=(",", ":"))))
+    log(f"rule objects {n} x {t}: {fig}")
+    return fig
+
+
+def rule_objects(c, n, t, second, quiet_seconds):
+    """Issue 28: N SyncRule objects x T targets each, run by one `watch --rules-from-cluster`
+    (as the cmsync user). Each rule is in its own source namespace with its own source
+    ConfigMap; each of its T target namespaces holds a SyncGrant consenting to it. Everything is
+    created first (curl), then the watcher starts: the figure is a controller starting on a
+    cluster of N rules, from its start to the last of the N x T creates and of the rules'
+    status patches (audit log, apiserver clock), once every copy exists and every rule says
+    Ready=True InStep at its generation (read from the API). Floor: the same writes by curl
+    (N x T POSTs of same-size ConfigMaps and N status merge patches the size of cmsync's),
+    best of 8/16/32/64 at once. The watcher's peak RSS (VmHWM), threads and CPU seconds; a
+    second point at `second` rules (run first) gives the memory per rule."""
+    apply_crds(c)
+    points = [rule_objects_once(c, "a", second, t, quiet_seconds)] if second else []
+    points.append(rule_objects_once(c, "b", n, t, quiet_seconds))
+    f = points[-1]
+    sweep = ", ".join(f"{k}: {v:.2f}" for k, v in f["floors"].items())
+    row(f"rule objects: {n} SyncRules x {t} targets ({n * t} copies), one `watch --rules-from-cluster` from its "
+        f"start until every copy and every status is ready (s; peak RSS KiB; threads; CPU s) | cmsync {f['took']:.2f} "
+        f"(last copy {f['t_copies']:.2f}; status patches {f['t_status_first']:.2f} to {f['t_status']:.2f}, {f['patches']} "
+        f"of them); {f['hwm']}; "
+        f"{f['threads']} (peak {f['threads_peak']}); {f['cpu']:.2f}; {f['quiet_writes']} writes in the next "
+        f"{f['quiet_seconds']} s | curl {n * t} POSTs + {n} status PATCHes ({f['status_bytes']} B), best of "
+        f"{'/'.join(map(str, SWEEP))}: {f['floor']:.2f} (at {f['best']}; {sweep}) | | {ratio(f['took'], f['floor'])}x "
+        f"floor (goal <= 1.3); peak RSS {f['hwm'] / 1024:.1f} MiB (goal <= 128)")
+    if second:
+        s = points[0]
+        per_rule = (f["hwm"] - s["hwm"]) / (n - second)
+        row(f"rule objects: the same at {second} rules ({second * t} copies) (s; peak RSS KiB; threads; CPU s) | "
+            f"cmsync {s['took']:.2f}; {s['hwm']}; {s['threads']} (peak {s['threads_peak']}); {s['cpu']:.2f} | curl, "
+            f"best of {'/'.join(map(str, SWEEP))}: {s['floor']:.2f} (at {s['best']}) | | {ratio(s['took'], s['floor'])}x "
+            f"floor; {second} -> {n} rules: peak RSS +{per_rule:.1f} KiB and "
+            f"+{(f['threads'] - s['threads']) / (n - second):.2f} threads per rule")
+
+
 def run(c, a):
     size = SMOKE if a.smoke else FULL
     c.kubectl("create", "clusterrolebinding", "scale-cmsync", "--clusterrole=cluster-admin", f"--user={CMSYNC_USER}")
@@ -967,12 +1163,16 @@ def run(c, a):
         watch(c, size["watch_sources"], size["watch_targets"], size["idle_seconds"], size["watch_concurrency"])
     if "busy" in only:
         busy(c, size["busy_objects"], size["churn_rate"], size["churn_seconds"])
+    # Last: its watcher starts on a cluster holding the other scenarios' copies too (it lists
+    # only its rules' namespaces), and its rules are deleted when it is done.
+    if "rule-objects" in only:
+        rule_objects(c, size["rule_objects"], size["rule_targets"], size["rule_objects_second"], size["rule_quiet_seconds"])
 
 
 def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--smoke", action="store_true")
-    ap.add_argument("--only", default="secret-fanout,secret-watch,secret-rss,fanout,watch,busy,resync")
+    ap.add_argument("--only", default="secret-fanout,secret-watch,secret-rss,fanout,watch,busy,resync,rule-objects")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=N",
                     help="override one size (e.g. watch_sources=30), to profile at another size")
     a = ap.parse_args()
