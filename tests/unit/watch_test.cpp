@@ -660,6 +660,7 @@ TEST_CASE("stream runner: streams that watch hold no thread; a 410 relists each,
     ApiFixture<HeldWatches> f;
     EventQueue queue;
     WatchStats stats;
+    // Threads detached by earlier tests' fakes may still be ending: never more than before.
     const int before = threads_now();
     constexpr int kStreams = 300;
     {
@@ -674,7 +675,7 @@ TEST_CASE("stream runner: streams that watch hold no thread; a 410 relists each,
         }
         REQUIRE(f.server.wait_opened(kStreams));
         // The workers that opened them leave once there is nothing left to do.
-        CHECK(eventually([&] { return threads_now() == before; }));
+        CHECK(eventually([&] { return threads_now() <= before; }));
         CHECK(f.server.lists() == 0);
 
         f.server.end_all(410);
@@ -682,7 +683,7 @@ TEST_CASE("stream runner: streams that watch hold no thread; a 410 relists each,
         CHECK(f.server.lists() == kStreams);
         CHECK(stats.relists == kStreams);
         CHECK(stats.watch_restarts == kStreams);
-        CHECK(eventually([&] { return threads_now() == before; }));
+        CHECK(eventually([&] { return threads_now() <= before; }));
         std::size_t relisted = 0;
         for (const auto& e : queue.pop_all(0ms)) {
             relisted += e.kind == StreamEvent::Kind::relisted ? 1 : 0;
@@ -694,7 +695,7 @@ TEST_CASE("stream runner: streams that watch hold no thread; a 410 relists each,
         runner.stop_all();
         CHECK(f.server.open_now() == 0);
     }
-    CHECK(threads_now() == before);
+    CHECK(threads_now() <= before);
 }
 
 TEST_CASE("state file: a source's fingerprint; for a sensitive kind, nothing of its values") {
