@@ -193,17 +193,8 @@ void StreamRunner::step(const StreamPtr& s) {
             }
         }
         open_watch(s);
-    } catch (const ApiError& e) {
-        if (e.code() == 410) {
-            log_(fmt::format("watch {}: 410 Gone: relisting", s->spec.key));
-            s->rv.clear();
-            ++stats_.relists;
-            schedule(s, std::chrono::milliseconds(0));
-            return;
-        }
-        retry_later(s, e.what());
-    } catch (const std::exception& e) {
-        retry_later(s, e.what());
+    } catch (...) {
+        failed(s, std::current_exception());
     }
 }
 
@@ -282,6 +273,10 @@ void StreamRunner::watch_ended(const StreamPtr& s, std::exception_ptr error) {
         schedule(s, std::chrono::milliseconds(0));
         return;
     }
+    failed(s, error);
+}
+
+void StreamRunner::failed(const StreamPtr& s, std::exception_ptr error) {
     try {
         std::rethrow_exception(error);
     } catch (const ApiError& e) {

@@ -114,6 +114,8 @@ class StreamRunner {
     void open_watch(const StreamPtr& s);
     /// On the transport's thread: what follows a watch's end.
     void watch_ended(const StreamPtr& s, std::exception_ptr error);
+    /// What follows a failed step or watch: a relist after a 410, else a retry after backoff.
+    void failed(const StreamPtr& s, std::exception_ptr error);
     void retry_later(const StreamPtr& s, const std::string& what);
     /// The stream's next step after `delay`; ends it instead when it was stopped.
     void schedule(const StreamPtr& s, std::chrono::milliseconds delay);

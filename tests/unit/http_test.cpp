@@ -136,15 +136,24 @@ TEST_CASE("Client retries as retry_delay says and logs with credentials masked")
     }
 }
 
+namespace {
+
+// Client options on a clock the test moves (sleeps move it too), without jitter.
+ClientOptions clocked(std::chrono::steady_clock::time_point& clock) {
+    ClientOptions options;
+    options.now = [&clock] { return clock; };
+    options.sleep = [&clock](std::chrono::milliseconds d) { clock += d; };
+    options.jitter = [] { return 0.0; };
+    return options;
+}
+
+}  // namespace
+
 TEST_CASE("--request-timeout is the budget of one request, retries included") {
     // A server that accepts connections and never answers: every attempt times out.
     ScriptedTransport t;
-    std::chrono::steady_clock::time_point clock{};
-    clock += 1h;
-    ClientOptions options;
-    options.now = [&] { return clock; };
-    options.sleep = [&](std::chrono::milliseconds d) { clock += d; };
-    options.jitter = [] { return 0.0; };
+    auto clock = std::chrono::steady_clock::time_point{} + 1h;
+    auto options = clocked(clock);
     t.on_send = [&](const Request& r) {
         clock += r.timeout;
         throw TransportError("timed out talking to https://s/api", true);
@@ -197,12 +206,8 @@ TEST_CASE("--request-timeout is the budget of one request, retries included") {
 TEST_CASE(
     "a request's own deadline (a leader's term) bounds it, and the server is told the time left") {
     ScriptedTransport t;
-    std::chrono::steady_clock::time_point clock{};
-    clock += 1h;
-    ClientOptions options;
-    options.now = [&] { return clock; };
-    options.sleep = [&](std::chrono::milliseconds d) { clock += d; };
-    options.jitter = [] { return 0.0; };
+    auto clock = std::chrono::steady_clock::time_point{} + 1h;
+    auto options = clocked(clock);
     options.request_budget = 30000ms;
     std::vector<std::string> urls;
     t.on_send = [&](const Request& r) {
