@@ -228,27 +228,12 @@ Response Client::send(const Request& original) {
     }
 }
 
-void Client::log_stream_opened(const Request& request) const {
+void Client::open_stream(const Request& request, BodySink sink, CancelCheck cancelled,
+                         StreamEnded ended) {
     log_request(request);
     if (options_.verbosity == 6 && options_.log) {
         options_.log(fmt::format("{} {} (stream opened)", request.method, request.url));
     }
-}
-
-Response Client::stream(const Request& request, const BodySink& sink,
-                        const CancelCheck& cancelled) {
-    log_stream_opened(request);
-    const auto start = std::chrono::steady_clock::now();
-    Response response = transport_.stream(request, sink, cancelled);
-    log_response(request, response,
-                 std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::steady_clock::now() - start));
-    return response;
-}
-
-void Client::open_stream(const Request& request, BodySink sink, CancelCheck cancelled,
-                         StreamEnded ended) {
-    log_stream_opened(request);
     const auto start = std::chrono::steady_clock::now();
     // The request is kept for the log line only when there is one to write.
     auto logged =

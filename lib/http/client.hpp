@@ -63,10 +63,8 @@ class Client {
     /// Sends with retries within the request budget and the deadline; throws TransportError
     /// when the last attempt fails to connect or the time is spent.
     Response send(const Request& request);
-    /// Streams without retries (a watch re-opens on its own terms).
-    Response stream(const Request& request, const BodySink& sink, const CancelCheck& cancelled);
-    /// stream() without a waiting thread (Transport::open_stream): `ended` is told how it
-    /// ended, after the response is logged.
+    /// Opens a stream without retries (a watch re-opens on its own terms) and returns at once
+    /// (Transport::open_stream): `ended` is told how it ended, after the response is logged.
     void open_stream(const Request& request, BodySink sink, CancelCheck cancelled,
                      StreamEnded ended);
     /// Has open streams poll their CancelCheck now (Transport::wake_streams).
@@ -81,7 +79,6 @@ class Client {
     void observe(const Request& request, long status,
                  std::chrono::steady_clock::time_point start) const;
     void log_request(const Request& request) const;
-    void log_stream_opened(const Request& request) const;
     /// "LABEL: body", redacted and clipped, for -v 8.
     void log_body(const char* label, const Request& request, const std::string& body) const;
     void log_response(const Request& request, const Response& response,

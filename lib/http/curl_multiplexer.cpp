@@ -1,7 +1,6 @@
 #include "http/curl_multiplexer.hpp"
 
 #include <algorithm>
-#include <future>
 #include <utility>
 
 #include "http/curl_api.hpp"
@@ -21,13 +20,6 @@ CurlMultiplexer::~CurlMultiplexer() {
     curl().multi_wakeup(multi_);
     thread_.join();
     curl().multi_cleanup(multi_);
-}
-
-CURLcode CurlMultiplexer::run(CurlEasy& easy) {
-    std::promise<CURLcode> result;
-    auto ended = result.get_future();
-    start(easy, [&result](CURLcode code) { result.set_value(code); });
-    return ended.get();
 }
 
 void CurlMultiplexer::start(CurlEasy& easy, Ended ended) {

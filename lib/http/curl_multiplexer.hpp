@@ -14,8 +14,8 @@ namespace cmsync::http {
 
 /// Drives long-running transfers (watches) on one curl multi handle in one thread, so they
 /// share connections: over HTTP/2 every stream is multiplexed on a single connection.
-/// Callers block in run() until their transfer ends, or start() one and are told when it ends;
-/// callbacks run on the multiplexer's thread.
+/// Callers start() a transfer and are told when it ends; callbacks run on the multiplexer's
+/// thread.
 class CurlMultiplexer {
   public:
     CurlMultiplexer();
@@ -26,10 +26,9 @@ class CurlMultiplexer {
     /// Called once with the transfer's result, on the multiplexer's thread: it must not block.
     using Ended = std::function<void(CURLcode)>;
 
-    /// Runs the prepared transfer (begin() already called) to its end; returns its result.
-    CURLcode run(CurlEasy& easy);
-    /// Starts the prepared transfer and returns at once; `ended` gets its result. `easy` must
-    /// live until then. No thread waits: a thousand open watches cost a thousand handles only.
+    /// Starts the prepared transfer (begin() already called) and returns at once; `ended` gets its
+    /// result. `easy` must live until then. No thread waits: a thousand open watches cost a
+    /// thousand handles only.
     void start(CurlEasy& easy, Ended ended);
     /// Has the loop poll every transfer's cancel check now and end those it says to, instead
     /// of at their next progress callback: the loop sleeps up to a second in curl_multi_poll,

@@ -2,8 +2,10 @@
 
 #include <curl/curl.h>
 
+#include <future>
 #include <memory>
 #include <mutex>
+#include <utility>
 #include <vector>
 
 #include "http/curl_api.hpp"
@@ -178,19 +180,21 @@ Response CurlTransport::send(const Request& request) {
 
 Response CurlTransport::stream(const Request& request, const BodySink& sink,
                                const CancelCheck& cancelled) {
-    // A stream lasts long: a handle of its own, not one from the pool.
-    CurlEasy easy;
-    impl_->prepare(easy, request, true);
-    Response response;
-    const auto& cancel = impl_->options.cancel;
-    const CancelCheck either = [&] { return (cancelled && cancelled()) || (cancel && cancel()); };
-    easy.begin(response, &sink, cancelled || cancel ? &either : nullptr);
-    easy.finish(impl_->multiplexer().run(easy));
+    std::promise<std::pair<Response, std::exception_ptr>> result;
+    auto ended = result.get_future();
+    open_stream(request, sink, cancelled, [&result](Response&& response, std::exception_ptr e) {
+        result.set_value({std::move(response), e});
+    });
+    auto [response, error] = ended.get();
+    if (error) {
+        std::rethrow_exception(error);
+    }
     return response;
 }
 
 void CurlTransport::open_stream(const Request& request, BodySink sink, CancelCheck cancelled,
                                 StreamEnded ended) {
+    // A stream lasts long: a handle of its own, not one from the pool.
     struct Open {
         CurlEasy easy;
         Response response;

@@ -7,6 +7,7 @@
 #include <condition_variable>
 #include <deque>
 #include <functional>
+#include <future>
 #include <mutex>
 #include <optional>
 #include <thread>
@@ -475,8 +476,11 @@ TEST_CASE("Client tells the observer of every attempt, never of a stream") {
     }
     SUBCASE("stream") {
         t.answers = {Response{200, {}, ""}};
-        client.stream(
-            get, [](std::string_view) { return true; }, nullptr);
+        std::promise<long> ended;
+        client.open_stream(
+            get, [](std::string_view) { return true; }, nullptr,
+            [&](Response&& r, std::exception_ptr) { ended.set_value(r.status); });
+        CHECK(ended.get_future().get() == 200);
         CHECK(seen.empty());
     }
 }
