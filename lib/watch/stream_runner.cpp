@@ -25,7 +25,9 @@ constexpr std::chrono::milliseconds kReplayWindow{500};
 /// One stream's state. Only one party acts on it at a time (a worker in step(), or the
 /// transport's thread while its watch is open); the hand-over goes through the runner's mutex.
 struct StreamRunner::Stream {
-    enum class Phase { due, stepping, watching, ended };
+    /// due: waiting in the runner's queue; busy: a worker steps it or its watch is open (what
+    /// ends either schedules it again); ended: stopped for good.
+    enum class Phase { due, busy, ended };
     explicit Stream(StreamSpec s) : spec(std::move(s)), rv(spec.resource_version) {}
     StreamSpec spec;
     std::atomic<bool> stop{false};
@@ -144,7 +146,7 @@ void StreamRunner::work() {
         }
         auto s = due_.begin()->second;
         due_.erase(due_.begin());
-        s->phase = Stream::Phase::stepping;
+        s->phase = Stream::Phase::busy;
         lock.unlock();
         step(s);
         lock.lock();
@@ -248,10 +250,6 @@ void StreamRunner::open_watch(const StreamPtr& s) {
     };
     auto cancelled = [s] { return s->stop.load(); };
     auto ended = [this, s](std::exception_ptr error) { watch_ended(s, error); };
-    {
-        std::lock_guard guard(mutex_);
-        s->phase = Stream::Phase::watching;  // before `ended` may run
-    }
     if (spec.namespaces) {
         api_.open_watch_namespaces(options, std::move(on_event), std::move(cancelled),
                                    std::move(ended));
