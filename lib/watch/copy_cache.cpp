@@ -167,7 +167,18 @@ void CopyCache::forget_namespace(const std::string& ns) {
 
 void CopyCache::forget_name(const std::string& name) {
     std::lock_guard guard(mutex_);
-    std::erase_if(entries_, [&](const auto& entry) { return entry.first.second == name; });
+    // The copies go; what the watch delivered stays, so that an event older than what the
+    // watcher writes next (orphaning the copies) is still told apart.
+    for (auto it = entries_.begin(); it != entries_.end();) {
+        if (it->first.second == name) {
+            it->second.copy.reset();
+            if (!it->second.tracked) {
+                it = entries_.erase(it);
+                continue;
+            }
+        }
+        ++it;
+    }
 }
 
 bool CopyCache::has_copy(const std::string& ns, const std::string& name) const {

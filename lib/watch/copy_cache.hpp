@@ -61,7 +61,8 @@ class CopyCache {
     bool has_copy(const std::string& ns, const std::string& name) const;
     /// Every copy in `ns` (the namespace is no longer a target).
     void forget_namespace(const std::string& ns);
-    /// Every copy of the source `name` (the source is gone).
+    /// Every copy of the source `name` (the source is gone); which of their states the watch
+    /// delivered is kept.
     void forget_name(const std::string& name);
 
   private:

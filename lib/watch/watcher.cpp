@@ -328,6 +328,7 @@ void Watcher::handle_source(const kube::WatchEvent& event, Clock::time_point at,
             digests_.erase(name);
         }
         schedule_.forget(name);
+        versions_checked_.erase(name);
         copies_.forget_name(name);
         retries_.forget_name(name);
         log_(fmt::format("source {}/{} is gone", config_.spec.source_namespace, name));
@@ -388,6 +389,7 @@ void Watcher::handle(StreamEvent& event) {
             return;  // a managed ConfigMap that happens to be in the source namespace
         }
         if (caught_up(e)) {
+            confirm_gone(e);
             handle_source(e, event.received, event.replayed);
         }
         return;
@@ -427,6 +429,9 @@ void Watcher::handle(StreamEvent& event) {
         } catch (const std::exception& e) {
             log_(fmt::format("cannot read the sources: {}", e.what()));
         }
+    }
+    if (copy && source_moved_on(*copy)) {
+        read_source_now(e.name, event.received);
     }
     if (!schedule_.pending(e.name)) {
         handle_target(e.namespace_name, e.name, copy);

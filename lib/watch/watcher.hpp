@@ -128,6 +128,17 @@ class Watcher {
     bool relevant(const std::string& ns, const std::string& name) const;
     bool selected(const kube::Object& cm) const;
     void handle(StreamEvent& event);
+    /// The source `name` as the server has it now (nothing: gone). Throws Error, logged.
+    std::optional<kube::Object> source_now(const std::string& name);
+    /// A stream's delete (or deselection) of a known source, checked against the server: when
+    /// the source exists again and is selected, `event` becomes a change to it.
+    void confirm_gone(kube::WatchEvent& event);
+    /// Whether `copy` was made from a version of its source other than the one held, and that
+    /// version is not checked yet.
+    bool source_moved_on(const kube::Object& copy);
+    /// Reads source `name` and hands what changed to handle_source; its stream's older events
+    /// are then skipped (caught_up).
+    void read_source_now(const std::string& name, std::chrono::steady_clock::time_point at);
     using Clock = std::chrono::steady_clock;
     /// A source event that arrived at `at` (`replayed`: see StreamEvent).
     void handle_source(const kube::WatchEvent& event, Clock::time_point at, bool replayed);
@@ -188,6 +199,8 @@ class Watcher {
     std::map<std::string, kube::Object> sources_;    ///< name -> source (sealed if sensitive)
     PassSchedule schedule_;                          ///< changed sources waiting for a pass
     std::map<std::string, std::string> awaited_rv_;  ///< source -> RV its stream must reach
+    /// source -> the version a copy named that read_source_now checked last
+    std::map<std::string, std::string> versions_checked_;
     Clock::time_point last_refresh_{};
     std::map<std::string, std::string> stream_rvs_;
     std::set<std::string> listed_once_;  ///< streams past their first list

@@ -364,3 +364,31 @@ HOOK
     : >"$T/watch.out"; : >"$T/watch.err"
   done
 }
+
+# Found by the soak: a source deleted and created again while the watcher was stopped. Its
+# stream then brings the delete late; the copies must not be orphaned (with --prune: stripped or
+# deleted) when the source exists again, least of all a copy a sync run already made in step
+# with the new source.
+test_watch_late_delete_of_a_recreated_source_orphans_nothing() {
+  local a b c mark writes
+  a=$(new_ns src); b=$(new_ns dst); c=$(new_ns dst)
+  k -n "$a" create configmap app --from-literal=k=v1 --from-literal=gone=x >/dev/null
+  start_watch "$a" "$b" "$c" --name app --prune --watch-scope namespaces
+  wait_for 20 key_is "$b" app k v1
+  wait_for 20 key_is "$c" app k v1
+  kill -STOP "$(cat "$T/watch.pid")"
+  k -n "$a" delete configmap app >/dev/null
+  k -n "$a" create configmap app --from-literal=k=v2 >/dev/null
+  kubectl cmsync sync "$a" "$b" --name app >/dev/null
+  key_is "$b" app k v2 || fail "the sync run did not write $b"
+  mark=$(date -u +%Y-%m-%dT%H:%M:%S.%6NZ)  # the audit log is written behind: by time, not line
+  kill -CONT "$(cat "$T/watch.pid")"
+  wait_for 20 key_is "$c" app k v2
+  sleep 2
+  stop_watch INT
+  expect_not_in "$(watch_log)" "is gone"
+  # c: one update to the new source; b: in step already, nothing; no delete anywhere.
+  writes=$(jq -r --arg b "$b" --arg c "$c" --arg mark "$mark" 'select(.stage == "ResponseComplete" and .requestReceivedTimestamp > $mark and .objectRef.resource == "configmaps" and (.objectRef.namespace == $b or .objectRef.namespace == $c) and .verb != "get" and .verb != "list" and .verb != "watch") | .objectRef.namespace + " " + .verb' "$CMSYNC_CLUSTER_DIR/audit.log" | paste -sd, -)
+  expect_eq "$writes" "$c update" "writes after the watcher woke"
+  expect_eq "$(cm_key "$c" app gone)" "<absent>" "key gone, which the new source lacks, in $c"
+}

@@ -1143,6 +1143,10 @@ users:
             return v  # frozen as the last rule left it (or a racing run): nothing more is decided
         recorded = self.managed_record(obj, n)
         if src is not None:
+            if not [k for k in src if keys is None or k in keys] and ann.get("cmsync.io/sync-from") != f"{SRC}/{n}":
+                # As for a missing copy above: a source with no key to copy claims nothing, so an
+                # object that is no copy (one --prune left plain) stays so until it has a key.
+                return v
             # 1. managed keys equal the source's
             if md.get("labels", {}).get("cmsync.io/managed") != "true":
                 v.append((f"{tag}: label cmsync.io/managed missing", ("copy", ns, n)))

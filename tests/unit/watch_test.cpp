@@ -312,6 +312,16 @@ TEST_CASE("copy cache: events older than a learned state are stale until the wat
         cache.from_list("b", "app", copy_of("b", "app", "src/app", "16"));
         CHECK(cache.from_watch("b", "app", copy_of("b", "app", "src/app", "17")));
     }
+    SUBCASE("the source gone: its copies are forgotten, not what the watch delivered") {
+        // Found by the soak: the source deleted, the watcher orphans the copy (a write), and an
+        // event of a write before it (a sync run's) arrives after: it is stale, not the copy.
+        cache.forget_name("app");
+        CHECK_FALSE(cache.find("b", "app"));
+        cache.learned("b", "app", copy_of("b", "app", "src/app", "12"));
+        CHECK_FALSE(cache.from_watch("b", "app", copy_of("b", "app", "src/app", "11")));
+        CHECK(cache.find("b", "app")->resource_version == "12");
+        CHECK(cache.from_watch("b", "app", copy_of("b", "app", "src/app", "12")));
+    }
     SUBCASE("untracked copies (the watch never reported on them) skip no event") {
         cache.learned("n", "app", copy_of("n", "app", "src/app", "20"));
         CHECK(cache.find("n", "app")->resource_version == "20");

@@ -1,0 +1,84 @@
+// Watcher: one stream behind another. Each namespace has a stream of its own, and a stopped
+// process or an outage leaves them at different points: the source's stream may bring a delete
+// the server has undone since, or a copy's stream a copy made from a source it has not brought
+// yet. What the server has now decides, read by name.
+#include <fmt/format.h>
+
+#include "plan/ownership.hpp"
+#include "watch/watcher.hpp"
+
+namespace cmsync {
+
+std::optional<kube::Object> Watcher::source_now(const std::string& name) {
+    try {
+        return api_.get(config_.spec.kind, config_.spec.source_namespace, name);
+    } catch (const std::exception& e) {
+        log_(fmt::format("cannot read source {}/{}: {}", config_.spec.source_namespace, name,
+                         e.what()));
+        throw;
+    }
+}
+
+void Watcher::confirm_gone(kube::WatchEvent& event) {
+    const bool gone =
+        event.type == kube::WatchEventType::deleted || (event.object && !selected(*event.object));
+    if (!gone || sources_.count(event.name) == 0) {
+        return;
+    }
+    // Orphaning the copies of a source created again since would strip (with --prune, delete)
+    // copies the new one owns, which a sync run may have written already.
+    std::optional<kube::Object> now;
+    try {
+        now = source_now(event.name);
+    } catch (const std::exception&) {
+        return;  // the event is all there is to go by
+    }
+    if (!now || !selected(*now)) {
+        return;
+    }
+    // Until the stream delivers this version, what it sends is older (as refresh_sources).
+    awaited_rv_[event.name] = now->resource_version;
+    event.type = kube::WatchEventType::modified;
+    event.object = std::move(now);
+}
+
+bool Watcher::source_moved_on(const kube::Object& copy) {
+    const auto it = sources_.find(copy.name);
+    if (it == sources_.end()) {
+        return false;
+    }
+    const auto version = copy.annotations.find(kSourceVersionAnnotation);
+    if (version == copy.annotations.end() || version->second == it->second.resource_version ||
+        !copy_of(copy, it->second.ref())) {
+        return false;
+    }
+    // Made from a version of the source other than the one held: an older one (a copy not
+    // written since, as one in conflict), or a newer one (a sync run, another replica) the
+    // source's stream has yet to bring. Read once per version named.
+    auto& checked = versions_checked_[copy.name];
+    if (checked == version->second) {
+        return false;
+    }
+    checked = version->second;
+    return true;
+}
+
+void Watcher::read_source_now(const std::string& name, Clock::time_point at) {
+    std::optional<kube::Object> now;
+    try {
+        now = source_now(name);
+    } catch (const std::exception&) {
+        return;  // planned from what is held; a stale plan meets a 409 or the next event
+    }
+    kube::WatchEvent e;
+    e.name = name;
+    if (now && sources_.at(name).resource_version == now->resource_version) {
+        return;  // the copy is the older one
+    }
+    awaited_rv_[name] = now ? now->resource_version : "";
+    e.type = now ? kube::WatchEventType::modified : kube::WatchEventType::deleted;
+    e.object = std::move(now);
+    handle_source(e, at, false);
+}
+
+}  // namespace cmsync
