@@ -3,12 +3,22 @@
 #include <fmt/format.h>
 
 #include <chrono>
+#include <set>
+#include <vector>
+
+#include "util/parallel.hpp"
 
 namespace cmsync::controller {
 
 namespace {
 
 constexpr std::chrono::seconds kRound{1};
+// A rule whose watcher has not had its first lists yet says nothing for this long: its first
+// pass is under way, and a status written now would be written again in a moment (a thousand
+// rules starting together patched every status twice).
+constexpr std::chrono::seconds kSettle{10};
+// Status patches of one round sent at once.
+constexpr int kConcurrentPatches = 16;
 
 std::int64_t unix_ms_now() {
     return std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -60,7 +70,12 @@ void RuleStatusWriter::write_changed() {
     const auto& objects = view.objects;
     const auto& refused = view.selection.refused;
     std::map<std::string, RuleState> states;
+    std::set<std::string> settling;
+    const auto started_by = std::chrono::steady_clock::now() - kSettle;
     watchers_.each_rule([&](const RuleWatchers::RuleRun& run) {
+        if (run.watcher != nullptr && !run.watcher->ready() && run.since > started_by) {
+            settling.insert(run.name);
+        }
         auto& s = states[run.name];
         s.running = run.watcher != nullptr;
         s.failure = run.failure;
@@ -70,7 +85,17 @@ void RuleStatusWriter::write_changed() {
         }
     });
     const auto now = metav1_time(unix_ms_now());
+    struct Patch {
+        std::string name;  ///< as objects and written_ key it
+        const RuleObject* object;
+        Written written;
+        std::string error;
+    };
+    std::vector<Patch> patches;
     for (const auto& [name, object] : objects) {
+        if (settling.count(name) != 0) {
+            continue;
+        }
         auto state = states[name];
         state.generation = object.generation;
         state.invalid = object.errors;
@@ -108,19 +133,34 @@ void RuleStatusWriter::write_changed() {
             it != written_.end() && it->second.patch == patch) {
             continue;  // written; the watch has not brought it back yet
         }
+        patches.push_back({name, &object, {patch, ready.ready, transition}, ""});
+    }
+    parallel_for(patches.size(), kConcurrentPatches, [&](std::size_t i) {
+        auto& p = patches[i];
+        const auto& object = *p.object;
         try {
             api_.merge_patch_json(
                 object.status_path(),
-                object.namespaced ? kSyncRulesResource : kClusterSyncRulesResource, name, patch,
-                *until);
-            written_[name] = {patch, ready.ready, transition};
-            failed_.erase(name);
+                object.namespaced ? kSyncRulesResource : kClusterSyncRulesResource, p.name,
+                p.written.patch, *until);
         } catch (const std::exception& e) {
-            if (failed_[name] != e.what()) {
-                log_(fmt::format("cannot write the status of {}: {}", object.label(), e.what()));
+            p.error = e.what();
+            if (p.error.empty()) {
+                p.error = "unknown error";
             }
-            failed_[name] = e.what();
         }
+    });
+    for (auto& p : patches) {
+        const auto& name = p.name;
+        if (p.error.empty()) {
+            written_[name] = std::move(p.written);
+            failed_.erase(name);
+            continue;
+        }
+        if (failed_[name] != p.error) {
+            log_(fmt::format("cannot write the status of {}: {}", p.object->label(), p.error));
+        }
+        failed_[name] = p.error;
     }
     std::erase_if(written_, [&](const auto& e) { return objects.count(e.first) == 0; });
 }

@@ -58,6 +58,7 @@ void RuleWatchers::run(Running& r) {
             {
                 std::lock_guard guard(mutex_);
                 r.watcher = &watcher;
+                r.since = std::chrono::steady_clock::now();
                 r.failure.clear();
                 r.failure_code = 0;
             }
@@ -176,7 +177,7 @@ void RuleWatchers::each_rule(const std::function<void(const RuleRun&)>& f) const
     std::lock_guard guard(mutex_);
     for (const auto& r : rules_) {
         if (!r->rule.name.empty()) {
-            f({r->rule.name, r->watcher, r->failure, r->failure_code});
+            f({r->rule.name, r->watcher, r->failure, r->failure_code, r->since});
         }
     }
 }

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <atomic>
+#include <chrono>
 #include <exception>
 #include <functional>
 #include <list>
@@ -58,6 +59,8 @@ class RuleWatchers {
         const Watcher* watcher = nullptr;  ///< not running now: it failed, or is starting
         std::string failure;               ///< why it last failed to run ("": it did not)
         int failure_code = 0;              ///< the HTTP status of that failure, if any
+        /// When its watcher last started (or the rule, while it has none).
+        std::chrono::steady_clock::time_point since;
     };
     /// Calls `f` for each named rule; holds a lock: `f` must only read.
     void each_rule(const std::function<void(const RuleRun&)>& f) const;
@@ -72,6 +75,7 @@ class RuleWatchers {
         bool failed = false;         // guarded by mutex_
         std::string failure;         // guarded by mutex_: the last failure, cleared on start
         int failure_code = 0;        // guarded by mutex_
+        std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();  // mutex_
     };
     void run(Running& r);
     WatchConfig config_for(const Rule& rule) const;

@@ -1,55 +1,71 @@
 #pragma once
 
-#include <atomic>
+#include <algorithm>
 #include <chrono>
 #include <condition_variable>
 #include <cstddef>
 #include <functional>
+#include <memory>
 #include <mutex>
-#include <thread>
-#include <vector>
+
+#include "util/work_pool.hpp"
 
 namespace cmsync {
 
-/// Calls fn(0) .. fn(n-1) on up to `concurrency` threads; fn must not throw. When given,
-/// `while_waiting` runs on the calling thread about every 100 ms until they are done.
+/// Calls fn(0) .. fn(n-1) on up to `concurrency` threads of the process's WorkPool, so that
+/// many loops at once share a bounded number of threads; fn must not throw. When given,
+/// `while_waiting` runs on the calling thread about every 100 ms until they are done. Called
+/// from a pool thread, it runs on the calling thread alone (waiting there for the pool could
+/// wait for itself).
 inline void parallel_for(std::size_t n, int concurrency, const std::function<void(std::size_t)>& fn,
                          const std::function<void()>& while_waiting = {}) {
-    const auto workers =
+    const auto lanes =
         std::min<std::size_t>(n, static_cast<std::size_t>(std::max(1, concurrency)));
-    if (workers <= 1 && !while_waiting) {
+    if ((lanes <= 1 && !while_waiting) || WorkPool::on_pool_thread()) {
         for (std::size_t i = 0; i < n; ++i) {
             fn(i);
         }
         return;
     }
-    std::atomic<std::size_t> next{0};
-    std::mutex mutex;
-    std::condition_variable done_cv;
-    std::size_t done = 0;
-    std::vector<std::thread> threads;
-    threads.reserve(workers);
-    for (std::size_t w = 0; w < workers; ++w) {
-        threads.emplace_back([&] {
-            for (std::size_t i = next++; i < n; i = next++) {
-                fn(i);
+    // Shared with the lanes: one may start after the last index is done (the pool was busy),
+    // and then only finds nothing left to take.
+    struct State {
+        std::mutex mutex;
+        std::condition_variable done_cv;
+        std::size_t next = 0;
+        std::size_t done = 0;
+    };
+    auto state = std::make_shared<State>();
+    const auto* f = &fn;  // called only for an index taken before the last is done
+    auto& pool = WorkPool::shared();
+    pool.allow(concurrency);
+    for (std::size_t lane = 0; lane < lanes; ++lane) {
+        pool.submit([state, f, n] {
+            for (;;) {
+                std::size_t i = 0;
+                {
+                    std::lock_guard guard(state->mutex);
+                    if (state->next >= n) {
+                        return;
+                    }
+                    i = state->next++;
+                }
+                (*f)(i);
+                std::lock_guard guard(state->mutex);
+                if (++state->done == n) {
+                    state->done_cv.notify_all();
+                }
             }
-            std::lock_guard guard(mutex);
-            ++done;
-            done_cv.notify_one();
         });
     }
-    if (while_waiting) {
-        std::unique_lock lock(mutex);
-        while (!done_cv.wait_for(lock, std::chrono::milliseconds(100),
-                                 [&] { return done == workers; })) {
+    std::unique_lock lock(state->mutex);
+    while (!state->done_cv.wait_for(lock, std::chrono::milliseconds(100),
+                                    [&] { return state->done == n; })) {
+        if (while_waiting) {
             lock.unlock();
             while_waiting();
             lock.lock();
         }
-    }
-    for (auto& t : threads) {
-        t.join();
     }
 }
 

@@ -20,6 +20,31 @@ double random_unit() {
 // Events a resumed watch sends within this time of its first one count as its replay.
 constexpr std::chrono::milliseconds kReplayWindow{500};
 
+// Steps (a list, the opening of a watch) of every runner of the process at once: a thousand
+// rules starting together list on this many threads, and so on this many connections, not on
+// sixteen each. A worker that waits for a later step holds none.
+class StepSlots {
+  public:
+    bool try_take() {
+        int free = free_.load();
+        while (free > 0) {
+            if (free_.compare_exchange_weak(free, free - 1)) {
+                return true;
+            }
+        }
+        return false;
+    }
+    void give_back() { ++free_; }
+
+  private:
+    std::atomic<int> free_{32};
+};
+
+StepSlots& step_slots() {
+    static StepSlots slots;
+    return slots;
+}
+
 }  // namespace
 
 /// One stream's state. Only one party acts on it at a time (a worker in step(), or the
@@ -123,16 +148,29 @@ void StreamRunner::schedule(const StreamPtr& s, std::chrono::milliseconds delay)
     }
     s->phase = Stream::Phase::due;
     due_.emplace(Clock::now() + delay, s);
+    add_worker_if_needed();
+    changed_.notify_all();
+}
+
+void StreamRunner::kick() {
+    std::lock_guard guard(mutex_);
+    if (!due_.empty() && due_.begin()->first <= Clock::now()) {
+        add_worker_if_needed();
+    }
+}
+
+void StreamRunner::add_worker_if_needed() {
     const int waiting = timed_wait_ ? 1 : 0;
-    if (workers_ < kMaxWorkers && workers_ - waiting < static_cast<int>(due_.size())) {
+    if (workers_ < kMaxWorkers && workers_ - waiting < static_cast<int>(due_.size()) &&
+        step_slots().try_take()) {
         ++workers_;
         std::thread([this] { work(); }).detach();  // the destructor waits for workers_ == 0
     }
-    changed_.notify_all();
 }
 
 void StreamRunner::work() {
     std::unique_lock lock(mutex_);
+    bool slot = true;  // taken by add_worker_if_needed
     while (!due_.empty()) {
         const auto when = due_.begin()->first;
         if (when > Clock::now()) {
@@ -140,9 +178,15 @@ void StreamRunner::work() {
                 break;  // one worker waits for what is due later; the others leave
             }
             timed_wait_ = true;
+            if (std::exchange(slot, false)) {
+                step_slots().give_back();
+            }
             changed_.wait_until(lock, when);
             timed_wait_ = false;
             continue;
+        }
+        if (!slot && !(slot = step_slots().try_take())) {
+            break;  // every slot is busy: the watcher's next kick() adds a worker
         }
         auto s = due_.begin()->second;
         due_.erase(due_.begin());
@@ -150,6 +194,9 @@ void StreamRunner::work() {
         lock.unlock();
         step(s);
         lock.lock();
+    }
+    if (slot) {
+        step_slots().give_back();
     }
     --workers_;
     changed_.notify_all();

@@ -103,6 +103,10 @@ class StreamRunner {
     /// Stops all streams; returns once they have ended.
     void stop_all();
     bool running(const std::string& key) const;
+    /// Adds a worker for steps that are due, if there is none (every runner of the process
+    /// shares a bound on workers stepping at once: one whose steps found no free slot is
+    /// kicked by its owner, which does so about every 200 ms).
+    void kick();
 
   private:
     struct Stream;  // stream_runner.cpp
@@ -122,6 +126,8 @@ class StreamRunner {
     std::string relist(const Stream& s);
     /// A worker's loop: takes due steps until none is left to take.
     void work();
+    /// Starts a worker when steps wait for one and a step slot is free; under mutex_.
+    void add_worker_if_needed();
     void wait_ended(const std::vector<StreamPtr>& streams);
 
     kube::ApiClient& api_;
@@ -135,6 +141,7 @@ class StreamRunner {
     std::multimap<Clock::time_point, StreamPtr> due_;
     /// Workers running; lists run at most this many at once: a thousand streams starting
     /// together (a Secret rule watches each target namespace) once held 278 connections open.
+    /// Every runner's working workers together are bounded too (StepSlots).
     static constexpr int kMaxWorkers = 16;
     int workers_ = 0;
     bool timed_wait_ = false;  ///< a worker waits for the earliest step that is not due yet

@@ -220,6 +220,7 @@ void Watcher::loop(const std::atomic<bool>& stop) {
         }
         pass_due_sources();
         retry_due_copies();
+        streams_->kick();
         if (config_.resync_period.count() > 0 &&
             std::chrono::steady_clock::now() - last_resync >= config_.resync_period) {
             resync_all();
