@@ -1031,7 +1031,7 @@ def rule_objects_once(c, tag, n, t, quiet_seconds):
     copies = n * t
     data = three_keys()
     cm_tail, rule_tail = AuditTail(c, "configmaps"), AuditTail(c, "syncrules")
-    out = open(os.path.join(c.work, f"rules{tag}.err"), "w")
+    out = open(os.environ.get("SCALE_RULES_LOG", os.path.join(c.work, f"rules{tag}.err")), "w")
     t0 = time.time()
     w = subprocess.Popen(WRAP + ["kubectl-cmsync", "watch", "--rules-from-cluster",
                                  "--kubeconfig", c.restricted_kubeconfig], stdout=subprocess.DEVNULL, stderr=out)

@@ -13,9 +13,9 @@ namespace cmsync::controller {
 namespace {
 
 constexpr std::chrono::seconds kRound{1};
-// A rule whose watcher has not had its first lists yet says nothing for this long: its first
-// pass is under way, and a status written now would be written again in a moment (a thousand
-// rules starting together patched every status twice).
+// A rule whose watcher has not ended its first pass yet says nothing for this long: a status
+// written now would be written again in a moment (a thousand rules starting together patched
+// every status two or three times while their copies were being made).
 constexpr std::chrono::seconds kSettle{10};
 // Status patches of one round sent at once.
 constexpr int kConcurrentPatches = 16;
@@ -73,7 +73,8 @@ void RuleStatusWriter::write_changed() {
     std::set<std::string> settling;
     const auto started_by = std::chrono::steady_clock::now() - kSettle;
     watchers_.each_rule([&](const RuleWatchers::RuleRun& run) {
-        if (run.watcher != nullptr && !run.watcher->ready() && run.since > started_by) {
+        if (run.watcher != nullptr && run.watcher->stats().last_sync_unix_ms == 0 &&
+            run.since > started_by) {
             settling.insert(run.name);
         }
         auto& s = states[run.name];

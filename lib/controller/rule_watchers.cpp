@@ -16,6 +16,17 @@ namespace {
 // after this long; the other rules are not held up.
 constexpr std::chrono::seconds kRetryAfter{30};
 
+// From this many ConfigMap rules, rules share one cluster-wide stream (SharedStream): each
+// rule watching its own namespaces cost a list, a watch and memory per namespace per rule.
+// Below it, a rule's own streams keep a busy cluster's unrelated churn away.
+constexpr std::size_t kShareFrom = 20;
+
+// Driver threads at most: each runs a round of its rules' watchers in turn; a pass that
+// writes runs its writes on the process's shared pool while its driver waits.
+constexpr std::size_t kDrivers = 8;
+// How long a driver waits at most between rounds (a watcher's own loop ticks as often).
+constexpr std::chrono::milliseconds kTick{200};
+
 }  // namespace
 
 RuleWatchers::RuleWatchers(kube::ApiClient& api, WatchConfig base, ActionSink on_action,
@@ -34,6 +45,7 @@ WatchConfig RuleWatchers::config_for(const Rule& rule) const {
     auto config = base_;
     config.spec = rule.spec;
     config.write.keys = rule.spec.keys;
+    config.shared_stream = shared_.get();
     if (!base_.state_file.empty() && !rule.name.empty()) {
         // A SyncRule's name is "NS/NAME": "NS.NAME" beside the file (neither part has a dot).
         auto suffix = rule.name;
@@ -47,56 +59,169 @@ void RuleWatchers::log(const Rule& rule, const std::string& line) const {
     log_(rule.name.empty() ? line : fmt::format("rule {}: {}", rule.name, line));
 }
 
-void RuleWatchers::run(Running& r) {
-    const auto name = r.rule.name;
-    const auto log = [this, &r](const std::string& line) { this->log(r.rule, line); };
-    while (!r.stop) {
-        try {
-            Watcher watcher(
-                api_, config_for(r.rule),
-                [this, name](const WatchAction& action) { on_action_(name, action); }, log);
-            {
-                std::lock_guard guard(mutex_);
-                r.watcher = &watcher;
-                r.since = std::chrono::steady_clock::now();
-                r.failure.clear();
-                r.failure_code = 0;
-            }
-            struct Unpublish {
-                RuleWatchers& self;
-                Running& r;
-                ~Unpublish() {
-                    std::lock_guard guard(self.mutex_);
-                    r.watcher = nullptr;
-                }
-            } unpublish{*this, r};
-            watcher.run(r.stop);
-            return;
-        } catch (const std::exception& e) {
-            {
-                std::lock_guard guard(mutex_);
-                r.failed = true;
-                r.failure = e.what();
-                const auto* api_error = dynamic_cast<const ApiError*>(&e);
-                r.failure_code = api_error != nullptr ? api_error->code() : 0;
-                if (on_failure_ == OnFailure::stop) {
-                    if (!failure_) {
-                        failure_ = std::current_exception();
-                    }
-                    return;
-                }
-            }
-            log(fmt::format("cannot watch: {}; again in {} s (the other rules go on)", e.what(),
-                            kRetryAfter.count()));
-        }
-        const auto until = std::chrono::steady_clock::now() + kRetryAfter;
-        while (!r.stop && std::chrono::steady_clock::now() < until) {
-            std::this_thread::sleep_for(std::chrono::milliseconds(100));
-        }
+void RuleWatchers::publish(Running& r, Watcher* watcher) {
+    std::lock_guard guard(mutex_);
+    r.watcher = watcher;
+    if (watcher != nullptr) {
+        r.since = std::chrono::steady_clock::now();
+        r.failure.clear();
+        r.failure_code = 0;
     }
 }
 
+bool RuleWatchers::failed(Running& r) {
+    const auto error = std::current_exception();
+    std::string what = "unknown error";
+    int code = 0;
+    try {
+        std::rethrow_exception(error);
+    } catch (const ApiError& e) {
+        what = e.what();
+        code = e.code();
+    } catch (const std::exception& e) {
+        what = e.what();
+    } catch (...) {
+    }
+    {
+        std::lock_guard guard(mutex_);
+        r.failed = true;
+        r.failure = what;
+        r.failure_code = code;
+        if (on_failure_ == OnFailure::stop) {
+            if (!failure_) {
+                failure_ = error;
+            }
+            return false;
+        }
+    }
+    log(r.rule, fmt::format("cannot watch: {}; again in {} s (the other rules go on)", what,
+                            kRetryAfter.count()));
+    r.retry_at = std::chrono::steady_clock::now() + kRetryAfter;
+    return true;
+}
+
+bool RuleWatchers::step(Driver& d, Running& r) {
+    if (r.stop) {
+        if (r.owned) {
+            publish(r, nullptr);
+            try {
+                r.owned->end();  // writes in flight are finished and state saved
+            } catch (const std::exception& e) {
+                log(r.rule, fmt::format("stopping: {}", e.what()));
+            }
+            r.owned.reset();
+        }
+        return false;
+    }
+    if (!r.owned) {
+        if (std::chrono::steady_clock::now() < r.retry_at) {
+            return true;
+        }
+        const auto name = r.rule.name;
+        auto watcher = std::make_unique<Watcher>(
+            api_, config_for(r.rule),
+            [this, name](const WatchAction& action) { on_action_(name, action); },
+            [this, rule = r.rule](const std::string& line) { log(rule, line); });
+        watcher->on_event([&d] {
+            {
+                std::lock_guard guard(d.mutex);
+                d.wake = true;
+            }
+            d.woken.notify_one();
+        });
+        try {
+            watcher->begin();
+        } catch (...) {
+            return failed(r);
+        }
+        r.owned = std::move(watcher);
+        publish(r, r.owned.get());
+    }
+    try {
+        r.owned->turn(std::chrono::milliseconds(0));
+    } catch (...) {
+        publish(r, nullptr);
+        r.owned.reset();
+        return failed(r);
+    }
+    return true;
+}
+
+void RuleWatchers::drive(Driver& d) {
+    std::vector<Running*> rules;
+    for (;;) {
+        {
+            std::lock_guard guard(d.mutex);
+            if (d.stop && d.rules.empty()) {
+                return;
+            }
+            rules = d.rules;
+            d.wake = false;
+        }
+        auto wait = kTick;
+        std::vector<Running*> ended;
+        for (auto* r : rules) {
+            if (!step(d, *r)) {
+                ended.push_back(r);
+            } else if (r->owned) {
+                wait = std::min(wait, r->owned->until_due());
+            }
+        }
+        if (!ended.empty()) {
+            {
+                std::lock_guard guard(d.mutex);
+                std::erase_if(d.rules, [&](Running* r) {
+                    return std::find(ended.begin(), ended.end(), r) != ended.end();
+                });
+            }
+            {
+                std::lock_guard guard(mutex_);
+                for (auto* r : ended) {
+                    r->ended = true;
+                }
+            }
+            ended_.notify_all();
+        }
+        std::unique_lock lock(d.mutex);
+        d.woken.wait_for(lock, wait, [&] { return d.wake || d.stop; });
+    }
+}
+
+RuleWatchers::Driver& RuleWatchers::next_driver() {
+    if (drivers_.size() < kDrivers) {
+        auto d = std::make_unique<Driver>();
+        auto& ref = *d;
+        ref.thread = std::thread([this, &ref] { drive(ref); });
+        drivers_.push_back(std::move(d));
+        return ref;
+    }
+    return *drivers_[next_driver_++ % drivers_.size()];
+}
+
+void RuleWatchers::stop_rules(const std::list<std::unique_ptr<Running>>& rules) {
+    for (const auto& r : rules) {
+        r->stop = true;
+    }
+    for (const auto& d : drivers_) {
+        {
+            std::lock_guard guard(d->mutex);
+            d->wake = true;
+        }
+        d->woken.notify_one();
+    }
+    std::unique_lock lock(mutex_);
+    ended_.wait(lock, [&] {
+        return std::all_of(rules.begin(), rules.end(), [](const auto& r) { return r->ended; });
+    });
+}
+
 void RuleWatchers::apply(const std::vector<Rule>& rules) {
+    const auto configmap_rules = std::count_if(
+        rules.begin(), rules.end(), [](const Rule& r) { return !r.spec.kind.sensitive; });
+    if (!shared_ && static_cast<std::size_t>(configmap_rules) >= kShareFrom) {
+        shared_ =
+            std::make_unique<SharedStream>(api_, kube::kConfigMap, base_.run.chunk_size, log_);
+    }
     std::map<std::string, const Rule*> wanted;
     for (const auto& rule : rules) {
         wanted.emplace(rule_fingerprint(rule), &rule);
@@ -113,11 +238,8 @@ void RuleWatchers::apply(const std::vector<Rule>& rules) {
             it = rules_.erase(it);
         }
     }
+    stop_rules(stopping);
     for (auto& r : stopping) {
-        r->stop = true;
-    }
-    for (auto& r : stopping) {
-        r->thread.join();
         log(r->rule,
             "removed or changed: stopped; its copies stay as they are, no longer watched by it");
     }
@@ -125,13 +247,21 @@ void RuleWatchers::apply(const std::vector<Rule>& rules) {
         auto r = std::make_unique<Running>();
         r->rule = *rule;
         r->fingerprint = fingerprint;
-        auto& ref = *r;
+        auto* ref = r.get();
         if (!rule->name.empty()) {
             log(*rule, "starting");
         }
-        ref.thread = std::thread([this, &ref] { run(ref); });
-        std::lock_guard guard(mutex_);
-        rules_.push_back(std::move(r));
+        {
+            std::lock_guard guard(mutex_);
+            rules_.push_back(std::move(r));
+        }
+        auto& d = next_driver();
+        {
+            std::lock_guard guard(d.mutex);
+            d.rules.push_back(ref);
+            d.wake = true;
+        }
+        d.woken.notify_one();
     }
 }
 
@@ -141,12 +271,16 @@ void RuleWatchers::stop_all() {
         std::lock_guard guard(mutex_);
         all.swap(rules_);
     }
-    for (auto& r : all) {
-        r->stop = true;
+    stop_rules(all);
+    for (auto& d : drivers_) {
+        {
+            std::lock_guard guard(d->mutex);
+            d->stop = true;
+        }
+        d->woken.notify_one();
+        d->thread.join();
     }
-    for (auto& r : all) {
-        r->thread.join();
-    }
+    drivers_.clear();
 }
 
 std::exception_ptr RuleWatchers::failure() const {

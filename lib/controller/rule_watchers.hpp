@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <condition_variable>
 #include <exception>
 #include <functional>
 #include <list>
@@ -17,11 +18,11 @@
 
 namespace cmsync {
 
-/// `watch`: a Watcher per rule, each on a thread of its own, all on one ApiClient (so every
-/// stream shares the one multiplexed connection). `apply` brings the running rules in line
-/// with a new set: rules removed or changed stop (their copies stay, said once in the log),
-/// new or changed ones start; the others keep running untouched. The positional form is one
-/// rule without a name.
+/// `watch`: a Watcher per rule, all on one ApiClient (so every stream shares the one
+/// multiplexed connection), and all on a few driver threads: a thousand rules cost a thousand
+/// watchers, not a thousand threads. `apply` brings the running rules in line with a new set:
+/// rules removed or changed stop (their copies stay, said once in the log), new or changed ones
+/// start; the others keep running untouched. The positional form is one rule without a name.
 class RuleWatchers {
   public:
     /// An action of rule `rule`'s watcher.
@@ -70,14 +71,37 @@ class RuleWatchers {
         Rule rule;
         std::string fingerprint;
         std::atomic<bool> stop{false};
-        std::thread thread;
-        Watcher* watcher = nullptr;  // guarded by mutex_
-        bool failed = false;         // guarded by mutex_
-        std::string failure;         // guarded by mutex_: the last failure, cleared on start
-        int failure_code = 0;        // guarded by mutex_
-        std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();  // mutex_
+        // Its driver's alone:
+        std::unique_ptr<Watcher> owned;
+        std::chrono::steady_clock::time_point retry_at{};  ///< when to start again after a failure
+        // Guarded by mutex_:
+        Watcher* watcher = nullptr;  ///< `owned`, once it runs
+        bool failed = false;
+        std::string failure;  ///< the last failure, cleared on start
+        int failure_code = 0;
+        std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
+        bool ended = false;  ///< its driver has let go of it
     };
-    void run(Running& r);
+    /// A thread running the watchers of some rules, one round of each in turn; it waits for
+    /// an event of any of them, or for a pass to be due.
+    struct Driver {
+        std::mutex mutex;  ///< guards the three below
+        std::condition_variable woken;
+        bool wake = false;
+        bool stop = false;
+        std::vector<Running*> rules;
+        std::thread thread;
+    };
+    void drive(Driver& d);
+    /// One round of `r` on driver `d`: starts, turns or ends its watcher; false once it has
+    /// ended (stopped, or failed with OnFailure::stop).
+    bool step(Driver& d, Running& r);
+    /// Records the exception being handled as r's failure; false when r is to end.
+    bool failed(Running& r);
+    void publish(Running& r, Watcher* watcher);
+    /// Stops these rules and waits until their drivers have let go of them.
+    void stop_rules(const std::list<std::unique_ptr<Running>>& rules);
+    Driver& next_driver();
     WatchConfig config_for(const Rule& rule) const;
     /// `line` for the log, prefixed with the rule's name when it has one.
     void log(const Rule& rule, const std::string& line) const;
@@ -87,7 +111,12 @@ class RuleWatchers {
     ActionSink on_action_;
     LogSink log_;
     OnFailure on_failure_;
+    /// From kShareFrom ConfigMap rules on, new rules' watchers share one cluster-wide stream.
+    std::unique_ptr<SharedStream> shared_;
+    std::vector<std::unique_ptr<Driver>> drivers_;  ///< made as rules come, up to kDrivers
+    std::size_t next_driver_ = 0;
     mutable std::mutex mutex_;
+    std::condition_variable ended_;  ///< with mutex_: a driver let go of a rule
     std::list<std::unique_ptr<Running>> rules_;
     std::exception_ptr failure_;  // guarded by mutex_
 };

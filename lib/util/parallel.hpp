@@ -19,8 +19,7 @@ namespace cmsync {
 /// wait for itself).
 inline void parallel_for(std::size_t n, int concurrency, const std::function<void(std::size_t)>& fn,
                          const std::function<void()>& while_waiting = {}) {
-    const auto lanes =
-        std::min<std::size_t>(n, static_cast<std::size_t>(std::max(1, concurrency)));
+    const auto lanes = std::min<std::size_t>(n, static_cast<std::size_t>(std::max(1, concurrency)));
     if ((lanes <= 1 && !while_waiting) || WorkPool::on_pool_thread()) {
         for (std::size_t i = 0; i < n; ++i) {
             fn(i);

@@ -11,6 +11,9 @@ void EventQueue::push(StreamEvent event) {
         items_.push_back(std::move(event));
     }
     ready_.notify_one();
+    if (on_push_) {
+        on_push_();
+    }
 }
 
 std::deque<StreamEvent> EventQueue::pop_all(std::chrono::milliseconds timeout) {

@@ -51,8 +51,11 @@ class EventQueue {
     /// Lets go of the values of queued ConfigMap events that `known` now says the loop holds
     /// (StreamEvent::known), so a burst queued while the loop writes stays small.
     void compact(const std::function<bool(const kube::Object&)>& known);
+    /// `f` is called after each push (a driver waiting on many queues); set before any push.
+    void on_push(std::function<void()> f) { on_push_ = std::move(f); }
 
   private:
+    std::function<void()> on_push_;
     std::mutex mutex_;
     std::condition_variable ready_;
     std::deque<StreamEvent> items_;

@@ -57,7 +57,9 @@ Watcher::Watcher(kube::ApiClient& api, WatchConfig config,
     }
 }
 
-Watcher::~Watcher() = default;
+Watcher::~Watcher() {
+    unsubscribe();  // begin() ran, end() did not: a failed turn
+}
 
 bool Watcher::selected(const kube::Object& cm) const {
     const auto& sel = config_.spec.selection;

@@ -19,6 +19,7 @@
 #include "watch/copy_cache.hpp"
 #include "watch/copy_retries.hpp"
 #include "watch/pass_schedule.hpp"
+#include "watch/shared_stream.hpp"
 #include "watch/takeover.hpp"
 #include "watch/watch_action.hpp"
 #include "watch/watch_state.hpp"
@@ -37,6 +38,10 @@ struct WatchConfig {
     WatchScope scope = WatchScope::automatic;
     /// With scope automatic, more namespaces than this use one cluster-scope watch.
     std::size_t cluster_threshold = 20;
+    /// A cluster-wide stream shared with other rules' watchers (RuleWatchers): used instead of
+    /// streams of its own in scope automatic, for a kind that is not sensitive, without a state
+    /// file, when the process may list and watch that kind cluster-wide.
+    SharedStream* shared_stream = nullptr;
 };
 
 /// The sources' values read for one pass (a sensitive kind's: the watcher holds them sealed),
@@ -75,6 +80,17 @@ class Watcher {
     /// Runs until `stop` is set; then finishes writes in flight and saves state. Throws Error
     /// for what makes watching impossible (the source namespace cannot be read).
     void run(const std::atomic<bool>& stop);
+    /// run() in parts, for a driver running many watchers on a few threads (RuleWatchers):
+    /// begin() reads and starts the streams (throws as run does); turn() is one round of the
+    /// loop, waiting up to `wait` for events; end() stops the streams and saves state.
+    void begin();
+    void turn(std::chrono::milliseconds wait);
+    void end();
+    /// How long until a pass is due (at most 200 ms): how long a driver may wait.
+    std::chrono::milliseconds until_due() const;
+    /// `wake` is called (from stream threads) whenever an event is queued: a driver's cue.
+    /// Set before begin().
+    void on_event(std::function<void()> wake);
     /// Every stream has had its first list (a standby too): readiness.
     bool ready() const { return ready_; }
     /// When the loop last went round or finished a write: liveness.
@@ -109,8 +125,8 @@ class Watcher {
     /// or orphaned.
     void read_initial_sources(const std::vector<std::string>& targets,
                               const std::optional<WatchState>& resumed);
-    /// The loop: events, passes of changed sources, leadership changes, resync periods.
-    void loop(const std::atomic<bool>& stop);
+    /// Leaves the shared stream, if on it.
+    void unsubscribe();
     /// Syncs the sources whose pass is due to every target namespace.
     void pass_due_sources();
     /// Tries again the copies whose backoff after a failure is over (reading them afresh).
@@ -188,6 +204,10 @@ class Watcher {
     std::function<void(const std::string&)> log_;
     std::optional<LabelSelector> selector_;
     bool cluster_scope_ = false;
+    /// Cluster scope on config_.shared_stream: this watcher's id there.
+    std::optional<int> shared_id_;
+    Clock::time_point last_resync_{};
+    bool was_leading_ = false;
     /// Cluster scope without one name to filter on: the source namespace's stream brings the
     /// sources, a cluster-wide stream of managed ConfigMaps the copies.
     bool split_cluster_ = false;

@@ -10,6 +10,11 @@ namespace cmsync {
 
 bool Watcher::use_cluster_scope(std::size_t target_count) {
     const bool automatic = config_.scope == WatchScope::automatic;
+    if (config_.shared_stream != nullptr && automatic && !config_.spec.kind.sensitive &&
+        config_.state_file.empty() && config_.shared_stream->allowed()) {
+        shared_id_ = -1;  // subscribed by start_streams
+        return true;
+    }
     // A sensitive kind is never read cluster-wide unless the user asks for it.
     if (config_.scope == WatchScope::namespaces || (automatic && config_.spec.kind.sensitive) ||
         (automatic && config_.spec.target_selector.empty() &&
@@ -77,7 +82,13 @@ void Watcher::start_streams(const std::optional<WatchState>& resumed) {
         }
         streams_->start(std::move(spec));
     };
-    if (cluster_scope_) {
+    if (shared_id_) {
+        first_lists_.insert(kClusterStream);
+        shared_id_ = config_.shared_stream->subscribe(
+            {&queue_, kClusterStream,
+             [this](const std::string& ns, const std::string& name) { return relevant(ns, name); },
+             [this](const kube::Object& cm) { return held(cm); }});
+    } else if (cluster_scope_) {
         // Filtered by the server, so a big cluster's unrelated ConfigMaps and their churn
         // never reach the watcher.
         auto spec = object_stream(kClusterStream, "", rv_of(kClusterStream));
@@ -168,6 +179,14 @@ void Watcher::read_initial_sources(const std::vector<std::string>& targets,
 }
 
 void Watcher::run(const std::atomic<bool>& stop) {
+    begin();
+    while (!stop) {
+        turn(until_due());
+    }
+    end();
+}
+
+void Watcher::begin() {
     const auto& spec = config_.spec;
     const auto targets = resolve_targets(api_, spec, config_.run.chunk_size);
     const auto resumed = resumed_state(targets.size());
@@ -178,57 +197,74 @@ void Watcher::run(const std::atomic<bool>& stop) {
     read_initial_sources(targets, resumed);
     log_(fmt::format("watching {} source {}(s) in {} for {} target namespace(s), {} scope",
                      sources_.size(), spec.kind.name, spec.source_namespace, targets.size(),
-                     cluster_scope_ ? "cluster" : "namespace"));
+                     shared_id_       ? "cluster (shared)"
+                     : cluster_scope_ ? "cluster"
+                                      : "namespace"));
     streams_ = std::make_unique<StreamRunner>(api_, queue_, config_.run.chunk_size, log_, stats_);
     start_streams(resumed);
     if (first_lists_.empty()) {
         first_lists_done();
     }
-    loop(stop);
+    last_resync_ = Clock::now();
+    was_leading_ = leading();
+    if (!was_leading_) {
+        log_("standby: watching, not writing until this replica leads");
+    }
+}
+
+void Watcher::end() {
+    unsubscribe();
     streams_->stop_all();
     save_state();
 }
 
-void Watcher::loop(const std::atomic<bool>& stop) {
-    auto last_resync = std::chrono::steady_clock::now();
-    bool was_leading = leading();
-    if (!was_leading) {
-        log_("standby: watching, not writing until this replica leads");
+void Watcher::unsubscribe() {
+    if (shared_id_ && *shared_id_ >= 0) {
+        config_.shared_stream->unsubscribe(*std::exchange(shared_id_, std::nullopt));
     }
-    while (!stop) {
-        beat();
-        const bool now_leading = leading();
-        if (now_leading != was_leading) {
-            was_leading = now_leading;
-            log_(now_leading ? "leading: writing from now on" : "not leading: writes stop");
-        }
-        if (takeover_.take_repair(now_leading, first_lists_.empty())) {
-            log_("leading: repairing every copy from its source");
-            resync_all();  // what happened while standing by was seen but not written
-            last_resync = std::chrono::steady_clock::now();
-        }
-        auto wait = std::chrono::milliseconds(200);
-        if (const auto due = schedule_.next_due()) {
-            wait = std::clamp(std::chrono::ceil<std::chrono::milliseconds>(*due - Clock::now()),
-                              std::chrono::milliseconds(0), wait);
-        }
-        // Each event is let go of once handled: a burst of thousands is not held to its end.
-        auto events = queue_.pop_all(wait);
-        const bool any = !events.empty();
-        for (; !events.empty(); events.pop_front()) {
-            handle(events.front());
-        }
-        pass_due_sources();
-        retry_due_copies();
-        streams_->kick();
-        if (config_.resync_period.count() > 0 &&
-            std::chrono::steady_clock::now() - last_resync >= config_.resync_period) {
-            resync_all();
-            last_resync = std::chrono::steady_clock::now();
-        }
-        if (any) {
-            save_state();
-        }
+}
+
+void Watcher::on_event(std::function<void()> wake) {
+    queue_.on_push(std::move(wake));
+}
+
+std::chrono::milliseconds Watcher::until_due() const {
+    constexpr std::chrono::milliseconds kTick{200};
+    const auto due = schedule_.next_due();
+    if (!due) {
+        return kTick;
+    }
+    return std::clamp(std::chrono::ceil<std::chrono::milliseconds>(*due - Clock::now()),
+                      std::chrono::milliseconds(0), kTick);
+}
+
+void Watcher::turn(std::chrono::milliseconds wait) {
+    beat();
+    const bool now_leading = leading();
+    if (now_leading != was_leading_) {
+        was_leading_ = now_leading;
+        log_(now_leading ? "leading: writing from now on" : "not leading: writes stop");
+    }
+    if (takeover_.take_repair(now_leading, first_lists_.empty())) {
+        log_("leading: repairing every copy from its source");
+        resync_all();  // what happened while standing by was seen but not written
+        last_resync_ = Clock::now();
+    }
+    // Each event is let go of once handled: a burst of thousands is not held to its end.
+    auto events = queue_.pop_all(std::min(wait, until_due()));
+    const bool any = !events.empty();
+    for (; !events.empty(); events.pop_front()) {
+        handle(events.front());
+    }
+    pass_due_sources();
+    retry_due_copies();
+    streams_->kick();
+    if (config_.resync_period.count() > 0 && Clock::now() - last_resync_ >= config_.resync_period) {
+        resync_all();
+        last_resync_ = Clock::now();
+    }
+    if (any) {
+        save_state();
     }
 }
 

@@ -247,3 +247,47 @@ print(len(errors))'
     expect_rc 2
   done
 }
+
+# Issue 28: from 20 ConfigMap rules on, the rules' watchers share one cluster-wide stream (a
+# list and a watch between them) instead of a list and a watch per namespace per rule. What each
+# rule does must not change: copies, a source change, a hand edit kept as a conflict, a rule
+# added later (its join restarts the shared stream; the others keep working).
+test_watch_many_rules_share_one_cluster_wide_stream() {
+  local a n=22 i
+  a=$(new_ns src)
+  local targets=()
+  for i in $(seq 1 $((n + 1))); do
+    k -n "$a" create configmap "cm-$i" --from-literal=k="v$i" >/dev/null
+    targets+=("$(new_ns dst)")
+  done
+  rules() {  # COUNT
+    printf 'apiVersion: cmsync.io/v1alpha1\nkind: SyncConfig\nrules:\n'
+    for i in $(seq 1 "$1"); do
+      printf '  - {name: r-%s, source: {namespace: %s, names: [cm-%s]}, targets: {namespaces: [%s]}}\n' "$i" "$a" "$i" "${targets[$((i - 1))]}"
+    done
+  }
+  mkdir -p "$T/v1" "$T/v2"
+  rules "$n" >"$T/v1/cmsync.yaml"
+  ln -s "$T/v1" "$T/current"
+  start_watch -f "$T/current/cmsync.yaml" -v 6
+  for i in $(seq 1 "$n"); do wait_for 30 key_is "${targets[$((i - 1))]}" "cm-$i" k "v$i"; done
+  local lines
+  lines=$(request_lines "$(cat "$T/watch.err")")
+  expect_match "$lines" "GET https://[^ ]*/api/v1/configmaps\?[^ ]*watch=1"
+  # no list or watch of a namespace of the rules' (their writes are POSTs and PUTs)
+  ! grep -qE "GET [^ ]*/namespaces/(${targets[0]}|$a)/configmaps\?" <<<"$lines" || fail "a stream of its own"
+  k -n "$a" patch configmap cm-5 --type merge -p '{"data":{"k":"v5b"}}' >/dev/null
+  wait_for 20 key_is "${targets[4]}" cm-5 k v5b
+  k -n "${targets[6]}" patch configmap cm-7 --type merge -p '{"data":{"k":"mine"}}' >/dev/null
+  wait_for 20 grep -q "r-7/${targets[6]}/cm-7 drift (conflict k)" "$T/watch.out"
+  # one more rule: it joins the shared stream
+  rules $((n + 1)) >"$T/v2/cmsync.yaml"
+  ln -sfn "$T/v2" "$T/current"
+  wait_for 30 key_is "${targets[$n]}" "cm-$((n + 1))" k "v$((n + 1))"
+  k -n "$a" patch configmap cm-1 --type merge -p '{"data":{"k":"v1b"}}' >/dev/null
+  wait_for 20 key_is "${targets[0]}" cm-1 k v1b
+  stop_watch INT
+  expect_eq "$(cm_key "${targets[6]}" cm-7 k)" mine "the hand edit"
+  lines=$(request_lines "$(cat "$T/watch.err")")
+  ! grep -qE "GET [^ ]*/namespaces/${targets[$n]}/configmaps\?" <<<"$lines" || fail "the rule added later has a stream of its own"
+}

@@ -1,0 +1,86 @@
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <functional>
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <thread>
+
+#include "kube/api_client.hpp"
+#include "watch/watch_streams.hpp"
+
+namespace cmsync {
+
+/// One cluster-wide stream of a kind shared by the watchers of many rules: a thousand rules
+/// of ten namespaces each list and watch once between them, not eleven thousand times (each
+/// stream cost a list, a watch and about 17 KiB). Each event goes to the watchers it is
+/// relevant to; each list, cut to what is relevant to each, to every watcher.
+///
+/// A watcher that joins gets a list taken after it joined (its first list), then the events
+/// that follow it: joining restarts the stream (a list, then a watch from it), and every
+/// watcher gets that list, since the watch it followed ends there. Joins during a list wait for
+/// the next one. A restart waits until no watcher has joined for a moment (a thousand rules
+/// starting together join within a second or two: one list), since every list reaches every
+/// watcher, and one taken while a watcher writes its copies shows them missing (its creates
+/// then meet 409s: harmless, but twice the requests).
+class SharedStream {
+  public:
+    /// A watcher's end of the stream: events go to `queue` under the stream key `key`, those
+    /// `relevant` keeps (called on the stream's threads); `known` as StreamSpec::known.
+    struct Subscriber {
+        EventQueue* queue = nullptr;
+        std::string key;
+        std::function<bool(const std::string& ns, const std::string& name)> relevant;
+        std::function<bool(const kube::Object&)> known;
+    };
+
+    SharedStream(kube::ApiClient& api, kube::Kind kind, int chunk_size,
+                 std::function<void(const std::string&)> log);
+    ~SharedStream();
+    SharedStream(const SharedStream&) = delete;
+    SharedStream& operator=(const SharedStream&) = delete;
+
+    /// Whether this process may list and watch the kind in every namespace (asked once).
+    bool allowed();
+    /// Adds a watcher; returns its id.
+    int subscribe(Subscriber subscriber);
+    /// Removes a watcher: once this returns, nothing more reaches its queue.
+    void unsubscribe(int id);
+    /// Watch restarts and relists of the shared stream (for metrics).
+    const WatchStats& stats() const { return stats_; }
+
+  private:
+    struct Entry {
+        Subscriber subscriber;
+        /// The list (restart number) from which it gets events: until then it waits.
+        long from_list = 0;
+    };
+    void dispatch();
+    /// Under mutex_: restarts the stream when a watcher waits and no list is under way.
+    void restart_if_wanted(std::unique_lock<std::mutex>& lock);
+    bool any_relevant(const std::string& ns, const std::string& name);
+    void deliver(StreamEvent& event);
+
+    kube::ApiClient& api_;
+    kube::Kind kind_;
+    std::function<void(const std::string&)> log_;
+    WatchStats stats_;
+    EventQueue queue_;
+    StreamRunner runner_;
+    std::mutex mutex_;  ///< guards all below
+    std::map<int, Entry> subscribers_;
+    int next_id_ = 0;
+    long restarts_ = 0;            ///< lists started by a join
+    bool listing_ = false;         ///< the last restart's list has not come yet
+    bool restart_wanted_ = false;  ///< a watcher joined after that list started
+    std::chrono::steady_clock::time_point first_join_{};  ///< of those waiting
+    std::chrono::steady_clock::time_point last_join_{};
+    std::optional<bool> allowed_;
+    bool stop_ = false;
+    std::thread dispatcher_;
+};
+
+}  // namespace cmsync
