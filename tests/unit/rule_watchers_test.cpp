@@ -5,6 +5,8 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <fstream>
+#include <string>
 #include <thread>
 
 #include "api_fixture.hpp"
@@ -95,6 +97,54 @@ TEST_CASE("the unnamed rule is labelled by its source namespace") {
     CHECK(labels == std::vector<std::string>{"named", "src"});
     CHECK(watchers.running() == std::vector<std::string>{"", "named"});
     watchers.stop_all();
+}
+
+}  // namespace cmsync
+
+namespace cmsync {
+
+namespace {
+
+int threads_now() {
+    std::ifstream status("/proc/self/status");
+    std::string line;
+    while (std::getline(status, line)) {
+        if (line.rfind("Threads:", 0) == 0) {
+            return std::stoi(line.substr(8));
+        }
+    }
+    return -1;
+}
+
+}  // namespace
+
+TEST_CASE("rule watchers: a hundred rules run on a few driver threads; removed ones stop") {
+    ApiFixture<FakeApi> f;
+    f.server.add_namespace("t", {});
+    // Each rule's source cannot be read: it fails at its start and waits to try again, the
+    // cheapest rule to hold, so the threads counted are the drivers'.
+    f.server.fail("GET", "/api/v1/namespaces/src/configmaps/app",
+                  status(403, "Forbidden", "configmaps \"app\" is forbidden"));
+    Lines log;
+    RuleWatchers watchers(
+        f.api, {}, [](const std::string&, const WatchAction&) {}, log.sink(),
+        RuleWatchers::OnFailure::retry);
+    const int before = threads_now();
+    std::vector<Rule> rules;
+    for (int i = 0; i < 100; ++i) {
+        rules.push_back(rule_of("r" + std::to_string(i)));
+        rules.back().spec.target_namespaces = {"t" + std::to_string(i)};  // each its own
+    }
+    watchers.apply(rules);
+    CHECK(eventually([&] { return log.has("rule r99: cannot watch:"); }));
+    CHECK(threads_now() - before <= 8 + 1);  // the drivers (and the transport's at most)
+    CHECK(watchers.running().size() == 100);
+    rules.resize(10);
+    watchers.apply(rules);  // returns once the 90 removed have stopped
+    CHECK(watchers.running().size() == 10);
+    CHECK(log.has("rule r50: removed or changed: stopped"));
+    watchers.stop_all();
+    CHECK(watchers.running().empty());
 }
 
 }  // namespace cmsync
