@@ -34,6 +34,9 @@ struct MergeInput {
     /// value_digests(*source), when the caller plans many targets of one source: spares
     /// hashing the source's values once per target. Nothing: they are hashed here.
     const KeyHashes* source_digests = nullptr;
+    /// The source's cluster as the copy records it: empty when the source is in the target's
+    /// own cluster, else its name (the sync-from-cluster annotation).
+    std::string source_cluster{};
 };
 
 struct TargetPlan {

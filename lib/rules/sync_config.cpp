@@ -4,10 +4,12 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
+#include <algorithm>
 #include <map>
 #include <optional>
 #include <set>
 #include <sstream>
+#include <tuple>
 
 #include "kube/label_selector.hpp"
 #include "kube/object.hpp"
@@ -16,6 +18,9 @@
 namespace cmsync {
 
 namespace {
+
+// A document's clusters by name.
+using Clusters = std::map<std::string, ClusterRef>;
 
 // Reads one file's YAML, collecting every problem with its position.
 class Reader {
@@ -111,7 +116,14 @@ class Reader {
         return text;
     }
 
-    void rule(const YAML::Node& node, const std::string& path, std::vector<Rule>& out);
+    /// `clusters`: the document's named clusters; nullptr where none may be named (rule objects).
+    void rule(const YAML::Node& node, const std::string& path, std::vector<Rule>& out,
+              const Clusters* clusters);
+    /// targets.clusters: each a cluster of `clusters`, each once.
+    void target_clusters(const YAML::Node& node, const std::string& path, const Clusters* clusters,
+                         SyncSpec& spec);
+    /// The `clusters` list of a SyncConfig: name -> context, each name once.
+    Clusters clusters(const YAML::Node& node);
     /// A ClusterSyncRule or SyncRule document (deploy/crds/): its spec read as a rule named
     /// like the object; a SyncRule's source is in the object's namespace.
     void rule_object(const YAML::Node& doc, const std::string& kind, std::vector<Rule>& out);
@@ -121,22 +133,111 @@ class Reader {
     std::vector<std::string>& errors_;
 };
 
-std::optional<std::string> invalid_rule_name(const std::string& name) {
+// A DNS label: lowercase letters, digits and '-', at most 63, a letter or digit at each end.
+bool dns_label(const std::string& name) {
     const auto ok_char = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
     bool ok = !name.empty() && name.size() <= 63 && ok_char(name.front()) && ok_char(name.back());
     for (const char c : name) {
         ok = ok && (ok_char(c) || c == '-');
     }
-    if (ok) {
+    return ok;
+}
+
+// Why `name` cannot name a `what` (a DNS label, as the rule names in logs and metrics, and as
+// Cluster API and Argo CD name clusters), or nothing.
+std::optional<std::string> invalid_label_name(const char* what, const std::string& name) {
+    if (dns_label(name)) {
         return std::nullopt;
     }
     return fmt::format(
-        "invalid rule name \"{}\": use lowercase letters, digits and '-' (at most 63, starting "
+        "invalid {} name \"{}\": use lowercase letters, digits and '-' (at most 63, starting "
         "and ending with a letter or digit)",
-        name);
+        what, name);
 }
 
-void Reader::rule(const YAML::Node& node, const std::string& path, std::vector<Rule>& out) {
+Clusters Reader::clusters(const YAML::Node& node) {
+    Clusters out;
+    if (!node.IsSequence() || node.size() == 0) {
+        error(node, "clusters", "expected a list of at least one cluster");
+        return out;
+    }
+    for (std::size_t i = 0; i < node.size(); ++i) {
+        const auto path = fmt::format("clusters[{}]", i);
+        const auto item = node[i];
+        if (!fields(item, path, {"name", "context"})) {
+            continue;
+        }
+        std::optional<std::string> name;
+        std::optional<std::string> context;
+        for (const char* field : {"name", "context"}) {
+            const auto value = item[field];
+            if (!value) {
+                error(item, path, fmt::format("missing field \"{}\"", field));
+                continue;
+            }
+            auto text = string(value, fmt::format("{}.{}", path, field));
+            if (text && text->empty()) {
+                error(value, fmt::format("{}.{}", path, field), "expected a non-empty string");
+                text.reset();
+            }
+            (std::string(field) == "name" ? name : context) = text;
+        }
+        if (name) {
+            if (const auto why = invalid_label_name("cluster", *name)) {
+                error(item["name"], path + ".name", *why);
+            } else if (out.count(*name) != 0) {
+                error(item["name"], path + ".name",
+                      fmt::format("cluster \"{}\" is named twice", *name));
+            } else if (context) {
+                // One cluster, one name: copies record it, and two names would make one
+                // cluster two (a namespace then its own source).
+                const auto same = std::find_if(out.begin(), out.end(), [&](const auto& entry) {
+                    return entry.second.context == *context;
+                });
+                if (same != out.end()) {
+                    error(item["context"], path + ".context",
+                          fmt::format("context \"{}\" is cluster \"{}\" already", *context,
+                                      same->first));
+                } else {
+                    out.emplace(*name, ClusterRef{*name, *context});
+                }
+            }
+        }
+    }
+    return out;
+}
+
+// The cluster `node` names, from `clusters`; nothing (and an error) when it is not there.
+std::optional<ClusterRef> named_cluster(Reader& reader, const YAML::Node& node,
+                                        const std::string& path, const Clusters* clusters) {
+    const auto name = reader.string(node, path);
+    if (!name) {
+        return std::nullopt;
+    }
+    if (clusters == nullptr) {
+        reader.error(node, path,
+                     "a rule object cannot name a cluster yet: name clusters in a rules file");
+        return std::nullopt;
+    }
+    const auto it = clusters->find(*name);
+    if (it == clusters->end()) {
+        std::vector<std::string> known;
+        for (const auto& [n, ref] : *clusters) {
+            known.push_back(n);
+        }
+        reader.error(node, path,
+                     known.empty() ? fmt::format("unknown cluster \"{}\": the file names no "
+                                                 "clusters (add it to clusters: with its context)",
+                                                 *name)
+                                   : fmt::format("unknown cluster \"{}\" (clusters: {})", *name,
+                                                 fmt::join(known, ", ")));
+        return std::nullopt;
+    }
+    return it->second;
+}
+
+void Reader::rule(const YAML::Node& node, const std::string& path, std::vector<Rule>& out,
+                  const Clusters* clusters) {
     const auto before = errors_.size();
     if (!fields(node, path, {"name", "source", "targets", "keys", "prune"})) {
         return;
@@ -154,15 +255,20 @@ void Reader::rule(const YAML::Node& node, const std::string& path, std::vector<R
     if (const auto name = required(node, "name", path)) {
         if (const auto text = string(name, path + ".name")) {
             rule.name = *text;
-            if (const auto why = invalid_rule_name(*text)) {
+            if (const auto why = invalid_label_name("rule", *text)) {
                 error(name, path + ".name", *why);
             }
         }
     }
     const auto source = required(node, "source", path);
-    if (source &&
-        fields(source, path + ".source", {"kind", "namespace", "names", "selector", "all"})) {
+    if (source && fields(source, path + ".source",
+                         {"kind", "cluster", "namespace", "names", "selector", "all"})) {
         const auto sp = path + ".source";
+        if (const auto cluster = source["cluster"]) {
+            if (const auto ref = named_cluster(*this, cluster, sp + ".cluster", clusters)) {
+                r.source_cluster = *ref;
+            }
+        }
         if (const auto kind = source["kind"]) {
             if (const auto text = string(kind, sp + ".kind")) {
                 // The object's kind as the API spells it, as in the rule's apiVersion/kind.
@@ -209,16 +315,24 @@ void Reader::rule(const YAML::Node& node, const std::string& path, std::vector<R
         }
     }
     const auto targets = required(node, "targets", path);
-    if (targets && fields(targets, path + ".targets", {"namespaces", "selector", "exclude"})) {
+    if (targets &&
+        fields(targets, path + ".targets", {"clusters", "namespaces", "selector", "exclude"})) {
         const auto tp = path + ".targets";
         if (!targets["namespaces"] && !targets["selector"]) {
             error(targets, tp, "give namespaces, a selector or both");
         }
+        if (const auto list = targets["clusters"]) {
+            target_clusters(list, tp + ".clusters", clusters, r);
+        }
+        // A namespace of the source's name is another namespace in another cluster.
+        const auto all_targets = cmsync::target_clusters(r);
+        const bool source_cluster_is_target = std::find(all_targets.begin(), all_targets.end(),
+                                                        r.source_cluster) != all_targets.end();
         if (const auto list = targets["namespaces"]) {
             if (const auto names = strings(list, tp + ".namespaces", invalid_namespace)) {
                 r.target_namespaces = *names;
                 for (std::size_t i = 0; i < names->size(); ++i) {
-                    if ((*names)[i] == r.source_namespace) {
+                    if (source_cluster_is_target && (*names)[i] == r.source_namespace) {
                         error(list[i], fmt::format("{}.namespaces[{}]", tp, i),
                               fmt::format("target namespace \"{}\" is the source namespace",
                                           (*names)[i]));
@@ -247,6 +361,27 @@ void Reader::rule(const YAML::Node& node, const std::string& path, std::vector<R
     }
     if (errors_.size() == before) {
         out.push_back(std::move(rule));
+    }
+}
+
+void Reader::target_clusters(const YAML::Node& node, const std::string& path,
+                             const Clusters* clusters, SyncSpec& spec) {
+    if (!node.IsSequence() || node.size() == 0) {
+        error(node, path, "expected a list of at least one cluster name");
+        return;
+    }
+    for (std::size_t i = 0; i < node.size(); ++i) {
+        const auto item_path = fmt::format("{}[{}]", path, i);
+        const auto ref = named_cluster(*this, node[i], item_path, clusters);
+        if (!ref) {
+            continue;
+        }
+        if (std::find(spec.target_clusters.begin(), spec.target_clusters.end(), *ref) !=
+            spec.target_clusters.end()) {
+            error(node[i], item_path, fmt::format("cluster \"{}\" is listed twice", ref->name));
+            continue;
+        }
+        spec.target_clusters.push_back(*ref);
     }
 }
 
@@ -343,7 +478,7 @@ void Reader::rule_object(const YAML::Node& doc, const std::string& kind, std::ve
         }
     }
     const auto before = out.size();
-    this->rule(rule, "spec", out);
+    this->rule(rule, "spec", out, nullptr);
     if (out.size() > before) {
         out.back().where = where(doc);
         if (namespaced) {
@@ -388,7 +523,7 @@ ParsedRules parse_sync_config(const std::string& text, const std::string& file,
             }
             continue;
         }
-        if (!reader.fields(doc, "SyncConfig", {"apiVersion", "kind", "rules"})) {
+        if (!reader.fields(doc, "SyncConfig", {"apiVersion", "kind", "clusters", "rules"})) {
             continue;
         }
         const auto api_version = doc["apiVersion"];
@@ -407,8 +542,12 @@ ParsedRules parse_sync_config(const std::string& text, const std::string& file,
             reader.error(rules ? rules : doc, "rules", "expected a list of at least one rule");
             continue;
         }
+        Clusters clusters;
+        if (const auto list = doc["clusters"]) {
+            clusters = reader.clusters(list);
+        }
         for (std::size_t i = 0; i < rules.size(); ++i) {
-            reader.rule(rules[i], fmt::format("rules[{}]", i), parsed.rules);
+            reader.rule(rules[i], fmt::format("rules[{}]", i), parsed.rules, &clusters);
         }
     }
     if (configs == 0) {
@@ -424,9 +563,14 @@ std::string rule_fingerprint(const Rule& rule) {
     const auto list = [](const std::vector<std::string>& items) {
         return fmt::format("[{}]", fmt::join(items, ","));
     };
-    return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", rule.name, r.kind.name,
-                       r.source_namespace, list(r.selection.names), r.selection.label_selector,
-                       r.selection.all, list(r.target_namespaces), r.target_selector,
+    std::vector<std::string> clusters;
+    for (const auto& c : r.target_clusters) {
+        clusters.push_back(c.name + "=" + c.context);
+    }
+    return fmt::format("{}|{}|{}={}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", rule.name, r.kind.name,
+                       r.source_cluster.name, r.source_cluster.context, r.source_namespace,
+                       list(r.selection.names), r.selection.label_selector, r.selection.all,
+                       list(clusters), list(r.target_namespaces), r.target_selector,
                        list(r.exclude_namespaces), r.keys ? list(*r.keys) : "*", r.prune,
                        r.granted_namespaces ? list(*r.granted_namespaces) : "*");
 }
@@ -441,24 +585,58 @@ std::vector<std::string> check_rules(const std::vector<Rule>& rules) {
                                          rule.name, it->second->where));
         }
     }
-    // Targets known before any request: named sources into listed namespaces.
-    std::map<std::pair<std::string_view, kube::ObjectRef>, const Rule*> managed;  // by kind
+    // One cluster name, one context, and the other way round, in every file.
+    std::map<std::string, std::pair<std::string, const Rule*>> contexts;  // name -> context
+    std::map<std::string, std::pair<std::string, const Rule*>> names;     // context -> name
+    const auto one_to_one = [&](auto& map, const std::string& key, const std::string& value,
+                                const Rule& rule, const char* what, const char* other) {
+        const auto [it, fresh] = map.emplace(key, std::pair{value, &rule});
+        if (!fresh && it->second.first != value) {
+            errors.push_back(
+                fmt::format("{}: {} \"{}\" is {} \"{}\" here and {} \"{}\" for rule \"{}\" at {}",
+                            rule.where, what, key, other, value, other, it->second.first,
+                            it->second.second->name, it->second.second->where));
+            it->second.first = value;  // said once per pair
+        }
+    };
+    for (const auto& rule : rules) {
+        auto refs = rule.spec.target_clusters;
+        refs.push_back(rule.spec.source_cluster);
+        for (const auto& ref : refs) {
+            if (!ref.current()) {
+                one_to_one(contexts, ref.name, ref.context, rule, "cluster", "context");
+                one_to_one(names, ref.context, ref.name, rule, "context", "cluster");
+            }
+        }
+    }
+    // Targets known before any request: named sources into listed namespaces, by kind and
+    // cluster (a context; empty: the current one).
+    using Target = std::tuple<std::string_view, std::string, kube::ObjectRef>;
+    std::map<Target, const Rule*> managed;
+    const auto source_text = [](const SyncSpec& s, const std::string& name) {
+        return (s.source_cluster.current() ? "" : s.source_cluster.name + "/") +
+               s.source_namespace + "/" + name;
+    };
     for (const auto& rule : rules) {
         const auto& r = rule.spec;
-        for (const auto& ns : r.target_namespaces) {
-            if (!may_target(r, ns)) {
-                continue;
-            }
-            for (const auto& name : r.selection.names) {
-                const auto [it, fresh] =
-                    managed.emplace(std::pair{r.kind.name, kube::ObjectRef{ns, name}}, &rule);
-                const auto& other = *it->second;
-                if (!fresh && other.spec.source_namespace != r.source_namespace) {
-                    errors.push_back(fmt::format(
-                        "{}: rules \"{}\" and \"{}\" would both manage {} {}/{}, from {}/{} "
-                        "and {}/{}",
-                        rule.where, other.name, rule.name, r.kind.name, ns, name,
-                        other.spec.source_namespace, name, r.source_namespace, name));
+        for (const auto& cluster : cmsync::target_clusters(r)) {
+            const auto where = cluster.current() ? std::string() : cluster.name + "/";
+            for (const auto& ns : r.target_namespaces) {
+                if (!may_target(r, ns, cluster == r.source_cluster)) {
+                    continue;
+                }
+                for (const auto& name : r.selection.names) {
+                    const auto [it, fresh] = managed.emplace(
+                        Target{r.kind.name, cluster.context, kube::ObjectRef{ns, name}}, &rule);
+                    const auto& other = *it->second;
+                    if (!fresh && (other.spec.source_cluster.context != r.source_cluster.context ||
+                                   other.spec.source_namespace != r.source_namespace)) {
+                        errors.push_back(fmt::format(
+                            "{}: rules \"{}\" and \"{}\" would both manage {} {}{}/{}, from {} "
+                            "and {}",
+                            rule.where, other.name, rule.name, r.kind.name, where, ns, name,
+                            source_text(other.spec, name), source_text(r, name)));
+                    }
                 }
             }
         }

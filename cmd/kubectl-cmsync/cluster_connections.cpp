@@ -1,0 +1,62 @@
+#include "cluster_connections.hpp"
+
+#include <algorithm>
+
+#include "error.hpp"
+#include "kube/config_loader.hpp"
+#include "rules/cluster_binding.hpp"
+
+namespace cmsync::cli {
+
+ClusterConnections::ClusterConnections(const GlobalOptions& global, std::vector<Rule>& rules)
+    : global_(global) {
+    const bool named = std::any_of(rules.begin(), rules.end(),
+                                   [](const Rule& r) { return names_clusters(r.spec); });
+    if (!named) {
+        open("");
+        return;
+    }
+    const auto config = kube::load_kubeconfig(global.connection, read_environment(), disk_files());
+    if (!config) {
+        throw UsageError("clusters are kubeconfig contexts, and no kubeconfig was found");
+    }
+    std::vector<std::string> contexts;
+    for (const auto& [name, entry] : config->contexts) {
+        contexts.push_back(name);
+    }
+    current_ =
+        global.connection.context.empty() ? config->current_context : global.connection.context;
+    bind_clusters(rules, contexts, current_);
+    open("");
+    for (const auto& rule : rules) {
+        auto refs = rule.spec.target_clusters;
+        refs.push_back(rule.spec.source_cluster);
+        for (const auto& ref : refs) {
+            open(ref.context);
+        }
+    }
+}
+
+Connection& ClusterConnections::open(const std::string& context) {
+    const auto key = context == current_ ? std::string() : context;
+    auto& slot = by_context_[key];
+    if (!slot) {
+        if (key.empty()) {
+            slot = std::make_unique<Connection>(global_);
+        } else {
+            GlobalOptions options = global_;
+            options.connection = kube::ConnectionFlags{};
+            options.connection.kubeconfig = global_.connection.kubeconfig;
+            options.connection.context = key;
+            options.connection.request_timeout = global_.connection.request_timeout;
+            slot = std::make_unique<Connection>(options);
+        }
+    }
+    return *slot;
+}
+
+kube::ApiClient& ClusterConnections::api(const ClusterRef& cluster) {
+    return open(cluster.context).api();
+}
+
+}  // namespace cmsync::cli
