@@ -26,6 +26,17 @@ ResyncOutcome resync_copy(kube::ApiClient& api, const kube::Object& copy,
     write.dry_run = request.dry_run;
     write.force = request.force;
     const auto from = sync_from(copy);
+    if (const auto cluster = sync_from_cluster(copy); !cluster.empty() && from) {
+        // Its source is in another cluster: a namesake here is not it (issue 30).
+        o.source = *from;
+        o.source_cluster = cluster;
+        o.error = fmt::format(
+            "source is in cluster \"{}\": resync reads sources in this cluster only (sync "
+            "it with --source-context)",
+            cluster);
+        out.kind = ResyncKind::error;
+        return out;
+    }
     const auto it = from ? sources.find(*from) : sources.end();
     if (it == sources.end()) {
         o.error =
@@ -73,7 +84,7 @@ void handle_page(kube::ApiClient& api, std::vector<kube::Object>& page,
                  const std::function<void(const ResyncOutcome&)>& on_outcome) {
     for (const auto& copy : page) {
         const auto from = sync_from(copy);
-        if (!from || sources.count(*from) != 0) {
+        if (!from || sources.count(*from) != 0 || !sync_from_cluster(copy).empty()) {
             continue;
         }
         SourceEntry entry;
