@@ -46,7 +46,8 @@ void add_target_options(CLI::App& app, TargetOptions& o) {
     app.add_option("--target-context,--target-contexts", o.target_contexts,
                    "Kubeconfig contexts of the target clusters, each synced on its own "
                    "(repeatable, comma-separated; default: --context or the current context)")
-        ->delimiter(',');
+        ->delimiter(',')
+        ->allow_extra_args(false);  // one value per flag: namespaces may follow it
     app.add_option("--target-selector", o.target_selector,
                    "Label selector picking target namespaces");
     app.add_flag("--force", o.force,
