@@ -1,5 +1,7 @@
 #include "cluster_connections.hpp"
 
+#include <fmt/format.h>
+
 #include <algorithm>
 
 #include "error.hpp"
@@ -16,17 +18,11 @@ ClusterConnections::ClusterConnections(const GlobalOptions& global, std::vector<
         open("");
         return;
     }
-    const auto config = kube::load_kubeconfig(global.connection, read_environment(), disk_files());
-    if (!config) {
+    load_contexts();
+    if (!contexts_) {
         throw UsageError("clusters are kubeconfig contexts, and no kubeconfig was found");
     }
-    std::vector<std::string> contexts;
-    for (const auto& [name, entry] : config->contexts) {
-        contexts.push_back(name);
-    }
-    current_ =
-        global.connection.context.empty() ? config->current_context : global.connection.context;
-    bind_clusters(rules, contexts, current_);
+    bind_clusters(rules, *contexts_, current_);
     open("");
     for (const auto& rule : rules) {
         auto refs = rule.spec.target_clusters;
@@ -35,6 +31,39 @@ ClusterConnections::ClusterConnections(const GlobalOptions& global, std::vector<
             open(ref.context);
         }
     }
+}
+
+ClusterConnections::ClusterConnections(const GlobalOptions& global) : global_(global) {
+    open("");
+}
+
+void ClusterConnections::load_contexts() {
+    if (contexts_) {
+        return;
+    }
+    const auto config = kube::load_kubeconfig(global_.connection, read_environment(), disk_files());
+    if (!config) {
+        return;
+    }
+    contexts_.emplace();
+    for (const auto& [name, entry] : config->contexts) {
+        contexts_->push_back(name);
+    }
+    current_ =
+        global_.connection.context.empty() ? config->current_context : global_.connection.context;
+}
+
+kube::ApiClient& ClusterConnections::context_api(const std::string& cluster) {
+    std::lock_guard lock(mutex_);
+    load_contexts();
+    if (!contexts_ ||
+        std::find(contexts_->begin(), contexts_->end(), cluster) == contexts_->end()) {
+        throw Error(fmt::format(
+            "source is in cluster \"{}\" and the kubeconfig has no context of that name (a "
+            "cluster is reached by the context named as it)",
+            cluster));
+    }
+    return open(cluster).api();
 }
 
 Connection& ClusterConnections::open(const std::string& context) {

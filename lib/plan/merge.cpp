@@ -345,20 +345,21 @@ TargetPlan plan_target(const MergeInput& input) {
     return plan;
 }
 
-TargetPlan plan_orphan(const Object& target, const kube::ObjectRef& from, bool prune, bool force) {
+TargetPlan plan_orphan(const Object& target, const kube::ObjectRef& from, bool prune, bool force,
+                       const std::string& cluster) {
     TargetPlan plan;
     plan.target_exists = true;
     plan.target_resource_version = target.resource_version;
     plan.target_uid = target.uid;
-    if (!copy_of(target, from)) {
+    if (!copy_of(target, from, cluster)) {
         plan.action = TargetAction::unchanged;  // not a copy of this source
         return plan;
     }
     plan.orphaned = true;
     if (!prune) {
         plan.action = TargetAction::conflict;
-        plan.message =
-            fmt::format("orphaned: source {} is gone (--prune removes its keys)", from.str());
+        plan.message = fmt::format("orphaned: source {}{} is gone (--prune removes its keys)",
+                                   cluster.empty() ? "" : cluster + "/", from.str());
         return plan;
     }
     const auto recorded = write_record(target).hashes;

@@ -68,9 +68,10 @@ TargetPlan plan_target(const MergeInput& input);
 /// Plans a copy whose source `source` is gone. Without `prune` nothing is written (the copy
 /// is reported as an orphan: action conflict, `orphaned` set). With `prune`, managed keys
 /// still holding what cmsync wrote are removed (edited ones are conflicts unless `force`), and
-/// a copy left with no key is deleted.
+/// a copy left with no key is deleted. `cluster`: the source's cluster as the copy records it
+/// (empty: the copy's own).
 TargetPlan plan_orphan(const kube::Object& target, const kube::ObjectRef& source, bool prune,
-                       bool force);
+                       bool force, const std::string& cluster = {});
 
 /// Readable names for output and JSON.
 const char* to_string(KeyAction action);

@@ -117,6 +117,16 @@ test_clusters_diff_predicts_sync_which_writes_managed_keys_into_both_members() {
   expect_eq "$(member_key kb web app-config config.yaml)" 'log: warn'
   # a version before clusters still reads sync-from as NAMESPACE/NAME
   expect_match "$(member_annotation kb web app-config cmsync.io/sync-from)" '^[a-z0-9-]+/[a-z0-9.-]+$'
+
+  # resync in member-b reads the source in the hub (the context named as the recorded cluster),
+  # not member-b's namesake
+  kh -n "$src" patch configmap app-config --type merge -p '{"data":{"config.yaml":"log: error\n"}}' >/dev/null
+  run kubectl cmsync --kubeconfig "$clusters" --context member-b resync web
+  expect_rc 0
+  expect_in "$out" "web/app-config: updated"
+  expect_eq "$(member_key kb web app-config config.yaml)" 'log: error'
+  expect_eq "$(member_annotation kb web app-config cmsync.io/sync-from-cluster)" hub
+  expect_eq "$(member_key ka web app-config config.yaml)" 'log: debug'
 }
 
 test_clusters_rules_file_names_clusters_and_an_unknown_one_is_a_usage_error() {
@@ -148,6 +158,11 @@ RULES
   expect_eq "$(member_key ka svc ca-bundle ca.crt)" CA1
   expect_eq "$(member_key kb svc ca-bundle ca.crt)" CA1
   expect_eq "$(member_annotation ka svc ca-bundle cmsync.io/sync-from-cluster)" platform
+  # resync in a member: the recorded cluster "platform" is no context of the kubeconfig
+  run kubectl cmsync --kubeconfig "$clusters" --context member-a resync svc
+  expect_rc 1
+  expect_in "$out" 'svc/ca-bundle: error: source is in cluster "platform" and the kubeconfig has no context of that name'
+  expect_eq "$(member_key ka svc ca-bundle ca.crt)" CA1
   # an unknown context: exit 2, naming it, before any request
   sed -i 's/context: member-b}/context: member-c}/' "$T/rules.yaml"
   run kubectl cmsync --kubeconfig "$clusters" sync -f "$T/rules.yaml" -v 6
