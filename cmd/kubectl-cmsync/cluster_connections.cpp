@@ -7,6 +7,7 @@
 #include "error.hpp"
 #include "kube/config_loader.hpp"
 #include "rules/cluster_binding.hpp"
+#include "rules_files.hpp"
 
 namespace cmsync::cli {
 
@@ -23,6 +24,10 @@ ClusterConnections::ClusterConnections(const GlobalOptions& global, std::vector<
         throw UsageError("clusters are kubeconfig contexts, and no kubeconfig was found");
     }
     bind_clusters(rules, *contexts_, current_);
+    // Now that the current context is known, two rules may be seen to share a copy.
+    if (auto errors = check_rules(rules); !errors.empty()) {
+        throw RulesError(std::move(errors));
+    }
     open("");
     for (const auto& rule : rules) {
         auto refs = rule.spec.target_clusters;

@@ -24,7 +24,6 @@ struct ClusterRef {
     std::string context;
     bool current() const { return context.empty(); }
     bool operator==(const ClusterRef&) const = default;
-    auto operator<=>(const ClusterRef&) const = default;
 };
 
 /// What to sync, as a rule says it (a rules file's rule, the positional form, and next a rule

@@ -41,10 +41,9 @@ void bind_clusters(std::vector<Rule>& rules, const std::vector<std::string>& con
     const auto has_context = [&](const std::string& context) {
         return std::find(contexts.begin(), contexts.end(), context) != contexts.end();
     };
+    // Every rule, those naming no cluster too: they run in the current context, which reports
+    // then name, and a copy two rules would write is seen however each names its cluster.
     for (auto& rule : rules) {
-        if (!named_rule(rule)) {
-            continue;
-        }
         auto& spec = rule.spec;
         if (spec.target_clusters.empty()) {
             spec.target_clusters.push_back(ClusterRef{});

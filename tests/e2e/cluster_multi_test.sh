@@ -150,6 +150,20 @@ rules:
 RULES
   run kubectl cmsync --kubeconfig "$clusters" validate -f "$T/rules.yaml"
   expect_rc 0
+  # the JSON Schema editors use agrees (python3-jsonschema), and refuses what validate refuses
+  local check='import json, sys, yaml, jsonschema
+schema = json.load(open(sys.argv[1]))
+print(len(list(jsonschema.Draft202012Validator(schema).iter_errors(yaml.safe_load(sys.stdin)))))'
+  local schema=$CMSYNC_SOURCE_DIR/schema/syncconfig.json
+  expect_eq "$(/usr/bin/python3 -c "$check" "$schema" <"$T/rules.yaml")" 0 "schema errors"
+  local mistake
+  for mistake in 's/context: member-a}/context: member-a, server: x}/' 's/name: prod-eu,/name: Prod_EU,/' \
+    's/clusters: \[prod-eu, prod-us\]/clusters: prod-eu/' 's/{cluster: platform,/{cluster: [platform],/'; do
+    sed "$mistake" "$T/rules.yaml" >"$T/bad.yaml"
+    (( $(/usr/bin/python3 -c "$check" "$schema" <"$T/bad.yaml") >= 1 )) || fail "the schema accepts: $mistake"
+    run kubectl cmsync validate -f "$T/bad.yaml"
+    expect_rc 2
+  done
   run kubectl cmsync --kubeconfig "$clusters" sync -f "$T/rules.yaml"
   expect_rc 1  # src exists in neither member: those two targets fail, the others are done
   expect_in "$out" "ca/prod-eu/svc/ca-bundle: created (add ca.crt)"
@@ -163,6 +177,25 @@ RULES
   expect_rc 1
   expect_in "$out" 'svc/ca-bundle: error: source is in cluster "platform" and the kubeconfig has no context of that name'
   expect_eq "$(member_key ka svc ca-bundle ca.crt)" CA1
+  # two rules writing one copy, seen once the current context (hub = platform) is known
+  cat >"$T/overlap.yaml" <<RULES
+apiVersion: cmsync.io/v1alpha1
+kind: SyncConfig
+clusters: [{name: platform, context: hub}, {name: prod-eu, context: member-a}]
+rules:
+  - name: one
+    source: {namespace: $src, names: [ca-bundle]}
+    targets: {namespaces: [svc2]}
+  - name: two
+    source: {cluster: prod-eu, namespace: svc, names: [ca-bundle]}
+    targets: {clusters: [platform], namespaces: [svc2]}
+RULES
+  run kubectl cmsync --kubeconfig "$clusters" validate -f "$T/overlap.yaml"
+  expect_rc 0  # without a kubeconfig's current context, the two targets may be other clusters
+  run kubectl cmsync --kubeconfig "$clusters" sync -f "$T/overlap.yaml" -v 6
+  expect_rc 2
+  expect_in "$err" "overlap.yaml:8:5: rules \"one\" and \"two\" would both manage ConfigMap platform/svc2/ca-bundle, from platform/$src/ca-bundle and prod-eu/svc/ca-bundle"
+  expect_eq "$(request_lines "$err" | wc -l)" 0 "requests"
   # an unknown context: exit 2, naming it, before any request
   sed -i 's/context: member-b}/context: member-c}/' "$T/rules.yaml"
   run kubectl cmsync --kubeconfig "$clusters" sync -f "$T/rules.yaml" -v 6

@@ -210,11 +210,21 @@ TEST_CASE("bind_clusters: contexts checked before any request, the current one n
     cmsync::SyncSpec spec;
     spec.source_namespace = "platform";
     spec.target_namespaces = {"platform", "web"};
-    SUBCASE("a rule naming no cluster is left alone") {
+    SUBCASE("rules naming no cluster are left alone") {
         std::vector<cmsync::Rule> rules{rule(spec)};
         cmsync::bind_clusters(rules, {}, "");
         CHECK(rules.front().spec.target_clusters.empty());
         CHECK(rules.front().spec.source_cluster.current());
+    }
+    SUBCASE("beside a rule naming one, a rule naming none is bound to the current context") {
+        spec.target_namespaces = {"web"};
+        auto named = spec;
+        named.target_clusters = {{"prod-eu", "eu"}};
+        std::vector<cmsync::Rule> rules{rule(spec), rule(named)};
+        cmsync::bind_clusters(rules, contexts, "us");
+        CHECK(rules[0].spec.source_cluster == ClusterRef{"us", "us"});
+        CHECK(rules[0].spec.target_clusters == std::vector<ClusterRef>{{"us", "us"}});
+        CHECK(rules[1].spec.source_cluster == ClusterRef{"us", "us"});
     }
     SUBCASE("the current context takes the name of a named cluster of that context") {
         spec.target_clusters = {{"prod-eu", "eu"}};
