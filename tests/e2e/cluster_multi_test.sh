@@ -261,3 +261,21 @@ test_clusters_a_forbidden_member_and_a_member_down_fail_alone() {
   expect_rc 2
   expect_in "$err" "error: cannot reach"
 }
+
+test_clusters_completion_offers_the_kubeconfig_contexts() {
+  # no plane of its own is needed: contexts come from the kubeconfig, with no request
+  local clusters=$T/clusters.kubeconfig kc=(kubectl config --kubeconfig "$T/clusters.kubeconfig") c
+  for c in hub member-a member-b; do
+    "${kc[@]}" set-cluster "$c" --server https://127.0.0.1:1 >/dev/null
+    "${kc[@]}" set-context "$c" --cluster "$c" --user nobody >/dev/null
+  done
+  export PATH="$CMSYNC_SOURCE_DIR/completions:$PATH"
+  run kubectl_complete-cmsync sync --kubeconfig "$clusters" --source-context h
+  expect_eq "$out" $'hub\n:4'
+  run kubectl_complete-cmsync diff --kubeconfig "$clusters" a b --target-context member-a,mem
+  expect_eq "$out" $'member-a,member-b\n:4'
+  run kubectl_complete-cmsync sync --kubeconfig "$clusters" --target-context=
+  expect_eq "$out" $'--target-context=hub\n--target-context=member-a\n--target-context=member-b\n:4'
+  run kubectl_complete-cmsync sync --kubeconfig "$clusters" --context member-b
+  expect_eq "$out" $'member-b\n:4'
+}
