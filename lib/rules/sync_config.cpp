@@ -5,236 +5,22 @@
 #include <yaml-cpp/yaml.h>
 
 #include <algorithm>
-#include <map>
 #include <optional>
-#include <set>
 #include <sstream>
-#include <tuple>
 
-#include "kube/label_selector.hpp"
-#include "kube/object.hpp"
+#include "rules/yaml_reader.hpp"
 #include "util/validate.hpp"
 
 namespace cmsync {
 
 namespace {
 
-// A document's clusters by name.
-using Clusters = std::map<std::string, ClusterRef>;
+using rules_internal::Clusters;
+using rules_internal::Reader;
 
-// Reads one file's YAML, collecting every problem with its position.
-class Reader {
-  public:
-    Reader(const std::string& file, std::vector<std::string>& errors)
-        : file_(file), errors_(errors) {}
+}  // namespace
 
-    std::string where(const YAML::Node& node) const {
-        const auto mark = node.Mark();
-        if (mark.is_null()) {
-            return file_;
-        }
-        return fmt::format("{}:{}:{}", file_, mark.line + 1, mark.column + 1);
-    }
-
-    void error(const YAML::Node& node, const std::string& path, const std::string& message) {
-        errors_.push_back(fmt::format("{}: {}: {}", where(node), path, message));
-    }
-
-    // A map whose keys are all in `allowed`; reports the others. False when not a map.
-    bool fields(const YAML::Node& node, const std::string& path,
-                const std::set<std::string>& allowed) {
-        if (!node.IsMap()) {
-            error(node, path, "expected a mapping");
-            return false;
-        }
-        for (const auto& entry : node) {
-            const auto key = entry.first.IsScalar() ? entry.first.Scalar() : std::string();
-            if (allowed.count(key) == 0) {
-                error(entry.first, path,
-                      fmt::format("unknown field \"{}\" (known: {})", key,
-                                  fmt::join(allowed.begin(), allowed.end(), ", ")));
-            }
-        }
-        return true;
-    }
-
-    std::optional<std::string> string(const YAML::Node& node, const std::string& path) {
-        if (!node.IsScalar()) {
-            error(node, path, "expected a string");
-            return std::nullopt;
-        }
-        return node.Scalar();
-    }
-
-    std::optional<bool> boolean(const YAML::Node& node, const std::string& path) {
-        // Only a plain true or false: "false" in quotes is a string, and YAML 1.1's yes/no/on
-        // are not booleans for Kubernetes either.
-        if (node.IsScalar() && node.Tag() != "!" &&
-            (node.Scalar() == "true" || node.Scalar() == "false")) {
-            return node.Scalar() == "true";
-        }
-        error(node, path, "expected true or false");
-        return std::nullopt;
-    }
-
-    // A list of strings, each checked by `invalid` (nothing when valid).
-    template <typename Check>
-    std::optional<std::vector<std::string>> strings(const YAML::Node& node, const std::string& path,
-                                                    Check invalid) {
-        if (!node.IsSequence()) {
-            error(node, path, "expected a list of strings");
-            return std::nullopt;
-        }
-        std::vector<std::string> out;
-        bool ok = true;
-        for (std::size_t i = 0; i < node.size(); ++i) {
-            const auto item_path = fmt::format("{}[{}]", path, i);
-            const auto value = string(node[i], item_path);
-            if (!value) {
-                ok = false;
-                continue;
-            }
-            if (const auto why = invalid(*value)) {
-                error(node[i], item_path, *why);
-                ok = false;
-            }
-            out.push_back(*value);
-        }
-        if (ok && out.empty()) {
-            error(node, path, "expected at least one entry");
-            ok = false;
-        }
-        return ok ? std::optional(out) : std::nullopt;
-    }
-
-    std::optional<std::string> selector(const YAML::Node& node, const std::string& path) {
-        auto text = string(node, path);
-        if (text && (text->empty() || !LabelSelector::parse(*text))) {
-            error(node, path, fmt::format("invalid label selector \"{}\"", *text));
-            return std::nullopt;
-        }
-        return text;
-    }
-
-    /// `clusters`: the document's named clusters; nullptr where none may be named (rule objects).
-    void rule(const YAML::Node& node, const std::string& path, std::vector<Rule>& out,
-              const Clusters* clusters);
-    /// targets.clusters: each a cluster of `clusters`, each once.
-    void target_clusters(const YAML::Node& node, const std::string& path, const Clusters* clusters,
-                         SyncSpec& spec);
-    /// The `clusters` list of a SyncConfig: name -> context, each name once.
-    Clusters clusters(const YAML::Node& node);
-    /// A ClusterSyncRule or SyncRule document (deploy/crds/): its spec read as a rule named
-    /// like the object; a SyncRule's source is in the object's namespace.
-    void rule_object(const YAML::Node& doc, const std::string& kind, std::vector<Rule>& out);
-
-  private:
-    std::string file_;
-    std::vector<std::string>& errors_;
-};
-
-// A DNS label: lowercase letters, digits and '-', at most 63, a letter or digit at each end.
-bool dns_label(const std::string& name) {
-    const auto ok_char = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-    bool ok = !name.empty() && name.size() <= 63 && ok_char(name.front()) && ok_char(name.back());
-    for (const char c : name) {
-        ok = ok && (ok_char(c) || c == '-');
-    }
-    return ok;
-}
-
-// Why `name` cannot name a `what` (a DNS label, as the rule names in logs and metrics, and as
-// Cluster API and Argo CD name clusters), or nothing.
-std::optional<std::string> invalid_label_name(const char* what, const std::string& name) {
-    if (dns_label(name)) {
-        return std::nullopt;
-    }
-    return fmt::format(
-        "invalid {} name \"{}\": use lowercase letters, digits and '-' (at most 63, starting "
-        "and ending with a letter or digit)",
-        what, name);
-}
-
-Clusters Reader::clusters(const YAML::Node& node) {
-    Clusters out;
-    if (!node.IsSequence() || node.size() == 0) {
-        error(node, "clusters", "expected a list of at least one cluster");
-        return out;
-    }
-    for (std::size_t i = 0; i < node.size(); ++i) {
-        const auto path = fmt::format("clusters[{}]", i);
-        const auto item = node[i];
-        if (!fields(item, path, {"name", "context"})) {
-            continue;
-        }
-        std::optional<std::string> name;
-        std::optional<std::string> context;
-        for (const char* field : {"name", "context"}) {
-            const auto value = item[field];
-            if (!value) {
-                error(item, path, fmt::format("missing field \"{}\"", field));
-                continue;
-            }
-            auto text = string(value, fmt::format("{}.{}", path, field));
-            if (text && text->empty()) {
-                error(value, fmt::format("{}.{}", path, field), "expected a non-empty string");
-                text.reset();
-            }
-            (std::string(field) == "name" ? name : context) = text;
-        }
-        if (name) {
-            if (const auto why = invalid_label_name("cluster", *name)) {
-                error(item["name"], path + ".name", *why);
-            } else if (out.count(*name) != 0) {
-                error(item["name"], path + ".name",
-                      fmt::format("cluster \"{}\" is named twice", *name));
-            } else if (context) {
-                // One cluster, one name: copies record it, and two names would make one
-                // cluster two (a namespace then its own source).
-                const auto same = std::find_if(out.begin(), out.end(), [&](const auto& entry) {
-                    return entry.second.context == *context;
-                });
-                if (same != out.end()) {
-                    error(item["context"], path + ".context",
-                          fmt::format("context \"{}\" is cluster \"{}\" already", *context,
-                                      same->first));
-                } else {
-                    out.emplace(*name, ClusterRef{*name, *context});
-                }
-            }
-        }
-    }
-    return out;
-}
-
-// The cluster `node` names, from `clusters`; nothing (and an error) when it is not there.
-std::optional<ClusterRef> named_cluster(Reader& reader, const YAML::Node& node,
-                                        const std::string& path, const Clusters* clusters) {
-    const auto name = reader.string(node, path);
-    if (!name) {
-        return std::nullopt;
-    }
-    if (clusters == nullptr) {
-        reader.error(node, path,
-                     "a rule object cannot name a cluster yet: name clusters in a rules file");
-        return std::nullopt;
-    }
-    const auto it = clusters->find(*name);
-    if (it == clusters->end()) {
-        std::vector<std::string> known;
-        for (const auto& [n, ref] : *clusters) {
-            known.push_back(n);
-        }
-        reader.error(node, path,
-                     known.empty() ? fmt::format("unknown cluster \"{}\": the file names no "
-                                                 "clusters (add it to clusters: with its context)",
-                                                 *name)
-                                   : fmt::format("unknown cluster \"{}\" (clusters: {})", *name,
-                                                 fmt::join(known, ", ")));
-        return std::nullopt;
-    }
-    return it->second;
-}
+namespace rules_internal {
 
 void Reader::rule(const YAML::Node& node, const std::string& path, std::vector<Rule>& out,
                   const Clusters* clusters) {
@@ -364,73 +150,6 @@ void Reader::rule(const YAML::Node& node, const std::string& path, std::vector<R
     }
 }
 
-void Reader::target_clusters(const YAML::Node& node, const std::string& path,
-                             const Clusters* clusters, SyncSpec& spec) {
-    if (!node.IsSequence() || node.size() == 0) {
-        error(node, path, "expected a list of at least one cluster name");
-        return;
-    }
-    for (std::size_t i = 0; i < node.size(); ++i) {
-        const auto item_path = fmt::format("{}[{}]", path, i);
-        const auto ref = named_cluster(*this, node[i], item_path, clusters);
-        if (!ref) {
-            continue;
-        }
-        if (std::find(spec.target_clusters.begin(), spec.target_clusters.end(), *ref) !=
-            spec.target_clusters.end()) {
-            error(node[i], item_path, fmt::format("cluster \"{}\" is listed twice", ref->name));
-            continue;
-        }
-        spec.target_clusters.push_back(*ref);
-    }
-}
-
-// yaml-cpp 0.7's LoadAll never returns on some invalid streams, e.g. one starting with ","
-// (found by fuzzing, issue 17; jbeder/yaml-cpp#1040, fixed after 0.8 by #1319): the parser
-// reports a null document without consuming a token, forever, and LoadAll keeps each one.
-// Counting the documents with events only stops where no text could hold more.
-class DocumentCounter : public YAML::EventHandler {
-  public:
-    void OnDocumentStart(const YAML::Mark&) override {}
-    void OnDocumentEnd() override {}
-    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  const std::string&) override {}
-    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                         YAML::EmitterStyle::value) override {}
-    void OnSequenceEnd() override {}
-    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                    YAML::EmitterStyle::value) override {}
-    void OnMapEnd() override {}
-};
-
-bool endless_stream(const std::string& text) {
-    std::istringstream in(text);
-    YAML::Parser parser(in);
-    DocumentCounter counter;
-    for (std::size_t documents = 0; parser.HandleNextDocument(counter); ++documents) {
-        if (documents > text.size()) {  // a document takes at least one byte
-            return true;
-        }
-    }
-    return false;
-}
-
-// "ClusterSyncRule" or "SyncRule" when `doc` is one (of any apiVersion: a wrong one is
-// reported by rule_object).
-std::optional<std::string> rule_object_kind(const YAML::Node& doc) {
-    if (!doc.IsMap()) {
-        return std::nullopt;
-    }
-    const auto kind = doc["kind"];
-    if (kind && kind.IsScalar() &&
-        (kind.Scalar() == "ClusterSyncRule" || kind.Scalar() == "SyncRule")) {
-        return kind.Scalar();
-    }
-    return std::nullopt;
-}
-
 void Reader::rule_object(const YAML::Node& doc, const std::string& kind, std::vector<Rule>& out) {
     if (!fields(doc, kind, {"apiVersion", "kind", "metadata", "spec", "status"})) {
         return;
@@ -485,6 +204,56 @@ void Reader::rule_object(const YAML::Node& doc, const std::string& kind, std::ve
             out.back().name = ns + "/" + out.back().name;  // as the controller names it
         }
     }
+}
+
+}  // namespace rules_internal
+
+namespace {
+
+// yaml-cpp 0.7's LoadAll never returns on some invalid streams, e.g. one starting with ","
+// (found by fuzzing, issue 17; jbeder/yaml-cpp#1040, fixed after 0.8 by #1319): the parser
+// reports a null document without consuming a token, forever, and LoadAll keeps each one.
+// Counting the documents with events only stops where no text could hold more.
+class DocumentCounter : public YAML::EventHandler {
+  public:
+    void OnDocumentStart(const YAML::Mark&) override {}
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
+
+bool endless_stream(const std::string& text) {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentCounter counter;
+    for (std::size_t documents = 0; parser.HandleNextDocument(counter); ++documents) {
+        if (documents > text.size()) {  // a document takes at least one byte
+            return true;
+        }
+    }
+    return false;
+}
+
+// "ClusterSyncRule" or "SyncRule" when `doc` is one (of any apiVersion: a wrong one is
+// reported by rule_object).
+std::optional<std::string> rule_object_kind(const YAML::Node& doc) {
+    if (!doc.IsMap()) {
+        return std::nullopt;
+    }
+    const auto kind = doc["kind"];
+    if (kind && kind.IsScalar() &&
+        (kind.Scalar() == "ClusterSyncRule" || kind.Scalar() == "SyncRule")) {
+        return kind.Scalar();
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -556,92 +325,6 @@ ParsedRules parse_sync_config(const std::string& text, const std::string& file,
             objects == RuleObjects::accept ? "SyncConfig or rule object" : "SyncConfig"));
     }
     return parsed;
-}
-
-std::string rule_fingerprint(const Rule& rule) {
-    const auto& r = rule.spec;
-    const auto list = [](const std::vector<std::string>& items) {
-        return fmt::format("[{}]", fmt::join(items, ","));
-    };
-    std::vector<std::string> clusters;
-    for (const auto& c : r.target_clusters) {
-        clusters.push_back(c.name + "=" + c.context);
-    }
-    return fmt::format("{}|{}|{}={}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", rule.name, r.kind.name,
-                       r.source_cluster.name, r.source_cluster.context, r.source_namespace,
-                       list(r.selection.names), r.selection.label_selector, r.selection.all,
-                       list(clusters), list(r.target_namespaces), r.target_selector,
-                       list(r.exclude_namespaces), r.keys ? list(*r.keys) : "*", r.prune,
-                       r.granted_namespaces ? list(*r.granted_namespaces) : "*");
-}
-
-std::vector<std::string> check_rules(const std::vector<Rule>& rules) {
-    std::vector<std::string> errors;
-    std::map<std::string, const Rule*> by_name;
-    for (const auto& rule : rules) {
-        const auto [it, fresh] = by_name.emplace(rule.name, &rule);
-        if (!fresh) {
-            errors.push_back(fmt::format("{}: rule name \"{}\" is already used at {}", rule.where,
-                                         rule.name, it->second->where));
-        }
-    }
-    // One cluster name, one context, and the other way round, in every file.
-    std::map<std::string, std::pair<std::string, const Rule*>> contexts;  // name -> context
-    std::map<std::string, std::pair<std::string, const Rule*>> names;     // context -> name
-    const auto one_to_one = [&](auto& map, const std::string& key, const std::string& value,
-                                const Rule& rule, const char* what, const char* other) {
-        const auto [it, fresh] = map.emplace(key, std::pair{value, &rule});
-        if (!fresh && it->second.first != value) {
-            errors.push_back(
-                fmt::format("{}: {} \"{}\" is {} \"{}\" here and {} \"{}\" for rule \"{}\" at {}",
-                            rule.where, what, key, other, value, other, it->second.first,
-                            it->second.second->name, it->second.second->where));
-            it->second.first = value;  // said once per pair
-        }
-    };
-    for (const auto& rule : rules) {
-        auto refs = rule.spec.target_clusters;
-        refs.push_back(rule.spec.source_cluster);
-        for (const auto& ref : refs) {
-            if (!ref.current()) {
-                one_to_one(contexts, ref.name, ref.context, rule, "cluster", "context");
-                one_to_one(names, ref.context, ref.name, rule, "context", "cluster");
-            }
-        }
-    }
-    // Targets known before any request: named sources into listed namespaces, by kind and
-    // cluster (a context; empty: the current one).
-    using Target = std::tuple<std::string_view, std::string, kube::ObjectRef>;
-    std::map<Target, const Rule*> managed;
-    const auto source_text = [](const SyncSpec& s, const std::string& name) {
-        return (s.source_cluster.current() ? "" : s.source_cluster.name + "/") +
-               s.source_namespace + "/" + name;
-    };
-    for (const auto& rule : rules) {
-        const auto& r = rule.spec;
-        for (const auto& cluster : cmsync::target_clusters(r)) {
-            const auto where = cluster.current() ? std::string() : cluster.name + "/";
-            for (const auto& ns : r.target_namespaces) {
-                if (!may_target(r, ns, cluster == r.source_cluster)) {
-                    continue;
-                }
-                for (const auto& name : r.selection.names) {
-                    const auto [it, fresh] = managed.emplace(
-                        Target{r.kind.name, cluster.context, kube::ObjectRef{ns, name}}, &rule);
-                    const auto& other = *it->second;
-                    if (!fresh && (other.spec.source_cluster.context != r.source_cluster.context ||
-                                   other.spec.source_namespace != r.source_namespace)) {
-                        errors.push_back(fmt::format(
-                            "{}: rules \"{}\" and \"{}\" would both manage {} {}{}/{}, from {} "
-                            "and {}",
-                            rule.where, other.name, rule.name, r.kind.name, where, ns, name,
-                            source_text(other.spec, name), source_text(r, name)));
-                    }
-                }
-            }
-        }
-    }
-    return errors;
 }
 
 }  // namespace cmsync
