@@ -3,7 +3,7 @@
 #include <iostream>
 #include <memory>
 
-#include "connection.hpp"
+#include "cluster_connections.hpp"
 #include "output.hpp"
 #include "report/diff_report.hpp"
 #include "report/report_json.hpp"
@@ -45,15 +45,15 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
     sub->add_option("-o,--output", options->output, "Output format: text or json")
         ->check(CLI::IsMember({"text", "json"}));
     return [options, sub, &global] {
-        const auto rules = rules_from_options(*sub, options->targets, global);
-        Connection connection(global);
-        auto& api = connection.api();
-        const auto runs = run_rules(api, rules, run_options(options->targets, global), nullptr);
+        auto rules = rules_from_options(*sub, options->targets, global);
+        ClusterConnections clusters(global, rules);
+        const auto runs =
+            run_rules(clusters, rules, run_options(options->targets, global), nullptr);
         const bool from_file = !rules.front().name.empty();
         std::vector<TargetOutcome> all;
         std::vector<RuleReport> reports;
-        std::string text;
-        bool rule_failed = false;
+        std::string text = cluster_failure_lines(runs);
+        bool rule_failed = !text.empty();
         for (const auto& run : runs) {
             all.insert(all.end(), run.outcomes.begin(), run.outcomes.end());
             rule_failed = rule_failed || !run.error.empty();
@@ -65,6 +65,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
                                       : run.rule->name + ": error: " + run.error + "\n";
         }
         if (options->output == "json") {
+            std::cerr << cluster_failure_lines(runs);  // their named targets are in the JSON
             std::cout << (from_file ? render_rules_json(reports) : reports.front().json);
         } else {
             warn_empty_selections(runs);

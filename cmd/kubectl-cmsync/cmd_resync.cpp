@@ -7,7 +7,7 @@
 #include <iostream>
 #include <memory>
 
-#include "connection.hpp"
+#include "cluster_connections.hpp"
 #include "error.hpp"
 #include "report/resync_report.hpp"
 #include "sync/resync.hpp"
@@ -100,13 +100,16 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         request.chunk_size = global.chunk_size;
         request.concurrency = options->concurrency;
         request.after_page = after_page();
-        Connection connection(global);
+        ClusterConnections clusters(global);
+        request.cluster_api = [&clusters](const std::string& cluster) -> kube::ApiClient& {
+            return clusters.context_api(cluster);
+        };
         const bool json = options->output == "json";
         bool first = true;
         if (json) {
             std::cout << render_resync_json_open();
         }
-        const auto summary = resync(connection.api(), request, [&](const ResyncOutcome& r) {
+        const auto summary = resync(clusters.api({}), request, [&](const ResyncOutcome& r) {
             if (json) {
                 std::cout << render_resync_json_copy(r, first);
                 first = false;

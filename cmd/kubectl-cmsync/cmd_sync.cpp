@@ -3,7 +3,7 @@
 #include <iostream>
 #include <memory>
 
-#include "connection.hpp"
+#include "cluster_connections.hpp"
 #include "error.hpp"
 #include "output.hpp"
 #include "report/report_json.hpp"
@@ -61,18 +61,17 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
                     "none: write; client: only plan; server: the server validates, stores nothing")
         ->check(CLI::IsMember({"none", "client", "server"}));
     return [options, sub, &global] {
-        const auto rules = rules_from_options(*sub, options->targets, global);
-        Connection connection(global);
-        auto& api = connection.api();
+        auto rules = rules_from_options(*sub, options->targets, global);
+        ClusterConnections clusters(global, rules);
         WriteOptions write;
         write.dry_run = parse_dry_run(options->dry_run);
         write.before_write = test_before_write_hook();
-        const auto runs = run_rules(api, rules, run_options(options->targets, global), &write);
+        const auto runs = run_rules(clusters, rules, run_options(options->targets, global), &write);
         warn_empty_selections(runs);
         const bool from_file = !rules.front().name.empty();
         std::vector<TargetOutcome> all;
         std::vector<RuleReport> reports;
-        std::string errors;
+        std::string errors = cluster_failure_lines(runs);
         for (const auto& run : runs) {
             all.insert(all.end(), run.outcomes.begin(), run.outcomes.end());
             reports.push_back({run.rule->name, run.error,
@@ -84,6 +83,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
             }
         }
         if (options->output == "json") {
+            std::cerr << cluster_failure_lines(runs);  // their named targets are in the JSON
             std::cout << (from_file ? render_rules_json(reports) : reports.front().json);
         } else {
             std::cout << errors << render_sync_text(all, write.dry_run, use_color(global.color));

@@ -124,10 +124,34 @@ std::vector<Rule> with_prune(std::vector<Rule> rules, const WatchOptions& option
     return rules;
 }
 
+// Clusters are for diff and sync so far (issue 30): a watch that names one is refused whole.
+void refuse_clusters(const std::vector<Rule>& rules) {
+    std::vector<std::string> lines;
+    for (const auto& rule : rules) {
+        if (!names_clusters(rule.spec)) {
+            continue;
+        }
+        if (rule.name.empty()) {
+            throw UsageError(
+                "--source-context and --target-context are for diff and sync: watch across "
+                "clusters is not supported yet");
+        }
+        lines.push_back(
+            fmt::format("{}: rule \"{}\" names clusters: watch across clusters is "
+                        "not supported yet (diff and sync are)",
+                        rule.where, rule.name));
+    }
+    if (!lines.empty()) {
+        throw RulesError(std::move(lines));
+    }
+}
+
 // The rules as the options say.
 std::vector<Rule> watched_rules(const CLI::App& sub, const WatchOptions& options,
                                 const GlobalOptions& global, RulesFiles* seen) {
-    return with_prune(rules_from_options(sub, options.targets, global, seen), options);
+    auto rules = with_prune(rules_from_options(sub, options.targets, global, seen), options);
+    refuse_clusters(rules);
+    return rules;
 }
 
 // --rules-from-cluster: the objects say what to sync, nothing else may.

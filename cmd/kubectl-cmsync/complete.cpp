@@ -118,6 +118,25 @@ GlobalOptions connection_options(const Typed& t) {
     return g;
 }
 
+// Flags whose value is a kubeconfig context (a comma-separated list for --target-context).
+const std::set<std::string> kContextFlags = {"--context", "--source-context", "--target-context",
+                                             "--target-contexts"};
+
+// The contexts of the kubeconfig the typed flags name: read from disk, no request.
+std::vector<std::string> context_candidates(const Typed& t) {
+    try {
+        const auto config = kube::load_kubeconfig(connection_options(t).connection,
+                                                  read_environment(), disk_files());
+        std::vector<std::string> out;
+        for (const auto& [name, entry] : config.value_or(kube::Kubeconfig{}).contexts) {
+            out.push_back(name);
+        }
+        return out;
+    } catch (const std::exception&) {
+        return {};  // completion is silent on failure
+    }
+}
+
 std::vector<std::string> cluster_candidates(const Typed& t, const std::string& what) {
     try {
         Connection connection(connection_options(t));
@@ -215,6 +234,18 @@ int run_complete(CLI::App& app, const std::vector<std::string>& args) {
             print(cluster_candidates(typed, "names"), partial, prefix, kNoFileComp);
         } else if (flag == "--keys") {
             print(cluster_candidates(typed, "keys"), partial, prefix, kNoFileComp);
+        } else if (kContextFlags.count(flag) != 0) {
+            // A list's last entry is completed, after the ones already typed.
+            const auto comma = partial.rfind(',');
+            const auto typed_entries = flag == "--context" || comma == std::string::npos
+                                           ? std::string()
+                                           : partial.substr(0, comma + 1);
+            auto contexts = context_candidates(typed);
+            std::erase_if(contexts, [&](const std::string& c) {  // no context twice
+                return ("," + typed_entries).find("," + c + ",") != std::string::npos;
+            });
+            print(contexts, partial.substr(typed_entries.size()), prefix + typed_entries,
+                  kNoFileComp);
         } else if (kFileFlags.count(flag) != 0) {
             print({}, partial, prefix, kDefault);
         } else {

@@ -41,7 +41,8 @@ std::string read_file(const std::string& path) {
     return out.str();
 }
 
-// The kubeconfig loader's view of the disk.
+}  // namespace
+
 kube::ConfigFiles disk_files() {
     return {[](const std::string& path) {
                 std::error_code ec;
@@ -49,8 +50,6 @@ kube::ConfigFiles disk_files() {
             },
             read_file};
 }
-
-}  // namespace
 
 kube::Environment read_environment() {
     kube::Environment env;

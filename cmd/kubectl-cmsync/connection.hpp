@@ -9,12 +9,15 @@
 #include "http/client.hpp"
 #include "http/curl_transport.hpp"
 #include "kube/api_client.hpp"
+#include "kube/config_loader.hpp"
 #include "kube/credentials.hpp"
 
 namespace cmsync::cli {
 
 /// The process environment as the core needs it.
 kube::Environment read_environment();
+/// The kubeconfig loader's view of the disk.
+kube::ConfigFiles disk_files();
 
 /// Everything between the command and the API server, built from flags, files and the
 /// environment; logs go to the process log.

@@ -7,16 +7,24 @@
 
 namespace cmsync::cli {
 
-std::vector<RuleRun> run_rules(kube::ApiClient& api, const std::vector<Rule>& rules,
+std::vector<RuleRun> run_rules(ClusterConnections& clusters, const std::vector<Rule>& rules,
                                const RunOptions& run, const WriteOptions* write) {
     std::vector<RuleRun> runs;
     for (const auto& rule : rules) {
         RuleRun r;
         r.rule = &rule;
         try {
-            auto done = run_spec(api, rule.spec, run, write);
+            const auto& spec = rule.spec;
+            const ClusterClient source{spec.source_cluster.name,
+                                       &clusters.api(spec.source_cluster)};
+            std::vector<ClusterClient> targets;
+            for (const auto& cluster : target_clusters(spec)) {
+                targets.push_back({cluster.name, &clusters.api(cluster)});
+            }
+            auto done = run_spec(source, targets, spec, run, write);
             r.no_sources = done.no_sources;
             r.outcomes = std::move(done.outcomes);
+            r.failed_clusters = std::move(done.failed_clusters);
         } catch (const http::TransportError&) {
             throw;
         } catch (const Error& e) {
@@ -31,6 +39,17 @@ std::vector<RuleRun> run_rules(kube::ApiClient& api, const std::vector<Rule>& ru
         runs.push_back(std::move(r));
     }
     return runs;
+}
+
+std::string cluster_failure_lines(const std::vector<RuleRun>& runs) {
+    std::string out;
+    for (const auto& r : runs) {
+        for (const auto& failure : r.failed_clusters) {
+            out += fmt::format("{}{}: error: {}\n", r.rule->name.empty() ? "" : r.rule->name + "/",
+                               failure.cluster, failure.error);
+        }
+    }
+    return out;
 }
 
 void warn_empty_selections(const std::vector<RuleRun>& runs) {

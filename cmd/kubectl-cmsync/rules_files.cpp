@@ -97,8 +97,8 @@ std::vector<Rule> rules_from_options(const CLI::App& app, const TargetOptions& o
     if (o.files.empty()) {
         return {Rule{"", make_sync_spec(app, o, global), ""}};
     }
-    for (const char* flag :
-         {"namespaces", "--name", "--selector", "--all", "--keys", "--target-selector"}) {
+    for (const char* flag : {"namespaces", "--name", "--selector", "--all", "--keys",
+                             "--target-selector", "--source-context", "--target-context"}) {
         if (app.count(flag) > 0) {
             throw UsageError(fmt::format(
                 "-f cannot be combined with {}: the rules file says what to sync",

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 #include "error.hpp"
 #include "util/validate.hpp"
 
@@ -35,6 +37,17 @@ void add_target_options(CLI::App& app, TargetOptions& o) {
     app.add_option("--keys", o.keys,
                    "Keys to manage (repeatable, comma-separated; default: every source key)")
         ->delimiter(',');
+    // kubectl's --context picks the one cluster of a command; these pick the source's and the
+    // targets' (each default: that one). Singular and repeatable as kubectl's --as-group; the
+    // plural spelling is accepted too.
+    app.add_option("--source-context", o.source_context,
+                   "Kubeconfig context of the source's cluster (default: --context or the "
+                   "current context)");
+    app.add_option("--target-context,--target-contexts", o.target_contexts,
+                   "Kubeconfig contexts of the target clusters, each synced on its own "
+                   "(repeatable, comma-separated; default: --context or the current context)")
+        ->delimiter(',')
+        ->allow_extra_args(false);  // one value per flag: namespaces may follow it
     app.add_option("--target-selector", o.target_selector,
                    "Label selector picking target namespaces");
     app.add_flag("--force", o.force,
@@ -43,9 +56,37 @@ void add_target_options(CLI::App& app, TargetOptions& o) {
         ->check(whole_number(1, 256));
 }
 
+namespace {
+
+// A cluster named on the command line: by its context, under the context's name.
+ClusterRef context_cluster(const std::string& context, const char* flag) {
+    if (context.empty()) {
+        throw UsageError(fmt::format("{}: empty context name", flag));
+    }
+    return ClusterRef{context, context};
+}
+
+}  // namespace
+
 SyncSpec make_sync_spec(const CLI::App& app, const TargetOptions& o, const GlobalOptions& global) {
     SyncSpec r;
     r.kind = o.kind;
+    if (app.count("--source-context") > 0) {
+        r.source_cluster = context_cluster(o.source_context, "--source-context");
+    }
+    for (const auto& context : o.target_contexts) {
+        const auto ref = context_cluster(context, "--target-context");
+        if (std::find(r.target_clusters.begin(), r.target_clusters.end(), ref) !=
+            r.target_clusters.end()) {
+            throw UsageError(fmt::format("--target-context \"{}\" is given twice", context));
+        }
+        r.target_clusters.push_back(ref);
+    }
+    const auto targets = target_clusters(r);
+    // Only in the source's own cluster is a namespace of its name the source namespace (with
+    // the current context on one side, the check is made again once it is known).
+    const bool source_cluster_is_target =
+        std::find(targets.begin(), targets.end(), r.source_cluster) != targets.end();
     auto positional = o.namespaces;
     if (!global.connection.namespace_name.empty()) {
         r.source_namespace = global.connection.namespace_name;
@@ -62,7 +103,7 @@ SyncSpec make_sync_spec(const CLI::App& app, const TargetOptions& o, const Globa
         if (const auto why = invalid_namespace(ns)) {
             throw UsageError(*why);
         }
-        if (ns == r.source_namespace) {
+        if (source_cluster_is_target && ns == r.source_namespace) {
             throw UsageError(fmt::format("target namespace \"{}\" is the source namespace", ns));
         }
     }

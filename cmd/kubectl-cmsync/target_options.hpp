@@ -15,6 +15,8 @@ namespace cmsync::cli {
 struct TargetOptions {
     std::vector<std::string> files;  ///< -f: rules files instead of the positional form
     kube::Kind kind = kube::kConfigMap;
+    std::string source_context;                ///< the source's kubeconfig context
+    std::vector<std::string> target_contexts;  ///< the targets' contexts, each on its own
     std::vector<std::string> namespaces;
     std::vector<std::string> names;
     std::string selector;

@@ -9,8 +9,8 @@
 
 namespace cmsync::kube {
 
-RestConfig load_rest_config(const ConnectionFlags& flags, const Environment& env,
-                            const ConfigFiles& files) {
+std::optional<Kubeconfig> load_kubeconfig(const ConnectionFlags& flags, const Environment& env,
+                                          const ConfigFiles& files) {
     const auto paths = kubeconfig_paths(flags.kubeconfig, env.kubeconfig, env.home);
     std::vector<Kubeconfig> configs;
     for (const auto& path : paths) {
@@ -23,6 +23,16 @@ RestConfig load_rest_config(const ConnectionFlags& flags, const Environment& env
         configs.push_back(parse_kubeconfig(files.read(path), path));
     }
     if (configs.empty()) {
+        return std::nullopt;
+    }
+    return merge_kubeconfigs(configs);
+}
+
+RestConfig load_rest_config(const ConnectionFlags& flags, const Environment& env,
+                            const ConfigFiles& files) {
+    const auto config = load_kubeconfig(flags, env, files);
+    if (!config) {
+        const auto paths = kubeconfig_paths(flags.kubeconfig, env.kubeconfig, env.home);
         if (!env.service_host.empty()) {
             std::string ns;
             try {
@@ -38,7 +48,7 @@ RestConfig load_rest_config(const ConnectionFlags& flags, const Environment& env
                               : fmt::format("{}", fmt::join(paths, ":"))));
         }
     }
-    return resolve_rest_config(merge_kubeconfigs(configs), flags);
+    return resolve_rest_config(config ? *config : merge_kubeconfigs({}), flags);
 }
 
 }  // namespace cmsync::kube

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 
 #include "kube/rest_config.hpp"
@@ -14,6 +15,12 @@ struct ConfigFiles {
     /// The file's text; throws Error naming the path when it cannot be read.
     std::function<std::string(const std::string& path)> read;
 };
+
+/// The kubeconfig files (--kubeconfig, else $KUBECONFIG's list, else ~/.kube/config; missing
+/// list entries skipped, a missing --kubeconfig an Error), merged; nothing when there are none
+/// (in the cluster, or flags only). No request is made.
+std::optional<Kubeconfig> load_kubeconfig(const ConnectionFlags& flags, const Environment& env,
+                                          const ConfigFiles& files);
 
 /// Resolves where and as whom to connect, as kubectl does, without any request: the kubeconfig
 /// files (--kubeconfig, else $KUBECONFIG's list, else ~/.kube/config; missing list entries are

@@ -24,11 +24,6 @@ std::optional<Value> lookup(const Object* cm, const std::string& key) {
     return it == cm->data.end() ? std::nullopt : std::optional<Value>(it->second);
 }
 
-std::string annotation(const Object& cm, const char* name) {
-    const auto it = cm.annotations.find(name);
-    return it == cm.annotations.end() ? std::string() : it->second;
-}
-
 // One row of the merge table, before --force.
 KeyPlan plan_key(const std::string& key, const std::optional<Value>& s,
                  const std::optional<Value>& t, const std::optional<std::string>& h) {
@@ -87,8 +82,9 @@ Ownership check_ownership(const MergeInput& input, const kube::ObjectRef& from, 
     if (target == nullptr) {
         return out;
     }
-    const auto owner = annotation(*target, kSyncFromAnnotation);
-    out.owned = copy_of(*target, from);
+    // Another source's copy, in this cluster or another (sync-from-cluster), is not ours.
+    const auto owner = owner_text(*target);
+    out.owned = copy_of(*target, from, input.source_cluster);
     if (!owner.empty() && !out.owned) {
         if (!input.force) {
             plan.action = TargetAction::conflict;
@@ -321,7 +317,7 @@ TargetPlan plan_target(const MergeInput& input) {
     Object desired = start_desired(input, type);
     const auto merged = merge_keys(input, from, ownership.recorded, desired, plan);
     desired.labels[kManagedLabel] = "true";
-    desired.annotations[kSyncFromAnnotation] = sync_from_text(from);
+    set_sync_from(desired, from, input.source_cluster);
     set_write_record(desired, merged.next);
     plan.write = needs_write(input.target, ownership, merged) || retype;
     if (retype) {
@@ -349,20 +345,21 @@ TargetPlan plan_target(const MergeInput& input) {
     return plan;
 }
 
-TargetPlan plan_orphan(const Object& target, const kube::ObjectRef& from, bool prune, bool force) {
+TargetPlan plan_orphan(const Object& target, const kube::ObjectRef& from, bool prune, bool force,
+                       const std::string& cluster) {
     TargetPlan plan;
     plan.target_exists = true;
     plan.target_resource_version = target.resource_version;
     plan.target_uid = target.uid;
-    if (!copy_of(target, from)) {
+    if (!copy_of(target, from, cluster)) {
         plan.action = TargetAction::unchanged;  // not a copy of this source
         return plan;
     }
     plan.orphaned = true;
     if (!prune) {
         plan.action = TargetAction::conflict;
-        plan.message =
-            fmt::format("orphaned: source {} is gone (--prune removes its keys)", from.str());
+        plan.message = fmt::format("orphaned: source {}{} is gone (--prune removes its keys)",
+                                   cluster.empty() ? "" : cluster + "/", from.str());
         return plan;
     }
     const auto recorded = write_record(target).hashes;
@@ -400,6 +397,7 @@ TargetPlan plan_orphan(const Object& target, const kube::ObjectRef& from, bool p
     } else {
         desired.labels.erase(kManagedLabel);
         desired.annotations.erase(kSyncFromAnnotation);
+        desired.annotations.erase(kSyncFromClusterAnnotation);
         erase_write_record(desired);
         desired.annotations.erase(kSourceVersionAnnotation);
         if (const auto problem = type_problem(desired)) {

@@ -34,6 +34,9 @@ struct MergeInput {
     /// value_digests(*source), when the caller plans many targets of one source: spares
     /// hashing the source's values once per target. Nothing: they are hashed here.
     const KeyHashes* source_digests = nullptr;
+    /// The source's cluster as the copy records it: empty when the source is in the target's
+    /// own cluster, else its name (the sync-from-cluster annotation).
+    std::string source_cluster{};
 };
 
 struct TargetPlan {
@@ -65,9 +68,10 @@ TargetPlan plan_target(const MergeInput& input);
 /// Plans a copy whose source `source` is gone. Without `prune` nothing is written (the copy
 /// is reported as an orphan: action conflict, `orphaned` set). With `prune`, managed keys
 /// still holding what cmsync wrote are removed (edited ones are conflicts unless `force`), and
-/// a copy left with no key is deleted.
+/// a copy left with no key is deleted. `cluster`: the source's cluster as the copy records it
+/// (empty: the copy's own).
 TargetPlan plan_orphan(const kube::Object& target, const kube::ObjectRef& source, bool prune,
-                       bool force);
+                       bool force, const std::string& cluster = {});
 
 /// Readable names for output and JSON.
 const char* to_string(KeyAction action);

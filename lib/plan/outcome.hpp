@@ -19,17 +19,26 @@ struct TargetOutcome {
     kube::ObjectRef source;  ///< empty when a copy's record of its source is unreadable
     kube::ObjectRef target;
     TargetPlan plan;
-    std::string error;                   ///< set when reading or writing this target failed
-    bool applied = false;                ///< sync: the plan's write was accepted by the server
-    int conflicts_retried = 0;           ///< sync: 409s answered by reading and planning again
-    std::string rule{};                  ///< the rules-file rule it belongs to; empty without -f
+    std::string error;             ///< set when reading or writing this target failed
+    bool applied = false;          ///< sync: the plan's write was accepted by the server
+    int conflicts_retried = 0;     ///< sync: 409s answered by reading and planning again
+    std::string rule{};            ///< the rules-file rule it belongs to; empty without -f
+    std::string cluster{};         ///< the target's cluster when clusters are named, else empty
+    std::string source_cluster{};  ///< the source's cluster when clusters are named, else empty
     kube::Kind kind = kube::kConfigMap;  ///< of source and target (sensitive: values masked)
     /// The action reported: plan.action, or error when `error` is set.
     TargetAction action() const { return error.empty() ? plan.action : TargetAction::error; }
-    /// "NS/NAME" of the source, or "" when it is not known.
-    std::string source_text() const { return source.empty() ? "" : source.str(); }
-    /// How text output names it: "NS/NAME", or "RULE/NS/NAME" for a rule of a rules file.
-    std::string label() const { return (rule.empty() ? "" : rule + "/") + target.str(); }
+    /// "NS/NAME" (or "CLUSTER/NS/NAME") of the source, or "" when it is not known.
+    std::string source_text() const {
+        return source.empty() ? ""
+                              : (source_cluster.empty() ? "" : source_cluster + "/") + source.str();
+    }
+    /// How text output names it: "NS/NAME", "CLUSTER/NS/NAME" when clusters are named, with
+    /// "RULE/" before for a rule of a rules file.
+    std::string label() const {
+        return (rule.empty() ? "" : rule + "/") + (cluster.empty() ? "" : cluster + "/") +
+               target.str();
+    }
 };
 
 /// Drops what a sync report never prints: the object to write and every key's values (a

@@ -25,12 +25,36 @@ std::optional<kube::ObjectRef> sync_from(const kube::Object& copy) {
     return kube::ObjectRef{text.substr(0, slash), text.substr(slash + 1)};
 }
 
-bool copy_of(const kube::Object& copy, const kube::ObjectRef& source) {
-    return sync_from(copy) == source;
+std::string sync_from_cluster(const kube::Object& copy) {
+    const auto it = copy.annotations.find(kSyncFromClusterAnnotation);
+    return it == copy.annotations.end() ? std::string() : it->second;
+}
+
+bool copy_of(const kube::Object& copy, const kube::ObjectRef& source, const std::string& cluster) {
+    return sync_from(copy) == source && sync_from_cluster(copy) == cluster;
 }
 
 std::string sync_from_text(const kube::ObjectRef& source) {
     return source.str();
+}
+
+std::string owner_text(const kube::Object& copy) {
+    const auto it = copy.annotations.find(kSyncFromAnnotation);
+    if (it == copy.annotations.end() || it->second.empty()) {
+        return {};
+    }
+    const auto cluster = sync_from_cluster(copy);
+    return (cluster.empty() ? "" : cluster + "/") + it->second;
+}
+
+void set_sync_from(kube::Object& desired, const kube::ObjectRef& source,
+                   const std::string& cluster) {
+    desired.annotations[kSyncFromAnnotation] = sync_from_text(source);
+    if (cluster.empty()) {
+        desired.annotations.erase(kSyncFromClusterAnnotation);
+    } else {
+        desired.annotations[kSyncFromClusterAnnotation] = cluster;
+    }
 }
 
 namespace {

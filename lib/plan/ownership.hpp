@@ -12,6 +12,10 @@ namespace cmsync {
 inline constexpr const char* kManagedLabel = "cmsync.io/managed";
 /// Annotation "SOURCE_NS/NAME": where the copy comes from.
 inline constexpr const char* kSyncFromAnnotation = "cmsync.io/sync-from";
+/// Annotation: the cluster of the source named by sync-from, when it is another cluster than the
+/// copy's (its name in the rules or, on the command line, its kubeconfig context). Missing: the
+/// copy's own cluster, so sync-from stays as versions before clusters wrote and read it.
+inline constexpr const char* kSyncFromClusterAnnotation = "cmsync.io/sync-from-cluster";
 /// Annotation: JSON object, managed key -> sha256 hex of the value last written.
 inline constexpr const char* kLastSyncedAnnotation = "cmsync.io/last-synced";
 /// Annotation on a copy of a sensitive kind (a Secret), instead of last-synced: JSON array of
@@ -27,10 +31,20 @@ using KeyHashes = std::map<std::string, std::string>;
 /// Where `copy` says it comes from (its sync-from annotation); nothing when it has none or the
 /// annotation is not NAMESPACE/NAME.
 std::optional<kube::ObjectRef> sync_from(const kube::Object& copy);
-/// Whether `copy` is recorded as a copy of `source`.
-bool copy_of(const kube::Object& copy, const kube::ObjectRef& source);
+/// The cluster `copy` records its source in (sync-from-cluster); empty: its own cluster.
+std::string sync_from_cluster(const kube::Object& copy);
+/// Whether `copy` is recorded as a copy of `source` in `cluster` (empty: the copy's own
+/// cluster; a copy recorded from another cluster is never a copy of a source of its own).
+bool copy_of(const kube::Object& copy, const kube::ObjectRef& source,
+             const std::string& cluster = {});
 /// The sync-from annotation of a copy of `source`.
 std::string sync_from_text(const kube::ObjectRef& source);
+/// Who `copy` says owns it, for messages: "NS/NAME", or "CLUSTER/NS/NAME" from another
+/// cluster; empty when it names no source.
+std::string owner_text(const kube::Object& copy);
+/// Records on `desired` that it is a copy of `source` in `cluster` (empty: the same cluster).
+void set_sync_from(kube::Object& desired, const kube::ObjectRef& source,
+                   const std::string& cluster);
 
 /// What a copy records of cmsync's last writes.
 struct WriteRecord {

@@ -82,8 +82,9 @@ std::string colorize(const std::string& diff) {
 }  // namespace
 
 std::string key_diff(const TargetOutcome& outcome, const KeyPlan& key) {
-    const auto target_label = fmt::format("{}:{}", outcome.target.str(), key.key);
-    const auto source_label = fmt::format("{}:{}", outcome.source.str(), key.key);
+    const auto cluster = outcome.cluster.empty() ? std::string() : outcome.cluster + "/";
+    const auto target_label = fmt::format("{}{}:{}", cluster, outcome.target.str(), key.key);
+    const auto source_label = fmt::format("{}:{}", outcome.source_text(), key.key);
     const bool to_source = key.action != KeyAction::remove;
     const std::optional<kube::Value> none;
     const auto& after = to_source ? key.source : none;

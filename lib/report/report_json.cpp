@@ -7,6 +7,9 @@ namespace cmsync {
 rapidjson::Value target_json(const TargetOutcome& o, rapidjson::Document::AllocatorType& a) {
     rapidjson::Value t(rapidjson::kObjectType);
     t.AddMember("source", rapidjson::Value(o.source_text(), a), a);
+    if (!o.cluster.empty()) {
+        t.AddMember("cluster", rapidjson::Value(o.cluster, a), a);
+    }
     t.AddMember("namespace", rapidjson::Value(o.target.namespace_name, a), a);
     t.AddMember("name", rapidjson::Value(o.target.name, a), a);
     return t;

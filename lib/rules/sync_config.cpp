@@ -4,139 +4,26 @@
 #include <yaml-cpp/eventhandler.h>
 #include <yaml-cpp/yaml.h>
 
-#include <map>
+#include <algorithm>
 #include <optional>
-#include <set>
 #include <sstream>
 
-#include "kube/label_selector.hpp"
-#include "kube/object.hpp"
+#include "rules/yaml_reader.hpp"
 #include "util/validate.hpp"
 
 namespace cmsync {
 
 namespace {
 
-// Reads one file's YAML, collecting every problem with its position.
-class Reader {
-  public:
-    Reader(const std::string& file, std::vector<std::string>& errors)
-        : file_(file), errors_(errors) {}
+using rules_internal::Clusters;
+using rules_internal::Reader;
 
-    std::string where(const YAML::Node& node) const {
-        const auto mark = node.Mark();
-        if (mark.is_null()) {
-            return file_;
-        }
-        return fmt::format("{}:{}:{}", file_, mark.line + 1, mark.column + 1);
-    }
+}  // namespace
 
-    void error(const YAML::Node& node, const std::string& path, const std::string& message) {
-        errors_.push_back(fmt::format("{}: {}: {}", where(node), path, message));
-    }
+namespace rules_internal {
 
-    // A map whose keys are all in `allowed`; reports the others. False when not a map.
-    bool fields(const YAML::Node& node, const std::string& path,
-                const std::set<std::string>& allowed) {
-        if (!node.IsMap()) {
-            error(node, path, "expected a mapping");
-            return false;
-        }
-        for (const auto& entry : node) {
-            const auto key = entry.first.IsScalar() ? entry.first.Scalar() : std::string();
-            if (allowed.count(key) == 0) {
-                error(entry.first, path,
-                      fmt::format("unknown field \"{}\" (known: {})", key,
-                                  fmt::join(allowed.begin(), allowed.end(), ", ")));
-            }
-        }
-        return true;
-    }
-
-    std::optional<std::string> string(const YAML::Node& node, const std::string& path) {
-        if (!node.IsScalar()) {
-            error(node, path, "expected a string");
-            return std::nullopt;
-        }
-        return node.Scalar();
-    }
-
-    std::optional<bool> boolean(const YAML::Node& node, const std::string& path) {
-        // Only a plain true or false: "false" in quotes is a string, and YAML 1.1's yes/no/on
-        // are not booleans for Kubernetes either.
-        if (node.IsScalar() && node.Tag() != "!" &&
-            (node.Scalar() == "true" || node.Scalar() == "false")) {
-            return node.Scalar() == "true";
-        }
-        error(node, path, "expected true or false");
-        return std::nullopt;
-    }
-
-    // A list of strings, each checked by `invalid` (nothing when valid).
-    template <typename Check>
-    std::optional<std::vector<std::string>> strings(const YAML::Node& node, const std::string& path,
-                                                    Check invalid) {
-        if (!node.IsSequence()) {
-            error(node, path, "expected a list of strings");
-            return std::nullopt;
-        }
-        std::vector<std::string> out;
-        bool ok = true;
-        for (std::size_t i = 0; i < node.size(); ++i) {
-            const auto item_path = fmt::format("{}[{}]", path, i);
-            const auto value = string(node[i], item_path);
-            if (!value) {
-                ok = false;
-                continue;
-            }
-            if (const auto why = invalid(*value)) {
-                error(node[i], item_path, *why);
-                ok = false;
-            }
-            out.push_back(*value);
-        }
-        if (ok && out.empty()) {
-            error(node, path, "expected at least one entry");
-            ok = false;
-        }
-        return ok ? std::optional(out) : std::nullopt;
-    }
-
-    std::optional<std::string> selector(const YAML::Node& node, const std::string& path) {
-        auto text = string(node, path);
-        if (text && (text->empty() || !LabelSelector::parse(*text))) {
-            error(node, path, fmt::format("invalid label selector \"{}\"", *text));
-            return std::nullopt;
-        }
-        return text;
-    }
-
-    void rule(const YAML::Node& node, const std::string& path, std::vector<Rule>& out);
-    /// A ClusterSyncRule or SyncRule document (deploy/crds/): its spec read as a rule named
-    /// like the object; a SyncRule's source is in the object's namespace.
-    void rule_object(const YAML::Node& doc, const std::string& kind, std::vector<Rule>& out);
-
-  private:
-    std::string file_;
-    std::vector<std::string>& errors_;
-};
-
-std::optional<std::string> invalid_rule_name(const std::string& name) {
-    const auto ok_char = [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9'); };
-    bool ok = !name.empty() && name.size() <= 63 && ok_char(name.front()) && ok_char(name.back());
-    for (const char c : name) {
-        ok = ok && (ok_char(c) || c == '-');
-    }
-    if (ok) {
-        return std::nullopt;
-    }
-    return fmt::format(
-        "invalid rule name \"{}\": use lowercase letters, digits and '-' (at most 63, starting "
-        "and ending with a letter or digit)",
-        name);
-}
-
-void Reader::rule(const YAML::Node& node, const std::string& path, std::vector<Rule>& out) {
+void Reader::rule(const YAML::Node& node, const std::string& path, std::vector<Rule>& out,
+                  const Clusters* clusters) {
     const auto before = errors_.size();
     if (!fields(node, path, {"name", "source", "targets", "keys", "prune"})) {
         return;
@@ -154,15 +41,20 @@ void Reader::rule(const YAML::Node& node, const std::string& path, std::vector<R
     if (const auto name = required(node, "name", path)) {
         if (const auto text = string(name, path + ".name")) {
             rule.name = *text;
-            if (const auto why = invalid_rule_name(*text)) {
+            if (const auto why = invalid_label_name("rule", *text)) {
                 error(name, path + ".name", *why);
             }
         }
     }
     const auto source = required(node, "source", path);
-    if (source &&
-        fields(source, path + ".source", {"kind", "namespace", "names", "selector", "all"})) {
+    if (source && fields(source, path + ".source",
+                         {"kind", "cluster", "namespace", "names", "selector", "all"})) {
         const auto sp = path + ".source";
+        if (const auto cluster = source["cluster"]) {
+            if (const auto ref = named_cluster(*this, cluster, sp + ".cluster", clusters)) {
+                r.source_cluster = *ref;
+            }
+        }
         if (const auto kind = source["kind"]) {
             if (const auto text = string(kind, sp + ".kind")) {
                 // The object's kind as the API spells it, as in the rule's apiVersion/kind.
@@ -209,16 +101,24 @@ void Reader::rule(const YAML::Node& node, const std::string& path, std::vector<R
         }
     }
     const auto targets = required(node, "targets", path);
-    if (targets && fields(targets, path + ".targets", {"namespaces", "selector", "exclude"})) {
+    if (targets &&
+        fields(targets, path + ".targets", {"clusters", "namespaces", "selector", "exclude"})) {
         const auto tp = path + ".targets";
         if (!targets["namespaces"] && !targets["selector"]) {
             error(targets, tp, "give namespaces, a selector or both");
         }
+        if (const auto list = targets["clusters"]) {
+            target_clusters(list, tp + ".clusters", clusters, r);
+        }
+        // A namespace of the source's name is another namespace in another cluster.
+        const auto all_targets = cmsync::target_clusters(r);
+        const bool source_cluster_is_target = std::find(all_targets.begin(), all_targets.end(),
+                                                        r.source_cluster) != all_targets.end();
         if (const auto list = targets["namespaces"]) {
             if (const auto names = strings(list, tp + ".namespaces", invalid_namespace)) {
                 r.target_namespaces = *names;
                 for (std::size_t i = 0; i < names->size(); ++i) {
-                    if ((*names)[i] == r.source_namespace) {
+                    if (source_cluster_is_target && (*names)[i] == r.source_namespace) {
                         error(list[i], fmt::format("{}.namespaces[{}]", tp, i),
                               fmt::format("target namespace \"{}\" is the source namespace",
                                           (*names)[i]));
@@ -248,52 +148,6 @@ void Reader::rule(const YAML::Node& node, const std::string& path, std::vector<R
     if (errors_.size() == before) {
         out.push_back(std::move(rule));
     }
-}
-
-// yaml-cpp 0.7's LoadAll never returns on some invalid streams, e.g. one starting with ","
-// (found by fuzzing, issue 17; jbeder/yaml-cpp#1040, fixed after 0.8 by #1319): the parser
-// reports a null document without consuming a token, forever, and LoadAll keeps each one.
-// Counting the documents with events only stops where no text could hold more.
-class DocumentCounter : public YAML::EventHandler {
-  public:
-    void OnDocumentStart(const YAML::Mark&) override {}
-    void OnDocumentEnd() override {}
-    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
-    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
-    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                  const std::string&) override {}
-    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                         YAML::EmitterStyle::value) override {}
-    void OnSequenceEnd() override {}
-    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
-                    YAML::EmitterStyle::value) override {}
-    void OnMapEnd() override {}
-};
-
-bool endless_stream(const std::string& text) {
-    std::istringstream in(text);
-    YAML::Parser parser(in);
-    DocumentCounter counter;
-    for (std::size_t documents = 0; parser.HandleNextDocument(counter); ++documents) {
-        if (documents > text.size()) {  // a document takes at least one byte
-            return true;
-        }
-    }
-    return false;
-}
-
-// "ClusterSyncRule" or "SyncRule" when `doc` is one (of any apiVersion: a wrong one is
-// reported by rule_object).
-std::optional<std::string> rule_object_kind(const YAML::Node& doc) {
-    if (!doc.IsMap()) {
-        return std::nullopt;
-    }
-    const auto kind = doc["kind"];
-    if (kind && kind.IsScalar() &&
-        (kind.Scalar() == "ClusterSyncRule" || kind.Scalar() == "SyncRule")) {
-        return kind.Scalar();
-    }
-    return std::nullopt;
 }
 
 void Reader::rule_object(const YAML::Node& doc, const std::string& kind, std::vector<Rule>& out) {
@@ -343,13 +197,63 @@ void Reader::rule_object(const YAML::Node& doc, const std::string& kind, std::ve
         }
     }
     const auto before = out.size();
-    this->rule(rule, "spec", out);
+    this->rule(rule, "spec", out, nullptr);
     if (out.size() > before) {
         out.back().where = where(doc);
         if (namespaced) {
             out.back().name = ns + "/" + out.back().name;  // as the controller names it
         }
     }
+}
+
+}  // namespace rules_internal
+
+namespace {
+
+// yaml-cpp 0.7's LoadAll never returns on some invalid streams, e.g. one starting with ","
+// (found by fuzzing, issue 17; jbeder/yaml-cpp#1040, fixed after 0.8 by #1319): the parser
+// reports a null document without consuming a token, forever, and LoadAll keeps each one.
+// Counting the documents with events only stops where no text could hold more.
+class DocumentCounter : public YAML::EventHandler {
+  public:
+    void OnDocumentStart(const YAML::Mark&) override {}
+    void OnDocumentEnd() override {}
+    void OnNull(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnAlias(const YAML::Mark&, YAML::anchor_t) override {}
+    void OnScalar(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                  const std::string&) override {}
+    void OnSequenceStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                         YAML::EmitterStyle::value) override {}
+    void OnSequenceEnd() override {}
+    void OnMapStart(const YAML::Mark&, const std::string&, YAML::anchor_t,
+                    YAML::EmitterStyle::value) override {}
+    void OnMapEnd() override {}
+};
+
+bool endless_stream(const std::string& text) {
+    std::istringstream in(text);
+    YAML::Parser parser(in);
+    DocumentCounter counter;
+    for (std::size_t documents = 0; parser.HandleNextDocument(counter); ++documents) {
+        if (documents > text.size()) {  // a document takes at least one byte
+            return true;
+        }
+    }
+    return false;
+}
+
+// "ClusterSyncRule" or "SyncRule" when `doc` is one (of any apiVersion: a wrong one is
+// reported by rule_object).
+std::optional<std::string> rule_object_kind(const YAML::Node& doc) {
+    if (!doc.IsMap()) {
+        return std::nullopt;
+    }
+    const auto kind = doc["kind"];
+    if (kind && kind.IsScalar() &&
+        (kind.Scalar() == "ClusterSyncRule" || kind.Scalar() == "SyncRule")) {
+        return kind.Scalar();
+    }
+    return std::nullopt;
 }
 
 }  // namespace
@@ -388,7 +292,7 @@ ParsedRules parse_sync_config(const std::string& text, const std::string& file,
             }
             continue;
         }
-        if (!reader.fields(doc, "SyncConfig", {"apiVersion", "kind", "rules"})) {
+        if (!reader.fields(doc, "SyncConfig", {"apiVersion", "kind", "clusters", "rules"})) {
             continue;
         }
         const auto api_version = doc["apiVersion"];
@@ -407,8 +311,12 @@ ParsedRules parse_sync_config(const std::string& text, const std::string& file,
             reader.error(rules ? rules : doc, "rules", "expected a list of at least one rule");
             continue;
         }
+        Clusters clusters;
+        if (const auto list = doc["clusters"]) {
+            clusters = reader.clusters(list);
+        }
         for (std::size_t i = 0; i < rules.size(); ++i) {
-            reader.rule(rules[i], fmt::format("rules[{}]", i), parsed.rules);
+            reader.rule(rules[i], fmt::format("rules[{}]", i), parsed.rules, &clusters);
         }
     }
     if (configs == 0) {
@@ -417,53 +325,6 @@ ParsedRules parse_sync_config(const std::string& text, const std::string& file,
             objects == RuleObjects::accept ? "SyncConfig or rule object" : "SyncConfig"));
     }
     return parsed;
-}
-
-std::string rule_fingerprint(const Rule& rule) {
-    const auto& r = rule.spec;
-    const auto list = [](const std::vector<std::string>& items) {
-        return fmt::format("[{}]", fmt::join(items, ","));
-    };
-    return fmt::format("{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", rule.name, r.kind.name,
-                       r.source_namespace, list(r.selection.names), r.selection.label_selector,
-                       r.selection.all, list(r.target_namespaces), r.target_selector,
-                       list(r.exclude_namespaces), r.keys ? list(*r.keys) : "*", r.prune,
-                       r.granted_namespaces ? list(*r.granted_namespaces) : "*");
-}
-
-std::vector<std::string> check_rules(const std::vector<Rule>& rules) {
-    std::vector<std::string> errors;
-    std::map<std::string, const Rule*> by_name;
-    for (const auto& rule : rules) {
-        const auto [it, fresh] = by_name.emplace(rule.name, &rule);
-        if (!fresh) {
-            errors.push_back(fmt::format("{}: rule name \"{}\" is already used at {}", rule.where,
-                                         rule.name, it->second->where));
-        }
-    }
-    // Targets known before any request: named sources into listed namespaces.
-    std::map<std::pair<std::string_view, kube::ObjectRef>, const Rule*> managed;  // by kind
-    for (const auto& rule : rules) {
-        const auto& r = rule.spec;
-        for (const auto& ns : r.target_namespaces) {
-            if (!may_target(r, ns)) {
-                continue;
-            }
-            for (const auto& name : r.selection.names) {
-                const auto [it, fresh] =
-                    managed.emplace(std::pair{r.kind.name, kube::ObjectRef{ns, name}}, &rule);
-                const auto& other = *it->second;
-                if (!fresh && other.spec.source_namespace != r.source_namespace) {
-                    errors.push_back(fmt::format(
-                        "{}: rules \"{}\" and \"{}\" would both manage {} {}/{}, from {}/{} "
-                        "and {}/{}",
-                        rule.where, other.name, rule.name, r.kind.name, ns, name,
-                        other.spec.source_namespace, name, r.source_namespace, name));
-                }
-            }
-        }
-    }
-    return errors;
 }
 
 }  // namespace cmsync

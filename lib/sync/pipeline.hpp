@@ -1,5 +1,6 @@
 #pragma once
 
+#include <string>
 #include <vector>
 
 #include "kube/api_client.hpp"
@@ -10,10 +11,25 @@
 
 namespace cmsync {
 
+/// A target cluster that failed as a whole before its targets were known (its target selector
+/// could not be listed): its named targets carry the error too.
+struct ClusterFailure {
+    std::string cluster;
+    std::string error;
+};
+
 /// What one spec's run did.
 struct SpecRun {
     std::vector<TargetOutcome> outcomes;
     bool no_sources = false;  ///< the selection matched nothing
+    std::vector<ClusterFailure> failed_clusters;
+};
+
+/// One cluster of a run: how reports name it (empty: the only cluster, nothing names it) and
+/// its client, a connection of its own.
+struct ClusterClient {
+    std::string name;
+    kube::ApiClient* api = nullptr;
 };
 
 /// One rule of diff or sync: reads the sources of `spec`, resolves its targets and plans every
@@ -24,5 +40,14 @@ struct SpecRun {
 /// forbidden, a named source missing).
 SpecRun run_spec(kube::ApiClient& api, const SyncSpec& spec, const RunOptions& run,
                  const WriteOptions* write);
+
+/// run_spec across clusters: the sources read once from `source`'s cluster, then each target
+/// cluster on its own and at the same time, through its own client. A target cluster that
+/// fails (unreachable, forbidden) fails its own targets only; the source's cluster failing
+/// throws as above. Clusters are the same when their names are (rules bind one name to one
+/// context): only there is the source namespace never a target, and copies record another
+/// cluster's source with its name (sync-from-cluster).
+SpecRun run_spec(const ClusterClient& source, const std::vector<ClusterClient>& targets,
+                 const SyncSpec& spec, const RunOptions& run, const WriteOptions* write);
 
 }  // namespace cmsync

@@ -141,8 +141,8 @@ std::vector<kube::Object> read_sources(kube::ApiClient& api, const SyncSpec& spe
     return sources;
 }
 
-std::vector<std::string> resolve_targets(kube::ApiClient& api, const SyncSpec& spec,
-                                         int chunk_size) {
+std::vector<std::string> resolve_targets(kube::ApiClient& api, const SyncSpec& spec, int chunk_size,
+                                         bool same_cluster) {
     auto targets = spec.target_namespaces;
     if (!spec.target_selector.empty()) {
         for (auto& ns : api.list_namespace_names(spec.target_selector, chunk_size)) {
@@ -151,7 +151,8 @@ std::vector<std::string> resolve_targets(kube::ApiClient& api, const SyncSpec& s
     }
     std::sort(targets.begin(), targets.end());
     targets.erase(std::unique(targets.begin(), targets.end()), targets.end());
-    std::erase_if(targets, [&](const std::string& ns) { return !may_target(spec, ns); });
+    std::erase_if(targets,
+                  [&](const std::string& ns) { return !may_target(spec, ns, same_cluster); });
     return targets;
 }
 
@@ -188,7 +189,7 @@ std::vector<std::optional<kube::Object>> read_targets(kube::ApiClient& api, cons
 std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncSpec& spec,
                                     const RunOptions& run, const std::vector<kube::Object>& sources,
                                     const std::vector<std::string>& targets,
-                                    const OutcomeHandler& handle) {
+                                    const OutcomeHandler& handle, const PlanClusters& clusters) {
     auto prefetched = read_targets_cluster_wide(api, sources, targets, run.chunk_size);
     std::vector<KeyHashes> digests;  // of each source's values: hashed once, not per target
     digests.reserve(sources.size());
@@ -220,10 +221,16 @@ std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncSpec& spec,
         for (std::size_t i = 0; i < sources.size(); ++i) {
             TargetOutcome o{sources[i].ref(), {ns, sources[i].name}, {}, read_error};
             o.kind = spec.kind;
+            o.cluster = clusters.target;
+            o.source_cluster = clusters.source;
             if (read_error.empty()) {
-                const MergeInput input{&sources[i], current[i] ? &*current[i] : nullptr,
-                                       ns,          spec.keys,
-                                       run.force,   &digests[i]};
+                const MergeInput input{&sources[i],
+                                       current[i] ? &*current[i] : nullptr,
+                                       ns,
+                                       spec.keys,
+                                       run.force,
+                                       &digests[i],
+                                       clusters.recorded_source};
                 o.plan = plan_target(input);
                 if (handle) {
                     handle(o, sources[i]);

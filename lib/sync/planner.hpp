@@ -19,9 +19,10 @@ std::vector<kube::Object> read_sources(kube::ApiClient& api, const SyncSpec& spe
                                        std::vector<std::string>* missing = nullptr);
 
 /// The target namespaces: those named plus those matching the target selector, without the
-/// source namespace and the excluded ones, sorted and unique.
-std::vector<std::string> resolve_targets(kube::ApiClient& api, const SyncSpec& spec,
-                                         int chunk_size);
+/// source namespace (in the source's cluster: `same_cluster`) and the excluded ones, sorted and
+/// unique.
+std::vector<std::string> resolve_targets(kube::ApiClient& api, const SyncSpec& spec, int chunk_size,
+                                         bool same_cluster = true);
 
 /// The current copies in `ns` of `sources` (by name; absent ones are missing). A few names
 /// are read with GETs, more with one paged list of the namespace.
@@ -32,13 +33,22 @@ std::vector<std::optional<kube::Object>> read_targets(kube::ApiClient& api, cons
 /// Called on a worker thread with each planned outcome and its source (sync applies it there).
 using OutcomeHandler = std::function<void(TargetOutcome&, const kube::Object& source)>;
 
+/// The clusters of a plan_all when clusters are named: the target cluster's name (outcomes
+/// carry it), the source's, and the source's as copies record it (empty: the same cluster).
+struct PlanClusters {
+    std::string target;
+    std::string source;
+    std::string recorded_source;
+};
+
 /// Plans every (source, target namespace) pair; namespaces are handled concurrently
 /// (run.concurrency), and `handle`, when given, runs right after each plan. A failed read
-/// becomes that target's error; other targets are unaffected.
+/// becomes that target's error; other targets are unaffected. `api` is the targets' cluster's.
 std::vector<TargetOutcome> plan_all(kube::ApiClient& api, const SyncSpec& spec,
                                     const RunOptions& run, const std::vector<kube::Object>& sources,
                                     const std::vector<std::string>& targets,
-                                    const OutcomeHandler& handle = {});
+                                    const OutcomeHandler& handle = {},
+                                    const PlanClusters& clusters = {});
 
 /// For runs that send no write (diff, --dry-run=client): a planned create in a target
 /// namespace that does not exist becomes that target's error, as the server's 404 would make

@@ -15,8 +15,11 @@ struct SourceEntry {
     std::string error;
 };
 
-ResyncOutcome resync_copy(kube::ApiClient& api, const kube::Object& copy,
-                          const std::map<kube::ObjectRef, SourceEntry>& sources,
+// A source by the cluster a copy records it in (empty: the copy's own) and its NS/NAME.
+using SourceKey = std::pair<std::string, kube::ObjectRef>;
+using Sources = std::map<SourceKey, SourceEntry>;
+
+ResyncOutcome resync_copy(kube::ApiClient& api, const kube::Object& copy, const Sources& sources,
                           const ResyncRequest& request) {
     ResyncOutcome out;
     auto& o = out.target;
@@ -26,7 +29,20 @@ ResyncOutcome resync_copy(kube::ApiClient& api, const kube::Object& copy,
     write.dry_run = request.dry_run;
     write.force = request.force;
     const auto from = sync_from(copy);
-    const auto it = from ? sources.find(*from) : sources.end();
+    const auto cluster = sync_from_cluster(copy);
+    const auto it = from ? sources.find({cluster, *from}) : sources.end();
+    if (from && !cluster.empty() && it == sources.end()) {
+        // Its source is in another cluster, which this run cannot reach: a namesake here is
+        // not it (issue 30).
+        o.source = *from;
+        o.source_cluster = cluster;
+        o.error = fmt::format(
+            "source is in cluster \"{}\": resync reads sources in this "
+            "cluster only (sync it with --source-context)",
+            cluster);
+        out.kind = ResyncKind::error;
+        return out;
+    }
     if (it == sources.end()) {
         o.error =
             fmt::format("annotation {} is missing or not NAMESPACE/NAME", kSyncFromAnnotation);
@@ -34,15 +50,17 @@ ResyncOutcome resync_copy(kube::ApiClient& api, const kube::Object& copy,
         return out;
     }
     o.source = *from;
+    o.source_cluster = cluster;
+    write.source_cluster = cluster;
     if (!it->second.error.empty()) {
         o.error = it->second.error;
         out.kind = ResyncKind::error;
         return out;
     }
     if (!it->second.source) {
-        o.plan = plan_orphan(copy, *from, request.prune, request.force);
+        o.plan = plan_orphan(copy, *from, request.prune, request.force, cluster);
         const Replanner replan = [&](const std::optional<kube::Object>& current) {
-            return current ? plan_orphan(*current, *from, request.prune, request.force)
+            return current ? plan_orphan(*current, *from, request.prune, request.force, cluster)
                            : TargetPlan{};
         };
         apply_outcome(api, replan, o, write);
@@ -61,32 +79,41 @@ ResyncOutcome resync_copy(kube::ApiClient& api, const kube::Object& copy,
         keys.push_back(key);
     }
     write.keys = keys;
-    o.plan = plan_target({&*it->second.source, &copy, copy.namespace_name, keys, request.force});
+    o.plan = plan_target(
+        {&*it->second.source, &copy, copy.namespace_name, keys, request.force, nullptr, cluster});
     apply_outcome(api, *it->second.source, o, write);
     out.kind = resync_kind(sync_result(o));
     return out;
 }
 
-void handle_page(kube::ApiClient& api, std::vector<kube::Object>& page,
-                 std::map<kube::ObjectRef, SourceEntry>& sources, const ResyncRequest& request,
-                 ResyncSummary& summary,
-                 const std::function<void(const ResyncOutcome&)>& on_outcome) {
+// Reads each source the page's copies name that is not read yet, in the cluster each records.
+void read_sources(kube::ApiClient& api, const std::vector<kube::Object>& page, Sources& sources,
+                  const ResyncRequest& request) {
     for (const auto& copy : page) {
         const auto from = sync_from(copy);
-        if (!from || sources.count(*from) != 0) {
+        const auto cluster = sync_from_cluster(copy);
+        if (!from || sources.count({cluster, *from}) != 0 ||
+            (!cluster.empty() && !request.cluster_api)) {
             continue;
         }
         SourceEntry entry;
         try {
-            entry.source = api.get(request.kind, from->namespace_name, from->name);
+            auto& source_api = cluster.empty() ? api : request.cluster_api(cluster);
+            entry.source = source_api.get(request.kind, from->namespace_name, from->name);
             if (entry.source) {
                 entry.source->raw.clear();
             }
         } catch (const std::exception& e) {
             entry.error = e.what();
         }
-        sources.emplace(*from, std::move(entry));
+        sources.emplace(SourceKey{cluster, *from}, std::move(entry));
     }
+}
+
+void handle_page(kube::ApiClient& api, std::vector<kube::Object>& page, Sources& sources,
+                 const ResyncRequest& request, ResyncSummary& summary,
+                 const std::function<void(const ResyncOutcome&)>& on_outcome) {
+    read_sources(api, page, sources, request);
     std::vector<ResyncOutcome> outcomes(page.size());
     parallel_for(page.size(), request.concurrency,
                  [&](std::size_t i) { outcomes[i] = resync_copy(api, page[i], sources, request); });
@@ -101,7 +128,7 @@ void handle_page(kube::ApiClient& api, std::vector<kube::Object>& page,
 ResyncSummary resync(kube::ApiClient& api, const ResyncRequest& request,
                      const std::function<void(const ResyncOutcome&)>& on_outcome) {
     ResyncSummary summary;
-    std::map<kube::ObjectRef, SourceEntry> sources;
+    Sources sources;
     const kube::ListOptions options{std::string(kManagedLabel) + "=true", "", request.chunk_size};
     const auto scopes =
         request.namespaces.empty() ? std::vector<std::string>{""} : request.namespaces;

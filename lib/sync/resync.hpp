@@ -23,12 +23,16 @@ struct ResyncRequest {
     /// Runs after each page is handled and freed (the command gives memory back; tests also
     /// expire the continue token there).
     std::function<void()> after_page;
+    /// The client of a cluster copies record their source in (sync-from-cluster, issue 30);
+    /// throws Error when it cannot be reached by that name. Unset: such copies are errors.
+    std::function<kube::ApiClient&(const std::string& cluster)> cluster_api;
 };
 
 /// Finds every copy (label cmsync.io/managed=true, paged), reads each source once, and
 /// re-applies the merge with the copy's recorded key set; orphans are reported or, with prune,
-/// pruned. Pages are handled as they arrive and dropped: memory follows the page size, not the
-/// number of copies. `on_outcome` gets each copy's result as soon as it is known.
+/// pruned. A source recorded in another cluster is read there (request.cluster_api). Pages are
+/// handled as they arrive and dropped: memory follows the page size, not the number of copies.
+/// `on_outcome` gets each copy's result as soon as it is known.
 ResyncSummary resync(kube::ApiClient& api, const ResyncRequest& request,
                      const std::function<void(const ResyncOutcome&)>& on_outcome);
 

@@ -90,7 +90,7 @@ void apply_outcome(kube::ApiClient& api, const kube::Object& source, TargetOutco
                    const WriteOptions& options) {
     const Replanner replan = [&](const std::optional<kube::Object>& current) {
         return plan_target({&source, current ? &*current : nullptr, outcome.target.namespace_name,
-                            options.keys, options.force});
+                            options.keys, options.force, nullptr, options.source_cluster});
     };
     apply_outcome(api, replan, outcome, options);
 }

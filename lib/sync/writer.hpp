@@ -20,6 +20,9 @@ struct WriteOptions {
     DryRunMode dry_run = DryRunMode::none;
     std::optional<std::vector<std::string>> keys;
     bool force = false;
+    /// The source's cluster as copies record it (MergeInput::source_cluster): empty when the
+    /// target is in the source's cluster.
+    std::string source_cluster;
     /// 409 Conflict answers that are met by reading, planning and writing again.
     int max_conflict_retries = 5;
     std::function<void(std::chrono::milliseconds)> sleep;  ///< between conflict retries

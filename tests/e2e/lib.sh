@@ -137,6 +137,54 @@ own_cluster() {
   trap '"$CMSYNC_SOURCE_DIR/tests/cluster/down" "$(cat "$T/second-cluster")" 2>/dev/null; kill_background' EXIT
   kc() { kubectl --kubeconfig "$admin" "$@"; }
 }
+
+# member_clusters: the suite's cluster as the hub plus two control planes of this test's own,
+# member-a and member-b (each its own etcd, kube-apiserver, CA and users; started together by
+# tests/cluster/up, each on free ports in its own temp dir), stopped when the test ends. Writes
+# ONE kubeconfig, $T/clusters.kubeconfig, made with `kubectl config` as people have theirs:
+# contexts hub, member-a and member-b, each with its own cluster entry (server and CA: a file
+# for the hub, embedded data for the members) and its own admin user (client certificate), plus
+# member-b-restricted (member-b's user that no Role is bound to). current-context: hub.
+# Sets `member_a` and `member_b` (their cluster dirs) and `clusters` (the kubeconfig): declare
+# them local first. kh, ka and kb run kubectl as the admin of hub, member-a and member-b.
+member_clusters() {
+  local up=$CMSYNC_SOURCE_DIR/tests/cluster/up m pids=()
+  for m in a b; do
+    "$up" --env-file "$T/member-$m.env" >/dev/null 2>"$T/up-$m.err" &
+    pids+=($!)
+  done
+  for m in 0 1; do wait "${pids[$m]}" || true; done
+  member_a=$(sed -n 's/^export CMSYNC_CLUSTER_DIR=//p' "$T/member-a.env" 2>/dev/null || true)
+  member_b=$(sed -n 's/^export CMSYNC_CLUSTER_DIR=//p' "$T/member-b.env" 2>/dev/null || true)
+  printf '%s\n' "$member_a" "$member_b" >"$T/member-clusters"
+  trap 'while read -r d; do [[ -z "$d" ]] || "$CMSYNC_SOURCE_DIR/tests/cluster/down" "$d" 2>/dev/null; done <"$T/member-clusters"; kill_background' EXIT
+  [[ -n "$member_a" && -n "$member_b" ]] || { cat "$T"/up-*.err >&2; fail "a member control plane did not start"; }
+  clusters=$T/clusters.kubeconfig
+  local hub_dir=$CMSYNC_CLUSTER_DIR kc=(kubectl config --kubeconfig "$clusters")
+  "${kc[@]}" set-cluster hub --server "$(cat "$hub_dir/server")" \
+    --certificate-authority "$hub_dir/pki/ca.crt" >/dev/null
+  "${kc[@]}" set-credentials hub-admin --client-certificate "$hub_dir/pki/admin.crt" \
+    --client-key "$hub_dir/pki/admin.key" >/dev/null
+  "${kc[@]}" set-context hub --cluster hub --user hub-admin >/dev/null
+  local name dir
+  for name in member-a member-b; do
+    dir=$member_a; [[ $name == member-a ]] || dir=$member_b
+    "${kc[@]}" set-cluster "$name" --server "$(cat "$dir/server")" \
+      --certificate-authority "$dir/pki/ca.crt" --embed-certs >/dev/null
+    "${kc[@]}" set-credentials "$name-admin" --client-certificate "$dir/pki/admin.crt" \
+      --client-key "$dir/pki/admin.key" --embed-certs >/dev/null
+    "${kc[@]}" set-context "$name" --cluster "$name" --user "$name-admin" >/dev/null
+  done
+  "${kc[@]}" set-credentials member-b-restricted --client-certificate "$member_b/pki/restricted.crt" \
+    --client-key "$member_b/pki/restricted.key" --embed-certs >/dev/null
+  "${kc[@]}" set-context member-b-restricted --cluster member-b --user member-b-restricted >/dev/null
+  "${kc[@]}" use-context hub >/dev/null
+  chmod 600 "$clusters"
+  kh() { kubectl --kubeconfig "$clusters" --context hub "$@"; }
+  ka() { kubectl --kubeconfig "$clusters" --context member-a "$@"; }
+  kb() { kubectl --kubeconfig "$clusters" --context member-b "$@"; }
+}
+
 # A TCP proxy (socat) in front of the apiserver; cut_proxy drops every connection through it.
 start_proxy() {  # port target_port
   socat "TCP-LISTEN:$1,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$2" &

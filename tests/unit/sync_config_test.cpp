@@ -70,8 +70,8 @@ TEST_CASE("rules file: every validation error, with its position") {
     SUBCASE("unknown field in source") {
         CHECK(only_error("  - name: a\n    source: {namespace: p, names: [x], label: y}\n"
                          "    targets: {namespaces: [w]}\n") ==
-              "f.yaml:5:40: rules[0].source: unknown field \"label\" (known: all, kind, names, "
-              "namespace, selector)");
+              "f.yaml:5:40: rules[0].source: unknown field \"label\" (known: all, cluster, kind, "
+              "names, namespace, selector)");
     }
     SUBCASE("a source kind other than ConfigMap or Secret, spelt as the API spells it") {
         for (const char* kind : {"Pod", "secret", "cm"}) {
