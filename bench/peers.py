@@ -11,7 +11,10 @@ certificates made with openssl) of ConfigMap `peers-ca` into the namespaces labe
           later; then Q quiet seconds (its writes counted); then its behaviour: a hand edit of the
           managed key in one copy, a key of the copy's own, the source deleted (read with
           kubectl).
-  large   a new process started on M labelled namespaces: until every copy holds the bundle.
+  large   a new process started on M labelled namespaces: until every copy holds the bundle; R
+          rounds, the tools taking turns (the machine is shared: its load drifts), each round on
+          namespaces of its own; the median round is reported. trust-manager at its defaults
+          runs one round: its pace is set by its rate limit, (M - 10) / 5 s.
 Times come from one independent watch of every ConfigMap named `peers-ca` (curl, as the cluster's
 admin): a copy holds the bundle from the moment its event with the same set of certificates
 arrives (trust-manager writes the certificates in an order of its own). Writes and requests come
@@ -46,14 +49,17 @@ LABEL = "peers.cmsync.io/run"
 SA_NAMESPACE, SA_NAME = "cmsync-system", "kubectl-cmsync"  # audited in full (tests/cluster/up)
 SA_USER = f"system:serviceaccount:{SA_NAMESPACE}:{SA_NAME}"
 BUNDLES = "/apis/trust.cert-manager.io/v1alpha1/bundles"
-FULL = dict(small=100, large=1000, changes=20, certs=20, quiet=60, settle=10, timeout=900)
-SMOKE = dict(small=5, large=10, changes=2, certs=3, quiet=5, settle=3, timeout=120)
+FULL = dict(small=100, large=1000, rounds=3, changes=20, certs=20, quiet=60, settle=10, timeout=900)
+SMOKE = dict(small=5, large=10, rounds=2, changes=2, certs=3, quiet=5, settle=3, timeout=120)
 WRITE_VERBS = ("create", "update", "patch", "delete")
 NOT_STORED = ("selfsubjectaccessreviews", "subjectaccessreviews", "tokenreviews")  # created, never stored
 HAND_EDIT = "edited by hand\n"
 # A write's ResponseComplete audit line is logged after its answer is sent: the observer can see
 # the change before the line is in the file.
 AUDIT_LAG = 1.0
+# Before a process starts: what the server still does for the last step (the namespaces just
+# made, the copies just deleted) is not counted as the tool's.
+SETTLE = 3.0
 CMSYNC_CONCURRENCY = 16  # kubectl-cmsync's default --concurrency
 
 
@@ -316,6 +322,7 @@ class Observer:
 
 class Cmsync:
     key, title = "cm", "kubectl-cmsync watch"
+    max_rounds = 99
     floor = True  # its copies, once it has stopped, get the curl floor's PUTs
 
     def __init__(self, kubeconfig):
@@ -337,8 +344,9 @@ class TrustManager:
     webhook is served (a throwaway certificate) but never registered with the apiserver."""
     floor = False
 
-    def __init__(self, key, title, binary, kubeconfig, work):
+    def __init__(self, key, title, binary, kubeconfig, work, max_rounds):
         self.key, self.title, self.binary, self.kubeconfig = key, title, binary, kubeconfig
+        self.max_rounds = max_rounds
         self.certs = os.path.join(work, f"webhook-{key}")
         os.makedirs(self.certs, exist_ok=True)
         subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1",
@@ -400,25 +408,30 @@ class Running:
 
 # --- the scenarios -------------------------------------------------------------------------------
 
+def large_rounds(tool, size):
+    return min(size["rounds"], tool.max_rounds)
+
+
 def layout(tool, size):
-    """A tool's own namespaces: a source per phase, its small and large target sets, and one to
-    label later."""
+    """A tool's own namespaces: the small phase's source, targets and one to label later; per
+    round of the large phase, a source and targets."""
     k = tool.key
-    return dict(src_small=f"pr-{k}-src-small", src_large=f"pr-{k}-src-large", late=f"pr-{k}-late",
+    rounds = range(1, large_rounds(tool, size) + 1)
+    return dict(src_small=f"pr-{k}-src-small", late=f"pr-{k}-late", sel_small=f"{k}-small",
                 small=[f"pr-{k}-small-{i}" for i in range(1, size["small"] + 1)],
-                large=[f"pr-{k}-large-{i}" for i in range(1, size["large"] + 1)],
-                sel_small=f"{k}-small", sel_large=f"{k}-large")
+                src_large=[f"pr-{k}-src-large{r}" for r in rounds], sel_large=[f"{k}-large{r}" for r in rounds],
+                large=[[f"pr-{k}-large{r}-{i}" for i in range(1, size["large"] + 1)] for r in rounds])
 
 
 def create_namespaces(api, tools, size):
     requests = []
     for tool in tools:
         ns = layout(tool, size)
-        for name in (ns["src_small"], ns["src_large"], ns["late"]):
+        for name in (ns["src_small"], ns["late"], *ns["src_large"]):
             requests.append(("POST", "/api/v1/namespaces", {"metadata": {"name": name}}))
-        for phase in ("small", "large"):
-            labels = {LABEL: ns[f"sel_{phase}"]}
-            requests += [("POST", "/api/v1/namespaces", {"metadata": {"name": n, "labels": labels}}) for n in ns[phase]]
+        for selector, names in ((ns["sel_small"], ns["small"]), *zip(ns["sel_large"], ns["large"])):
+            labels = {LABEL: selector}
+            requests += [("POST", "/api/v1/namespaces", {"metadata": {"name": n, "labels": labels}}) for n in names]
     api.bulk(requests)
     log(f"{len(requests)} namespaces made")
 
@@ -460,6 +473,7 @@ def fan_out(api, tool, src, selector, targets, bundles, timeout, logfile):
     set_source(api, src, bundles.text(0), create=True)
     tool.prepare(api, src, selector)
     obs = Observer(api)
+    time.sleep(SETTLE)
     argv = tool.argv(src, selector)
     mark, s0 = api.audit_mark(), server_cpu(api)
     run = Running(argv, logfile)
@@ -579,8 +593,8 @@ def behaviour(api, obs, src, targets, bundles, v, settle, timeout):
     return dict(hand=hand, own=own_key, deleted=deleted)
 
 
-def run_tool(api, tool, size, bundles, work):
-    """Both phases of one tool; everything it made is removed after each."""
+def run_small(api, tool, size, bundles, work):
+    """The small phase of one tool; everything it made is removed after it."""
     ns = layout(tool, size)
     out = {"load": os.getloadavg()[0]}
     run, obs, out["small"] = fan_out(api, tool, ns["src_small"], ns["sel_small"], ns["small"], bundles,
@@ -592,7 +606,6 @@ def run_tool(api, tool, size, bundles, work):
         out["quiet"] = quiet_writes(api, size["quiet"])
         out["behaviour"] = behaviour(api, obs, ns["src_small"], ns["small"], bundles, size["changes"],
                                      size["settle"], size["timeout"])
-        out["alive"] = run.alive()
     finally:
         run.stop()
         obs.stop()
@@ -600,13 +613,37 @@ def run_tool(api, tool, size, bundles, work):
         out["floor"] = put_floor(api, ns["small"], bundles, size["changes"], CMSYNC_CONCURRENCY)
     tool.clean_up(api)
     delete_copies(api, ns["small"] + [ns["late"]])
-    run, obs, out["large"] = fan_out(api, tool, ns["src_large"], ns["sel_large"], ns["large"], bundles,
-                                     size["timeout"], os.path.join(work, f"{tool.key}-large.log"))
+    return out
+
+
+def run_large(api, tool, size, bundles, work, r):
+    """Round r of the large phase of one tool (a new process); its copies are removed after."""
+    ns = layout(tool, size)
+    run, obs, figures = fan_out(api, tool, ns["src_large"][r], ns["sel_large"][r], ns["large"][r], bundles,
+                                size["timeout"], os.path.join(work, f"{tool.key}-large{r + 1}.log"))
+    figures["load"] = os.getloadavg()[0]
     run.stop()
     obs.stop()
     tool.clean_up(api)
-    delete_copies(api, ns["large"])
-    return out
+    delete_copies(api, ns["large"][r])
+    return figures
+
+
+def run_all(api, tools, size, bundles, work):
+    """Each tool's small phase in turn; then the large phase's rounds, the tools taking turns.
+    Per tool: its figures, "large" being the median round (by the time to every copy)."""
+    res = {t.key: run_small(api, t, size, bundles, work) for t in tools}
+    rounds = {t.key: [] for t in tools}
+    for r in range(size["rounds"]):
+        for t in tools:
+            if r < large_rounds(t, size):
+                rounds[t.key].append(run_large(api, t, size, bundles, work, r))
+    for t in tools:
+        by_time = sorted(rounds[t.key], key=lambda f: f["last"])
+        res[t.key]["large"] = by_time[(len(by_time) - 1) // 2]
+        res[t.key]["rounds"] = [f["last"] for f in rounds[t.key]]
+        res[t.key]["round_loads"] = [f["load"] for f in rounds[t.key]]
+    return res
 
 
 # --- the table -----------------------------------------------------------------------------------
@@ -631,7 +668,9 @@ def table(tools, res, size):
 
     for phase, n in (("small", size["small"]), ("large", size["large"])):
         row(f"fan-out to {n} namespaces, from the process's start: first copy / every copy (s)",
-            lambda r, p=phase: f"{r[p]['first']:.2f} / {r[p]['last']:.2f}",
+            lambda r, p=phase: f"{r[p]['first']:.2f} / {r[p]['last']:.2f}" + (
+                f" (median of {len(r['rounds'])}: {', '.join(f'{x:.2f}' for x in r['rounds'])})"
+                if p == "large" and len(r["rounds"]) > 1 else ""),
             f"no limit / cmsync {ratio(tml[phase]['last'], cm[phase]['last'])}x"
             + (" (goal >= 3)" if phase == "large" else ""))
     row(f"fan-out: peak RSS MiB; CPU s of the tool (at {size['small']}, at {size['large']})",
@@ -669,8 +708,9 @@ def table(tools, res, size):
     row("a hand edit of ca.crt in one copy (kubectl patch)", lambda r: r["behaviour"]["hand"], "")
     row("a key of the copy's own (local.conf)", lambda r: r["behaviour"]["own"], "")
     row("the source ConfigMap deleted", lambda r: r["behaviour"]["deleted"], "")
-    row(f"the machine: 1-minute load average as the tool's run started ({os.cpu_count()} cores)",
-        lambda r: f"{r['load']:.1f}", "the same machine ran other work: read the ratios")
+    row(f"the machine: 1-minute load average as the small phase started; after each large round ({os.cpu_count()} cores)",
+        lambda r: f"{r['load']:.1f}; {', '.join(f'{x:.1f}' for x in r['round_loads'])}",
+        "the same machine ran other work: read the ratios")
     lines = ["| " + " | ".join(head) + " |", "| " + " | ".join("---" for _ in head) + " |"]
     lines += ["| " + " | ".join(r) + " |" for r in rows]
     return lines
@@ -721,11 +761,12 @@ def measure(a, size, work):
     log(f"bundle of {size['certs']} certificates, {len(bundles.text(0))} bytes")
     tools = [Cmsync(kubeconfig),
              TrustManager("tm", "trust-manager (defaults)", os.path.join(a.trust_manager, "trust-manager"),
-                          kubeconfig, work),
+                          kubeconfig, work, 1),
              TrustManager("tml", "trust-manager (no client limit)",
-                          os.path.join(a.trust_manager, "trust-manager-no-client-limit"), kubeconfig, work)]
+                          os.path.join(a.trust_manager, "trust-manager-no-client-limit"), kubeconfig, work, 99)]
     create_namespaces(api, tools, size)
-    res = {t.key: run_tool(api, t, size, bundles, work) for t in tools}
+    time.sleep(SETTLE)
+    res = run_all(api, tools, size, bundles, work)
     print("\n".join(table(tools, res, size)))
     print()
     print("\n".join(versions(tools, res, work, a.version)))
