@@ -4,7 +4,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <fstream>
 #include <memory>
 #include <string>
 #include <thread>
@@ -12,6 +11,7 @@
 
 #include "controller/health_server.hpp"
 #include "http_test_client.hpp"
+#include "proc_status.hpp"
 
 using namespace cmsync::controller;
 using namespace std::chrono_literals;
@@ -20,14 +20,7 @@ namespace {
 
 // This process's resident set in KiB (the server runs in it).
 long resident_kib() {
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.rfind("VmRSS:", 0) == 0) {
-            return std::stol(line.substr(6));
-        }
-    }
-    return 0;
+    return std::max(0L, cmsync::proc_status("VmRSS"));
 }
 
 }  // namespace

@@ -5,7 +5,6 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
-#include <fstream>
 #include <string>
 #include <thread>
 
@@ -13,6 +12,7 @@
 #include "controller/watcher_status.hpp"
 #include "eventually.hpp"
 #include "fake_api.hpp"
+#include "proc_status.hpp"
 
 namespace cmsync {
 
@@ -41,6 +41,23 @@ struct Lines {
         return std::any_of(lines.begin(), lines.end(),
                            [&](const std::string& l) { return l.find(text) != std::string::npos; });
     }
+};
+
+/// Rules of source src/app, which cannot be read: each fails at its start and waits to try
+/// again (rules file) on watchers of their own.
+struct ForbiddenSource {
+    ForbiddenSource() {
+        f.server.add_namespace("t", {});
+        f.server.fail("GET", "/api/v1/namespaces/src/configmaps/app",
+                      status(403, "Forbidden", "configmaps \"app\" is forbidden"));
+    }
+    ApiFixture<FakeApi> f;
+    Lines log;
+    RuleWatchers watchers{f.api,
+                          {},
+                          [](const std::string&, const WatchAction&) {},
+                          log.sink(),
+                          RuleWatchers::OnFailure::retry};
 };
 
 }  // namespace
@@ -79,14 +96,8 @@ TEST_CASE("a rule whose source cannot be read: retried, or the run stops with it
 }
 
 TEST_CASE("the unnamed rule is labelled by its source namespace") {
-    ApiFixture<FakeApi> f;
-    f.server.add_namespace("t", {});
-    f.server.fail("GET", "/api/v1/namespaces/src/configmaps/app",
-                  status(403, "Forbidden", "configmaps \"app\" is forbidden"));
-    Lines log;
-    RuleWatchers watchers(
-        f.api, {}, [](const std::string&, const WatchAction&) {}, log.sink(),
-        RuleWatchers::OnFailure::retry);
+    ForbiddenSource rules;
+    auto& watchers = rules.watchers;
     watchers.apply({rule_of(""), rule_of("named")});
     const auto statuses = controller::statuses_of(watchers);
     std::vector<std::string> labels;
@@ -103,33 +114,13 @@ TEST_CASE("the unnamed rule is labelled by its source namespace") {
 
 namespace cmsync {
 
-namespace {
-
-int threads_now() {
-    std::ifstream status("/proc/self/status");
-    std::string line;
-    while (std::getline(status, line)) {
-        if (line.rfind("Threads:", 0) == 0) {
-            return std::stoi(line.substr(8));
-        }
-    }
-    return -1;
-}
-
-}  // namespace
-
 TEST_CASE("rule watchers: a hundred rules run on a few driver threads; removed ones stop") {
-    ApiFixture<FakeApi> f;
-    f.server.add_namespace("t", {});
-    // Each rule's source cannot be read: it fails at its start and waits to try again, the
-    // cheapest rule to hold, so the threads counted are the drivers'.
-    f.server.fail("GET", "/api/v1/namespaces/src/configmaps/app",
-                  status(403, "Forbidden", "configmaps \"app\" is forbidden"));
-    Lines log;
-    RuleWatchers watchers(
-        f.api, {}, [](const std::string&, const WatchAction&) {}, log.sink(),
-        RuleWatchers::OnFailure::retry);
-    const int before = threads_now();
+    // Rules that wait to try again are the cheapest to hold: the threads counted are the
+    // drivers'.
+    ForbiddenSource forbidden;
+    auto& watchers = forbidden.watchers;
+    auto& log = forbidden.log;
+    const long before = proc_status("Threads");
     std::vector<Rule> rules;
     for (int i = 0; i < 100; ++i) {
         rules.push_back(rule_of("r" + std::to_string(i)));
@@ -137,7 +128,7 @@ TEST_CASE("rule watchers: a hundred rules run on a few driver threads; removed o
     }
     watchers.apply(rules);
     CHECK(eventually([&] { return log.has("rule r99: cannot watch:"); }));
-    CHECK(threads_now() - before <= 8 + 1);  // the drivers (and the transport's at most)
+    CHECK(proc_status("Threads") - before <= 8 + 1);  // the drivers (and the transport's at most)
     CHECK(watchers.running().size() == 100);
     rules.resize(10);
     watchers.apply(rules);  // returns once the 90 removed have stopped

@@ -24,6 +24,7 @@
 #include "kube/watch_event.hpp"
 #include "plan/merge.hpp"
 #include "plan/ownership.hpp"
+#include "proc_status.hpp"
 #include "test_inputs.hpp"
 #include "util/backoff.hpp"
 #include "util/parallel.hpp"
@@ -654,16 +655,6 @@ class HeldWatches : public http::Transport {
     int lists_ = 0;
 };
 
-int threads_now() {
-    std::ifstream status("/proc/self/status");
-    for (std::string line; std::getline(status, line);) {
-        if (line.rfind("Threads:", 0) == 0) {
-            return std::stoi(line.substr(8));
-        }
-    }
-    return -1;
-}
-
 }  // namespace
 
 TEST_CASE("stream runner: streams that watch hold no thread; a 410 relists each, then it watches") {
@@ -671,7 +662,7 @@ TEST_CASE("stream runner: streams that watch hold no thread; a 410 relists each,
     EventQueue queue;
     WatchStats stats;
     // Threads detached by earlier tests' fakes may still be ending: never more than before.
-    const int before = threads_now();
+    const long before = proc_status("Threads");
     constexpr int kStreams = 300;
     {
         StreamRunner runner(
@@ -685,7 +676,7 @@ TEST_CASE("stream runner: streams that watch hold no thread; a 410 relists each,
         }
         REQUIRE(f.server.wait_opened(kStreams));
         // The workers that opened them leave once there is nothing left to do.
-        CHECK(eventually([&] { return threads_now() <= before; }));
+        CHECK(eventually([&] { return proc_status("Threads") <= before; }));
         CHECK(f.server.lists() == 0);
 
         f.server.end_all(410);
@@ -693,7 +684,7 @@ TEST_CASE("stream runner: streams that watch hold no thread; a 410 relists each,
         CHECK(f.server.lists() == kStreams);
         CHECK(stats.relists == kStreams);
         CHECK(stats.watch_restarts == kStreams);
-        CHECK(eventually([&] { return threads_now() <= before; }));
+        CHECK(eventually([&] { return proc_status("Threads") <= before; }));
         std::size_t relisted = 0;
         for (const auto& e : queue.pop_all(0ms)) {
             relisted += e.kind == StreamEvent::Kind::relisted ? 1 : 0;
@@ -705,7 +696,7 @@ TEST_CASE("stream runner: streams that watch hold no thread; a 410 relists each,
         runner.stop_all();
         CHECK(f.server.open_now() == 0);
     }
-    CHECK(threads_now() <= before);
+    CHECK(proc_status("Threads") <= before);
 }
 
 TEST_CASE("state file: a source's fingerprint; for a sensitive kind, nothing of its values") {
