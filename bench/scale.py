@@ -38,6 +38,7 @@ import random
 import re
 import resource
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -289,6 +290,15 @@ def throttled(c, src, targets, sync):
         f"exit {rc}, {got} of {n} copies | {rejected} writes answered 429 (audit log) | | zero failed targets")
 
 
+def stop_watcher(w):
+    """Stops a watcher: with SCALE_WRAP, its whole session (started with start_new_session), or a
+    wrapper that is a script (heaptrack's) ends and leaves the watcher running."""
+    if WRAP:
+        os.killpg(w.pid, signal.SIGTERM)
+    else:
+        w.terminate()
+
+
 def idle_cpu(pid, seconds):
     hz = os.sysconf("SC_CLK_TCK")
 
@@ -358,7 +368,7 @@ def watch(c, s, t, idle_seconds, concurrency):
     w = subprocess.Popen(WRAP + ["kubectl-cmsync", "watch", src, "--target-selector", "scale-w=yes", "-l", "scale-w=yes",
                           "--log-format", "json", "--kubeconfig", c.restricted_kubeconfig]
                          + (["--concurrency", str(concurrency)] if concurrency else []),
-                         stdout=out, stderr=open(os.path.join(c.work, "watch.err"), "w"))
+                         stdout=out, stderr=open(os.path.join(c.work, "watch.err"), "w"), start_new_session=bool(WRAP))
     try:
         wait_writes(c, mark, CMSYNC_USER, "create", s * t, 600)
         time.sleep(2)
@@ -414,7 +424,7 @@ def watch(c, s, t, idle_seconds, concurrency):
         server_used, client_used = server_cpu(c) - server0, cpu_seconds(w.pid) - client0
         rss = vm_hwm(w.pid)
     finally:
-        w.terminate()
+        stop_watcher(w)
         w.wait()
     row(f"watch at {s * t} copies ({s} sources x {t} targets): every source updated at once, until every copy "
         f"holds it (s) | cmsync {took:.2f}; peak RSS {rss} KiB; idle CPU {cpu:.2f}% of a core | "
@@ -924,7 +934,8 @@ def secret_rss(c, n):
         t0 = time.time()
         w = subprocess.Popen(WRAP + ["kubectl-cmsync", "watch", src, "--target-selector", "scale-sfan=yes",
                                      "--kubeconfig", c.restricted_kubeconfig] + args,
-                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(c.work, f"rss-{label}.err"), "w"))
+                             stdout=subprocess.DEVNULL, stderr=open(os.path.join(c.work, f"rss-{label}.err"), "w"),
+                             start_new_session=bool(WRAP))
         try:
             events = tail.wait(0, by_cmsync("create", name), n, 600, f"the watcher's {resource} creates")
             synced = max(epoch(e["stageTimestamp"]) for e in events if by_cmsync("create", name)(e)) - t0
@@ -935,7 +946,7 @@ def secret_rss(c, n):
             got[label] = dict(synced=synced, hwm_synced=hwm_synced, took=took / 1000, gets=gets, hwm=vm_hwm(w.pid),
                               rss=proc_status(w.pid, "VmRSS"), threads=proc_status(w.pid, "Threads"))
         finally:
-            w.terminate()
+            stop_watcher(w)
             w.wait()
         delete_copies(c, targets, name, resource)
         log(f"watch {label} into {n}: {got[label]}")
@@ -1034,7 +1045,8 @@ def rule_objects_once(c, tag, n, t, quiet_seconds):
     out = open(os.environ.get("SCALE_RULES_LOG", os.path.join(c.work, f"rules{tag}.err")), "w")
     t0 = time.time()
     w = subprocess.Popen(WRAP + ["kubectl-cmsync", "watch", "--rules-from-cluster",
-                                 "--kubeconfig", c.restricted_kubeconfig], stdout=subprocess.DEVNULL, stderr=out)
+                                 "--kubeconfig", c.restricted_kubeconfig], stdout=subprocess.DEVNULL, stderr=out,
+                         start_new_session=bool(WRAP))
     status_patch = lambda e: by_cmsync("patch")(e) and e["objectRef"].get("subresource") == "status"
     threads_peak = 0
     try:
@@ -1067,7 +1079,7 @@ def rule_objects_once(c, tag, n, t, quiet_seconds):
         hwm_quiet, rss_quiet = vm_hwm(w.pid), proc_status(w.pid, "VmRSS")
         threads_peak = max(threads_peak, proc_status(w.pid, "Threads"))
     finally:
-        w.terminate()
+        stop_watcher(w)
         w.wait()
     got = managed_copies(c, "app-config")
     wrong = [ns for src, ts in layout.items() for ns in ts if got.get(ns) != data]
