@@ -41,11 +41,12 @@ RuleWatchers::~RuleWatchers() {
     stop_all();
 }
 
-WatchConfig RuleWatchers::config_for(const Rule& rule) const {
+WatchConfig RuleWatchers::config_for(const Running& r) const {
+    const auto& rule = r.rule;
     auto config = base_;
     config.spec = rule.spec;
     config.write.keys = rule.spec.keys;
-    config.shared_stream = shared_.get();
+    config.shared_stream = r.shared;
     if (!base_.state_file.empty() && !rule.name.empty()) {
         // A SyncRule's name is "NS/NAME": "NS.NAME" beside the file (neither part has a dot).
         auto suffix = rule.name;
@@ -119,7 +120,7 @@ bool RuleWatchers::step(Driver& d, Running& r) {
         }
         const auto name = r.rule.name;
         auto watcher = std::make_unique<Watcher>(
-            api_, config_for(r.rule),
+            api_, config_for(r),
             [this, name](const WatchAction& action) { on_action_(name, action); },
             [this, rule = r.rule](const std::string& line) { log(rule, line); });
         watcher->on_event([&d] {
@@ -247,6 +248,7 @@ void RuleWatchers::apply(const std::vector<Rule>& rules) {
         auto r = std::make_unique<Running>();
         r->rule = *rule;
         r->fingerprint = fingerprint;
+        r->shared = shared_.get();
         auto* ref = r.get();
         if (!rule->name.empty()) {
             log(*rule, "starting");

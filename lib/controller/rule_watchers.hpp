@@ -70,6 +70,7 @@ class RuleWatchers {
     struct Running {
         Rule rule;
         std::string fingerprint;
+        SharedStream* shared = nullptr;  ///< set before its driver gets it, then never changed
         std::atomic<bool> stop{false};
         // Its driver's alone:
         std::unique_ptr<Watcher> owned;
@@ -102,7 +103,7 @@ class RuleWatchers {
     /// Stops these rules and waits until their drivers have let go of them.
     void stop_rules(const std::list<std::unique_ptr<Running>>& rules);
     Driver& next_driver();
-    WatchConfig config_for(const Rule& rule) const;
+    WatchConfig config_for(const Running& r) const;
     /// `line` for the log, prefixed with the rule's name when it has one.
     void log(const Rule& rule, const std::string& line) const;
 
@@ -111,7 +112,8 @@ class RuleWatchers {
     ActionSink on_action_;
     LogSink log_;
     OnFailure on_failure_;
-    /// From kShareFrom ConfigMap rules on, new rules' watchers share one cluster-wide stream.
+    /// From kShareFrom ConfigMap rules on, new rules' watchers share one cluster-wide stream
+    /// (made, and read, by apply() alone: a driver reads Running::shared).
     std::unique_ptr<SharedStream> shared_;
     std::vector<std::unique_ptr<Driver>> drivers_;  ///< made as rules come, up to kDrivers
     std::size_t next_driver_ = 0;

@@ -49,8 +49,6 @@ class SharedStream {
     int subscribe(Subscriber subscriber);
     /// Removes a watcher: once this returns, nothing more reaches its queue.
     void unsubscribe(int id);
-    /// Watch restarts and relists of the shared stream (for metrics).
-    const WatchStats& stats() const { return stats_; }
 
   private:
     struct Entry {
@@ -67,7 +65,7 @@ class SharedStream {
     kube::ApiClient& api_;
     kube::Kind kind_;
     std::function<void(const std::string&)> log_;
-    WatchStats stats_;
+    WatchStats stats_;  ///< the runner's (not in the rules' metrics)
     EventQueue queue_;
     StreamRunner runner_;
     std::mutex mutex_;  ///< guards all below

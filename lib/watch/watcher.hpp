@@ -204,7 +204,9 @@ class Watcher {
     std::function<void(const std::string&)> log_;
     std::optional<LabelSelector> selector_;
     bool cluster_scope_ = false;
-    /// Cluster scope on config_.shared_stream: this watcher's id there.
+    /// Cluster scope on config_.shared_stream (decided by use_cluster_scope), and this
+    /// watcher's id there while subscribed.
+    bool on_shared_stream_ = false;
     std::optional<int> shared_id_;
     Clock::time_point last_resync_{};
     bool was_leading_ = false;
@@ -219,8 +221,9 @@ class Watcher {
     std::map<std::string, kube::Object> sources_;    ///< name -> source (sealed if sensitive)
     PassSchedule schedule_;                          ///< changed sources waiting for a pass
     std::map<std::string, std::string> awaited_rv_;  ///< source -> RV its stream must reach
-    /// source -> the version a copy named that read_source_now checked last
-    std::map<std::string, std::string> versions_checked_;
+    /// source -> versions of it that copies named and read_source_now found not newer than
+    /// the one held (never newer later: checked once each)
+    std::map<std::string, std::set<std::string>> versions_checked_;
     Clock::time_point last_refresh_{};
     std::map<std::string, std::string> stream_rvs_;
     std::set<std::string> listed_once_;  ///< streams past their first list

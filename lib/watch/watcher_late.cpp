@@ -55,12 +55,7 @@ bool Watcher::source_moved_on(const kube::Object& copy) {
     // Made from a version of the source other than the one held: an older one (a copy not
     // written since, as one in conflict), or a newer one (a sync run, another replica) the
     // source's stream has yet to bring. Read once per version named.
-    auto& checked = versions_checked_[copy.name];
-    if (checked == version->second) {
-        return false;
-    }
-    checked = version->second;
-    return true;
+    return versions_checked_[copy.name].insert(version->second).second;
 }
 
 void Watcher::read_source_now(const std::string& name, Clock::time_point at) {
@@ -70,11 +65,11 @@ void Watcher::read_source_now(const std::string& name, Clock::time_point at) {
     } catch (const std::exception&) {
         return;  // planned from what is held; a stale plan meets a 409 or the next event
     }
-    kube::WatchEvent e;
-    e.name = name;
     if (now && sources_.at(name).resource_version == now->resource_version) {
         return;  // the copy is the older one
     }
+    kube::WatchEvent e;
+    e.name = name;
     awaited_rv_[name] = now ? now->resource_version : "";
     e.type = now ? kube::WatchEventType::modified : kube::WatchEventType::deleted;
     e.object = std::move(now);

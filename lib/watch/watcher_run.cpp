@@ -12,7 +12,7 @@ bool Watcher::use_cluster_scope(std::size_t target_count) {
     const bool automatic = config_.scope == WatchScope::automatic;
     if (config_.shared_stream != nullptr && automatic && !config_.spec.kind.sensitive &&
         config_.state_file.empty() && config_.shared_stream->allowed()) {
-        shared_id_ = -1;  // subscribed by start_streams
+        on_shared_stream_ = true;
         return true;
     }
     // A sensitive kind is never read cluster-wide unless the user asks for it.
@@ -82,7 +82,7 @@ void Watcher::start_streams(const std::optional<WatchState>& resumed) {
         }
         streams_->start(std::move(spec));
     };
-    if (shared_id_) {
+    if (on_shared_stream_) {
         first_lists_.insert(kClusterStream);
         shared_id_ = config_.shared_stream->subscribe(
             {&queue_, kClusterStream,
@@ -197,9 +197,9 @@ void Watcher::begin() {
     read_initial_sources(targets, resumed);
     log_(fmt::format("watching {} source {}(s) in {} for {} target namespace(s), {} scope",
                      sources_.size(), spec.kind.name, spec.source_namespace, targets.size(),
-                     shared_id_       ? "cluster (shared)"
-                     : cluster_scope_ ? "cluster"
-                                      : "namespace"));
+                     on_shared_stream_ ? "cluster (shared)"
+                     : cluster_scope_  ? "cluster"
+                                       : "namespace"));
     streams_ = std::make_unique<StreamRunner>(api_, queue_, config_.run.chunk_size, log_, stats_);
     start_streams(resumed);
     if (first_lists_.empty()) {
@@ -219,7 +219,7 @@ void Watcher::end() {
 }
 
 void Watcher::unsubscribe() {
-    if (shared_id_ && *shared_id_ >= 0) {
+    if (shared_id_) {
         config_.shared_stream->unsubscribe(*std::exchange(shared_id_, std::nullopt));
     }
 }
