@@ -8,6 +8,7 @@
 #include "doctest_strings.hpp"
 #include "fake_api.hpp"
 #include "http/transport.hpp"
+#include "pipeline_fixture.hpp"
 #include "sync/pipeline.hpp"
 
 using namespace cmsync;
@@ -41,21 +42,6 @@ Lines summaries(const std::vector<TargetOutcome>& outcomes) {
     return out;
 }
 
-SyncSpec spec_of(std::vector<std::string> targets) {
-    SyncSpec spec;
-    spec.source_namespace = "src";
-    spec.selection.names = {"app"};
-    spec.target_namespaces = std::move(targets);
-    return spec;
-}
-
-WriteOptions writes() {
-    WriteOptions w;
-    w.sleep = [](std::chrono::milliseconds) {};
-    w.jitter = [] { return 0.0; };
-    return w;
-}
-
 }  // namespace
 
 TEST_CASE("run_spec across clusters: sources read once, each cluster written through its own") {
@@ -69,9 +55,9 @@ TEST_CASE("run_spec across clusters: sources read once, each cluster written thr
     // member-b: web holds a copy of member-b's own src/app (not the hub's): another source
     b.server.add("configmaps", copy_json("web", "app", "src/app", {{"k", "old"}}, {{"k", "old"}}));
     b.server.add_namespace("src", {});
-    const auto options = writes();
+    const auto options = write_options();
     const auto run = run_spec({"hub", &hub.api}, {{"member-a", &a.api}, {"member-b", &b.api}},
-                              spec_of({"src", "web"}), RunOptions{}, &options);
+                              app_spec({"src", "web"}), RunOptions{}, &options);
     CHECK(summaries(run.outcomes) == Lines{"member-a/src/app from hub/src/app create",
                                            "member-a/web/app from hub/src/app update",
                                            "member-b/src/app from hub/src/app create",
@@ -96,9 +82,9 @@ TEST_CASE("run_spec across clusters: the source's own cluster as a target record
     ApiFixture<FakeApi> hub;
     hub.server.add("configmaps", configmap_json("src", "app", {{"k", "v"}}));
     hub.server.add_namespace("web", {});
-    const auto options = writes();
+    const auto options = write_options();
     const auto run =
-        run_spec({"hub", &hub.api}, {{"hub", &hub.api}}, spec_of({"web"}), RunOptions{}, &options);
+        run_spec({"hub", &hub.api}, {{"hub", &hub.api}}, app_spec({"web"}), RunOptions{}, &options);
     CHECK(summaries(run.outcomes) == Lines{"hub/web/app from hub/src/app create"});
     const auto copy = hub.server.stored("configmaps", "web", "app");
     REQUIRE(copy);
@@ -114,8 +100,8 @@ TEST_CASE("run_spec across clusters: a failing cluster fails its own targets onl
     a.server.add_namespace("web", {});
     forbidden.server.fail("GET", "/api/v1/namespaces/web/configmaps/app",
                           status(403, "Forbidden", "no"));
-    const auto options = writes();
-    auto spec = spec_of({"web"});
+    const auto options = write_options();
+    auto spec = app_spec({"web"});
     SUBCASE("named targets: each carries its cluster's error") {
         const auto run =
             run_spec({"hub", &hub.api},
@@ -159,7 +145,7 @@ TEST_CASE("run_spec across clusters: diff plans in every cluster and writes nowh
     a.server.add_namespace("web", {});
     // member-b has no namespace web: the create that sync would send is that target's error
     const auto run = run_spec({"hub", &hub.api}, {{"member-a", &a.api}, {"member-b", &b.api}},
-                              spec_of({"web"}), RunOptions{}, nullptr);
+                              app_spec({"web"}), RunOptions{}, nullptr);
     CHECK(summaries(run.outcomes) ==
           Lines{"member-a/web/app from hub/src/app create",
                 "member-b/web/app from hub/src/app error: create configmaps \"app\" in namespace "

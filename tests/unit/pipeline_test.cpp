@@ -8,6 +8,7 @@
 #include "api_fixture.hpp"
 #include "doctest_strings.hpp"
 #include "fake_api.hpp"
+#include "pipeline_fixture.hpp"
 
 using namespace cmsync;
 
@@ -33,22 +34,6 @@ Lines summaries(const std::vector<TargetOutcome>& outcomes) {
         out.push_back(summary(o));
     }
     return out;
-}
-
-SyncSpec app_spec(std::vector<std::string> targets) {
-    SyncSpec spec;
-    spec.source_namespace = "src";
-    spec.selection.names = {"app"};
-    spec.target_namespaces = std::move(targets);
-    return spec;
-}
-
-WriteOptions write_options(DryRunMode mode) {
-    WriteOptions w;
-    w.dry_run = mode;
-    w.sleep = [](std::chrono::milliseconds) {};
-    w.jitter = [] { return 0.0; };
-    return w;
 }
 
 RunOptions run_options() {
