@@ -41,6 +41,7 @@ import threading
 import time
 import urllib.parse
 
+import curl_bulk
 import peers_svg
 
 NAME = "peers-ca"
@@ -106,31 +107,12 @@ class Api:
         the seconds curl ran (its config and bodies are written before)."""
         if not requests:
             return 0.0
-        cfg = os.path.join(self.work, "bulk.cfg")
-        bodies = {}
-        with open(cfg, "w") as f:
-            for i, (method, path, body) in enumerate(requests):
-                if i:
-                    f.write("next\n")
-                f.write(f'url = "{self.server}{path}"\nrequest = "{method}"\noutput = "/dev/null"\n')
-                f.write(f'cacert = "{self.ca}"\ncert = "{self.cert}"\nkey = "{self.key}"\nsilent\n')
-                f.write('write-out = "%{http_code}\\n"\n')
-                if body is not None and len(json.dumps(body)) < 1024:
-                    f.write(f"data = {json.dumps(json.dumps(body))}\n")
-                    f.write('header = "Content-Type: application/json"\n')
-                elif body is not None:
-                    text = json.dumps(body)
-                    if text not in bodies:
-                        bodies[text] = os.path.join(self.work, f"body-{len(bodies)}")
-                        with open(bodies[text], "w") as b:
-                            b.write(text)
-                    f.write(f'data-binary = "@{bodies[text]}"\nheader = "Content-Type: application/json"\n')
-        t0 = time.monotonic()
-        p = subprocess.run(["curl", "--http2", "--parallel", "--parallel-max", str(concurrency),
-                            "--config", cfg], capture_output=True, text=True)
-        wall = time.monotonic() - t0
-        bad = [c for c in p.stdout.split() if int(c) not in ok]
-        if bad or len(p.stdout.split()) != len(requests):
+        wall, codes = curl_bulk.send(
+            [(method, path, None if body is None else json.dumps(body).encode(), "application/json")
+             for method, path, body in requests],
+            concurrency, self.server, self.ca, self.cert, self.key, self.work)
+        bad = [c for c in codes if c not in ok]
+        if bad or len(codes) != len(requests):
             raise RuntimeError(f"{len(requests)} requests: {len(bad)} failed ({bad[:5]})")
         return wall
 

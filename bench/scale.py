@@ -47,6 +47,8 @@ import time
 import urllib.error
 import urllib.request
 
+import curl_bulk
+
 FULL = dict(fanout=10000, watch_sources=100, watch_targets=100, busy_objects=50000, churn_rate=100,
             churn_seconds=60, resync_sources=100, resync_targets=100, idle_seconds=30, watch_concurrency=0,
             secret_fanout=1000, secret_repeats=5, secret_watch_targets=100, secret_watch_updates=50,
@@ -96,26 +98,7 @@ class Cluster:
         """Sends requests [(method, path, body bytes or None, content type)] with one curl process
         (HTTP/2, `--parallel`, one connection); returns (wall seconds, [HTTP codes])."""
         cert, key = self.tls[user]
-        cfg = os.path.join(self.work, "curl.cfg")
-        bodies = {}
-        with open(cfg, "w") as f:
-            for i, (method, path, body, ctype) in enumerate(requests):
-                if i:
-                    f.write("next\n")
-                f.write(f'url = "{self.server}{path}"\nrequest = "{method}"\noutput = "/dev/null"\n')
-                f.write(f'cacert = "{self.ca}"\ncert = "{cert}"\nkey = "{key}"\nsilent\nhttp2\n')
-                f.write('write-out = "%{http_code}\\n"\n')
-                if body is not None:
-                    if body not in bodies:
-                        bodies[body] = os.path.join(self.work, f"body-{len(bodies)}")
-                        with open(bodies[body], "wb") as b:
-                            b.write(body)
-                    f.write(f'data-binary = "@{bodies[body]}"\nheader = "Content-Type: {ctype}"\n')
-        t0 = time.monotonic()
-        p = subprocess.run(["curl", "--parallel", "--parallel-max", str(concurrency), "--config", cfg],
-                           capture_output=True, text=True)
-        wall = time.monotonic() - t0
-        return wall, [int(c) for c in p.stdout.split() if c.isdigit()]
+        return curl_bulk.send(requests, concurrency, self.server, self.ca, cert, key, self.work)
 
     def audit_mark(self):
         return os.path.getsize(self.audit)
