@@ -12,15 +12,16 @@
 
 namespace cmsync {
 
-/// Calls fn(0) .. fn(n-1) on up to `concurrency` threads of the process's WorkPool, so that
-/// many loops at once share a bounded number of threads; fn must not throw. When given,
-/// `while_waiting` runs on the calling thread about every 100 ms until they are done. Called
-/// from a pool thread, it runs on the calling thread alone (waiting there for the pool could
-/// wait for itself).
+/// Calls fn(0) .. fn(n-1) on up to `concurrency` threads: the calling thread and threads of
+/// the process's WorkPool, so that many loops at once share a bounded number of threads; fn
+/// must not throw. When given, `while_waiting` runs on the calling thread about every 100 ms
+/// until they are done (the caller then only waits). A loop inside a loop (each target
+/// cluster's writes, run for several clusters at once) keeps its own concurrency: its caller
+/// takes indices too, so it never waits for pool threads busy with the outer loop.
 inline void parallel_for(std::size_t n, int concurrency, const std::function<void(std::size_t)>& fn,
                          const std::function<void()>& while_waiting = {}) {
     const auto lanes = std::min<std::size_t>(n, static_cast<std::size_t>(std::max(1, concurrency)));
-    if ((lanes <= 1 && !while_waiting) || WorkPool::on_pool_thread()) {
+    if (lanes <= 1 && !while_waiting) {
         for (std::size_t i = 0; i < n; ++i) {
             fn(i);
         }
@@ -36,31 +37,38 @@ inline void parallel_for(std::size_t n, int concurrency, const std::function<voi
     };
     auto state = std::make_shared<State>();
     const auto* f = &fn;  // called only for an index taken before the last is done
+    const auto lane = [state, f, n] {
+        for (;;) {
+            std::size_t i = 0;
+            {
+                std::lock_guard guard(state->mutex);
+                if (state->next >= n) {
+                    return;
+                }
+                i = state->next++;
+            }
+            (*f)(i);
+            std::lock_guard guard(state->mutex);
+            if (++state->done == n) {
+                state->done_cv.notify_all();
+            }
+        }
+    };
+    // A pool thread's loop takes indices itself (waiting only on lanes that took one: no
+    // wait on the pool it is part of), as does any caller without a hook to run.
+    const bool caller_takes = !while_waiting || WorkPool::on_pool_thread();
     auto& pool = WorkPool::shared();
     pool.allow(concurrency);
-    for (std::size_t lane = 0; lane < lanes; ++lane) {
-        pool.submit([state, f, n] {
-            for (;;) {
-                std::size_t i = 0;
-                {
-                    std::lock_guard guard(state->mutex);
-                    if (state->next >= n) {
-                        return;
-                    }
-                    i = state->next++;
-                }
-                (*f)(i);
-                std::lock_guard guard(state->mutex);
-                if (++state->done == n) {
-                    state->done_cv.notify_all();
-                }
-            }
-        });
+    for (std::size_t l = caller_takes ? 1 : 0; l < lanes; ++l) {
+        pool.submit(lane);
+    }
+    if (caller_takes) {
+        lane();
     }
     std::unique_lock lock(state->mutex);
     while (!state->done_cv.wait_for(lock, std::chrono::milliseconds(100),
                                     [&] { return state->done == n; })) {
-        if (while_waiting) {
+        if (while_waiting && !caller_takes) {
             lock.unlock();
             while_waiting();
             lock.lock();

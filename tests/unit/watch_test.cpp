@@ -552,6 +552,23 @@ TEST_CASE("parallel_for: every index once, and the caller's hook runs while it w
     }
 }
 
+TEST_CASE("parallel_for: a loop inside a loop keeps its own concurrency") {
+    // As run_spec across clusters: each cluster's writes are a loop inside the loop over the
+    // clusters. Found in review: the inner loops ran one index at a time on pool threads.
+    std::atomic<int> running{0};
+    std::atomic<int> most{0};
+    parallel_for(2, 2, [&](std::size_t) {
+        parallel_for(8, 4, [&](std::size_t) {
+            const int now = ++running;
+            for (int seen = most; now > seen && !most.compare_exchange_weak(seen, now);) {
+            }
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+            --running;
+        });
+    });
+    CHECK(most > 2);  // one at a time per inner loop would be 2
+}
+
 TEST_CASE("stream runner: stopping wakes the watches, which end at once") {
     ApiFixture<QuietWatches> f;
     EventQueue queue;
