@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <functional>
 #include <map>
+#include <memory>
 #include <mutex>
 #include <optional>
 #include <string>
@@ -38,19 +39,27 @@ class ClusterRules {
         std::map<std::string, RuleObject> objects;  ///< by key
         RuleSelection selection;
     };
-    View view() const;
+    /// Nothing before the feeds' first lists.
+    std::shared_ptr<const View> view() const;
 
   private:
-    /// Reads the feeds again when one changed; false while a first list is missing.
-    bool refresh();
+    enum class Refresh { not_listed, same, statuses_changed, rules_changed };
+    /// Reads the feeds again when one changed; rules_changed when a rule object or a grant did
+    /// (more than its status).
+    Refresh refresh();
     void report(const View& view);
 
     LogSink log_;
     std::array<ObjectFeed, 3> feeds_;  ///< ClusterSyncRules, SyncRules, SyncGrants
     std::array<std::uint64_t, 3> versions_{};
     std::optional<std::string> answered_;  ///< the fingerprints of the rules last answered
-    mutable std::mutex mutex_;             // guards view_
-    View view_;
+    struct Parsed {
+        std::string identity;  ///< uid and generation
+        RuleObject object;     ///< its json left out
+    };
+    std::map<std::string, Parsed> parsed_;  ///< "c:NAME" / "n:NS/NAME" -> the last reading
+    mutable std::mutex mutex_;              // guards view_
+    std::shared_ptr<const View> view_;
     std::map<std::string, std::string> said_;  ///< rule -> the problem last logged
 };
 

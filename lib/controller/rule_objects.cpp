@@ -156,35 +156,46 @@ Grant read_grant(const std::string& json) {
     return out;
 }
 
-std::vector<std::string> granted_namespaces(const Rule& rule, const std::vector<Grant>& grants) {
-    const auto& spec = rule.spec;
-    std::vector<std::string> out;
+GrantIndex::GrantIndex(const std::vector<Grant>& grants) {
     for (const auto& grant : grants) {
-        const bool allows = std::any_of(grant.from.begin(), grant.from.end(), [&](const auto& f) {
-            if (f.namespace_name != spec.source_namespace) {
-                return false;
-            }
-            if (!f.kinds.empty() && !has(f.kinds, std::string(spec.kind.name))) {
-                return false;
-            }
-            if (f.names.empty()) {
-                return true;
-            }
-            const auto& names = spec.selection.names;
-            return !names.empty() && std::all_of(names.begin(), names.end(),
-                                                 [&](const auto& n) { return has(f.names, n); });
-        });
-        if (allows && !has(out, grant.namespace_name)) {
-            out.push_back(grant.namespace_name);
+        for (const auto& from : grant.from) {
+            by_source_[from.namespace_name].push_back({&grant.namespace_name, &from});
         }
     }
+}
+
+std::vector<std::string> granted_namespaces(const Rule& rule, const GrantIndex& grants) {
+    const auto& spec = rule.spec;
+    std::vector<std::string> out;
+    const auto it = grants.by_source_.find(spec.source_namespace);
+    if (it == grants.by_source_.end()) {
+        return out;
+    }
+    for (const auto& [target, from] : it->second) {
+        if (!from->kinds.empty() && !has(from->kinds, std::string(spec.kind.name))) {
+            continue;
+        }
+        const auto& names = spec.selection.names;
+        if (!from->names.empty() &&
+            (names.empty() || !std::all_of(names.begin(), names.end(),
+                                           [&](const auto& n) { return has(from->names, n); }))) {
+            continue;
+        }
+        out.push_back(*target);
+    }
     std::sort(out.begin(), out.end());
+    out.erase(std::unique(out.begin(), out.end()), out.end());
     return out;
+}
+
+std::vector<std::string> granted_namespaces(const Rule& rule, const std::vector<Grant>& grants) {
+    return granted_namespaces(rule, GrantIndex(grants));
 }
 
 RuleSelection select_rules(const std::map<std::string, RuleObject>& objects,
                            const std::vector<Grant>& grants) {
     RuleSelection out;
+    const GrantIndex grant_index(grants);
     std::vector<std::pair<const RuleObject*, Rule>> valid;
     for (const auto& [key, object] : objects) {
         if (!object.rule) {
@@ -192,7 +203,7 @@ RuleSelection select_rules(const std::map<std::string, RuleObject>& objects,
         }
         auto rule = *object.rule;
         if (object.namespaced) {
-            rule.spec.granted_namespaces = granted_namespaces(rule, grants);
+            rule.spec.granted_namespaces = granted_namespaces(rule, grant_index);
             std::vector<std::string> missing;
             for (const auto& ns : rule.spec.target_namespaces) {
                 if (!has(*rule.spec.granted_namespaces, ns)) {
@@ -210,12 +221,13 @@ RuleSelection select_rules(const std::map<std::string, RuleObject>& objects,
         return std::tuple(a.first->created, a.first->key()) <
                std::tuple(b.first->created, b.first->key());
     });
-    for (auto& [object, rule] : valid) {
-        out.rules.push_back(rule);
-        if (auto problems = check_rules(out.rules); !problems.empty()) {
-            out.rules.pop_back();
+    RuleChecks checks;
+    for (const auto& [object, rule] : valid) {
+        if (auto problems = checks.add(rule, false); !problems.empty()) {
             out.refused[object->key()] = spec_words(problems.front(), rule.where);
+            continue;
         }
+        out.rules.push_back(rule);
     }
     std::sort(out.rules.begin(), out.rules.end(),
               [](const Rule& a, const Rule& b) { return a.name < b.name; });

@@ -62,6 +62,21 @@ Grant read_grant(const std::string& json);
 /// a selector rule's sources are not known ahead, so a grant limited to names refuses it).
 std::vector<std::string> granted_namespaces(const Rule& rule, const std::vector<Grant>& grants);
 
+/// Grants by the namespace they consent to (a `from` entry's), so that a thousand SyncRules
+/// each look at their own grants, not at every grant. Refers to `grants`: it must outlive it.
+class GrantIndex {
+  public:
+    explicit GrantIndex(const std::vector<Grant>& grants);
+
+  private:
+    friend std::vector<std::string> granted_namespaces(const Rule&, const GrantIndex&);
+    /// source namespace -> (the grant's namespace, the `from` entry naming it)
+    std::map<std::string, std::vector<std::pair<const std::string*, const Grant::From*>>>
+        by_source_;
+};
+/// granted_namespaces through an index of the grants.
+std::vector<std::string> granted_namespaces(const Rule& rule, const GrantIndex& grants);
+
 /// What to run of a set of rule objects: the valid ones (SyncRules limited to the namespaces
 /// that grant them), but for a rule that overlaps an older one (two rules managing one target
 /// from different sources): the younger is refused, with the overlap in the validator's words.

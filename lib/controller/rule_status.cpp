@@ -153,9 +153,16 @@ ObservedStatus observed_status(const std::string& object_json) {
         }
     }
     out.patch = render(f);
+    out.generation = f.observed_generation;
     out.ready = f.ready;
     out.transition_time = f.has_ready ? f.transition_time : std::string();
     return out;
+}
+
+bool keeps_pending(const ReadyCondition& wanted, std::int64_t generation,
+                   const ObservedStatus& said) {
+    return !said.patch.empty() && wanted.reason == "Pending" && said.ready.reason == "Pending" &&
+           said.generation == generation;
 }
 
 std::string metav1_time(std::int64_t unix_ms) {

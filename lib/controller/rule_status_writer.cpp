@@ -2,6 +2,7 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <chrono>
 #include <set>
 #include <vector>
@@ -12,7 +13,11 @@ namespace cmsync::controller {
 
 namespace {
 
+// A rule's status is written at most this often.
 constexpr std::chrono::seconds kRound{1};
+// While rules are in their first pass, rounds come this often, so that a rule's status follows
+// the end of its pass closely (each rule still at most once per kRound).
+constexpr std::chrono::milliseconds kFirstPassRound{200};
 // A rule whose watcher has not ended its first pass yet says nothing for this long: a status
 // written now would be written again in a moment (a thousand rules starting together patched
 // every status two or three times while their copies were being made).
@@ -44,9 +49,10 @@ RuleStatusWriter::~RuleStatusWriter() {
 void RuleStatusWriter::start() {
     thread_ = std::thread([this] {
         std::unique_lock lock(mutex_);
-        while (!woken_.wait_for(lock, kRound, [this] { return stop_.load(); })) {
+        auto wait = std::chrono::steady_clock::duration(kRound);
+        while (!woken_.wait_for(lock, wait, [this] { return stop_.load(); })) {
             lock.unlock();
-            write_changed();
+            wait = write_changed() ? kFirstPassRound : kRound;
             lock.lock();
         }
     });
@@ -60,22 +66,31 @@ void RuleStatusWriter::stop() {
     }
 }
 
-void RuleStatusWriter::write_changed() {
+bool RuleStatusWriter::write_changed() {
     const auto until = write_gate_ ? write_gate_() : std::optional(kube::Until{});
     if (!until) {
         written_.clear();  // a standby: a new term compares afresh
-        return;
+        patched_at_.clear();
+        return false;
     }
     const auto view = rules_.view();
-    const auto& objects = view.objects;
-    const auto& refused = view.selection.refused;
+    if (!view) {
+        return false;  // the rule objects are not listed yet
+    }
+    const auto& objects = view->objects;
+    const auto& refused = view->selection.refused;
+    const auto& selected = view->selection.rules;  // by name
     std::map<std::string, RuleState> states;
-    std::set<std::string> settling;
-    const auto started_by = std::chrono::steady_clock::now() - kSettle;
+    std::set<std::string> settling, first_pass;
+    const auto round_start = std::chrono::steady_clock::now();
+    const auto started_by = round_start - kSettle;
     watchers_.each_rule([&](const RuleWatchers::RuleRun& run) {
-        if (run.watcher != nullptr && run.watcher->stats().last_sync_unix_ms == 0 &&
-            run.since > started_by) {
-            settling.insert(run.name);
+        if (run.watcher == nullptr ? run.failure.empty()
+                                   : run.watcher->stats().last_sync_unix_ms == 0) {
+            first_pass.insert(run.name);
+            if (run.since > started_by) {
+                settling.insert(run.name);
+            }
         }
         auto& s = states[run.name];
         s.running = run.watcher != nullptr;
@@ -97,20 +112,25 @@ void RuleStatusWriter::write_changed() {
         if (settling.count(name) != 0) {
             continue;
         }
+        if (const auto it = patched_at_.find(name);
+            it != patched_at_.end() && round_start - it->second < kRound) {
+            continue;  // written less than a round ago
+        }
         auto state = states[name];
         state.generation = object.generation;
         state.invalid = object.errors;
         if (const auto it = refused.find(name); it != refused.end()) {
             state.refused = it->second;
         }
-        if (const auto it = view.selection.not_granted.find(name);
-            it != view.selection.not_granted.end()) {
+        if (const auto it = view->selection.not_granted.find(name);
+            it != view->selection.not_granted.end()) {
             state.not_granted = it->second;
         }
-        for (const auto& rule : view.selection.rules) {
-            if (rule.name == name && rule.spec.granted_namespaces) {
-                state.no_grant = rule.spec.granted_namespaces->empty();
-            }
+        if (const auto rule =
+                std::lower_bound(selected.begin(), selected.end(), name,
+                                 [](const Rule& r, const std::string& n) { return r.name < n; });
+            rule != selected.end() && rule->name == name && rule->spec.granted_namespaces) {
+            state.no_grant = rule->spec.granted_namespaces->empty();
         }
         const auto ready = ready_condition(state);
         const auto observed = observed_status(object.json);
@@ -130,9 +150,15 @@ void RuleStatusWriter::write_changed() {
         if (patch == observed.patch) {
             continue;  // already says so
         }
-        if (const auto it = written_.find(name);
-            it != written_.end() && it->second.patch == patch) {
+        const auto sent = written_.find(name);
+        if (sent != written_.end() && sent->second.patch == patch) {
             continue;  // written; the watch has not brought it back yet
+        }
+        if (first_pass.count(name) != 0 &&
+            (keeps_pending(ready, state.generation, observed) ||
+             (sent != written_.end() &&
+              keeps_pending(ready, state.generation, observed_status(sent->second.patch))))) {
+            continue;  // says Pending until its first pass ends
         }
         patches.push_back({name, &object, {patch, ready.ready, transition}, ""});
     }
@@ -153,6 +179,7 @@ void RuleStatusWriter::write_changed() {
     });
     for (auto& p : patches) {
         const auto& name = p.name;
+        patched_at_[name] = round_start;
         if (p.error.empty()) {
             written_[name] = std::move(p.written);
             failed_.erase(name);
@@ -164,6 +191,8 @@ void RuleStatusWriter::write_changed() {
         failed_[name] = p.error;
     }
     std::erase_if(written_, [&](const auto& e) { return objects.count(e.first) == 0; });
+    std::erase_if(patched_at_, [&](const auto& e) { return objects.count(e.first) == 0; });
+    return !first_pass.empty();
 }
 
 }  // namespace cmsync::controller

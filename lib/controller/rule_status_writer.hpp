@@ -31,8 +31,9 @@ class RuleStatusWriter {
     void start();
     void stop();
     /// One round: every rule's status compared and written where it differs (the thread's
-    /// work, once a second).
-    void write_changed();
+    /// work, once a second; five times a second while a rule is in its first pass, which it
+    /// returns). A rule's status is written at most once a second.
+    bool write_changed();
 
   private:
     kube::ApiClient& api_;
@@ -48,6 +49,8 @@ class RuleStatusWriter {
     /// rule -> what was sent and has not come back in the object yet
     std::map<std::string, Written> written_;
     std::map<std::string, std::string> failed_;  ///< rule -> the last failure logged
+    /// rule -> when its status was last written (or tried)
+    std::map<std::string, std::chrono::steady_clock::time_point> patched_at_;
     std::atomic<bool> stop_{false};
     std::mutex mutex_;
     std::condition_variable woken_;

@@ -27,71 +27,102 @@ std::string rule_fingerprint(const Rule& rule) {
                        r.granted_namespaces ? list(*r.granted_namespaces) : "*");
 }
 
-std::vector<std::string> check_rules(const std::vector<Rule>& rules) {
+RuleChecks::RuleChecks() = default;
+RuleChecks::~RuleChecks() = default;
+
+std::vector<std::string> RuleChecks::add(const Rule& rule, bool keep_when_wrong) {
     std::vector<std::string> errors;
-    std::map<std::string, const Rule*> by_name;
-    for (const auto& rule : rules) {
-        const auto [it, fresh] = by_name.emplace(rule.name, &rule);
-        if (!fresh) {
-            errors.push_back(fmt::format("{}: rule name \"{}\" is already used at {}", rule.where,
-                                         rule.name, it->second->where));
-        }
+    // What this rule adds, so that a refused rule can be taken out again.
+    std::vector<Pairs::iterator> added_contexts, added_names;
+    std::vector<std::map<Target, const Rule*>::iterator> added_targets;
+    bool added_name = false;
+    const auto [named, fresh_name] = by_name_.emplace(rule.name, &rule);
+    if (!fresh_name) {
+        errors.push_back(fmt::format("{}: rule name \"{}\" is already used at {}", rule.where,
+                                     rule.name, named->second->where));
+    } else {
+        added_name = true;
     }
     // One cluster name, one context, and the other way round, in every file.
-    std::map<std::string, std::pair<std::string, const Rule*>> contexts;  // name -> context
-    std::map<std::string, std::pair<std::string, const Rule*>> names;     // context -> name
-    const auto one_to_one = [&](auto& map, const std::string& key, const std::string& value,
-                                const Rule& rule, const char* what, const char* other) {
+    const auto one_to_one = [&](Pairs& map, std::vector<Pairs::iterator>& added,
+                                const std::string& key, const std::string& value, const char* what,
+                                const char* other) {
         const auto [it, fresh] = map.emplace(key, std::pair{value, &rule});
-        if (!fresh && it->second.first != value) {
+        if (fresh) {
+            added.push_back(it);
+        } else if (it->second.first != value) {
             errors.push_back(
                 fmt::format("{}: {} \"{}\" is {} \"{}\" here and {} \"{}\" for rule \"{}\" at {}",
                             rule.where, what, key, other, value, other, it->second.first,
                             it->second.second->name, it->second.second->where));
-            it->second.first = value;  // said once per pair
+            if (keep_when_wrong) {
+                it->second.first = value;  // said once per pair
+            }
         }
     };
-    for (const auto& rule : rules) {
-        auto refs = rule.spec.target_clusters;
-        refs.push_back(rule.spec.source_cluster);
-        for (const auto& ref : refs) {
-            if (!ref.current()) {
-                one_to_one(contexts, ref.name, ref.context, rule, "cluster", "context");
-                one_to_one(names, ref.context, ref.name, rule, "context", "cluster");
-            }
+    auto refs = rule.spec.target_clusters;
+    refs.push_back(rule.spec.source_cluster);
+    for (const auto& ref : refs) {
+        if (!ref.current()) {
+            one_to_one(contexts_, added_contexts, ref.name, ref.context, "cluster", "context");
+            one_to_one(names_, added_names, ref.context, ref.name, "context", "cluster");
         }
     }
     // Targets known before any request: named sources into listed namespaces, by kind and
     // cluster (a context; empty: the current one).
-    using Target = std::tuple<std::string_view, std::string, kube::ObjectRef>;
-    std::map<Target, const Rule*> managed;
     const auto source_text = [](const SyncSpec& s, const std::string& name) {
         return (s.source_cluster.current() ? "" : s.source_cluster.name + "/") +
                s.source_namespace + "/" + name;
     };
-    for (const auto& rule : rules) {
-        const auto& r = rule.spec;
-        for (const auto& cluster : cmsync::target_clusters(r)) {
-            const auto where = cluster.current() ? std::string() : cluster.name + "/";
-            for (const auto& ns : r.target_namespaces) {
-                if (!may_target(r, ns, cluster == r.source_cluster)) {
+    const auto& r = rule.spec;
+    for (const auto& cluster : cmsync::target_clusters(r)) {
+        const auto where = cluster.current() ? std::string() : cluster.name + "/";
+        for (const auto& ns : r.target_namespaces) {
+            if (!may_target(r, ns, cluster == r.source_cluster)) {
+                continue;
+            }
+            for (const auto& name : r.selection.names) {
+                const auto [it, fresh] = managed_.emplace(
+                    Target{r.kind.name, cluster.context, kube::ObjectRef{ns, name}}, &rule);
+                if (fresh) {
+                    added_targets.push_back(it);
                     continue;
                 }
-                for (const auto& name : r.selection.names) {
-                    const auto [it, fresh] = managed.emplace(
-                        Target{r.kind.name, cluster.context, kube::ObjectRef{ns, name}}, &rule);
-                    const auto& other = *it->second;
-                    if (!fresh && (other.spec.source_cluster.context != r.source_cluster.context ||
-                                   other.spec.source_namespace != r.source_namespace)) {
-                        errors.push_back(fmt::format(
-                            "{}: rules \"{}\" and \"{}\" would both manage {} {}{}/{}, from {} "
-                            "and {}",
-                            rule.where, other.name, rule.name, r.kind.name, where, ns, name,
-                            source_text(other.spec, name), source_text(r, name)));
-                    }
+                const auto& other = *it->second;
+                if (other.spec.source_cluster.context != r.source_cluster.context ||
+                    other.spec.source_namespace != r.source_namespace) {
+                    errors.push_back(fmt::format(
+                        "{}: rules \"{}\" and \"{}\" would both manage {} {}{}/{}, from {} and {}",
+                        rule.where, other.name, rule.name, r.kind.name, where, ns, name,
+                        source_text(other.spec, name), source_text(r, name)));
                 }
             }
         }
+    }
+    if (!errors.empty() && !keep_when_wrong) {
+        if (added_name) {
+            by_name_.erase(named);
+        }
+        for (auto it : added_contexts) {
+            contexts_.erase(it);
+        }
+        for (auto it : added_names) {
+            names_.erase(it);
+        }
+        for (auto it : added_targets) {
+            managed_.erase(it);
+        }
+    }
+    return errors;
+}
+
+std::vector<std::string> check_rules(const std::vector<Rule>& rules) {
+    RuleChecks checks;
+    std::vector<std::string> errors;
+    for (const auto& rule : rules) {
+        auto more = checks.add(rule, true);
+        errors.insert(errors.end(), std::make_move_iterator(more.begin()),
+                      std::make_move_iterator(more.end()));
     }
     return errors;
 }

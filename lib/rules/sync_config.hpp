@@ -1,8 +1,12 @@
 #pragma once
 
+#include <map>
 #include <string>
+#include <string_view>
+#include <tuple>
 #include <vector>
 
+#include "kube/object.hpp"
 #include "plan/sync_spec.hpp"
 
 namespace cmsync {
@@ -39,8 +43,32 @@ ParsedRules parse_sync_config(const std::string& text, const std::string& file,
 /// -f` restarts a rule only when this changes).
 std::string rule_fingerprint(const Rule& rule);
 
-/// Checks across all rules (of every file): unique names, and no target ConfigMap (NS/NAME)
-/// managed by two rules from different sources. One line per problem, naming both rules.
+/// Checks across all rules (of every file): unique names, one context per cluster name and
+/// the other way round, and no target ConfigMap (NS/NAME) managed by two rules from different
+/// sources. One line per problem, naming both rules.
 std::vector<std::string> check_rules(const std::vector<Rule>& rules);
+
+/// check_rules, one rule at a time: each rule is checked against the rules added before it, at
+/// the cost of its own names and targets (a thousand rule objects are checked in one go, not
+/// a thousand). The rules added must outlive it.
+class RuleChecks {
+  public:
+    RuleChecks();
+    ~RuleChecks();
+    RuleChecks(const RuleChecks&) = delete;
+    RuleChecks& operator=(const RuleChecks&) = delete;
+    /// The problems `rule` has with the rules added so far (each line as check_rules says it).
+    /// A rule with problems is kept (later rules are checked against it too) only when
+    /// `keep_when_wrong`.
+    std::vector<std::string> add(const Rule& rule, bool keep_when_wrong);
+
+  private:
+    using Pairs = std::map<std::string, std::pair<std::string, const Rule*>>;
+    using Target = std::tuple<std::string_view, std::string, kube::ObjectRef>;
+    std::map<std::string, const Rule*> by_name_;
+    Pairs contexts_;  ///< cluster name -> context
+    Pairs names_;     ///< context -> cluster name
+    std::map<Target, const Rule*> managed_;
+};
 
 }  // namespace cmsync

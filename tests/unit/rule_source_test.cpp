@@ -249,6 +249,7 @@ TEST_CASE("rule status: what is written reads back the same from the object") {
                         patch.substr(1, patch.size() - 2) + "}";
     const auto observed = controller::observed_status(object);
     CHECK(observed.patch == patch);
+    CHECK(observed.generation == 4);
     CHECK(observed.ready == ready);
     CHECK(observed.transition_time == "2026-12-07T06:00:00Z");
     CHECK(controller::observed_status(R"({"metadata":{"name":"r"}})").transition_time.empty());
@@ -330,6 +331,36 @@ TEST_CASE("rule objects: a SyncRule runs limited to its grants; named targets wi
     CHECK(may_target(selection.rules.front().spec, "a"));
     CHECK_FALSE(may_target(selection.rules.front().spec, "b"));
     CHECK(selection.not_granted.at("team/r") == std::vector<std::string>{"b"});
+}
+
+}  // namespace cmsync
+
+namespace cmsync {
+
+TEST_CASE("rule status: a rule in its first pass says Pending once, not with each copy made") {
+    controller::RuleState s;
+    s.generation = 2;
+    s.running = true;
+    s.counts.targets = 10;
+    s.counts.in_step = 3;
+    const auto pending = controller::ready_condition(s);
+    REQUIRE(pending.reason == "Pending");
+    const auto said = [&](std::int64_t generation, const controller::ReadyCondition& ready) {
+        auto state = s;
+        state.generation = generation;
+        state.counts.in_step = 0;
+        return controller::observed_status(
+            controller::status_patch(state, ready, "2026-12-07T06:00:00Z"));
+    };
+    // Pending at this generation: kept, whatever its counts.
+    CHECK(controller::keeps_pending(pending, 2, said(2, pending)));
+    // No status yet, another generation, or another reason said: written.
+    CHECK_FALSE(controller::keeps_pending(pending, 2, controller::observed_status("{}")));
+    CHECK_FALSE(controller::keeps_pending(pending, 2, said(1, pending)));
+    CHECK_FALSE(controller::keeps_pending(pending, 2, said(2, {false, "Conflicts", "1 of 10"})));
+    // A rule that is no longer Pending is written.
+    s.counts.in_step = 10;
+    CHECK_FALSE(controller::keeps_pending(controller::ready_condition(s), 2, said(2, pending)));
 }
 
 }  // namespace cmsync

@@ -229,6 +229,42 @@ TEST_CASE("rules file: checks across rules and files") {
     }
 }
 
+TEST_CASE("rule checks one at a time: a refused rule leaves nothing behind; a kept one does") {
+    const auto rule = [](const std::string& name, const std::string& source,
+                         const std::string& targets) {
+        auto parsed = parse_sync_config(
+            kHeader + "  - name: " + name + "\n    source: {namespace: " + source +
+                ", names: [app-config]}\n    targets: " + "{namespaces: [" + targets + "]}\n",
+            name + ".yaml");
+        REQUIRE(parsed.errors.empty());
+        return parsed.rules.at(0);
+    };
+    const auto a = rule("a", "platform", "web, api");
+    const auto b = rule("b", "elsewhere", "api");     // overlaps a in api
+    const auto b2 = rule("b", "elsewhere", "db");     // b's name again, no overlap
+    const auto c = rule("c", "platform", "api, db");  // a's source: no overlap with a
+    SUBCASE("refused, then its name and targets are free") {
+        cmsync::RuleChecks checks;
+        CHECK(checks.add(a, false).empty());
+        CHECK(checks.add(b, false) ==
+              std::vector<std::string>{
+                  "b.yaml:4:5: rules \"a\" and \"b\" would both manage ConfigMap "
+                  "api/app-config, from platform/app-config and elsewhere/app-config"});
+        CHECK(checks.add(b2, false).empty());
+        // b2 holds db now: c (another source) overlaps it there.
+        CHECK(checks.add(c, false).size() == 1);
+    }
+    SUBCASE("kept: later rules are checked against it, as check_rules does") {
+        cmsync::RuleChecks checks;
+        CHECK(checks.add(a, true).empty());
+        CHECK(checks.add(b, true).size() == 1);
+        CHECK(
+            checks.add(b2, true) ==
+            std::vector<std::string>{"b.yaml:4:5: rule name \"b\" is already used at b.yaml:4:5"});
+        CHECK(check_rules({a, b, b2}).size() == 2);
+    }
+}
+
 TEST_CASE("rules file: a stream yaml-cpp 0.7 never ends is an error (found by fuzzing)") {
     // LoadAll looped on it, adding a null document each turn, until memory ran out.
     const auto parsed = parse_sync_config(test_input("rules_endless_stream.yaml"), "f.yaml");
