@@ -159,10 +159,8 @@ ObservedStatus observed_status(const std::string& object_json) {
     return out;
 }
 
-bool keeps_pending(const ReadyCondition& wanted, std::int64_t generation,
-                   const ObservedStatus& said) {
-    return !said.patch.empty() && wanted.reason == "Pending" && said.ready.reason == "Pending" &&
-           said.generation == generation;
+bool keeps_status(std::int64_t generation, const ObservedStatus& said) {
+    return !said.patch.empty() && said.generation == generation;
 }
 
 std::string metav1_time(std::int64_t unix_ms) {

@@ -51,12 +51,12 @@ struct ObservedStatus {
 };
 ObservedStatus observed_status(const std::string& object_json);
 
-/// A rule in its first pass says Pending once: while `wanted` is Pending, a status that already
-/// says Pending at `generation` (`said`: the object's, or the patch sent and not yet back) is
-/// kept as it is, not rewritten with each copy made. A thousand rules starting together cost a
-/// status write each, not three.
-bool keeps_pending(const ReadyCondition& wanted, std::int64_t generation,
-                   const ObservedStatus& said);
+/// Whether a rule in its first pass keeps what `said` (the object's status, or the patch sent
+/// and not back yet) says: it does when that is a status of its `generation`, whether a
+/// restarted controller's or a Pending written once. The pass's progress is not written copy
+/// by copy: a thousand rules starting together cost one status write each, and a new leader
+/// does not turn InStep into Pending and back.
+bool keeps_status(std::int64_t generation, const ObservedStatus& said);
 
 /// `t` (Unix ms) as metav1.Time: RFC 3339 in UTC to the second.
 std::string metav1_time(std::int64_t unix_ms);

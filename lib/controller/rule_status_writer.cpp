@@ -18,10 +18,12 @@ constexpr std::chrono::seconds kRound{1};
 // While rules are in their first pass, rounds come this often, so that a rule's status follows
 // the end of its pass closely (each rule still at most once per kRound).
 constexpr std::chrono::milliseconds kFirstPassRound{200};
-// A rule whose watcher has not ended its first pass yet says nothing for this long: a status
-// written now would be written again in a moment (a thousand rules starting together patched
-// every status two or three times while their copies were being made).
-constexpr std::chrono::seconds kSettle{10};
+// A rule whose watcher has not ended its first pass yet, and that has no status of its
+// generation, says nothing for this long (then Pending, once): a status written now would be
+// written again in a moment. As other controllers, a rule says how it stands once it has been
+// worked on; a thousand rules starting together patched every status two or three times while
+// their copies were being made, and those writes slowed the copies'.
+constexpr std::chrono::seconds kSettle{30};
 // Status patches of one round sent at once.
 constexpr int kConcurrentPatches = 16;
 
@@ -155,10 +157,10 @@ bool RuleStatusWriter::write_changed() {
             continue;  // written; the watch has not brought it back yet
         }
         if (first_pass.count(name) != 0 &&
-            (keeps_pending(ready, state.generation, observed) ||
+            (keeps_status(state.generation, observed) ||
              (sent != written_.end() &&
-              keeps_pending(ready, state.generation, observed_status(sent->second.patch))))) {
-            continue;  // says Pending until its first pass ends
+              keeps_status(state.generation, observed_status(sent->second.patch))))) {
+            continue;  // says what it said until its first pass ends
         }
         patches.push_back({name, &object, {patch, ready.ready, transition}, ""});
     }

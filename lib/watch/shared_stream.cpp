@@ -64,6 +64,13 @@ int SharedStream::subscribe(Subscriber subscriber) {
     const int id = next_id_++;
     // Its first list is the next one that starts: under way now, that one may have passed
     // over its objects already.
+    if (subscriber.namespaces) {
+        for (const auto& ns : *subscriber.namespaces) {
+            by_namespace_[ns].insert(id);
+        }
+    } else {
+        anywhere_.insert(id);
+    }
     subscribers_[id] = {std::move(subscriber), restarts_ + 1};
     last_join_ = std::chrono::steady_clock::now();
     if (!std::exchange(restart_wanted_, true)) {
@@ -74,7 +81,39 @@ int SharedStream::subscribe(Subscriber subscriber) {
 
 void SharedStream::unsubscribe(int id) {
     std::lock_guard guard(mutex_);
-    subscribers_.erase(id);
+    const auto it = subscribers_.find(id);
+    if (it == subscribers_.end()) {
+        return;
+    }
+    if (const auto& namespaces = it->second.subscriber.namespaces) {
+        for (const auto& ns : *namespaces) {
+            if (auto at = by_namespace_.find(ns); at != by_namespace_.end()) {
+                at->second.erase(id);
+                if (at->second.empty()) {
+                    by_namespace_.erase(at);
+                }
+            }
+        }
+    }
+    anywhere_.erase(id);
+    subscribers_.erase(it);
+}
+
+template <typename F>
+void SharedStream::each_candidate(const std::string& ns, F&& f) {
+    const auto visit = [&](int id) {
+        if (const auto it = subscribers_.find(id); it != subscribers_.end()) {
+            f(id, it->second);
+        }
+    };
+    if (const auto it = by_namespace_.find(ns); it != by_namespace_.end()) {
+        for (const int id : it->second) {
+            visit(id);
+        }
+    }
+    for (const int id : anywhere_) {
+        visit(id);
+    }
 }
 
 void SharedStream::restart_if_wanted(std::unique_lock<std::mutex>& lock) {
@@ -104,12 +143,10 @@ void SharedStream::restart_if_wanted(std::unique_lock<std::mutex>& lock) {
 
 bool SharedStream::any_relevant(const std::string& ns, const std::string& name) {
     std::lock_guard guard(mutex_);
-    for (const auto& [id, entry] : subscribers_) {
-        if (entry.subscriber.relevant(ns, name)) {
-            return true;
-        }
-    }
-    return false;
+    bool found = false;
+    each_candidate(
+        ns, [&](int, const Entry& entry) { found = found || entry.subscriber.relevant(ns, name); });
+    return found;
 }
 
 void SharedStream::dispatch() {
@@ -139,30 +176,47 @@ void SharedStream::deliver(StreamEvent& event) {
     if (relisted) {
         listing_ = false;
     }
-    for (auto& [id, entry] : subscribers_) {
-        auto& s = entry.subscriber;
-        if (entry.from_list > list) {
-            continue;  // joined after this list started: the next one is its first
-        }
+    const auto joined = [&](const Entry& entry) {
+        return entry.from_list <= list;  // else it joined after this list started
+    };
+    const auto start = [&](const Subscriber& s) {
         StreamEvent out;
         out.stream = s.key;
         out.kind = event.kind;
         out.resource_version = event.resource_version;
         out.replayed = event.replayed;
-        if (relisted) {
-            for (const auto& object : event.items) {
-                if (s.relevant(object.namespace_name, object.name)) {
-                    out.items.push_back(object);
-                }
+        return out;
+    };
+    if (!relisted) {
+        each_candidate(event.event.namespace_name, [&](int, Entry& entry) {
+            auto& s = entry.subscriber;
+            if (!joined(entry) || !s.relevant(event.event.namespace_name, event.event.name)) {
+                return;
             }
-        } else {
-            if (!s.relevant(event.event.namespace_name, event.event.name)) {
-                continue;
-            }
+            auto out = start(s);
             out.event = event.event;
             forget_values_if_known(out, s.known);
+            s.queue->push(std::move(out));
+        });
+        return;
+    }
+    // A list reaches every watcher, each with the objects relevant to it (found through the
+    // index by namespace: a thousand watchers do not each look at every object).
+    std::map<int, StreamEvent> outs;
+    for (const auto& [id, entry] : subscribers_) {
+        if (joined(entry)) {
+            outs.emplace(id, start(entry.subscriber));
         }
-        s.queue->push(std::move(out));
+    }
+    for (const auto& object : event.items) {
+        each_candidate(object.namespace_name, [&](int id, Entry& entry) {
+            if (joined(entry) && entry.subscriber.relevant(object.namespace_name, object.name)) {
+                outs[id].items.push_back(object);
+            }
+        });
+    }
+    for (auto& [id, out] : outs) {
+        subscribers_[id].subscriber.queue->push(std::move(out));
     }
 }
 

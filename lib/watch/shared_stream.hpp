@@ -6,6 +6,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <thread>
 
@@ -35,6 +36,9 @@ class SharedStream {
         std::string key;
         std::function<bool(const std::string& ns, const std::string& name)> relevant;
         std::function<bool(const kube::Object&)> known;
+        /// The only namespaces `relevant` may keep anything of (the stream asks it of events in
+        /// these alone); none: any namespace.
+        std::optional<std::vector<std::string>> namespaces;
     };
 
     SharedStream(kube::ApiClient& api, kube::Kind kind, int chunk_size,
@@ -60,6 +64,9 @@ class SharedStream {
     /// Under mutex_: restarts the stream when a watcher waits and no list is under way.
     void restart_if_wanted(std::unique_lock<std::mutex>& lock);
     bool any_relevant(const std::string& ns, const std::string& name);
+    /// Under mutex_: calls f(id, entry) for each watcher that may find `ns` relevant.
+    template <typename F>
+    void each_candidate(const std::string& ns, F&& f);
     void deliver(StreamEvent& event);
 
     kube::ApiClient& api_;
@@ -70,6 +77,8 @@ class SharedStream {
     StreamRunner runner_;
     std::mutex mutex_;  ///< guards all below
     std::map<int, Entry> subscribers_;
+    std::map<std::string, std::set<int>> by_namespace_;  ///< of those that say their namespaces
+    std::set<int> anywhere_;                             ///< of those that do not
     int next_id_ = 0;
     long restarts_ = 0;            ///< lists started by a join
     bool listing_ = false;         ///< the last restart's list has not come yet

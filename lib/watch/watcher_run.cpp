@@ -84,10 +84,17 @@ void Watcher::start_streams(const std::optional<WatchState>& resumed) {
     };
     if (on_shared_stream_) {
         first_lists_.insert(kClusterStream);
+        // Without a selector its targets are the namespaces it names: only they (and the
+        // source's) can hold anything relevant.
+        std::optional<std::vector<std::string>> namespaces;
+        if (config_.spec.target_selector.empty()) {
+            namespaces = config_.spec.target_namespaces;
+            namespaces->push_back(src);
+        }
         shared_id_ = config_.shared_stream->subscribe(
             {&queue_, kClusterStream,
              [this](const std::string& ns, const std::string& name) { return relevant(ns, name); },
-             [this](const kube::Object& cm) { return held(cm); }});
+             [this](const kube::Object& cm) { return held(cm); }, std::move(namespaces)});
     } else if (cluster_scope_) {
         // Filtered by the server, so a big cluster's unrelated ConfigMaps and their churn
         // never reach the watcher.

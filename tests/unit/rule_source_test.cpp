@@ -337,30 +337,27 @@ TEST_CASE("rule objects: a SyncRule runs limited to its grants; named targets wi
 
 namespace cmsync {
 
-TEST_CASE("rule status: a rule in its first pass says Pending once, not with each copy made") {
+TEST_CASE("rule status: in its first pass a rule keeps the status it has of its generation") {
     controller::RuleState s;
     s.generation = 2;
     s.running = true;
     s.counts.targets = 10;
     s.counts.in_step = 3;
-    const auto pending = controller::ready_condition(s);
-    REQUIRE(pending.reason == "Pending");
     const auto said = [&](std::int64_t generation, const controller::ReadyCondition& ready) {
         auto state = s;
         state.generation = generation;
-        state.counts.in_step = 0;
         return controller::observed_status(
             controller::status_patch(state, ready, "2026-12-07T06:00:00Z"));
     };
-    // Pending at this generation: kept, whatever its counts.
-    CHECK(controller::keeps_pending(pending, 2, said(2, pending)));
-    // No status yet, another generation, or another reason said: written.
-    CHECK_FALSE(controller::keeps_pending(pending, 2, controller::observed_status("{}")));
-    CHECK_FALSE(controller::keeps_pending(pending, 2, said(1, pending)));
-    CHECK_FALSE(controller::keeps_pending(pending, 2, said(2, {false, "Conflicts", "1 of 10"})));
-    // A rule that is no longer Pending is written.
-    s.counts.in_step = 10;
-    CHECK_FALSE(controller::keeps_pending(controller::ready_condition(s), 2, said(2, pending)));
+    const auto pending = controller::ready_condition(s);
+    REQUIRE(pending.reason == "Pending");
+    // A Pending written once, or a restarted controller's InStep: kept, whatever the counts.
+    CHECK(controller::keeps_status(2, said(2, pending)));
+    CHECK(controller::keeps_status(2, said(2, {true, "InStep", "10 of 10 copies in step"})));
+    // No status yet, or one of another generation: written.
+    CHECK_FALSE(controller::keeps_status(2, controller::observed_status("{}")));
+    CHECK_FALSE(controller::keeps_status(2, controller::observed_status(R"({"metadata":{}})")));
+    CHECK_FALSE(controller::keeps_status(2, said(1, pending)));
 }
 
 }  // namespace cmsync
