@@ -70,7 +70,8 @@ RulesFiles read_rules_files(const std::vector<std::string>& paths) {
     return out;
 }
 
-std::vector<Rule> load_rules(const RulesFiles& read, RuleObjects objects) {
+std::vector<Rule> load_rules(const RulesFiles& read, RuleObjects objects,
+                             std::vector<std::string>* grants) {
     std::vector<Rule> rules;
     std::vector<std::string> errors;
     for (const auto& file : read.files) {
@@ -82,6 +83,9 @@ std::vector<Rule> load_rules(const RulesFiles& read, RuleObjects objects) {
             parse_sync_config(file.text, file.name == "-" ? "<stdin>" : file.name, objects);
         std::move(parsed.rules.begin(), parsed.rules.end(), std::back_inserter(rules));
         std::move(parsed.errors.begin(), parsed.errors.end(), std::back_inserter(errors));
+        if (grants != nullptr) {
+            std::move(parsed.grants.begin(), parsed.grants.end(), std::back_inserter(*grants));
+        }
     }
     if (errors.empty()) {
         errors = check_rules(rules);

@@ -41,7 +41,9 @@ struct RulesFiles {
 RulesFiles read_rules_files(const std::vector<std::string>& paths);
 /// The rules of what was read, checked in full; throws RulesError. Rule objects are read
 /// (validate) or refused (what runs them is watch --rules-from-cluster).
-std::vector<Rule> load_rules(const RulesFiles& read, RuleObjects objects = RuleObjects::refuse);
+/// `grants`, when given, gets the valid SyncGrant documents (with RuleObjects::accept).
+std::vector<Rule> load_rules(const RulesFiles& read, RuleObjects objects = RuleObjects::refuse,
+                             std::vector<std::string>* grants = nullptr);
 /// What diff, sync and watch run: the rules of -f, or one unnamed rule from the positional form
 /// (how they run is run_options()). -f together
 /// with positionals or selection flags is a UsageError, found before any file is read (stdin

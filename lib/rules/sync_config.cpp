@@ -150,62 +150,6 @@ void Reader::rule(const YAML::Node& node, const std::string& path, std::vector<R
     }
 }
 
-void Reader::rule_object(const YAML::Node& doc, const std::string& kind, std::vector<Rule>& out) {
-    if (!fields(doc, kind, {"apiVersion", "kind", "metadata", "spec", "status"})) {
-        return;
-    }
-    const auto api_version = doc["apiVersion"];
-    if (!api_version || !api_version.IsScalar() || api_version.Scalar() != kSyncConfigApiVersion) {
-        error(api_version ? api_version : doc, "apiVersion",
-              fmt::format("expected \"{}\"", kSyncConfigApiVersion));
-    }
-    const auto meta = doc["metadata"];
-    if (!meta || !meta.IsMap() || !meta["name"]) {
-        error(meta ? meta : doc, "metadata", "expected a mapping with a name");
-        return;
-    }
-    const auto spec = doc["spec"];
-    if (!spec || !spec.IsMap()) {
-        error(spec ? spec : doc, "spec", "expected a mapping");
-        return;
-    }
-    const bool namespaced = kind == "SyncRule";
-    // As kubectl apply without a namespace in the object or on the command line.
-    std::string ns = "default";
-    if (const auto given = meta["namespace"]; given && given.IsScalar()) {
-        ns = given.Scalar();
-    }
-    YAML::Node rule(YAML::NodeType::Map);
-    rule["name"] = meta["name"];
-    for (const auto& entry : spec) {
-        if (entry.first.IsScalar() && entry.first.Scalar() == "name") {
-            error(entry.first, "spec", "unknown field \"name\" (the object's name is the rule's)");
-            return;
-        }
-        rule[entry.first] = entry.second;
-    }
-    if (namespaced) {
-        if (const auto source = rule["source"]; source && source.IsMap()) {
-            if (source["namespace"]) {
-                error(source["namespace"], "spec.source.namespace",
-                      "a SyncRule's source is in its own namespace");
-                return;
-            }
-            YAML::Node copy = YAML::Clone(source);
-            copy["namespace"] = ns;
-            rule["source"] = copy;
-        }
-    }
-    const auto before = out.size();
-    this->rule(rule, "spec", out, nullptr);
-    if (out.size() > before) {
-        out.back().where = where(doc);
-        if (namespaced) {
-            out.back().name = ns + "/" + out.back().name;  // as the controller names it
-        }
-    }
-}
-
 }  // namespace rules_internal
 
 namespace {
@@ -242,15 +186,16 @@ bool endless_stream(const std::string& text) {
     return false;
 }
 
-// "ClusterSyncRule" or "SyncRule" when `doc` is one (of any apiVersion: a wrong one is
-// reported by rule_object).
+// "ClusterSyncRule", "SyncRule" or "SyncGrant" when `doc` is one (of any apiVersion: a wrong
+// one is reported by rule_object).
 std::optional<std::string> rule_object_kind(const YAML::Node& doc) {
     if (!doc.IsMap()) {
         return std::nullopt;
     }
     const auto kind = doc["kind"];
     if (kind && kind.IsScalar() &&
-        (kind.Scalar() == "ClusterSyncRule" || kind.Scalar() == "SyncRule")) {
+        (kind.Scalar() == "ClusterSyncRule" || kind.Scalar() == "SyncRule" ||
+         kind.Scalar() == "SyncGrant")) {
         return kind.Scalar();
     }
     return std::nullopt;
@@ -287,6 +232,8 @@ ParsedRules parse_sync_config(const std::string& text, const std::string& file,
                              fmt::format("a {} is applied with kubectl and run by `watch "
                                          "--rules-from-cluster`; a rules file holds a SyncConfig",
                                          *kind));
+            } else if (*kind == "SyncGrant") {
+                reader.grant_object(doc, parsed.grants);
             } else {
                 reader.rule_object(doc, *kind, parsed.rules);
             }

@@ -22,6 +22,8 @@ struct Rule {
 struct ParsedRules {
     std::vector<Rule> rules;
     std::vector<std::string> errors;
+    /// The valid SyncGrant documents (validate): "FILE:LINE:COLUMN: SyncGrant NS/NAME".
+    std::vector<std::string> grants;
 };
 
 /// The apiVersion and kind a rules file must declare.

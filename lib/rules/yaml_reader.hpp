@@ -123,7 +123,18 @@ class Reader {
     /// A ClusterSyncRule or SyncRule document (deploy/crds/): its spec read as a rule named
     /// like the object; a SyncRule's source is in the object's namespace.
     void rule_object(const YAML::Node& doc, const std::string& kind, std::vector<Rule>& out);
+    /// A SyncGrant document: its spec as the CRD's schema says; `out` gets "WHERE: SyncGrant
+    /// NS/NAME" when it is valid.
+    void grant_object(const YAML::Node& doc, std::vector<std::string>& out);
 
+  private:
+    /// What every rule object has: apiVersion, metadata with a name, a spec mapping. Its spec,
+    /// or a null node (and errors) when one is wrong.
+    YAML::Node object_spec(const YAML::Node& doc, const std::string& kind);
+    /// metadata.namespace, or "default" as kubectl apply takes an object without one.
+    static std::string object_namespace(const YAML::Node& doc);
+
+  public:
   private:
     std::string file_;
     std::vector<std::string>& errors_;

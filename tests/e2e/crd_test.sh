@@ -87,10 +87,12 @@ YAML
 
 # refused KIND SPEC MESSAGE [NAME]: an object of KIND with SPEC (flow YAML) is refused by
 # `kubectl apply` with MESSAGE in its error.
+# refused KIND SPEC MESSAGE [NAME]: the API server refuses the object at apply with MESSAGE,
+# and `kubectl cmsync validate` refuses it too (exit 2), before any cluster sees it.
 refused() {
   local ns_line=""
   [[ "$1" == ClusterSyncRule ]] || ns_line="  namespace: default"
-  run k apply --dry-run=server -f - <<YAML
+  cat >"$T/object.yaml" <<YAML
 apiVersion: cmsync.io/v1alpha1
 kind: $1
 metadata:
@@ -98,8 +100,11 @@ metadata:
 $ns_line
 spec: $2
 YAML
+  run k apply --dry-run=server -f "$T/object.yaml"
   expect_rc 1
   expect_in "$out$err" "$3"
+  run kubectl-cmsync validate -f "$T/object.yaml"
+  expect_rc 2
 }
 
 test_crd_what_one_rule_can_get_wrong_is_refused_at_apply_in_plain_words() {
@@ -135,6 +140,20 @@ test_crd_what_one_rule_can_get_wrong_is_refused_at_apply_in_plain_words() {
   refused SyncGrant "{from: []}" "spec.from in body should have at least 1 items"
   refused SyncGrant "{from: [{kinds: [Secret]}]}" 'spec.from[0].namespace: Required value'
   refused SyncGrant "{from: [{namespace: a, kinds: [Pod]}]}" 'Unsupported value: "Pod"'
+  refused SyncGrant "{from: [{namespace: A_1}]}" 'spec.from[0].namespace: Invalid value: "A_1"'
+  refused SyncGrant "{from: [{namespace: a, names: []}]}" "should have at least 1 items"
+  # what both take
+  cat >"$T/grant.yaml" <<'YAML'
+apiVersion: cmsync.io/v1alpha1
+kind: SyncGrant
+metadata: {name: from-platform, namespace: default}
+spec: {from: [{namespace: platform, kinds: [ConfigMap], names: [app-config]}, {namespace: team-a}]}
+YAML
+  run k apply --dry-run=server -f "$T/grant.yaml"
+  expect_rc 0
+  run kubectl-cmsync validate -f "$T/grant.yaml"
+  expect_rc 0
+  expect_in "$out" "SyncGrant default/from-platform valid"
 }
 
 test_crd_kubectl_get_shows_source_counts_and_ready() {

@@ -273,6 +273,50 @@ TEST_CASE("rules file: a stream yaml-cpp 0.7 never ends is an error (found by fu
           std::vector<std::string>{"f.yaml: invalid YAML: the document stream has no end"});
 }
 
+TEST_CASE("rules file: SyncGrant documents are checked as their CRD's schema says (validate)") {
+    using cmsync::RuleObjects;
+    const auto read = [](const std::string& spec) {
+        return parse_sync_config(
+            "apiVersion: cmsync.io/v1alpha1\nkind: SyncGrant\nmetadata:\n"
+            "  name: from-platform\n  namespace: web\nspec:\n" +
+                spec,
+            "g.yaml", RuleObjects::accept);
+    };
+    SUBCASE("valid: said, no rule") {
+        const auto parsed = read(
+            "  from:\n    - namespace: platform\n      kinds: [ConfigMap, Secret]\n"
+            "      names: [app-config]\n    - namespace: team-a\n");
+        CHECK(parsed.errors.empty());
+        CHECK(parsed.rules.empty());
+        CHECK(parsed.grants == std::vector<std::string>{"g.yaml:1:1: SyncGrant web/from-platform"});
+    }
+    SUBCASE("each mistake, at its line") {
+        const auto errors = [&](const std::string& spec) { return read(spec).errors; };
+        CHECK(errors("  from: []\n") ==
+              std::vector<std::string>{"g.yaml:7:9: spec.from: expected a list of at least one "
+                                       "namespace whose rules may write here"});
+        CHECK(errors("  to: x\n").size() == 2);  // unknown field, and no from
+        CHECK(errors("  from:\n    - namespaces: platform\n") ==
+              std::vector<std::string>{
+                  "g.yaml:8:7: spec.from[0]: unknown field \"namespaces\" (known: kinds, names, "
+                  "namespace)",
+                  "g.yaml:8:7: spec.from[0]: missing field \"namespace\""});
+        CHECK(errors("  from:\n    - namespace: Platform\n").size() == 1);
+        CHECK(errors("  from:\n    - namespace: p\n      kinds: [Deployment]\n") ==
+              std::vector<std::string>{"g.yaml:9:15: spec.from[0].kinds[0]: kind \"Deployment\": "
+                                       "must be ConfigMap or Secret"});
+        CHECK(errors("  from:\n    - namespace: p\n      kinds: []\n").size() == 1);
+        CHECK(errors("  from:\n    - namespace: p\n      names: [\"Not_A_Name\"]\n").size() == 1);
+        CHECK(read("  from:\n    - namespace: p\n      names: [x]\n").grants.size() == 1);
+    }
+    SUBCASE("refused where rules files run") {
+        CHECK(parse_sync_config("apiVersion: cmsync.io/v1alpha1\nkind: SyncGrant\nmetadata:\n"
+                                "  name: g\nspec:\n  from:\n    - namespace: p\n",
+                                "g.yaml")
+                  .errors.size() == 1);
+    }
+}
+
 TEST_CASE("rules file: rule objects are read for validate, refused where rules files run") {
     using cmsync::RuleObjects;
     const std::string objects = R"y(apiVersion: cmsync.io/v1alpha1
