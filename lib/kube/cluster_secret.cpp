@@ -191,7 +191,12 @@ Kubeconfig cluster_api_kubeconfig(const Object& secret) {
                                 "the kubeconfig there)",
                                 kClusterApiKubeconfigKey));
     }
-    return parse_kubeconfig(value->bytes, fmt::format("(key {})", kClusterApiKubeconfigKey));
+    auto config = parse_kubeconfig(value->bytes, fmt::format("(key {})", kClusterApiKubeconfigKey));
+    if (config.current_context.empty()) {
+        throw Error(fmt::format("the kubeconfig (key {}) has no current-context",
+                                kClusterApiKubeconfigKey));
+    }
+    return config;
 }
 
 // A kubeconfig in a Secret names files of whoever wrote it, not of this process.
@@ -217,7 +222,8 @@ RestConfig cluster_from_secret(const Object& secret) {
     try {
         const auto label = secret.labels.find(kArgoCdSecretTypeLabel);
         const bool argo = label != secret.labels.end() && label->second == "cluster";
-        if (!argo && data_of(secret, kClusterApiKubeconfigKey) == nullptr) {
+        if (!argo && secret.type != kClusterApiSecretType &&
+            data_of(secret, kClusterApiKubeconfigKey) == nullptr) {
             throw Error(fmt::format(
                 "neither an Argo CD cluster Secret (label {}=cluster) nor a Cluster API "
                 "kubeconfig Secret (key {}, type {})",
