@@ -236,3 +236,56 @@ RULES
   expect_not_in "$out$err" "hush-hush-value"
   expect_not_in "$out$err" "c2VjcmV0"
 }
+
+# deploy/'s cluster-secrets component and the chart's clusterSecrets: a Role in the
+# controller's own namespace granting get on the named Secrets only; nothing when none named.
+test_cluster_secrets_rbac_get_by_name_in_own_namespace() {
+  local rel
+  mkdir -p "$T/overlay"
+  rel=$(realpath --relative-to="$T/overlay" "$CMSYNC_SOURCE_DIR/deploy")
+  printf 'resources: [%s]\ncomponents: [%s/cluster-secrets]\n' "$rel" "$rel" >"$T/overlay/kustomization.yaml"
+  kubectl kustomize "$T/overlay" >"$T/kustomized.yaml"
+  expect_eq "$(python3 -c 'import sys, yaml, json
+for d in yaml.safe_load_all(sys.stdin):
+    if d and d["kind"] == "Role" and d["metadata"]["name"].endswith("cluster-secrets"):
+        print(json.dumps([d["metadata"]["namespace"], d["rules"]], separators=(",", ":")))' <"$T/kustomized.yaml")" \
+    '["cmsync-system",[{"apiGroups":[""],"resourceNames":["prod-eu-kubeconfig","prod-us-cluster"],"resources":["secrets"],"verbs":["get"]}]]'
+  # applied (into a namespace of this test): the service account may get those two by name,
+  # nothing else
+  local ns
+  ns=$(new_ns ctl)
+  k -n "$ns" create serviceaccount kubectl-cmsync >/dev/null
+  python3 -c 'import sys, yaml
+for d in yaml.safe_load_all(sys.stdin):
+    if d and d["metadata"]["name"] == "kubectl-cmsync-cluster-secrets":
+        d["metadata"]["namespace"] = sys.argv[1]
+        for s in d.get("subjects", []):
+            s["namespace"] = sys.argv[1]
+        print("---\n" + yaml.safe_dump(d))' "$ns" <"$T/kustomized.yaml" | k apply -f - >/dev/null
+  local as=(--as "system:serviceaccount:$ns:kubectl-cmsync" -n "$ns")
+  expect_eq "$(k auth can-i "${as[@]}" get secret/prod-eu-kubeconfig)" yes
+  expect_eq "$(k auth can-i "${as[@]}" get secret/prod-us-cluster)" yes
+  local verb
+  for verb in "get secret/other" "list secrets" "watch secrets" "update secret/prod-eu-kubeconfig"; do
+    run k auth can-i "${as[@]}" $verb
+    expect_eq "$out" no "$verb"
+  done
+  # deploy/ alone reads no Secret
+  expect_eq "$(kubectl kustomize "$CMSYNC_SOURCE_DIR/deploy" | grep -c cluster-secrets || true)" 0
+
+  local helm
+  helm=$("$CMSYNC_SOURCE_DIR/tests/tools/helm/build")
+  run "$helm" lint "$CMSYNC_SOURCE_DIR/charts/kubectl-cmsync" --set mode=rulesFile --set rulesFile=x \
+    --set 'clusterSecrets={member-a-kubeconfig,member-b-cluster}'
+  expect_rc 0
+  "$helm" template cmsync "$CMSYNC_SOURCE_DIR/charts/kubectl-cmsync" -n ops --set mode=rulesFile \
+    --set rulesFile=x --set 'clusterSecrets={member-a-kubeconfig,member-b-cluster}' >"$T/chart.yaml"
+  expect_eq "$(python3 -c 'import sys, yaml, json
+for d in yaml.safe_load_all(sys.stdin):
+    if d and d["kind"] in ("Role", "RoleBinding") and d["metadata"]["name"].endswith("cluster-secrets"):
+        print(d["kind"], json.dumps([d["metadata"]["namespace"], d.get("rules") or d["subjects"]], separators=(",", ":")))' <"$T/chart.yaml")" \
+    'Role ["ops",[{"apiGroups":[""],"resources":["secrets"],"verbs":["get"],"resourceNames":["member-a-kubeconfig","member-b-cluster"]}]]
+RoleBinding ["ops",[{"kind":"ServiceAccount","name":"cmsync-kubectl-cmsync","namespace":"ops"}]]'
+  "$helm" template cmsync "$CMSYNC_SOURCE_DIR/charts/kubectl-cmsync" -n ops >"$T/default.yaml"
+  expect_not_in "$(cat "$T/default.yaml")" "cluster-secrets"
+}
