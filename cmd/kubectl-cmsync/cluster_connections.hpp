@@ -39,7 +39,7 @@ class ClusterConnections {
     kube::ApiClient& context_api(const std::string& cluster);
 
   private:
-    Connection& open(const std::string& context);  // requires mutex_ once constructed
+    Connection& open(const std::string& context);        // requires mutex_ once constructed
     Connection& open_secret(const std::string& secret);  // requires mutex_
     /// The kubeconfig's contexts and the current one (loaded once).
     void load_contexts();

@@ -31,9 +31,8 @@ class Connection {
     /// A connection to a cluster the kubeconfig does not hold (a cluster Secret): `config` as
     /// read, `reload` to read its credentials again after a 401 (kube::Credentials). The
     /// options give logging, limits and --request-timeout; their connection flags are not used.
-    Connection(const GlobalOptions& options, kube::RestConfig config,
-               kube::CredentialReload reload, http::CancelCheck cancel = nullptr,
-               http::RequestObserver observe = nullptr);
+    Connection(const GlobalOptions& options, kube::RestConfig config, kube::CredentialReload reload,
+               http::CancelCheck cancel = nullptr, http::RequestObserver observe = nullptr);
     kube::ApiClient& api() { return *api_; }
     /// Another client on the same connection whose requests give up after `budget` (leader
     /// election and Events must not hang on a stalled server). Lives as long as this.

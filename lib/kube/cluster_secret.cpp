@@ -81,8 +81,8 @@ class ArgoConfig {
                     if (!entry.value.IsString()) {
                         throw Error(fmt::format("{}.env.{} must be a string", where, name));
                     }
-                    out.env.emplace_back(name, std::string(entry.value.GetString(),
-                                                           entry.value.GetStringLength()));
+                    out.env.emplace_back(
+                        name, std::string(entry.value.GetString(), entry.value.GetStringLength()));
                 }
             }
             string(*exec, "installHint", where);  // shown by kubectl to people, not here
@@ -163,13 +163,15 @@ class ArgoConfig {
 Kubeconfig argo_cd_kubeconfig(const Object& secret) {
     const auto* server = data_of(secret, "server");
     if (server == nullptr || server->bytes.empty()) {
-        throw Error("key \"server\" is missing (an Argo CD cluster Secret has name, server and "
-                    "config)");
+        throw Error(
+            "key \"server\" is missing (an Argo CD cluster Secret has name, server and "
+            "config)");
     }
     ClusterEntry cluster;
     cluster.server = server->bytes;
     UserEntry user;
-    if (const auto* config = data_of(secret, "config"); config != nullptr && !config->bytes.empty()) {
+    if (const auto* config = data_of(secret, "config");
+        config != nullptr && !config->bytes.empty()) {
         rapidjson::Document doc;
         if (const auto why = parse_json_object(config->bytes, doc); !why.empty()) {
             throw Error(fmt::format("key \"config\" is not a JSON object ({})", why));
@@ -187,9 +189,10 @@ Kubeconfig argo_cd_kubeconfig(const Object& secret) {
 Kubeconfig cluster_api_kubeconfig(const Object& secret) {
     const auto* value = data_of(secret, kClusterApiKubeconfigKey);
     if (value == nullptr || value->bytes.empty()) {
-        throw Error(fmt::format("key \"{}\" is missing (a Cluster API kubeconfig Secret holds "
-                                "the kubeconfig there)",
-                                kClusterApiKubeconfigKey));
+        throw Error(
+            fmt::format("key \"{}\" is missing (a Cluster API kubeconfig Secret holds "
+                        "the kubeconfig there)",
+                        kClusterApiKubeconfigKey));
     }
     auto config = parse_kubeconfig(value->bytes, fmt::format("(key {})", kClusterApiKubeconfigKey));
     if (config.current_context.empty()) {
@@ -208,9 +211,10 @@ void refuse_files(const RestConfig& config) {
         {&config.token_file, "the user's tokenFile"}};
     for (const auto& [path, what] : files) {
         if (!path->empty()) {
-            throw Error(fmt::format("{} names a file: a kubeconfig in a Secret must embed its "
-                                    "data (the *-data fields, or token)",
-                                    what));
+            throw Error(
+                fmt::format("{} names a file: a kubeconfig in a Secret must embed its "
+                            "data (the *-data fields, or token)",
+                            what));
         }
     }
 }

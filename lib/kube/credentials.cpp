@@ -118,9 +118,10 @@ bool Credentials::reload() {
         now_tls.server_name != tls.server_name) {
         if (warn_) {
             std::call_once(warned_tls_, [&] {
-                warn_(fmt::format("{}: the server or TLS settings of its source changed: they "
-                                  "take effect when cmsync restarts (credentials at once)",
-                                  config_.server));
+                warn_(
+                    fmt::format("{}: the server or TLS settings of its source changed: they "
+                                "take effect when cmsync restarts (credentials at once)",
+                                config_.server));
             });
         }
     }

@@ -82,7 +82,8 @@ Clusters Reader::clusters(const YAML::Node& node) {
                 error(item["name"], path + ".name",
                       fmt::format("cluster \"{}\" is named twice", *name));
             } else if (where) {
-                auto ref = by_secret ? ClusterRef{*name, "", *where} : ClusterRef{*name, *where, ""};
+                auto ref =
+                    by_secret ? ClusterRef{*name, "", *where} : ClusterRef{*name, *where, ""};
                 // One cluster, one name: copies record it, and two names would make one
                 // cluster two (a namespace then its own source).
                 const auto same = std::find_if(out.begin(), out.end(), [&](const auto& entry) {

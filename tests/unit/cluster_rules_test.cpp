@@ -372,9 +372,10 @@ TEST_CASE("rules file: clusters from Secrets (in the cluster)") {
         parsed.rules.push_back(second);
         const auto errors = cmsync::check_rules(parsed.rules);
         REQUIRE(errors.size() == 2);  // once per target cluster
-        CHECK(errors.front() ==
-              "f.yaml:20:5: rules \"app\" and \"second\" would both manage ConfigMap "
-              "member-a/platform/app-config, from hub/platform/app-config and hub/other/app-config");
+        CHECK(
+            errors.front() ==
+            "f.yaml:20:5: rules \"app\" and \"second\" would both manage ConfigMap "
+            "member-a/platform/app-config, from hub/platform/app-config and hub/other/app-config");
     }
     SUBCASE("the fingerprint changes with the Secret (watch -f restarts the rule)") {
         auto moved = parsed.rules.front();

@@ -84,9 +84,9 @@ std::string error_of(const Object& s) {
 
 TEST_CASE("cluster Secret: Cluster API kubeconfig, its current context") {
     SUBCASE("client certificate, as Cluster API writes it") {
-        const auto config = cluster_from_secret(cluster_api(capi_kubeconfig(
-            "    client-certificate-data: " + base64_encode(kCert) +
-            "\n    client-key-data: " + base64_encode(kKey) + "\n")));
+        const auto config = cluster_from_secret(
+            cluster_api(capi_kubeconfig("    client-certificate-data: " + base64_encode(kCert) +
+                                        "\n    client-key-data: " + base64_encode(kKey) + "\n")));
         CHECK(config.server == "https://member:6443");
         CHECK(config.tls.ca_pem == kCa);
         CHECK(config.tls.cert_pem == kCert);
@@ -95,8 +95,8 @@ TEST_CASE("cluster Secret: Cluster API kubeconfig, its current context") {
         CHECK(config.context.empty());  // not a context of this process's kubeconfig
     }
     SUBCASE("a token; another current context") {
-        const auto config =
-            cluster_from_secret(cluster_api(capi_kubeconfig("    token: " + kToken + "\n", "other")));
+        const auto config = cluster_from_secret(
+            cluster_api(capi_kubeconfig("    token: " + kToken + "\n", "other")));
         CHECK(config.server == "https://other:6443");
         CHECK(config.token == kToken);
         CHECK(config.tls.ca_pem.empty());
@@ -126,10 +126,11 @@ TEST_CASE("cluster Secret: Cluster API refusals, one line each") {
               "Cluster API kubeconfig Secret holds the kubeconfig there)");
     }
     SUBCASE("not YAML") {
-        CHECK(error("{" + kToken).rfind(
-                  "cluster Secret cmsync-system/member-kubeconfig: kubeconfig (key value): not "
-                  "valid YAML: ",
-                  0) == 0);
+        CHECK(error("{" + kToken)
+                  .rfind(
+                      "cluster Secret cmsync-system/member-kubeconfig: kubeconfig (key value): not "
+                      "valid YAML: ",
+                      0) == 0);
     }
     SUBCASE("bad base64") {
         CHECK(error(capi_kubeconfig("    client-certificate-data: not*base64\n")) ==
@@ -161,7 +162,7 @@ TEST_CASE("cluster Secret: Argo CD, what maps onto cmsync's credentials") {
     SUBCASE("bearer token and CA, as Argo CD's declarative setup shows") {
         const auto config = cluster_from_secret(
             argo(R"({"bearerToken":")" + kToken + R"(","tlsClientConfig":{"insecure":false,)" +
-                 R"("caData":")" + base64_encode(kCa) + R"("}})",
+                     R"("caData":")" + base64_encode(kCa) + R"("}})",
                  "https://member:6443/"));
         CHECK(config.server == "https://member:6443");
         CHECK(config.token == kToken);
@@ -188,10 +189,10 @@ TEST_CASE("cluster Secret: Argo CD, what maps onto cmsync's credentials") {
         CHECK(config.password == kPassword);
     }
     SUBCASE("an exec provider, never interactive") {
-        const auto config = cluster_from_secret(argo(
-            R"({"execProviderConfig":{"command":"argocd-k8s-auth","args":["gcp"],)"
-            R"("env":{"A":"1"},"apiVersion":"client.authentication.k8s.io/v1beta1",)"
-            R"("installHint":"install it"}})"));
+        const auto config = cluster_from_secret(
+            argo(R"({"execProviderConfig":{"command":"argocd-k8s-auth","args":["gcp"],)"
+                 R"("env":{"A":"1"},"apiVersion":"client.authentication.k8s.io/v1beta1",)"
+                 R"("installHint":"install it"}})"));
         REQUIRE(config.exec);
         CHECK(config.exec->command == "argocd-k8s-auth");
         CHECK(config.exec->args == std::vector<std::string>{"gcp"});
@@ -248,7 +249,8 @@ TEST_CASE("cluster Secret: Argo CD refusals, one line naming the Secret and the 
             "config.execProviderConfig.env.A must be a string");
     }
     SUBCASE("exec without a command") {
-        row(R"({"execProviderConfig":{"args":[]}})", "config.execProviderConfig.command is missing");
+        row(R"({"execProviderConfig":{"args":[]}})",
+            "config.execProviderConfig.command is missing");
     }
     SUBCASE("no server; a server that is not http(s)") {
         auto s = argo("{}");
