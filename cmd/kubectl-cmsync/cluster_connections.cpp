@@ -5,6 +5,7 @@
 #include <algorithm>
 
 #include "error.hpp"
+#include "kube/cluster_secret.hpp"
 #include "kube/config_loader.hpp"
 #include "rules/cluster_binding.hpp"
 #include "rules_files.hpp"
@@ -21,7 +22,9 @@ ClusterConnections::ClusterConnections(const GlobalOptions& global, std::vector<
     }
     load_contexts();
     if (!contexts_) {
-        throw UsageError("clusters are kubeconfig contexts, and no kubeconfig was found");
+        throw UsageError(
+            "clusters are kubeconfig contexts or cluster Secrets, and there is neither a "
+            "kubeconfig nor the in-cluster service account");
     }
     bind_clusters(rules, *contexts_, current_);
     // Now that the current context is known, two rules may be seen to share a copy.
@@ -33,7 +36,9 @@ ClusterConnections::ClusterConnections(const GlobalOptions& global, std::vector<
         auto refs = rule.spec.target_clusters;
         refs.push_back(rule.spec.source_cluster);
         for (const auto& ref : refs) {
-            open(ref.context);
+            if (ref.secret.empty()) {
+                open(ref.context);  // a cluster Secret is read when it is first used (api)
+            }
         }
     }
 }
@@ -46,8 +51,14 @@ void ClusterConnections::load_contexts() {
     if (contexts_) {
         return;
     }
-    const auto config = kube::load_kubeconfig(global_.connection, read_environment(), disk_files());
+    const auto env = read_environment();
+    const auto config = kube::load_kubeconfig(global_.connection, env, disk_files());
     if (!config) {
+        if (!env.service_host.empty()) {
+            // In the cluster: the one context is the cluster cmsync runs in.
+            contexts_.emplace(std::vector<std::string>{kInClusterContext});
+            current_ = kInClusterContext;
+        }
         return;
     }
     contexts_.emplace();
@@ -89,8 +100,29 @@ Connection& ClusterConnections::open(const std::string& context) {
     return *slot;
 }
 
+Connection& ClusterConnections::open_secret(const std::string& secret) {
+    auto& slot = by_secret_[secret];
+    if (!slot) {
+        auto& current = open("");
+        auto& hub = current.api();
+        const auto ns = current.config().namespace_name;
+        // Read by name only (a Role with resourceNames suffices), now and after each 401.
+        kube::CredentialReload read = [&hub, ns, secret] {
+            const auto object = hub.get(kube::kSecret, ns, secret);
+            if (!object) {
+                throw Error(fmt::format("cluster Secret {}/{} not found", ns, secret));
+            }
+            return kube::cluster_from_secret(*object);
+        };
+        auto config = read();
+        slot = std::make_unique<Connection>(global_, std::move(config), std::move(read));
+    }
+    return *slot;
+}
+
 kube::ApiClient& ClusterConnections::api(const ClusterRef& cluster) {
-    return open(cluster.context).api();
+    std::lock_guard lock(mutex_);
+    return (cluster.secret.empty() ? open(cluster.context) : open_secret(cluster.secret)).api();
 }
 
 }  // namespace cmsync::cli

@@ -13,10 +13,15 @@
 
 namespace cmsync::cli {
 
-/// The connections of diff and sync: one per kubeconfig context the rules name, each with its
-/// own credentials, TLS settings and connection pool (one cluster's failures stay its own).
-/// kubectl's connection flags (--server, --token, --as, ...) apply to the current context
-/// (--context, or current-context) alone; another context is taken as the kubeconfig says it.
+/// The connections of diff and sync: one per kubeconfig context or cluster Secret the rules
+/// name, each with its own credentials, TLS settings and connection pool (one cluster's
+/// failures stay its own). kubectl's connection flags (--server, --token, --as, ...) apply to
+/// the current context (--context, or current-context) alone; another context is taken as
+/// the kubeconfig says it. In the cluster (no kubeconfig) the current context is
+/// kInClusterContext. A cluster Secret (Cluster API or Argo CD format) is read by name with
+/// the current context's client, in its namespace (in the cluster, the service account's),
+/// when its cluster is first used; its connection reads it again after a 401, so rotated
+/// credentials are taken without a restart (kube::Credentials).
 class ClusterConnections {
   public:
     /// Binds the rules' clusters to the kubeconfig (bind_clusters: an unknown context is a
@@ -24,7 +29,9 @@ class ClusterConnections {
     ClusterConnections(const GlobalOptions& global, std::vector<Rule>& rules);
     /// The current context only, until context_api asks for another (resync).
     explicit ClusterConnections(const GlobalOptions& global);
-    /// The client of `cluster` (ClusterRef{}: the current context).
+    /// The client of `cluster` (ClusterRef{}: the current context). For a cluster Secret, the
+    /// first call reads it (an Error naming the Secret when it is missing, unreadable or not a
+    /// cluster's; the next call tries again). Thread-safe.
     kube::ApiClient& api(const ClusterRef& cluster);
     /// The client of the cluster copies record as `cluster`, reached by the context of that
     /// name (as the command line names clusters); an Error when the kubeconfig has none.
@@ -32,15 +39,17 @@ class ClusterConnections {
     kube::ApiClient& context_api(const std::string& cluster);
 
   private:
-    Connection& open(const std::string& context);
+    Connection& open(const std::string& context);        // requires mutex_ once constructed
+    Connection& open_secret(const std::string& secret);  // requires mutex_
     /// The kubeconfig's contexts and the current one (loaded once).
     void load_contexts();
 
     const GlobalOptions& global_;
     std::string current_;  ///< the current context's name, when there is a kubeconfig
     std::optional<std::vector<std::string>> contexts_;
-    std::mutex mutex_;                                               ///< context_api
+    std::mutex mutex_;                                               ///< api, context_api
     std::map<std::string, std::unique_ptr<Connection>> by_context_;  ///< "": the current one
+    std::map<std::string, std::unique_ptr<Connection>> by_secret_;
 };
 
 }  // namespace cmsync::cli

@@ -65,9 +65,22 @@ kube::Environment read_environment() {
 Connection::Connection(const GlobalOptions& options, http::CancelCheck cancel,
                        http::RequestObserver observe)
     : config_(kube::load_rest_config(options.connection, read_environment(), disk_files())) {
+    start(options, nullptr, std::move(cancel), std::move(observe));
+}
+
+Connection::Connection(const GlobalOptions& options, kube::RestConfig config,
+                       kube::CredentialReload reload, http::CancelCheck cancel,
+                       http::RequestObserver observe)
+    : config_(std::move(config)) {
+    config_.request_timeout = options.connection.request_timeout;
+    start(options, std::move(reload), std::move(cancel), std::move(observe));
+}
+
+void Connection::start(const GlobalOptions& options, kube::CredentialReload reload,
+                       http::CancelCheck cancel, http::RequestObserver observe) {
     credentials_ = std::make_unique<kube::Credentials>(
         config_, kube::run_exec_plugin, read_file, [] { return std::chrono::system_clock::now(); },
-        [](const std::string& warning) { process_log().warning(warning); });
+        [](const std::string& warning) { process_log().warning(warning); }, std::move(reload));
     http::CurlOptions curl;
     curl.tls = config_.tls;
     if (const auto cert = credentials_->exec_client_certificate()) {

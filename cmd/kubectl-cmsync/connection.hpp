@@ -28,6 +28,11 @@ class Connection {
     /// `observe` hears each request attempt (metrics).
     explicit Connection(const GlobalOptions& options, http::CancelCheck cancel = nullptr,
                         http::RequestObserver observe = nullptr);
+    /// A connection to a cluster the kubeconfig does not hold (a cluster Secret): `config` as
+    /// read, `reload` to read its credentials again after a 401 (kube::Credentials). The
+    /// options give logging, limits and --request-timeout; their connection flags are not used.
+    Connection(const GlobalOptions& options, kube::RestConfig config, kube::CredentialReload reload,
+               http::CancelCheck cancel = nullptr, http::RequestObserver observe = nullptr);
     kube::ApiClient& api() { return *api_; }
     /// Another client on the same connection whose requests give up after `budget` (leader
     /// election and Events must not hang on a stalled server). Lives as long as this.
@@ -37,6 +42,9 @@ class Connection {
     void wake_streams() { transport_->wake_streams(); }
 
   private:
+    void start(const GlobalOptions& options, kube::CredentialReload reload,
+               http::CancelCheck cancel, http::RequestObserver observe);
+
     kube::RestConfig config_;
     std::unique_ptr<kube::Credentials> credentials_;
     std::unique_ptr<http::CurlTransport> transport_;

@@ -16,6 +16,7 @@ struct ExecConfig {
     std::vector<std::pair<std::string, std::string>> env;
     bool provide_cluster_info = false;
     std::string interactive_mode;
+    bool operator==(const ExecConfig&) const = default;
 };
 
 struct ClusterEntry {

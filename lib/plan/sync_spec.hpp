@@ -16,13 +16,20 @@ struct Selection {
     bool all = false;
 };
 
-/// A cluster a rule reads from or writes to: a kubeconfig context, and the name reports, logs
-/// and the ownership record give it (a rules file's `clusters[].name`; on the command line the
-/// context's name). Both empty: the current context, the one cluster of a rule naming none.
+/// A cluster a rule reads from or writes to: a kubeconfig context or a cluster Secret (Cluster
+/// API or Argo CD format, in the namespace of the current context: in the cluster, the
+/// service account's), and the name reports, logs and the ownership record give it (a rules
+/// file's `clusters[].name`; on the command line the context's name). All empty: the current
+/// context, the one cluster of a rule naming none.
 struct ClusterRef {
     std::string name;
     std::string context;
-    bool current() const { return context.empty(); }
+    std::string secret{};  ///< set instead of `context`: the Secret describing the cluster
+    bool current() const { return context.empty() && secret.empty(); }
+    /// `context "C"` or `Secret "S"`: where the cluster is found, for messages.
+    std::string source() const {
+        return secret.empty() ? "context \"" + context + "\"" : "Secret \"" + secret + "\"";
+    }
     bool operator==(const ClusterRef&) const = default;
 };
 

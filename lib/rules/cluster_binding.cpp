@@ -62,7 +62,7 @@ void bind_clusters(std::vector<Rule>& rules, const std::vector<std::string>& con
                 }
                 *ref = ClusterRef{current_name, current_context};
             }
-            if (!has_context(ref->context)) {
+            if (ref->secret.empty() && !has_context(ref->context)) {
                 throw UsageError(
                     fmt::format("{}unknown context \"{}\" (cluster \"{}\"): the kubeconfig has {}",
                                 rule_where(rule), ref->context, ref->name,
@@ -74,8 +74,8 @@ void bind_clusters(std::vector<Rule>& rules, const std::vector<std::string>& con
         auto& targets = spec.target_clusters;
         for (auto it = targets.begin(); it != targets.end(); ++it) {
             if (std::find(targets.begin(), it, *it) != it) {
-                throw UsageError(fmt::format("{}cluster \"{}\" (context \"{}\") is a target twice",
-                                             rule_where(rule), it->name, it->context));
+                throw UsageError(fmt::format("{}cluster \"{}\" ({}) is a target twice",
+                                             rule_where(rule), it->name, it->source()));
             }
         }
         const bool same =

@@ -2,6 +2,7 @@
 #include <algorithm>
 
 #include "rules/yaml_reader.hpp"
+#include "util/validate.hpp"
 
 namespace cmsync::rules_internal {
 
@@ -38,15 +39,26 @@ Clusters Reader::clusters(const YAML::Node& node) {
     for (std::size_t i = 0; i < node.size(); ++i) {
         const auto path = fmt::format("clusters[{}]", i);
         const auto item = node[i];
-        if (!fields(item, path, {"name", "context"})) {
+        if (!fields(item, path, {"name", "context", "secret"})) {
+            continue;
+        }
+        // A cluster is a kubeconfig context or a cluster Secret (read in the current context's
+        // namespace: in the cluster, the service account's), one of the two.
+        const bool by_secret = static_cast<bool>(item["secret"]);
+        if (by_secret && item["context"]) {
+            error(item, path, "give context or secret, not both");
             continue;
         }
         std::optional<std::string> name;
-        std::optional<std::string> context;
-        for (const char* field : {"name", "context"}) {
+        std::optional<std::string> where;  // the context or the Secret's name
+        for (const char* field : {"name", by_secret ? "secret" : "context"}) {
             const auto value = item[field];
             if (!value) {
-                error(item, path, fmt::format("missing field \"{}\"", field));
+                error(item, path,
+                      std::string(field) == "name"
+                          ? "missing field \"name\""
+                          : "missing field \"context\" (a kubeconfig context) or \"secret\" (a "
+                            "Cluster API or Argo CD cluster Secret)");
                 continue;
             }
             auto text = string(value, fmt::format("{}.{}", path, field));
@@ -54,7 +66,14 @@ Clusters Reader::clusters(const YAML::Node& node) {
                 error(value, fmt::format("{}.{}", path, field), "expected a non-empty string");
                 text.reset();
             }
-            (std::string(field) == "name" ? name : context) = text;
+            (std::string(field) == "name" ? name : where) = text;
+        }
+        if (by_secret && where) {
+            if (const auto why = invalid_object_name("Secret", *where)) {
+                error(item["secret"], path + ".secret", *why);
+                where.reset();
+                continue;
+            }
         }
         if (name) {
             if (const auto why = invalid_label_name("cluster", *name)) {
@@ -62,18 +81,20 @@ Clusters Reader::clusters(const YAML::Node& node) {
             } else if (out.count(*name) != 0) {
                 error(item["name"], path + ".name",
                       fmt::format("cluster \"{}\" is named twice", *name));
-            } else if (context) {
+            } else if (where) {
+                auto ref =
+                    by_secret ? ClusterRef{*name, "", *where} : ClusterRef{*name, *where, ""};
                 // One cluster, one name: copies record it, and two names would make one
                 // cluster two (a namespace then its own source).
                 const auto same = std::find_if(out.begin(), out.end(), [&](const auto& entry) {
-                    return entry.second.context == *context;
+                    return entry.second.source() == ref.source();
                 });
                 if (same != out.end()) {
-                    error(item["context"], path + ".context",
-                          fmt::format("context \"{}\" is cluster \"{}\" already", *context,
-                                      same->first));
+                    const char* field = by_secret ? "secret" : "context";
+                    error(item[field], path + "." + field,
+                          fmt::format("{} is cluster \"{}\" already", ref.source(), same->first));
                 } else {
-                    out.emplace(*name, ClusterRef{*name, *context});
+                    out.emplace(*name, std::move(ref));
                 }
             }
         }

@@ -17,10 +17,10 @@ std::string rule_fingerprint(const Rule& rule) {
     };
     std::vector<std::string> clusters;
     for (const auto& c : r.target_clusters) {
-        clusters.push_back(c.name + "=" + c.context);
+        clusters.push_back(c.name + "=" + c.source());
     }
     return fmt::format("{}|{}|{}={}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}|{}", rule.name, r.kind.name,
-                       r.source_cluster.name, r.source_cluster.context, r.source_namespace,
+                       r.source_cluster.name, r.source_cluster.source(), r.source_namespace,
                        list(r.selection.names), r.selection.label_selector, r.selection.all,
                        list(clusters), list(r.target_namespaces), r.target_selector,
                        list(r.exclude_namespaces), r.keys ? list(*r.keys) : "*", r.prune,
@@ -43,18 +43,17 @@ std::vector<std::string> RuleChecks::add(const Rule& rule, bool keep_when_wrong)
     } else {
         added_name = true;
     }
-    // One cluster name, one context, and the other way round, in every file.
+    // One cluster name, one context (or Secret), and the other way round, in every file. Keys
+    // and values are as messages quote them: `cluster "N"`, `context "C"`, `Secret "S"`.
     const auto one_to_one = [&](Pairs& map, std::vector<Pairs::iterator>& added,
-                                const std::string& key, const std::string& value, const char* what,
-                                const char* other) {
+                                const std::string& key, const std::string& value) {
         const auto [it, fresh] = map.emplace(key, std::pair{value, &rule});
         if (fresh) {
             added.push_back(it);
         } else if (it->second.first != value) {
-            errors.push_back(
-                fmt::format("{}: {} \"{}\" is {} \"{}\" here and {} \"{}\" for rule \"{}\" at {}",
-                            rule.where, what, key, other, value, other, it->second.first,
-                            it->second.second->name, it->second.second->where));
+            errors.push_back(fmt::format("{}: {} is {} here and {} for rule \"{}\" at {}",
+                                         rule.where, key, value, it->second.first,
+                                         it->second.second->name, it->second.second->where));
             if (keep_when_wrong) {
                 it->second.first = value;  // said once per pair
             }
@@ -64,8 +63,9 @@ std::vector<std::string> RuleChecks::add(const Rule& rule, bool keep_when_wrong)
     refs.push_back(rule.spec.source_cluster);
     for (const auto& ref : refs) {
         if (!ref.current()) {
-            one_to_one(contexts_, added_contexts, ref.name, ref.context, "cluster", "context");
-            one_to_one(names_, added_names, ref.context, ref.name, "context", "cluster");
+            const auto name = "cluster \"" + ref.name + "\"";
+            one_to_one(contexts_, added_contexts, name, ref.source());
+            one_to_one(names_, added_names, ref.source(), name);
         }
     }
     // Targets known before any request: named sources into listed namespaces, by kind and
@@ -83,13 +83,13 @@ std::vector<std::string> RuleChecks::add(const Rule& rule, bool keep_when_wrong)
             }
             for (const auto& name : r.selection.names) {
                 const auto [it, fresh] = managed_.emplace(
-                    Target{r.kind.name, cluster.context, kube::ObjectRef{ns, name}}, &rule);
+                    Target{r.kind.name, cluster.source(), kube::ObjectRef{ns, name}}, &rule);
                 if (fresh) {
                     added_targets.push_back(it);
                     continue;
                 }
                 const auto& other = *it->second;
-                if (other.spec.source_cluster.context != r.source_cluster.context ||
+                if (other.spec.source_cluster.source() != r.source_cluster.source() ||
                     other.spec.source_namespace != r.source_namespace) {
                     errors.push_back(fmt::format(
                         "{}: rules \"{}\" and \"{}\" would both manage {} {}{}/{}, from {} and {}",

@@ -68,8 +68,8 @@ class RuleChecks {
     using Pairs = std::map<std::string, std::pair<std::string, const Rule*>>;
     using Target = std::tuple<std::string_view, std::string, kube::ObjectRef>;
     std::map<std::string, const Rule*> by_name_;
-    Pairs contexts_;  ///< cluster name -> context
-    Pairs names_;     ///< context -> cluster name
+    Pairs contexts_;  ///< `cluster "N"` -> `context "C"` or `Secret "S"` (ClusterRef::source)
+    Pairs names_;     ///< the other way round
     std::map<Target, const Rule*> managed_;
 };
 

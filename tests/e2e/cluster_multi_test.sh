@@ -29,21 +29,12 @@ test_member_clusters_are_three_planes_with_their_own_cas() {
   expect_in "$err" 'User "cmsync-restricted" cannot list resource "configmaps"'
 }
 
-# ka/kb/kh: a ConfigMap key's value in that cluster, or <absent>.
-member_key() {  # ka|kb|kh ns name key
-  "$1" -n "$2" get configmap "$3" -o json 2>/dev/null |
-    jq -r --arg key "$4" 'if .data[$key] != null then .data[$key] else "<absent>" end' ||
-    echo "<absent>"
-}
 # ConfigMap writes in namespace web in a cluster's audit log.
 configmap_writes() {  # cluster_dir
   jq -r 'select(.stage == "ResponseComplete" and .objectRef.resource == "configmaps"
     and .objectRef.namespace == "web"
     and (.verb == "create" or .verb == "update" or .verb == "patch" or .verb == "delete")) | .verb' \
     "$1/audit.log" | wc -l
-}
-member_annotation() {  # ka|kb ns name annotation
-  "$1" -n "$2" get configmap "$3" -o json | jq -r --arg a "$4" '.metadata.annotations[$a] // "<absent>"'
 }
 
 test_clusters_diff_predicts_sync_which_writes_managed_keys_into_both_members() {

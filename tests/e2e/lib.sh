@@ -185,6 +185,16 @@ member_clusters() {
   kb() { kubectl --kubeconfig "$clusters" --context member-b "$@"; }
 }
 
+# ka/kb/kh: a ConfigMap key's value in that cluster, or <absent>.
+member_key() {  # ka|kb|kh ns name key
+  "$1" -n "$2" get configmap "$3" -o json 2>/dev/null |
+    jq -r --arg key "$4" 'if .data[$key] != null then .data[$key] else "<absent>" end' ||
+    echo "<absent>"
+}
+member_annotation() {  # ka|kb ns name annotation
+  "$1" -n "$2" get configmap "$3" -o json | jq -r --arg a "$4" '.metadata.annotations[$a] // "<absent>"'
+}
+
 # A TCP proxy (socat) in front of the apiserver; cut_proxy drops every connection through it.
 start_proxy() {  # port target_port
   socat "TCP-LISTEN:$1,bind=127.0.0.1,fork,reuseaddr" "TCP:127.0.0.1:$2" &

@@ -129,7 +129,8 @@ TEST_CASE("rules file: every cluster error, with its position") {
     }
     SUBCASE("a cluster without a context") {
         CHECK(only_error(rules, head + "clusters:\n  - {name: eu}\n", 1) ==
-              "f.yaml:4:5: clusters[0]: missing field \"context\"");
+              "f.yaml:4:5: clusters[0]: missing field \"context\" (a kubeconfig context) or "
+              "\"secret\" (a Cluster API or Argo CD cluster Secret)");
     }
     SUBCASE("an empty context") {
         CHECK(only_error(rules, head + "clusters:\n  - {name: eu, context: \"\"}\n", 1) ==
@@ -137,7 +138,27 @@ TEST_CASE("rules file: every cluster error, with its position") {
     }
     SUBCASE("an unknown field of a cluster") {
         CHECK(only_error(rules, head + "clusters:\n  - {name: eu, context: a, server: x}\n", 1) ==
-              "f.yaml:4:28: clusters[0]: unknown field \"server\" (known: context, name)");
+              "f.yaml:4:28: clusters[0]: unknown field \"server\" (known: context, name, secret)");
+    }
+    SUBCASE("a cluster with a context and a Secret") {
+        CHECK(only_error(rules, head + "clusters:\n  - {name: eu, context: a, secret: s}\n", 1) ==
+              "f.yaml:4:5: clusters[0]: give context or secret, not both");
+    }
+    SUBCASE("a Secret name that is not a DNS subdomain") {
+        CHECK(only_error(rules, head + "clusters:\n  - {name: eu, secret: Eu_Kubeconfig}\n", 1) ==
+              "f.yaml:4:24: clusters[0].secret: invalid Secret name \"Eu_Kubeconfig\": must be a "
+              "lowercase RFC 1123 subdomain (a-z, 0-9, '-', '.', at most 253 characters)");
+    }
+    SUBCASE("an empty Secret name") {
+        CHECK(only_error(rules, head + "clusters:\n  - {name: eu, secret: \"\"}\n", 1) ==
+              "f.yaml:4:24: clusters[0].secret: expected a non-empty string");
+    }
+    SUBCASE("two names for one Secret") {
+        CHECK(only_error(rules,
+                         head + "clusters:\n  - {name: eu, secret: s}\n"
+                                "  - {name: europe, secret: s}\n",
+                         1) ==
+              "f.yaml:5:28: clusters[1].secret: Secret \"s\" is cluster \"eu\" already");
     }
     SUBCASE("clusters is a list") {
         CHECK(only_error(rules, head + "clusters: {eu: a}\n", 1) ==
@@ -282,5 +303,83 @@ TEST_CASE("bind_clusters: contexts checked before any request, the current one n
                              "f.yaml:3:5: clusters are kubeconfig contexts and no current context "
                              "is set: give --context or name every cluster",
                              cmsync::UsageError);
+    }
+}
+
+TEST_CASE("rules file: clusters from Secrets (in the cluster)") {
+    const std::string head =
+        "apiVersion: cmsync.io/v1alpha1\nkind: SyncConfig\n"
+        "clusters:\n"
+        "  - {name: hub, context: in-cluster}\n"
+        "  - {name: member-a, secret: member-a-kubeconfig}\n"
+        "  - {name: member-b, secret: cluster-member-b}\n"
+        "rules:\n"
+        "  - name: app\n"
+        "    source: {cluster: hub, namespace: platform, names: [app-config]}\n"
+        "    targets: {clusters: [member-a, member-b], namespaces: [platform]}\n";
+    auto parsed = parse_sync_config(head, "f.yaml");
+    REQUIRE(parsed.errors.empty());
+    auto& spec = parsed.rules.front().spec;
+    CHECK(spec.target_clusters == std::vector<ClusterRef>{{"member-a", "", "member-a-kubeconfig"},
+                                                          {"member-b", "", "cluster-member-b"}});
+    CHECK(spec.target_clusters.front().source() == "Secret \"member-a-kubeconfig\"");
+    CHECK_FALSE(spec.target_clusters.front().current());
+    CHECK(cmsync::names_clusters(spec));
+
+    SUBCASE("bound in the cluster: context in-cluster is the cluster cmsync runs in") {
+        spec.source_cluster = ClusterRef{};
+        parsed.rules.push_back(parsed.rules.front());
+        parsed.rules.back().name = "named";
+        parsed.rules.back().spec.source_cluster = ClusterRef{"hub", "in-cluster"};
+        parsed.rules.back().spec.selection.names = {"other"};
+        cmsync::bind_clusters(parsed.rules, {cmsync::kInClusterContext}, cmsync::kInClusterContext);
+        const auto& bound = parsed.rules.front().spec;
+        CHECK(bound.source_cluster == ClusterRef{"hub", "in-cluster"});
+        CHECK(bound.target_clusters.size() == 2);  // Secrets need no context
+        CHECK(cmsync::check_rules(parsed.rules).empty());
+    }
+    SUBCASE("unnamed, the cluster cmsync runs in is called in-cluster") {
+        auto rules = parse_sync_config(
+                         "apiVersion: cmsync.io/v1alpha1\nkind: SyncConfig\n"
+                         "clusters: [{name: member-a, secret: member-a-kubeconfig}]\nrules:\n"
+                         "  - name: app\n    source: {namespace: p, names: [x]}\n"
+                         "    targets: {clusters: [member-a], namespaces: [p]}\n",
+                         "f.yaml")
+                         .rules;
+        cmsync::bind_clusters(rules, {cmsync::kInClusterContext}, cmsync::kInClusterContext);
+        CHECK(rules.front().spec.source_cluster == ClusterRef{"in-cluster", "in-cluster"});
+    }
+    SUBCASE("one cluster name for a Secret here and a context there") {
+        auto other = parse_sync_config(
+            "apiVersion: cmsync.io/v1alpha1\nkind: SyncConfig\n"
+            "clusters: [{name: member-a, context: a}]\nrules:\n"
+            "  - name: two\n    source: {cluster: member-a, namespace: a, names: [y]}\n"
+            "    targets: {namespaces: [w]}\n",
+            "g.yaml");
+        REQUIRE(other.errors.empty());
+        parsed.rules.push_back(other.rules.front());
+        const auto errors = cmsync::check_rules(parsed.rules);
+        REQUIRE(errors.size() == 1);
+        CHECK(errors.front() ==
+              "g.yaml:5:5: cluster \"member-a\" is context \"a\" here and Secret "
+              "\"member-a-kubeconfig\" for rule \"app\" at f.yaml:8:5");
+    }
+    SUBCASE("two rules writing one copy through one Secret from two sources") {
+        auto second = parsed.rules.front();
+        second.name = "second";
+        second.spec.source_namespace = "other";
+        second.where = "f.yaml:20:5";
+        parsed.rules.push_back(second);
+        const auto errors = cmsync::check_rules(parsed.rules);
+        REQUIRE(errors.size() == 2);  // once per target cluster
+        CHECK(
+            errors.front() ==
+            "f.yaml:20:5: rules \"app\" and \"second\" would both manage ConfigMap "
+            "member-a/platform/app-config, from hub/platform/app-config and hub/other/app-config");
+    }
+    SUBCASE("the fingerprint changes with the Secret (watch -f restarts the rule)") {
+        auto moved = parsed.rules.front();
+        moved.spec.target_clusters.front().secret = "member-a-kubeconfig-2";
+        CHECK(cmsync::rule_fingerprint(moved) != cmsync::rule_fingerprint(parsed.rules.front()));
     }
 }

@@ -51,6 +51,18 @@ TEST_CASE("request and response bodies at -v 8: a kind's values are masked when 
             CHECK(std::string(doc["type"].GetString()) == "kubernetes.io/tls");
         }
     }
+    SUBCASE("a cluster Secret read for its credentials (Argo CD, applied with kubectl)") {
+        const std::string argo =
+            R"({"kind":"Secret","metadata":{"name":"member-b","labels":{"argocd.argoproj.io/secret-type":"cluster"},"annotations":{"kubectl.kubernetes.io/last-applied-configuration":"{\"stringData\":{\"config\":\"{\\\"bearerToken\\\":\\\"eyJtoken\\\"}\"}}"}},"data":{"config":"eyJiZWFyZXJUb2tlbiI6ImV5SnRva2VuIn0=","server":"aHR0cHM6Ly9tZW1iZXI="},"type":"Opaque"})";
+        const auto out = redacted(
+            std::string(kServer) + "/api/v1/namespaces/cmsync-system/secrets/member-b", argo);
+        CHECK(out.find("eyJ") == std::string::npos);
+        const auto doc = parsed(out);
+        CHECK(std::string(doc["data"]["config"].GetString()) == "***");
+        CHECK(
+            std::string(doc["metadata"]["labels"]["argocd.argoproj.io/secret-type"].GetString()) ==
+            "cluster");
+    }
     SUBCASE("a list of Secrets and a watch event of one") {
         const auto list = redacted(std::string(kServer) + "/api/v1/namespaces/a/secrets",
                                    R"({"kind":"SecretList","items":[)" + secret + "]}");
