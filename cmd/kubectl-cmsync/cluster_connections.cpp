@@ -11,8 +11,14 @@
 
 namespace cmsync::cli {
 
-ClusterConnections::ClusterConnections(const GlobalOptions& global, std::vector<Rule>& rules)
-    : global_(global) {
+ClusterConnections::ClusterConnections(const GlobalOptions& global, std::vector<Rule>& rules,
+                                       ConnectionHooks hooks)
+    : global_(global), hooks_(std::move(hooks)) {
+    bind(rules);
+}
+
+void ClusterConnections::bind(std::vector<Rule>& rules) {
+    std::lock_guard lock(mutex_);
     const bool named = std::any_of(rules.begin(), rules.end(),
                                    [](const Rule& r) { return names_clusters(r.spec); });
     if (!named) {
@@ -39,6 +45,7 @@ ClusterConnections::ClusterConnections(const GlobalOptions& global, std::vector<
 }
 
 ClusterConnections::ClusterConnections(const GlobalOptions& global) : global_(global) {
+    std::lock_guard lock(mutex_);
     open("");
 }
 
@@ -76,21 +83,34 @@ Connection& ClusterConnections::open(const std::string& context) {
     auto& slot = by_context_[key];
     if (!slot) {
         if (key.empty()) {
-            slot = std::make_unique<Connection>(global_);
+            slot = std::make_unique<Connection>(global_, hooks_.cancel, hooks_.observe);
         } else {
             GlobalOptions options = global_;
             options.connection = kube::ConnectionFlags{};
             options.connection.kubeconfig = global_.connection.kubeconfig;
             options.connection.context = key;
             options.connection.request_timeout = global_.connection.request_timeout;
-            slot = std::make_unique<Connection>(options);
+            slot = std::make_unique<Connection>(options, hooks_.cancel, hooks_.observe);
         }
     }
     return *slot;
 }
 
 kube::ApiClient& ClusterConnections::api(const ClusterRef& cluster) {
+    std::lock_guard lock(mutex_);
     return open(cluster.context).api();
+}
+
+Connection& ClusterConnections::local() {
+    std::lock_guard lock(mutex_);
+    return open("");
+}
+
+void ClusterConnections::wake_streams() {
+    std::lock_guard lock(mutex_);
+    for (auto& [context, connection] : by_context_) {
+        connection->wake_streams();
+    }
 }
 
 }  // namespace cmsync::cli
