@@ -127,6 +127,10 @@ class Watcher {
     bool source_stream(const std::string& key) const;
     /// Whether an event of namespace `ns` on stream `key` is of the source namespace.
     bool from_source(const std::string& key, const std::string& ns) const;
+    /// Named clusters: throws ApiError 403 naming the cluster and the first target namespace
+    /// whose copies this client may not list and watch, so that a forbidden cluster fails its
+    /// own watcher at once (retried), instead of its streams retrying without end.
+    void check_target_access(const std::vector<std::string>& targets);
     /// Starts the source namespace's streams on the source's cluster (across clusters).
     void start_source_streams(const std::function<std::string(const std::string&)>& rv_of);
 

@@ -5,6 +5,7 @@
 
 #include "http/transport.hpp"
 #include "plan/ownership.hpp"
+#include "util/parallel.hpp"
 #include "watch/sealed.hpp"
 
 namespace cmsync {
@@ -139,6 +140,31 @@ void Watcher::start_streams(const std::optional<WatchState>& resumed) {
     }
 }
 
+void Watcher::check_target_access(const std::vector<std::string>& targets) {
+    const std::string resource(config_.spec.kind.resource);
+    std::vector<char> allowed(targets.size(), 1);
+    std::vector<std::exception_ptr> errors(targets.size());
+    parallel_for(targets.size(), config_.run.concurrency, [&](std::size_t i) {
+        try {
+            allowed[i] = api_.access_allowed("list", resource, targets[i]) &&
+                         api_.access_allowed("watch", resource, targets[i]);
+        } catch (...) {
+            errors[i] = std::current_exception();
+        }
+    });
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        if (errors[i]) {
+            std::rethrow_exception(errors[i]);
+        }
+        if (allowed[i] == 0) {
+            throw ApiError(403, "Forbidden",
+                           fmt::format("cluster {}: not allowed to list and watch {} in namespace "
+                                       "\"{}\" (check RBAC)",
+                                       config_.cluster, resource, targets[i]));
+        }
+    }
+}
+
 void Watcher::start_source_streams(const std::function<std::string(const std::string&)>& rv_of) {
     const auto& src = config_.spec.source_namespace;
     source_streams_ =
@@ -251,6 +277,12 @@ void Watcher::begin() {
         return resolve_targets(api_, spec, config_.run.chunk_size, !across_);
     });
     const auto resumed = in_cluster(config_.cluster, [&] { return resumed_state(targets.size()); });
+    if (!config_.cluster.empty() && !cluster_scope_) {
+        in_cluster(config_.cluster, [&] {
+            check_target_access(targets);
+            return 0;
+        });
+    }
     {
         std::lock_guard guard(mutex_);
         targets_.insert(targets.begin(), targets.end());
