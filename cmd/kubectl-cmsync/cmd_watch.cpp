@@ -54,8 +54,7 @@ class OnExit {
 // a named cluster is CLUSTER/NS/NAME, as sync reports it.
 void log_action(const std::string& rule, const WatchAction& a) {
     const auto target = (a.cluster.empty() ? "" : a.cluster + "/") + a.target.str();
-    auto text =
-        fmt::format("{}{} {}", rule.empty() ? "" : rule + "/", target, to_string(a.action));
+    auto text = fmt::format("{}{} {}", rule.empty() ? "" : rule + "/", target, to_string(a.action));
     if (!a.keys.empty()) {
         text += fmt::format(" ({})", fmt::join(a.keys, ", "));
     }
@@ -161,8 +160,7 @@ controller::RuleSource rules_file_source(const CLI::App& sub, const WatchOptions
     if (std::find(files.begin(), files.end(), "-") != files.end()) {
         return nullptr;
     }
-    return [&sub, &options, &global, &seen,
-            &clusters]() -> std::optional<controller::RuleUpdate> {
+    return [&sub, &options, &global, &seen, &clusters]() -> std::optional<controller::RuleUpdate> {
         auto now = read_rules_files(options.targets.files);
         if (now == seen) {
             return std::nullopt;

@@ -121,7 +121,11 @@ bool RuleWatchers::failed(Running& r) {
             return false;
         }
     }
-    log(r, fmt::format("cannot watch: {}; again in {} s (the other {} go on)", what,
+    // The watcher names its cluster in what it throws; the line's prefix names it already.
+    const auto named = fmt::format("cluster {}: ", r.cluster);
+    const auto said =
+        !r.cluster.empty() && what.rfind(named, 0) == 0 ? what.substr(named.size()) : what;
+    log(r, fmt::format("cannot watch: {}; again in {} s (the other {} go on)", said,
                        kRetryAfter.count(), r.cluster.empty() ? "rules" : "clusters and rules"));
     r.retry_at = std::chrono::steady_clock::now() + kRetryAfter;
     return true;
@@ -270,7 +274,8 @@ void RuleWatchers::apply(const std::vector<Rule>& rules) {
     }
     stop_rules(stopping);
     for (auto& r : stopping) {
-        log(*r, "removed or changed: stopped; its copies stay as they are, no longer watched by it");
+        log(*r,
+            "removed or changed: stopped; its copies stay as they are, no longer watched by it");
     }
     for (auto& [fingerprint, unit] : wanted) {
         auto r = std::make_unique<Running>();

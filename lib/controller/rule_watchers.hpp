@@ -23,9 +23,10 @@ namespace cmsync {
 /// `watch`: a Watcher per rule, all on one ApiClient per cluster (so every stream of a cluster
 /// shares its one multiplexed connection), and all on a few driver threads: a thousand rules
 /// cost a thousand watchers, not a thousand threads. A rule that names clusters has a Watcher
-/// per target cluster (RuleUnit), each failing, retrying and catching up on its own. `apply` brings the running rules in line with a new set:
-/// rules removed or changed stop (their copies stay, said once in the log), new or changed ones
-/// start; the others keep running untouched. The positional form is one rule without a name.
+/// per target cluster (RuleUnit), each failing, retrying and catching up on its own. `apply` brings
+/// the running rules in line with a new set: rules removed or changed stop (their copies stay, said
+/// once in the log), new or changed ones start; the others keep running untouched. The positional
+/// form is one rule without a name.
 class RuleWatchers {
   public:
     /// An action of rule `rule`'s watcher.
@@ -85,9 +86,9 @@ class RuleWatchers {
     struct Running {
         Rule rule;
         std::string fingerprint;
-        ClusterRef target;    ///< RuleUnit::target
-        std::string cluster;  ///< RuleUnit::cluster
-        bool across = false;  ///< RuleUnit::across
+        ClusterRef target;               ///< RuleUnit::target
+        std::string cluster;             ///< RuleUnit::cluster
+        bool across = false;             ///< RuleUnit::across
         SharedStream* shared = nullptr;  ///< set before its driver gets it, then never changed
         std::atomic<bool> stop{false};
         // Its driver's alone:

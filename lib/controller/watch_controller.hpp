@@ -96,8 +96,7 @@ class WatchController {
     StatusSource watchers_;
     std::mutex collect_mutex_;
     /// (rule, cluster) -> the watch restarts and relists counted so far of its running Watcher
-    std::map<std::pair<std::string, std::string>, std::pair<std::uint64_t, std::uint64_t>>
-        counted_;
+    std::map<std::pair<std::string, std::string>, std::pair<std::uint64_t, std::uint64_t>> counted_;
     std::set<std::string> copies_counted_;  ///< clusters cmsync_copies_managed has a series of
 };
 

@@ -30,8 +30,7 @@ WatcherStatus status_of(const RuleWatchers::UnitState& unit) {
 
 std::vector<WatcherStatus> statuses_of(const RuleWatchers& rules) {
     std::vector<WatcherStatus> statuses;
-    rules.visit(
-        [&](const RuleWatchers::UnitState& unit) { statuses.push_back(status_of(unit)); });
+    rules.visit([&](const RuleWatchers::UnitState& unit) { statuses.push_back(status_of(unit)); });
     return statuses;
 }
 

@@ -353,9 +353,8 @@ void Watcher::handle_source(const kube::WatchEvent& event, Clock::time_point at,
         versions_checked_.erase(name);
         copies_.forget_name(name);
         retries_.forget_name(name);
-        log_(fmt::format("source {}{}/{} is gone",
-                         across_ ? config_.source_cluster + "/" : "", config_.spec.source_namespace,
-                         name));
+        log_(fmt::format("source {}{}/{} is gone", across_ ? config_.source_cluster + "/" : "",
+                         config_.spec.source_namespace, name));
         std::set<std::string> targets;
         {
             std::lock_guard guard(mutex_);

@@ -292,9 +292,9 @@ void Watcher::begin() {
         return 0;
     });
     log_(fmt::format("watching {} source {}(s) in {}{} for {} target namespace(s){}, {} scope",
-                     sources_.size(), spec.kind.name,
-                     across_ ? config_.source_cluster + "/" : "", spec.source_namespace,
-                     targets.size(), config_.cluster.empty() ? "" : " in " + config_.cluster,
+                     sources_.size(), spec.kind.name, across_ ? config_.source_cluster + "/" : "",
+                     spec.source_namespace, targets.size(),
+                     config_.cluster.empty() ? "" : " in " + config_.cluster,
                      on_shared_stream_ ? "cluster (shared)"
                      : cluster_scope_  ? "cluster"
                                        : "namespace"));

@@ -35,10 +35,14 @@ TEST_CASE("rule_units: one per target cluster, across when the source is elsewhe
         std::vector<bool> across;
     } rows[] = {
         {"no cluster named: one unit, as before clusters", rule("r", {}, {}), {""}, {false}},
-        {"two members from the hub", rule("r", kHub, {kA, kB}), {"member-a", "member-b"},
+        {"two members from the hub",
+         rule("r", kHub, {kA, kB}),
+         {"member-a", "member-b"},
          {true, true}},
-        {"the hub among the targets: in one cluster there", rule("r", kHub, {kHub, kA}),
-         {"hub", "member-a"}, {false, true}},
+        {"the hub among the targets: in one cluster there",
+         rule("r", kHub, {kHub, kA}),
+         {"hub", "member-a"},
+         {false, true}},
         {"a member's source, targets in the current cluster", rule("", kA, {}), {""}, {true}},
     };
     for (const auto& row : rows) {
@@ -79,7 +83,8 @@ TEST_CASE("unit_state_file: keyed by rule and cluster") {
         {"/s/state", "ns/name", "", "/s/state.ns.name"},
         {"/s/state", "", "member-a", "/s/state.member-a"},
         {"/s/state", "r", "member-a", "/s/state.r.member-a"},
-        {"/s/state", "r", "arn:aws:eks:eu-west-1:1:cluster/prod", "/s/state.r.arn_aws_eks_eu-west-1_1_cluster_prod"},
+        {"/s/state", "r", "arn:aws:eks:eu-west-1:1:cluster/prod",
+         "/s/state.r.arn_aws_eks_eu-west-1_1_cluster_prod"},
         {"/s/state", "r", "gke_proj_zone.c", "/s/state.r.gke_proj_zone.c"},
     };
     for (const auto& row : rows) {

@@ -45,8 +45,10 @@ constexpr const char* kAccessReview = "POST /apis/authorization.k8s.io/v1/selfsu
 
 http::Response review(bool allowed) {
     return http::Response{
-        201, {}, fmt::format(R"({{"kind":"SelfSubjectAccessReview","status":{{"allowed":{}}}}})",
-                             allowed ? "true" : "false")};
+        201,
+        {},
+        fmt::format(R"({{"kind":"SelfSubjectAccessReview","status":{{"allowed":{}}}}})",
+                    allowed ? "true" : "false")};
 }
 
 WatchConfig member_config(kube::ApiClient& hub) {
@@ -129,10 +131,10 @@ TEST_CASE("watch across clusters: the source read from its cluster, copies writt
     CHECK(copy->annotations.at(kSyncFromAnnotation) == "src/app");
     CHECK(copy->annotations.at(kSyncFromClusterAnnotation) == "hub");
     // the member's own src/app is not the hub's: a conflict (not ours), left as it was
-    CHECK(member.server.stored("configmaps", "src", "app")->data ==
-          Strings{{"k", "member's own"}});
+    CHECK(member.server.stored("configmaps", "src", "app")->data == Strings{{"k", "member's own"}});
     std::sort(actions.begin(), actions.end());
-    CHECK(actions == std::vector<std::string>{"member-a/src/app drift", "member-a/web/app updated"});
+    CHECK(actions ==
+          std::vector<std::string>{"member-a/src/app drift", "member-a/web/app updated"});
     CHECK(watcher.copies_managed() == 1);
     // the hub was read, never written, and never asked for a target
     CHECK(hub.server.write_lines().empty());
