@@ -225,6 +225,21 @@ RULES
   expect_rc 2
   expect_in "$err" "unknown context \"nope\""
   expect_eq "$(request_lines "$err" | wc -l)" 0 "requests"
+  # the positional watch: a watcher per target cluster, each with a state file of its own
+  ka create namespace pos >/dev/null; kb create namespace pos >/dev/null
+  start_watch --kubeconfig "$clusters" "$src" pos --name ca-bundle --source-context hub \
+    --target-context member-a,member-b --state-file "$T/state"
+  ca_in_pos() { [[ "$(member_key "$1" pos ca-bundle ca.crt)" == CA1 ]]; }
+  wait_for 20 ca_in_pos ka
+  wait_for 20 ca_in_pos kb
+  stop_watch TERM
+  expect_in "$(cat "$T/watch.out")" "member-b/pos/ca-bundle created (add ca.crt)"
+  local f
+  for f in member-a member-b; do
+    expect_eq "$(jq -r '.resourceVersions | keys | join(",")' "$T/state.$f")" "pos,source:$src" "$f"
+  done
+  [[ ! -e "$T/state" ]] || fail "one state file for both clusters"
+  expect_eq "$(member_annotation ka pos ca-bundle cmsync.io/sync-from-cluster)" hub
 }
 
 test_clusters_a_forbidden_member_and_a_member_down_fail_alone() {
