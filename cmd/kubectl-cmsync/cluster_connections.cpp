@@ -12,8 +12,14 @@
 
 namespace cmsync::cli {
 
-ClusterConnections::ClusterConnections(const GlobalOptions& global, std::vector<Rule>& rules)
-    : global_(global) {
+ClusterConnections::ClusterConnections(const GlobalOptions& global, std::vector<Rule>& rules,
+                                       ConnectionHooks hooks)
+    : global_(global), hooks_(std::move(hooks)) {
+    bind(rules);
+}
+
+void ClusterConnections::bind(std::vector<Rule>& rules) {
+    std::lock_guard lock(mutex_);
     const bool named = std::any_of(rules.begin(), rules.end(),
                                    [](const Rule& r) { return names_clusters(r.spec); });
     if (!named) {
@@ -44,6 +50,7 @@ ClusterConnections::ClusterConnections(const GlobalOptions& global, std::vector<
 }
 
 ClusterConnections::ClusterConnections(const GlobalOptions& global) : global_(global) {
+    std::lock_guard lock(mutex_);
     open("");
 }
 
@@ -87,14 +94,14 @@ Connection& ClusterConnections::open(const std::string& context) {
     auto& slot = by_context_[key];
     if (!slot) {
         if (key.empty()) {
-            slot = std::make_unique<Connection>(global_);
+            slot = std::make_unique<Connection>(global_, hooks_.cancel, hooks_.observe);
         } else {
             GlobalOptions options = global_;
             options.connection = kube::ConnectionFlags{};
             options.connection.kubeconfig = global_.connection.kubeconfig;
             options.connection.context = key;
             options.connection.request_timeout = global_.connection.request_timeout;
-            slot = std::make_unique<Connection>(options);
+            slot = std::make_unique<Connection>(options, hooks_.cancel, hooks_.observe);
         }
     }
     return *slot;
@@ -115,7 +122,8 @@ Connection& ClusterConnections::open_secret(const std::string& secret) {
             return kube::cluster_from_secret(*object);
         };
         auto config = read();
-        slot = std::make_unique<Connection>(global_, std::move(config), std::move(read));
+        slot = std::make_unique<Connection>(global_, std::move(config), std::move(read),
+                                            hooks_.cancel, hooks_.observe);
     }
     return *slot;
 }
@@ -123,6 +131,21 @@ Connection& ClusterConnections::open_secret(const std::string& secret) {
 kube::ApiClient& ClusterConnections::api(const ClusterRef& cluster) {
     std::lock_guard lock(mutex_);
     return (cluster.secret.empty() ? open(cluster.context) : open_secret(cluster.secret)).api();
+}
+
+Connection& ClusterConnections::local() {
+    std::lock_guard lock(mutex_);
+    return open("");
+}
+
+void ClusterConnections::wake_streams() {
+    std::lock_guard lock(mutex_);
+    for (auto& [context, connection] : by_context_) {
+        connection->wake_streams();
+    }
+    for (auto& [secret, connection] : by_secret_) {
+        connection->wake_streams();
+    }
 }
 
 }  // namespace cmsync::cli

@@ -4,7 +4,7 @@
 
 #include <memory>
 
-#include "connection.hpp"
+#include "cluster_connections.hpp"
 #include "controller/cluster_rules.hpp"
 #include "controller/rule_source.hpp"
 #include "controller/rule_status_writer.hpp"
@@ -50,10 +50,11 @@ class OnExit {
     std::function<void()> f_;
 };
 
-// One line per action: the text says it all; JSON has it in fields for machines too.
+// One line per action: the text says it all; JSON has it in fields for machines too. A copy in
+// a named cluster is CLUSTER/NS/NAME, as sync reports it.
 void log_action(const std::string& rule, const WatchAction& a) {
-    auto text =
-        fmt::format("{}{} {}", rule.empty() ? "" : rule + "/", a.target.str(), to_string(a.action));
+    const auto target = (a.cluster.empty() ? "" : a.cluster + "/") + a.target.str();
+    auto text = fmt::format("{}{} {}", rule.empty() ? "" : rule + "/", target, to_string(a.action));
     if (!a.keys.empty()) {
         text += fmt::format(" ({})", fmt::join(a.keys, ", "));
     }
@@ -64,7 +65,10 @@ void log_action(const std::string& rule, const WatchAction& a) {
     if (!rule.empty()) {
         fields.push_back({"rule", rule});
     }
-    fields.push_back({"target", a.target.str()});
+    if (!a.cluster.empty()) {
+        fields.push_back({"cluster", a.cluster});
+    }
+    fields.push_back({"target", target});
     fields.push_back({"action", to_string(a.action)});
     if (!a.keys.empty()) {
         fields.push_back({"keys", a.keys});
@@ -124,34 +128,10 @@ std::vector<Rule> with_prune(std::vector<Rule> rules, const WatchOptions& option
     return rules;
 }
 
-// Clusters are for diff and sync so far (issue 30): a watch that names one is refused whole.
-void refuse_clusters(const std::vector<Rule>& rules) {
-    std::vector<std::string> lines;
-    for (const auto& rule : rules) {
-        if (!names_clusters(rule.spec)) {
-            continue;
-        }
-        if (rule.name.empty()) {
-            throw UsageError(
-                "--source-context and --target-context are for diff and sync: watch across "
-                "clusters is not supported yet");
-        }
-        lines.push_back(
-            fmt::format("{}: rule \"{}\" names clusters: watch across clusters is "
-                        "not supported yet (diff and sync are)",
-                        rule.where, rule.name));
-    }
-    if (!lines.empty()) {
-        throw RulesError(std::move(lines));
-    }
-}
-
 // The rules as the options say.
 std::vector<Rule> watched_rules(const CLI::App& sub, const WatchOptions& options,
                                 const GlobalOptions& global, RulesFiles* seen) {
-    auto rules = with_prune(rules_from_options(sub, options.targets, global, seen), options);
-    refuse_clusters(rules);
-    return rules;
+    return with_prune(rules_from_options(sub, options.targets, global, seen), options);
 }
 
 // --rules-from-cluster: the objects say what to sync, nothing else may.
@@ -171,24 +151,29 @@ void check_rules_from_cluster(const CLI::App& sub, const GlobalOptions& global) 
 }
 
 // The rules files as a rule source: what they hold when it changed (read each time: a
-// ConfigMap volume swaps a symlink, the content is what counts); none for stdin, which cannot
-// be read again (the rules then stay as they started).
+// ConfigMap volume swaps a symlink, the content is what counts), their clusters bound to
+// `clusters`; none for stdin, which cannot be read again (the rules then stay as they started).
 controller::RuleSource rules_file_source(const CLI::App& sub, const WatchOptions& options,
-                                         const GlobalOptions& global, RulesFiles& seen) {
+                                         const GlobalOptions& global, RulesFiles& seen,
+                                         ClusterConnections& clusters) {
     const auto& files = options.targets.files;
     if (std::find(files.begin(), files.end(), "-") != files.end()) {
         return nullptr;
     }
-    return [&sub, &options, &global, &seen]() -> std::optional<controller::RuleUpdate> {
+    return [&sub, &options, &global, &seen, &clusters]() -> std::optional<controller::RuleUpdate> {
         auto now = read_rules_files(options.targets.files);
         if (now == seen) {
             return std::nullopt;
         }
         seen = std::move(now);
         try {
-            return controller::RuleUpdate{watched_rules(sub, options, global, &seen), {}};
+            auto rules = watched_rules(sub, options, global, &seen);
+            clusters.bind(rules);
+            return controller::RuleUpdate{std::move(rules), {}};
         } catch (const RulesError& e) {
             return controller::RuleUpdate{{}, e.lines()};
+        } catch (const UsageError& e) {  // a context the kubeconfig lacks
+            return controller::RuleUpdate{{}, {e.what()}};
         }
     };
 }
@@ -223,7 +208,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         if (from_cluster) {
             check_rules_from_cluster(*sub, global);
         }
-        const auto rules =
+        auto rules =
             from_cluster ? std::vector<Rule>{} : watched_rules(*sub, *options, global, &seen);
         // Named rules (a file's, the cluster's) retry on failure; the positional one stops.
         const bool from_file = !from_cluster && !rules.front().name.empty();
@@ -231,8 +216,12 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         const auto log = [](const std::string& message) { process_log().info(message); };
         controller::WatchController controller(controller_config(options->controller), log);
         install_stop_signals();
-        Connection connection(global, cancel_after_stop(kStopGrace), controller.request_observer());
-        const WakeAfterStop wake_at_end_of_grace(kStopGrace, [&] { connection.wake_streams(); });
+        // Binds the rules' clusters (an unknown context: a usage error, before any request); a
+        // connection per cluster, the current context's for the Lease, Events and rule objects.
+        ClusterConnections clusters(global, rules,
+                                    {cancel_after_stop(kStopGrace), controller.request_observer()});
+        auto& connection = clusters.local();
+        const WakeAfterStop wake_at_end_of_grace(kStopGrace, [&] { clusters.wake_streams(); });
         attach(controller, connection);
         // The controller's threads use the connection (and the watchers): they stop first.
         const OnExit stop_controller([&] { controller.stop(); });
@@ -261,7 +250,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         };
         // A rules file's rule that fails tries again while the others go on; the positional
         // form's one rule ends the run with its error.
-        RuleWatchers watchers(connection.api(), config, on_action, log,
+        RuleWatchers watchers(clusters, config, on_action, log,
                               from_file || from_cluster ? RuleWatchers::OnFailure::retry
                                                         : RuleWatchers::OnFailure::stop);
         watchers.apply(rules);
@@ -269,7 +258,8 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         controller.start();
         const OnExit stop_serving([&] { controller.stop(); });
         controller::ClusterRules cluster_rules(connection.api(), log);
-        auto source = from_file ? rules_file_source(*sub, *options, global, seen) : nullptr;
+        auto source =
+            from_file ? rules_file_source(*sub, *options, global, seen, clusters) : nullptr;
         controller::FollowOptions follow;
         follow.log = log;
         controller::RuleStatusWriter statuses(connection.api(), cluster_rules, watchers,

@@ -55,7 +55,10 @@ std::string cluster_failure_lines(const std::vector<RuleRun>& runs) {
 void warn_empty_selections(const std::vector<RuleRun>& runs) {
     for (const auto& r : runs) {
         if (r.no_sources) {
-#include "process_log.hpp"
+            process_log().warning(
+                fmt::format("{}no {} in namespace \"{}\" matches the selection",
+                            r.rule->name.empty() ? "" : "rule " + r.rule->name + ": ",
+                            r.rule->spec.kind.name, r.rule->spec.source_namespace));
         }
     }
 }

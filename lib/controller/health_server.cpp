@@ -30,15 +30,20 @@ constexpr int kAcceptsPerTurn = 64;
 // Out of descriptors or memory, the listener stays ready: accepting pauses this long.
 constexpr auto kAcceptPause = std::chrono::milliseconds(100);
 
-Response probe(const std::function<bool()>& check, int failure_status, const char* failure) {
+Response probe(const std::function<bool()>& check, int failure_status, const char* failure,
+               const std::function<std::string()>& detail = nullptr) {
     bool ok = false;
+    std::string why;
     try {
         ok = !check || check();
+        if (!ok && detail) {
+            why = detail();
+        }
     } catch (const std::exception&) {
         ok = false;
     }
     return ok ? Response{200, kTextType, "ok\n", {}}
-              : Response{failure_status, kTextType, std::string(failure) + "\n", {}};
+              : Response{failure_status, kTextType, std::string(failure) + "\n" + why, {}};
 }
 
 Response route(const RequestHead& head, const HealthCallbacks& callbacks) {
@@ -52,7 +57,7 @@ Response route(const RequestHead& head, const HealthCallbacks& callbacks) {
         return probe(callbacks.alive, 500, "event loop stalled");
     }
     if (head.path == "/readyz") {
-        return probe(callbacks.ready, 503, "not ready");
+        return probe(callbacks.ready, 503, "not ready", callbacks.not_ready_detail);
     }
     return Response{200, kMetricsType, callbacks.metrics ? callbacks.metrics() : std::string(), {}};
 }

@@ -23,6 +23,8 @@ struct HealthCallbacks {
     std::function<bool()> alive;           ///< /healthz: the event loop is turning
     std::function<bool()> ready;           ///< /readyz: synced and serving
     std::function<std::string()> metrics;  ///< /metrics: Registry::render()
+    /// /readyz when not ready: lines saying why, after "not ready" (optional).
+    std::function<std::string()> not_ready_detail;
 };
 
 /// /healthz, /readyz and /metrics over HTTP/1.1 on a thread of its own: one event loop over

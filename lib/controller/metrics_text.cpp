@@ -74,17 +74,17 @@ std::string escape_help(std::string_view help) {
 }
 
 std::string format_labels(const LabelPairs& labels) {
-    if (labels.empty()) {
-        return "";
-    }
     std::string out = "{";
     for (const auto& [name, value] : labels) {
+        if (value.empty()) {
+            continue;  // the same series as without the label (Prometheus data model)
+        }
         if (out.size() > 1) {
             out += ',';
         }
         out += fmt::format("{}=\"{}\"", name, escape_label_value(value));
     }
-    return out + "}";
+    return out.size() == 1 ? std::string() : out + "}";
 }
 
 bool valid_metric_name(std::string_view name) {

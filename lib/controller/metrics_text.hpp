@@ -17,7 +17,8 @@ std::string format_sample_value(double value);
 std::string escape_label_value(std::string_view value);
 /// A HELP text with backslash and newline escaped (quotes stay as they are).
 std::string escape_help(std::string_view help);
-/// `{a="x",b="y"}`, or an empty string for no labels.
+/// `{a="x",b="y"}`, or an empty string for no labels; a label with an empty value is left out
+/// (in Prometheus it is the same series as without it).
 std::string format_labels(const LabelPairs& labels);
 /// Whether `name` matches [a-zA-Z_:][a-zA-Z0-9_:]*.
 bool valid_metric_name(std::string_view name);

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include "error.hpp"
+#include "http/transport.hpp"
 
 #include <algorithm>
 #include <chrono>
@@ -29,9 +30,20 @@ constexpr std::chrono::milliseconds kTick{200};
 
 }  // namespace
 
+RuleWatchers::RuleWatchers(ClusterClients& clusters, WatchConfig base, ActionSink on_action,
+                           LogSink log, OnFailure on_failure)
+    : clusters_(clusters),
+      api_(clusters.api(ClusterRef{})),
+      base_(std::move(base)),
+      on_action_(std::move(on_action)),
+      log_(std::move(log)),
+      on_failure_(on_failure) {}
+
 RuleWatchers::RuleWatchers(kube::ApiClient& api, WatchConfig base, ActionSink on_action,
                            LogSink log, OnFailure on_failure)
-    : api_(api),
+    : one_cluster_(std::make_unique<OneCluster>(api)),
+      clusters_(*one_cluster_),
+      api_(api),
       base_(std::move(base)),
       on_action_(std::move(on_action)),
       log_(std::move(log)),
@@ -47,17 +59,24 @@ WatchConfig RuleWatchers::config_for(const Running& r) const {
     config.spec = rule.spec;
     config.write.keys = rule.spec.keys;
     config.shared_stream = r.shared;
-    if (!base_.state_file.empty() && !rule.name.empty()) {
-        // A SyncRule's name is "NS/NAME": "NS.NAME" beside the file (neither part has a dot).
-        auto suffix = rule.name;
-        std::replace(suffix.begin(), suffix.end(), '/', '.');
-        config.state_file = base_.state_file + "." + suffix;
+    config.state_file = unit_state_file(base_.state_file, rule.name, r.cluster);
+    if (!names_clusters(rule.spec)) {
+        return config;
+    }
+    auto& targets = clusters_.api(r.target);
+    config.cluster = r.cluster;
+    config.source_cluster = rule.spec.source_cluster.name;
+    config.other_cluster = &targets != &api_;
+    if (r.across) {
+        // Copies say where their source is, exactly as sync writes them (sync-from-cluster).
+        config.source_api = &clusters_.api(rule.spec.source_cluster);
+        config.write.source_cluster = rule.spec.source_cluster.name;
     }
     return config;
 }
 
-void RuleWatchers::log(const Rule& rule, const std::string& line) const {
-    log_(rule.name.empty() ? line : fmt::format("rule {}: {}", rule.name, line));
+void RuleWatchers::log(const Running& r, const std::string& line) const {
+    log_(unit_log_prefix(r.rule.name, r.cluster) + line);
 }
 
 void RuleWatchers::publish(Running& r, Watcher* watcher) {
@@ -67,6 +86,7 @@ void RuleWatchers::publish(Running& r, Watcher* watcher) {
         r.since = std::chrono::steady_clock::now();
         r.failure.clear();
         r.failure_code = 0;
+        r.unreachable = false;
     }
 }
 
@@ -74,11 +94,15 @@ bool RuleWatchers::failed(Running& r) {
     const auto error = std::current_exception();
     std::string what = "unknown error";
     int code = 0;
+    bool unreachable = false;
     try {
         std::rethrow_exception(error);
     } catch (const ApiError& e) {
         what = e.what();
         code = e.code();
+    } catch (const http::TransportError& e) {
+        what = e.what();
+        unreachable = true;
     } catch (const std::exception& e) {
         what = e.what();
     } catch (...) {
@@ -88,15 +112,21 @@ bool RuleWatchers::failed(Running& r) {
         r.failed = true;
         r.failure = what;
         r.failure_code = code;
-        if (on_failure_ == OnFailure::stop) {
+        r.unreachable = unreachable;
+        // Each cluster on its own: one that fails does not end the others' watch.
+        if (on_failure_ == OnFailure::stop && r.cluster.empty()) {
             if (!failure_) {
                 failure_ = error;
             }
             return false;
         }
     }
-    log(r.rule, fmt::format("cannot watch: {}; again in {} s (the other rules go on)", what,
-                            kRetryAfter.count()));
+    // The watcher names its cluster in what it throws; the line's prefix names it already.
+    const auto named = fmt::format("cluster {}: ", r.cluster);
+    const auto said =
+        !r.cluster.empty() && what.rfind(named, 0) == 0 ? what.substr(named.size()) : what;
+    log(r, fmt::format("cannot watch: {}; again in {} s (the other {} go on)", said,
+                       kRetryAfter.count(), r.cluster.empty() ? "rules" : "clusters and rules"));
     r.retry_at = std::chrono::steady_clock::now() + kRetryAfter;
     return true;
 }
@@ -108,7 +138,7 @@ bool RuleWatchers::step(Driver& d, Running& r) {
             try {
                 r.owned->end();  // writes in flight are finished and state saved
             } catch (const std::exception& e) {
-                log(r.rule, fmt::format("stopping: {}", e.what()));
+                log(r, fmt::format("stopping: {}", e.what()));
             }
             r.owned.reset();
         }
@@ -119,18 +149,19 @@ bool RuleWatchers::step(Driver& d, Running& r) {
             return true;
         }
         const auto name = r.rule.name;
-        auto watcher = std::make_unique<Watcher>(
-            api_, config_for(r),
-            [this, name](const WatchAction& action) { on_action_(name, action); },
-            [this, rule = r.rule](const std::string& line) { log(rule, line); });
-        watcher->on_event([&d] {
-            {
-                std::lock_guard guard(d.mutex);
-                d.wake = true;
-            }
-            d.woken.notify_one();
-        });
+        std::unique_ptr<Watcher> watcher;
         try {
+            watcher = std::make_unique<Watcher>(
+                clusters_.api(r.target), config_for(r),
+                [this, name](const WatchAction& action) { on_action_(name, action); },
+                [this, &r](const std::string& line) { log(r, line); });
+            watcher->on_event([&d] {
+                {
+                    std::lock_guard guard(d.mutex);
+                    d.wake = true;
+                }
+                d.woken.notify_one();
+            });
             watcher->begin();
         } catch (...) {
             return failed(r);
@@ -223,9 +254,11 @@ void RuleWatchers::apply(const std::vector<Rule>& rules) {
         shared_ =
             std::make_unique<SharedStream>(api_, kube::kConfigMap, base_.run.chunk_size, log_);
     }
-    std::map<std::string, const Rule*> wanted;
+    std::map<std::string, RuleUnit> wanted;
     for (const auto& rule : rules) {
-        wanted.emplace(rule_fingerprint(rule), &rule);
+        for (auto& unit : rule_units(rule)) {
+            wanted.emplace(unit.fingerprint, std::move(unit));
+        }
     }
     std::list<std::unique_ptr<Running>> stopping;
     {
@@ -241,17 +274,21 @@ void RuleWatchers::apply(const std::vector<Rule>& rules) {
     }
     stop_rules(stopping);
     for (auto& r : stopping) {
-        log(r->rule,
+        log(*r,
             "removed or changed: stopped; its copies stay as they are, no longer watched by it");
     }
-    for (const auto& [fingerprint, rule] : wanted) {
+    for (auto& [fingerprint, unit] : wanted) {
         auto r = std::make_unique<Running>();
-        r->rule = *rule;
+        r->rule = std::move(unit.rule);
         r->fingerprint = fingerprint;
-        r->shared = shared_.get();
+        r->target = unit.target;
+        r->cluster = unit.cluster;
+        r->across = unit.across;
+        // The shared stream is the process's own cluster's.
+        r->shared = names_clusters(r->rule.spec) ? nullptr : shared_.get();
         auto* ref = r.get();
-        if (!rule->name.empty()) {
-            log(*rule, "starting");
+        if (!r->rule.name.empty() || !r->cluster.empty()) {
+            log(*r, "starting");
         }
         {
             std::lock_guard guard(mutex_);
@@ -300,12 +337,12 @@ std::vector<std::string> RuleWatchers::running() const {
     return names;
 }
 
-void RuleWatchers::visit(
-    const std::function<void(const std::string&, const Watcher*, bool)>& f) const {
+void RuleWatchers::visit(const std::function<void(const UnitState&)>& f) const {
     std::lock_guard guard(mutex_);
     for (const auto& r : rules_) {
         const auto& rule = r->rule;
-        f(rule.name.empty() ? rule.spec.source_namespace : rule.name, r->watcher, r->failed);
+        f({rule.name.empty() ? rule.spec.source_namespace : rule.name, r->cluster, r->watcher,
+           r->failed, r->unreachable && r->watcher == nullptr ? r->failure : std::string()});
     }
 }
 

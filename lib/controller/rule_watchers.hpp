@@ -12,17 +12,21 @@
 #include <thread>
 #include <vector>
 
+#include "controller/cluster_clients.hpp"
+#include "controller/rule_units.hpp"
 #include "kube/api_client.hpp"
 #include "rules/sync_config.hpp"
 #include "watch/watcher.hpp"
 
 namespace cmsync {
 
-/// `watch`: a Watcher per rule, all on one ApiClient (so every stream shares the one
-/// multiplexed connection), and all on a few driver threads: a thousand rules cost a thousand
-/// watchers, not a thousand threads. `apply` brings the running rules in line with a new set:
-/// rules removed or changed stop (their copies stay, said once in the log), new or changed ones
-/// start; the others keep running untouched. The positional form is one rule without a name.
+/// `watch`: a Watcher per rule, all on one ApiClient per cluster (so every stream of a cluster
+/// shares its one multiplexed connection), and all on a few driver threads: a thousand rules
+/// cost a thousand watchers, not a thousand threads. A rule that names clusters has a Watcher
+/// per target cluster (RuleUnit), each failing, retrying and catching up on its own. `apply` brings
+/// the running rules in line with a new set: rules removed or changed stop (their copies stay, said
+/// once in the log), new or changed ones start; the others keep running untouched. The positional
+/// form is one rule without a name.
 class RuleWatchers {
   public:
     /// An action of rule `rule`'s watcher.
@@ -34,7 +38,12 @@ class RuleWatchers {
     enum class OnFailure { retry, stop };
 
     /// `base`: how every rule runs (writes, resync period, scope, and a state file path that
-    /// each named rule suffixes with ".RULE"); its spec is unused.
+    /// each unit suffixes: unit_state_file); its spec is unused. `clusters` gives each
+    /// cluster's client (and must outlive this). A unit of a rule naming clusters always tries
+    /// again after a failure (an unreachable or forbidden cluster fails alone).
+    RuleWatchers(ClusterClients& clusters, WatchConfig base, ActionSink on_action, LogSink log,
+                 OnFailure on_failure = OnFailure::retry);
+    /// Every rule in the cluster of `api`.
     RuleWatchers(kube::ApiClient& api, WatchConfig base, ActionSink on_action, LogSink log,
                  OnFailure on_failure = OnFailure::retry);
     ~RuleWatchers();
@@ -48,12 +57,19 @@ class RuleWatchers {
     std::vector<std::string> running() const;
     /// With OnFailure::stop: what the first failed watcher threw (null while none failed).
     std::exception_ptr failure() const;
-    /// Calls `f` for each rule (by its label: its name, or its source namespace for the
-    /// unnamed rule) with its watcher, or nullptr when it is not running now (it
-    /// failed and waits to try again, or is starting); `failed`: it has failed at least once.
-    /// Holds a lock: `f` must only read.
-    void visit(const std::function<void(const std::string& rule, const Watcher* watcher,
-                                        bool failed)>& f) const;
+    /// A unit (a rule in one cluster) as it runs now.
+    struct UnitState {
+        std::string rule;     ///< its name, or its source namespace for the unnamed rule
+        std::string cluster;  ///< RuleUnit::cluster
+        /// Its watcher, or nullptr when it is not running now (it failed and waits to try
+        /// again, or is starting).
+        const Watcher* watcher = nullptr;
+        bool failed = false;  ///< it has failed at least once
+        /// Its last failure, when the server gave no answer ("cluster NAME: ..."); "" else.
+        std::string unreachable;
+    };
+    /// Calls `f` for each unit. Holds a lock: `f` must only read.
+    void visit(const std::function<void(const UnitState&)>& f) const;
     /// A named rule as it runs now: what its rule object's status says.
     struct RuleRun {
         std::string name;
@@ -63,13 +79,16 @@ class RuleWatchers {
         /// When its watcher last started (or the rule, while it has none).
         std::chrono::steady_clock::time_point since;
     };
-    /// Calls `f` for each named rule; holds a lock: `f` must only read.
+    /// Calls `f` for each unit of a named rule; holds a lock: `f` must only read.
     void each_rule(const std::function<void(const RuleRun&)>& f) const;
 
   private:
     struct Running {
         Rule rule;
         std::string fingerprint;
+        ClusterRef target;               ///< RuleUnit::target
+        std::string cluster;             ///< RuleUnit::cluster
+        bool across = false;             ///< RuleUnit::across
         SharedStream* shared = nullptr;  ///< set before its driver gets it, then never changed
         std::atomic<bool> stop{false};
         // Its driver's alone:
@@ -80,6 +99,7 @@ class RuleWatchers {
         bool failed = false;
         std::string failure;  ///< the last failure, cleared on start
         int failure_code = 0;
+        bool unreachable = false;  ///< the last failure was one of no answer
         std::chrono::steady_clock::time_point since = std::chrono::steady_clock::now();
         bool ended = false;  ///< its driver has let go of it
     };
@@ -103,11 +123,14 @@ class RuleWatchers {
     /// Stops these rules and waits until their drivers have let go of them.
     void stop_rules(const std::list<std::unique_ptr<Running>>& rules);
     Driver& next_driver();
+    /// Throws what the clusters' clients throw.
     WatchConfig config_for(const Running& r) const;
-    /// `line` for the log, prefixed with the rule's name when it has one.
-    void log(const Rule& rule, const std::string& line) const;
+    /// `line` for the log, prefixed with the rule's name when it has one (and the cluster's).
+    void log(const Running& r, const std::string& line) const;
 
-    kube::ApiClient& api_;
+    std::unique_ptr<OneCluster> one_cluster_;  ///< the api-only constructor's
+    ClusterClients& clusters_;
+    kube::ApiClient& api_;  ///< the process's own cluster's
     WatchConfig base_;
     ActionSink on_action_;
     LogSink log_;

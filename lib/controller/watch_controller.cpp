@@ -88,20 +88,22 @@ void WatchController::on_action(const std::string& rule, const WatchAction& acti
     }
     auto s = signals_of(action, rule);
     if (metrics_) {
+        const auto& cluster = action.cluster;
         for (const auto& [verb, result] : s.writes) {
-            metrics_->count_write(verb, result);
+            metrics_->count_write(verb, result, cluster);
         }
         if (s.drift) {
-            metrics_->count_drift();
+            metrics_->count_drift(cluster);
         }
         if (s.conflict) {
-            metrics_->count_conflict();
+            metrics_->count_conflict(cluster);
         }
         if (s.orphan) {
-            metrics_->count_orphan();
+            metrics_->count_orphan(cluster);
         }
     }
-    if (events_ && s.event) {
+    // An Event names its copy in this cluster's API: one in another cluster has none here.
+    if (events_ && s.event && !action.other_cluster) {
         events_->record(std::move(*s.event));
     }
 }
@@ -115,7 +117,7 @@ void WatchController::start() {
         server_ = std::make_unique<HealthServer>(
             config_.metrics_bind_address,
             HealthCallbacks{[this] { return alive(); }, [this] { return ready(); },
-                            [this] { return metrics(); }});
+                            [this] { return metrics(); }, [this] { return not_ready_detail(); }});
         log_(fmt::format("serving /healthz, /readyz and /metrics on {} (port {})",
                          config_.metrics_bind_address, server_->port()));
     }
@@ -136,6 +138,14 @@ bool WatchController::ready() const {
     return watchers_ready(statuses());
 }
 
+std::string WatchController::not_ready_detail() const {
+    std::string out;
+    for (const auto& line : unreachable_clusters(statuses())) {
+        out += line + "\n";
+    }
+    return out;
+}
+
 std::string WatchController::metrics() {
     if (!registry_) {
         return {};
@@ -146,27 +156,34 @@ std::string WatchController::metrics() {
 
 void WatchController::collect() {
     std::lock_guard guard(collect_mutex_);
-    double copies = 0;
+    std::map<std::string, double> copies{{"", 0.0}};  // by cluster; the local one always
+    for (const auto& cluster : copies_counted_) {
+        copies[cluster] = 0;  // a cluster no watcher runs for now has none managed
+    }
     for (const auto& w : statuses()) {
         if (!w.running) {
             continue;
         }
-        copies += static_cast<double>(w.copies_managed);
-        auto& [restarts, relists] = counted_[w.rule];
+        copies[w.cluster] += static_cast<double>(w.copies_managed);
+        auto& [restarts, relists] = counted_[{w.rule, w.cluster}];
         // A rule started again (changed) counts from zero.
         for (auto i = w.watch_restarts < restarts ? 0 : restarts; i < w.watch_restarts; ++i) {
-            metrics_->count_watch_restart();
+            metrics_->count_watch_restart(w.cluster);
         }
         for (auto i = w.relists < relists ? 0 : relists; i < w.relists; ++i) {
-            metrics_->count_relist();
+            metrics_->count_relist(w.cluster);
         }
         restarts = w.watch_restarts;
         relists = w.relists;
         if (w.last_sync_unix_ms > 0) {
-            metrics_->mark_synced(w.rule, static_cast<double>(w.last_sync_unix_ms) / 1000.0);
+            metrics_->mark_synced(w.rule, w.cluster,
+                                  static_cast<double>(w.last_sync_unix_ms) / 1000.0);
         }
     }
-    metrics_->set_copies_managed(copies);
+    for (const auto& [cluster, count] : copies) {
+        metrics_->set_copies_managed(cluster, count);
+        copies_counted_.insert(cluster);
+    }
     if (election_) {
         metrics_->set_leader(lease_id_, election_->may_write());
     }

@@ -7,6 +7,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <utility>
 #include <vector>
@@ -66,8 +67,11 @@ class WatchController {
     void start();
     /// /healthz: no watcher is stuck.
     bool alive() const;
-    /// /readyz: every watcher that could start has had its first lists.
+    /// /readyz: every watcher that could start has had its first lists, and every named
+    /// cluster can be reached.
     bool ready() const;
+    /// /readyz's body when not ready: a line per cluster that cannot be reached, naming it.
+    std::string not_ready_detail() const;
     /// /metrics: the registry rendered after the watchers' figures are taken in; empty without
     /// metrics.
     std::string metrics();
@@ -91,8 +95,9 @@ class WatchController {
     std::unique_ptr<HealthServer> server_;
     StatusSource watchers_;
     std::mutex collect_mutex_;
-    /// rule -> the watch restarts and relists counted so far of its running Watcher
-    std::map<std::string, std::pair<std::uint64_t, std::uint64_t>> counted_;
+    /// (rule, cluster) -> the watch restarts and relists counted so far of its running Watcher
+    std::map<std::pair<std::string, std::string>, std::pair<std::uint64_t, std::uint64_t>> counted_;
+    std::set<std::string> copies_counted_;  ///< clusters cmsync_copies_managed has a series of
 };
 
 }  // namespace cmsync::controller

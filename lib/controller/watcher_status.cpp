@@ -1,14 +1,22 @@
 #include "controller/watcher_status.hpp"
 
+#include <set>
+
 namespace cmsync::controller {
 
-WatcherStatus status_of(const std::string& rule, const Watcher* watcher, bool failed) {
+WatcherStatus status_of(const RuleWatchers::UnitState& unit) {
     WatcherStatus s;
-    s.rule = rule;
-    s.failed = failed;
+    s.rule = unit.rule;
+    s.cluster = unit.cluster;
+    s.failed = unit.failed;
+    if (!unit.unreachable.empty()) {
+        s.unreachable.push_back(unit.unreachable);
+    }
+    const auto* watcher = unit.watcher;
     if (watcher == nullptr) {
         return s;
     }
+    s.unreachable = watcher->unreachable();
     const auto& stats = watcher->stats();
     s.running = true;
     s.ready = watcher->ready();
@@ -22,9 +30,7 @@ WatcherStatus status_of(const std::string& rule, const Watcher* watcher, bool fa
 
 std::vector<WatcherStatus> statuses_of(const RuleWatchers& rules) {
     std::vector<WatcherStatus> statuses;
-    rules.visit([&](const std::string& rule, const Watcher* watcher, bool failed) {
-        statuses.push_back(status_of(rule, watcher, failed));
-    });
+    rules.visit([&](const RuleWatchers::UnitState& unit) { statuses.push_back(status_of(unit)); });
     return statuses;
 }
 
@@ -41,11 +47,19 @@ bool watchers_alive(const std::vector<WatcherStatus>& watchers,
 
 bool watchers_ready(const std::vector<WatcherStatus>& watchers) {
     for (const auto& w : watchers) {
-        if (!w.failed && (!w.running || !w.ready)) {
+        if ((!w.failed && (!w.running || !w.ready)) || !w.unreachable.empty()) {
             return false;
         }
     }
     return true;
+}
+
+std::vector<std::string> unreachable_clusters(const std::vector<WatcherStatus>& watchers) {
+    std::set<std::string> lines;
+    for (const auto& w : watchers) {
+        lines.insert(w.unreachable.begin(), w.unreachable.end());
+    }
+    return {lines.begin(), lines.end()};
 }
 
 }  // namespace cmsync::controller

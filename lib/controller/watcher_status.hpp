@@ -14,7 +14,10 @@ namespace cmsync::controller {
 /// What the controller reads of one watcher (a rule's, or the one watch of the command line),
 /// taken at one moment: all /healthz, /readyz and the watcher gauges need.
 struct WatcherStatus {
-    std::string rule;  ///< the rule's name; the source namespace for the one watch
+    std::string rule;     ///< the rule's name; the source namespace for the one watch
+    std::string cluster;  ///< its target cluster as reports name it ("": the rule names none)
+    /// Named clusters it cannot reach now, each "cluster NAME: ERROR".
+    std::vector<std::string> unreachable;
     /// Its Watcher runs (false: it failed and waits to try again, or is starting).
     bool running = false;
     bool failed = false;  ///< it has failed to start at least once
@@ -31,8 +34,8 @@ struct WatcherStatus {
 /// Every watcher's status now.
 using StatusSource = std::function<std::vector<WatcherStatus>()>;
 
-/// The status of `watcher` (nullptr: not running) of `rule`.
-WatcherStatus status_of(const std::string& rule, const Watcher* watcher, bool failed);
+/// The status of a unit of RuleWatchers.
+WatcherStatus status_of(const RuleWatchers::UnitState& unit);
 /// The status of every rule of `rules`.
 std::vector<WatcherStatus> statuses_of(const RuleWatchers& rules);
 
@@ -44,8 +47,10 @@ inline constexpr std::chrono::seconds kStuckAfter{60};
 bool watchers_alive(const std::vector<WatcherStatus>& watchers,
                     std::chrono::steady_clock::time_point now);
 /// /readyz: every watcher runs and has had its first lists, except those that failed to start
-/// (logged and retried: a rule that cannot start does not hold the others back). A standby is
-/// ready too.
+/// (logged and retried: a rule that cannot start does not hold the others back), and no named
+/// cluster is unreachable (a member down is said, by name). A standby is ready too.
 bool watchers_ready(const std::vector<WatcherStatus>& watchers);
+/// The named clusters that cannot be reached, each once ("cluster NAME: ERROR"), sorted.
+std::vector<std::string> unreachable_clusters(const std::vector<WatcherStatus>& watchers);
 
 }  // namespace cmsync::controller

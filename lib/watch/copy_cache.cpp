@@ -7,15 +7,17 @@
 
 namespace cmsync {
 
-CopyCache::CopyCache(std::string source_namespace, kube::Kind kind)
-    : source_namespace_(std::move(source_namespace)), kind_(kind) {}
+CopyCache::CopyCache(std::string source_namespace, kube::Kind kind, std::string source_cluster)
+    : source_namespace_(std::move(source_namespace)),
+      kind_(kind),
+      source_cluster_(std::move(source_cluster)) {}
 
 void CopyCache::keep(Entry& entry, const std::optional<kube::Object>& now) {
     entry.copy.reset();
     if (!now) {
         return;
     }
-    if (!copy_of(*now, {source_namespace_, now->name})) {
+    if (!copy_of(*now, {source_namespace_, now->name}, source_cluster_)) {
         return;
     }
     // A sensitive kind's copies are held sealed (digests, never values).

@@ -31,8 +31,10 @@ namespace cmsync {
 /// writer read afresh. Thread-safe.
 class CopyCache {
   public:
-    /// Copies of `kind` from sources in `source_namespace`.
-    explicit CopyCache(std::string source_namespace, kube::Kind kind = kube::kConfigMap);
+    /// Copies of `kind` from sources in `source_namespace` of cluster `source_cluster` as copies
+    /// record it (empty: the copies' own cluster).
+    explicit CopyCache(std::string source_namespace, kube::Kind kind = kube::kConfigMap,
+                       std::string source_cluster = {});
 
     /// A watch event's state (nothing: deleted). False when it is older than a learned state
     /// the watch has not delivered yet: nothing is recorded, and the event is to be skipped.
@@ -89,6 +91,7 @@ class CopyCache {
 
     std::string source_namespace_;
     kube::Kind kind_;
+    std::string source_cluster_;
     mutable std::mutex mutex_;
     /// Values by hash; declared before entries_, whose values it outlives. Values no copy
     /// holds any more are swept when the pool has doubled since the last sweep.

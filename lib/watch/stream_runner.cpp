@@ -5,6 +5,7 @@
 #include <random>
 #include <utility>
 
+#include "http/transport.hpp"
 #include "util/backoff.hpp"
 #include "watch/watch_streams.hpp"
 
@@ -16,6 +17,11 @@ double random_unit() {
     thread_local std::mt19937 rng{std::random_device{}()};
     return std::uniform_real_distribution<double>(0.0, 1.0)(rng);
 }
+
+// A stream that failed to reach its server counts as unreachable until this long after its
+// retry is due: a retry that fails again keeps it so, one that reaches the server (whose watch
+// may then stay quiet) lets it lapse.
+constexpr std::chrono::seconds kUnreachableGrace{5};
 
 // Events a resumed watch sends within this time of its first one count as its replay.
 constexpr std::chrono::milliseconds kReplayWindow{500};
@@ -65,6 +71,11 @@ struct StreamRunner::Stream {
     bool resumed = false;
     bool expired = false;
     std::optional<std::chrono::steady_clock::time_point> first_event;
+    /// The server could not be reached: set by a transport failure, cleared by the next event
+    /// or list; `failure` and `failing_until` are guarded by the runner's mutex.
+    std::atomic<bool> failing{false};
+    std::string failure;
+    std::chrono::steady_clock::time_point failing_until{};
 };
 
 StreamRunner::StreamRunner(kube::ApiClient& api, EventQueue& queue, int chunk_size,
@@ -137,6 +148,24 @@ void StreamRunner::wait_ended(const std::vector<StreamPtr>& streams) {
 bool StreamRunner::running(const std::string& key) const {
     std::lock_guard guard(mutex_);
     return streams_.count(key) != 0;
+}
+
+std::optional<std::string> StreamRunner::unreachable() const {
+    std::lock_guard guard(mutex_);
+    const auto now = Clock::now();
+    for (const auto& [key, s] : streams_) {
+        if (s->failing && now < s->failing_until) {
+            return s->failure;
+        }
+    }
+    return std::nullopt;
+}
+
+void StreamRunner::reached(Stream& s) {
+    if (s.failing.exchange(false)) {
+        std::lock_guard guard(mutex_);
+        s.failure.clear();
+    }
 }
 
 void StreamRunner::schedule(const StreamPtr& s, std::chrono::milliseconds delay) {
@@ -235,6 +264,7 @@ void StreamRunner::step(const StreamPtr& s) {
     try {
         if (s->rv.empty() && !s->spec.namespaces) {
             s->rv = relist(*s);
+            reached(*s);
             s->listed = true;
             if (s->stop) {
                 schedule(s, std::chrono::milliseconds(0));  // ends it
@@ -270,6 +300,7 @@ void StreamRunner::open_watch(const StreamPtr& s) {
             throw Error(
                 fmt::format("watch {}: {} {}", spec.key, event.error_code, event.error_message));
         }
+        reached(*s);
         if (!event.resource_version.empty()) {
             s->rv = event.resource_version;
         }
@@ -333,13 +364,21 @@ void StreamRunner::failed(const StreamPtr& s, std::exception_ptr error) {
             return;
         }
         retry_later(s, e.what());
+    } catch (const http::TransportError& e) {
+        retry_later(s, e.what(), true);
     } catch (const std::exception& e) {
         retry_later(s, e.what());
     }
 }
 
-void StreamRunner::retry_later(const StreamPtr& s, const std::string& what) {
+void StreamRunner::retry_later(const StreamPtr& s, const std::string& what, bool unreachable) {
     const auto delay = s->backoff.next(random_unit());
+    if (unreachable) {
+        std::lock_guard guard(mutex_);
+        s->failure = what;
+        s->failing_until = Clock::now() + delay + kUnreachableGrace;
+        s->failing = true;
+    }
     if (!s->stop) {
         log_(fmt::format("watch {}: {}; again in {} ms", s->spec.key, what, delay.count()));
     }

@@ -26,6 +26,9 @@ enum class WriteVerb { create, update, remove };
 /// an error.
 struct WatchAction {
     kube::Kind kind = kube::kConfigMap;
+    std::string cluster;  ///< the copy's cluster when clusters are named, else empty
+    /// The copy is in another cluster than the process's own (its Events cannot go there).
+    bool other_cluster = false;
     kube::ObjectRef target;
     WatchActionKind action = WatchActionKind::updated;
     std::vector<std::string> keys;

@@ -24,10 +24,13 @@ std::deque<StreamEvent> EventQueue::pop_all(std::chrono::milliseconds timeout) {
     return out;
 }
 
-void EventQueue::compact(const std::function<bool(const kube::Object&)>& known) {
+void EventQueue::compact(const std::function<bool(const kube::Object&)>& known,
+                         const std::function<bool(const std::string& stream)>& of_stream) {
     std::lock_guard guard(mutex_);
     for (auto& item : items_) {
-        forget_values_if_known(item, known);
+        if (!of_stream || of_stream(item.stream)) {
+            forget_values_if_known(item, known);
+        }
     }
 }
 

@@ -10,6 +10,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -49,8 +50,10 @@ class EventQueue {
     /// are handed over, not copied: a burst of thousands of events is never held twice.
     std::deque<StreamEvent> pop_all(std::chrono::milliseconds timeout);
     /// Lets go of the values of queued ConfigMap events that `known` now says the loop holds
-    /// (StreamEvent::known), so a burst queued while the loop writes stays small.
-    void compact(const std::function<bool(const kube::Object&)>& known);
+    /// (StreamEvent::known), so a burst queued while the loop writes stays small; only events
+    /// of the streams `of_stream` accepts (all without it).
+    void compact(const std::function<bool(const kube::Object&)>& known,
+                 const std::function<bool(const std::string& stream)>& of_stream = nullptr);
     /// `f` is called after each push (a driver waiting on many queues); set before any push.
     void on_push(std::function<void()> f) { on_push_ = std::move(f); }
 
@@ -106,6 +109,10 @@ class StreamRunner {
     /// Stops all streams; returns once they have ended.
     void stop_all();
     bool running(const std::string& key) const;
+    /// What keeps a stream from reaching the server now (no answer: a transport failure it
+    /// retries after a backoff); nothing when every stream reached it since, or is within its
+    /// first retry window (the backoff plus a grace) with no failure again.
+    std::optional<std::string> unreachable() const;
     /// Adds a worker for steps that are due, if there is none (every runner of the process
     /// shares a bound on workers stepping at once: one whose steps found no free slot is
     /// kicked by its owner, which does so about every 200 ms).
@@ -123,7 +130,10 @@ class StreamRunner {
     void watch_ended(const StreamPtr& s, std::exception_ptr error);
     /// What follows a failed step or watch: a relist after a 410, else a retry after backoff.
     void failed(const StreamPtr& s, std::exception_ptr error);
-    void retry_later(const StreamPtr& s, const std::string& what);
+    /// `unreachable`: the server gave no answer (unreachable()).
+    void retry_later(const StreamPtr& s, const std::string& what, bool unreachable = false);
+    /// The stream reached its server (an event, a list).
+    void reached(Stream& s);
     /// The stream's next step after `delay`; ends it instead when it was stopped.
     void schedule(const StreamPtr& s, std::chrono::milliseconds delay);
     std::string relist(const Stream& s);

@@ -40,10 +40,12 @@ Watcher::Watcher(kube::ApiClient& api, WatchConfig config,
                  std::function<void(const WatchAction&)> on_action,
                  std::function<void(const std::string&)> log)
     : api_(api),
+      source_api_(config.source_api != nullptr ? *config.source_api : api),
+      across_(config.source_api != nullptr && config.source_api != &api),
       config_(std::move(config)),
       on_action_(std::move(on_action)),
       log_(std::move(log)),
-      copies_(config_.spec.source_namespace, config_.spec.kind) {
+      copies_(config_.spec.source_namespace, config_.spec.kind, config_.write.source_cluster) {
     config_.write.observed = [this](const std::string& ns, const std::string& name,
                                     const std::optional<kube::Object>& now) {
         copies_.learned(ns, name, now);
@@ -72,9 +74,21 @@ bool Watcher::selected(const kube::Object& cm) const {
     return std::find(sel.names.begin(), sel.names.end(), cm.name) != sel.names.end();
 }
 
+bool Watcher::source_stream(const std::string& key) const {
+    return across_ && key.rfind(kSourceKey, 0) == 0;
+}
+
+bool Watcher::from_source(const std::string& key, const std::string& ns) const {
+    if (across_) {
+        return source_stream(key);
+    }
+    // In one cluster a cluster-wide stream brings both; split, it brings the copies alone.
+    return ns == config_.spec.source_namespace && !(split_cluster_ && key == kClusterStream);
+}
+
 bool Watcher::relevant(const std::string& ns, const std::string& name) const {
     std::lock_guard guard(mutex_);
-    if (ns == config_.spec.source_namespace) {
+    if (!across_ && ns == config_.spec.source_namespace) {
         return true;
     }
     return targets_.count(ns) != 0 && source_names_.count(name) != 0;
@@ -113,7 +127,8 @@ std::vector<StreamSpec> Watcher::namespace_streams(
 }
 
 bool Watcher::held(const kube::Object& cm) const {
-    return cm.namespace_name != config_.spec.source_namespace && copies_.holds(cm);
+    // Across clusters only the targets' streams ask (a source stream has no `known`).
+    return (across_ || cm.namespace_name != config_.spec.source_namespace) && copies_.holds(cm);
 }
 
 bool Watcher::leading() const {
@@ -160,6 +175,8 @@ void Watcher::report(const TargetOutcome& o, const std::string& source_rv) {
     }
     WatchAction action;
     action.kind = config_.spec.kind;
+    action.cluster = config_.cluster;
+    action.other_cluster = config_.other_cluster;
     action.target = o.target;
     action.keys = changed_keys(o.plan);
     action.uid = o.plan.target_uid;
@@ -257,7 +274,8 @@ bool Watcher::sync_sources(const std::vector<std::string>& names,
     // worker busy to the end instead of waiting for each source's slowest write. Meanwhile the
     // echoes of these writes queue up: those whose answer came back are made small.
     const auto compact = [this] {
-        queue_.compact([this](const kube::Object& cm) { return held(cm); });
+        queue_.compact([this](const kube::Object& cm) { return held(cm); },
+                       [this](const std::string& stream) { return !source_stream(stream); });
     };
     parallel_for(
         sources.size() * list.size(), config_.run.concurrency,
@@ -303,9 +321,11 @@ void Watcher::orphan(const std::string& name, const std::string& ns) {
         if (!copy) {
             return;
         }
-        o.plan = plan_orphan(*copy, from, config_.spec.prune, config_.write.force);
+        const auto& cluster = config_.write.source_cluster;
+        o.plan = plan_orphan(*copy, from, config_.spec.prune, config_.write.force, cluster);
         const Replanner replan = [&](const std::optional<kube::Object>& current) {
-            return current ? plan_orphan(*current, from, config_.spec.prune, config_.write.force)
+            return current ? plan_orphan(*current, from, config_.spec.prune, config_.write.force,
+                                         cluster)
                            : TargetPlan{};
         };
         apply_outcome(api_, replan, o, config_.write);
@@ -333,7 +353,8 @@ void Watcher::handle_source(const kube::WatchEvent& event, Clock::time_point at,
         versions_checked_.erase(name);
         copies_.forget_name(name);
         retries_.forget_name(name);
-        log_(fmt::format("source {}/{} is gone", config_.spec.source_namespace, name));
+        log_(fmt::format("source {}{}/{} is gone", across_ ? config_.source_cluster + "/" : "",
+                         config_.spec.source_namespace, name));
         std::set<std::string> targets;
         {
             std::lock_guard guard(mutex_);
@@ -386,10 +407,7 @@ void Watcher::handle(StreamEvent& event) {
         handle_namespace(e);
         return;
     }
-    if (e.namespace_name == config_.spec.source_namespace) {
-        if (split_cluster_ && event.stream == kClusterStream) {
-            return;  // a managed ConfigMap that happens to be in the source namespace
-        }
+    if (from_source(event.stream, e.namespace_name)) {
         if (caught_up(e)) {
             confirm_gone(e);
             handle_source(e, event.received, event.replayed);

@@ -42,6 +42,16 @@ struct WatchConfig {
     /// streams of its own in scope automatic, for a kind that is not sensitive, without a state
     /// file, when the process may list and watch that kind cluster-wide.
     SharedStream* shared_stream = nullptr;
+    /// Across clusters: the client of the source's cluster when the targets (the Watcher's
+    /// `api`) are in another one; nothing: one cluster. The source's streams and reads then go
+    /// there, the targets' stay on `api` (each cluster on its own connection, streams and
+    /// backoff), and copies record the source's cluster (write.source_cluster).
+    kube::ApiClient* source_api = nullptr;
+    /// How actions and logs name the targets' cluster and the source's ("": not named).
+    std::string cluster;
+    std::string source_cluster;
+    /// The targets are not in the process's own cluster (WatchAction::other_cluster).
+    bool other_cluster = false;
 };
 
 /// The sources' values read for one pass (a sensitive kind's: the watcher holds them sealed),
@@ -100,12 +110,29 @@ class Watcher {
     std::size_t copies_managed() const { return copies_.copies(); }
     /// The copies as last reported (thread-safe).
     CopyCounts copy_counts() const;
+    /// Clusters (named ones only) whose streams fail to reach them now, each as
+    /// "cluster NAME: ERROR": readiness names them. Thread-safe.
+    std::vector<std::string> unreachable() const;
 
   private:
     /// Stream keys beside namespace names ("NS", or "NS/NAME" for one object of a namespace):
     /// target namespaces by label, and cluster scope.
     static constexpr const char* kNamespacesStream = "#namespaces";
     static constexpr const char* kClusterStream = "*";
+    /// Across clusters, the source's stream keys start with this (a target namespace may be
+    /// named as the source's, in its own cluster).
+    static constexpr const char* kSourceKey = "source:";
+
+    /// Whether stream `key` brings sources only (across clusters: the source cluster's).
+    bool source_stream(const std::string& key) const;
+    /// Whether an event of namespace `ns` on stream `key` is of the source namespace.
+    bool from_source(const std::string& key, const std::string& ns) const;
+    /// Named clusters: throws ApiError 403 naming the cluster and the first target namespace
+    /// whose copies this client may not list and watch, so that a forbidden cluster fails its
+    /// own watcher at once (retried), instead of its streams retrying without end.
+    void check_target_access(const std::vector<std::string>& targets);
+    /// Starts the source namespace's streams on the source's cluster (across clusters).
+    void start_source_streams(const std::function<std::string(const std::string&)>& rv_of);
 
     /// Whether this replica may write (WriteOptions::write_gate; always without it). A standby
     /// keeps its caches warm from the streams; what it skips, it repairs once it leads
@@ -198,7 +225,9 @@ class Watcher {
     /// watcher's CPU in a pass of 10,000 copies.
     std::shared_ptr<const KeyHashes> digests_of(const kube::Object& source);
 
-    kube::ApiClient& api_;
+    kube::ApiClient& api_;         ///< the targets' cluster (and the source's, in one cluster)
+    kube::ApiClient& source_api_;  ///< the source's cluster
+    bool across_ = false;          ///< the source is in another cluster than the targets
     WatchConfig config_;
     std::function<void(const WatchAction&)> on_action_;
     std::function<void(const std::string&)> log_;
@@ -215,6 +244,7 @@ class Watcher {
     bool split_cluster_ = false;
     EventQueue queue_;
     std::unique_ptr<StreamRunner> streams_;
+    std::unique_ptr<StreamRunner> source_streams_;  ///< across clusters: the source's
     mutable std::mutex mutex_;       // guards the two sets below (read by stream threads)
     std::set<std::string> targets_;  ///< target namespaces
     std::set<std::string> source_names_;

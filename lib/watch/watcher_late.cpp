@@ -11,7 +11,7 @@ namespace cmsync {
 
 std::optional<kube::Object> Watcher::source_now(const std::string& name) {
     try {
-        return api_.get(config_.spec.kind, config_.spec.source_namespace, name);
+        return source_api_.get(config_.spec.kind, config_.spec.source_namespace, name);
     } catch (const std::exception& e) {
         log_(fmt::format("cannot read source {}/{}: {}", config_.spec.source_namespace, name,
                          e.what()));
@@ -49,7 +49,7 @@ bool Watcher::source_moved_on(const kube::Object& copy) {
     }
     const auto version = copy.annotations.find(kSourceVersionAnnotation);
     if (version == copy.annotations.end() || version->second == it->second.resource_version ||
-        !copy_of(copy, it->second.ref())) {
+        !copy_of(copy, it->second.ref(), config_.write.source_cluster)) {
         return false;
     }
     // Made from a version of the source other than the one held: an older one (a copy not

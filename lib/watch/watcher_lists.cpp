@@ -30,16 +30,24 @@ std::string no_position(const std::string&) {
 bool Watcher::handle_relist(StreamEvent& event) {
     const auto& source_ns = config_.spec.source_namespace;
     const bool cluster = event.stream == kClusterStream;
+    const bool of_source = source_stream(event.stream);
     const auto [stream_ns, only] =
-        cluster ? std::pair<std::string, std::string>() : stream_scope(event.stream);
-    const bool covers_source = (cluster && !split_cluster_) || stream_ns == source_ns;
+        cluster ? std::pair<std::string, std::string>()
+                : stream_scope(of_source ? event.stream.substr(std::string(kSourceKey).size())
+                                         : event.stream);
+    // Across clusters the source's own streams alone bring sources; in one cluster, the source
+    // namespace's stream, or a cluster-wide one that is not split.
+    const bool covers_source =
+        across_ ? of_source : (cluster && !split_cluster_) || stream_ns == source_ns;
     // A list of managed copies only says nothing of the other ConfigMaps of a target: a copy
     // not listed is to be read, not taken as missing.
     const bool complete = !(cluster && split_cluster_);
     std::set<std::string> covered;
     {
         std::lock_guard guard(mutex_);
-        if (event.stream == kClusterStream) {
+        if (of_source) {
+            // the source cluster's: no target here
+        } else if (event.stream == kClusterStream) {
             covered = targets_;
         } else if (targets_.count(stream_ns) != 0) {
             covered.insert(stream_ns);
@@ -48,7 +56,7 @@ bool Watcher::handle_relist(StreamEvent& event) {
     std::map<std::string, std::map<std::string, kube::Object>> copies;
     std::vector<kube::Object> listed_sources;
     for (auto& cm : event.items) {
-        if (cm.namespace_name == source_ns) {
+        if (cm.namespace_name == source_ns && (covers_source || !across_)) {
             if (covers_source && selected(cm)) {
                 listed_sources.push_back(std::move(cm));
             }
@@ -124,7 +132,7 @@ bool Watcher::handle_relist(StreamEvent& event) {
 void Watcher::add_target(const std::string& ns, bool list_now) {
     {
         std::lock_guard guard(mutex_);
-        if (!may_target(config_.spec, ns) || !targets_.insert(ns).second) {
+        if (!may_target(config_.spec, ns, !across_) || !targets_.insert(ns).second) {
             return;
         }
     }
@@ -175,7 +183,7 @@ void Watcher::handle_namespace(const kube::WatchEvent& event) {
 void Watcher::refresh_sources() {
     last_refresh_ = Clock::now();
     std::vector<std::string> missing;  // gone: apply_listed_sources handles them as deletes
-    auto listed = read_sources(api_, config_.spec, config_.run.chunk_size, &missing);
+    auto listed = read_sources(source_api_, config_.spec, config_.run.chunk_size, &missing);
     // The source stream may be behind what was just read: until it delivers this version (or
     // the delete), what it sends is older and must not be copied (resourceVersions are only
     // compared for equality: the stream delivers one object's versions in order).

@@ -20,7 +20,8 @@ void Watcher::plan_and_apply(const kube::Object& source, std::optional<kube::Obj
     const auto& ns = o.target.namespace_name;
     const auto plan = [&](const kube::Object& s, const std::optional<kube::Object>& c,
                           const KeyHashes* d) {
-        return plan_target({&s, c ? &*c : nullptr, ns, config_.write.keys, config_.write.force, d});
+        return plan_target({&s, c ? &*c : nullptr, ns, config_.write.keys, config_.write.force, d,
+                            config_.write.source_cluster});
     };
     if (!source.sealed) {
         o.plan = plan(source, copy, digests);
@@ -35,7 +36,7 @@ void Watcher::plan_and_apply(const kube::Object& source, std::optional<kube::Obj
     }
     // Something to write (or a plan error, whose words may depend on the values): read the
     // values, plan again from them, write, and let them go.
-    const auto source_values = reads.get(api_, config_.spec.kind, source.ref());
+    const auto source_values = reads.get(source_api_, config_.spec.kind, source.ref());
     if (!source_values) {
         o.plan = {};  // deleted meanwhile: its event reports the copies
         return;

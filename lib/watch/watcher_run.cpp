@@ -3,7 +3,9 @@
 
 #include <fmt/format.h>
 
+#include "http/transport.hpp"
 #include "plan/ownership.hpp"
+#include "util/parallel.hpp"
 #include "watch/sealed.hpp"
 
 namespace cmsync {
@@ -82,6 +84,9 @@ void Watcher::start_streams(const std::optional<WatchState>& resumed) {
         }
         streams_->start(std::move(spec));
     };
+    if (across_) {
+        start_source_streams(rv_of);
+    }
     if (on_shared_stream_) {
         first_lists_.insert(kClusterStream);
         // Without a selector its targets are the namespaces it names: only they (and the
@@ -106,13 +111,18 @@ void Watcher::start_streams(const std::optional<WatchState>& resumed) {
             // label for a selector rule), the copies from one of managed ConfigMaps.
             split_cluster_ = true;
             spec.label_selector = std::string(kManagedLabel) + "=true";
-            auto source = object_stream(src, src, rv_of(src));
-            source.label_selector = config_.spec.selection.label_selector;
-            start(std::move(source));
+            if (!across_) {
+                auto source = object_stream(src, src, rv_of(src));
+                source.label_selector = config_.spec.selection.label_selector;
+                start(std::move(source));
+            }
         }
         start(std::move(spec));
     } else {
-        std::vector<std::string> namespaces{src};  // the source first, then the targets
+        std::vector<std::string> namespaces;
+        if (!across_) {
+            namespaces.push_back(src);  // the source first, then the targets
+        }
         namespaces.insert(namespaces.end(), targets.begin(), targets.end());
         for (const auto& ns : namespaces) {
             for (auto& spec : namespace_streams(ns, rv_of)) {
@@ -128,6 +138,62 @@ void Watcher::start_streams(const std::optional<WatchState>& resumed) {
         spec.resource_version = rv_of(kNamespacesStream);
         streams_->start(std::move(spec));
     }
+}
+
+void Watcher::check_target_access(const std::vector<std::string>& targets) {
+    const std::string resource(config_.spec.kind.resource);
+    std::vector<char> allowed(targets.size(), 1);
+    std::vector<std::exception_ptr> errors(targets.size());
+    parallel_for(targets.size(), config_.run.concurrency, [&](std::size_t i) {
+        try {
+            allowed[i] = api_.access_allowed("list", resource, targets[i]) &&
+                         api_.access_allowed("watch", resource, targets[i]);
+        } catch (...) {
+            errors[i] = std::current_exception();
+        }
+    });
+    for (std::size_t i = 0; i < targets.size(); ++i) {
+        if (errors[i]) {
+            std::rethrow_exception(errors[i]);
+        }
+        if (allowed[i] == 0) {
+            throw ApiError(403, "Forbidden",
+                           fmt::format("cluster {}: not allowed to list and watch {} in namespace "
+                                       "\"{}\" (check RBAC)",
+                                       config_.cluster, resource, targets[i]));
+        }
+    }
+}
+
+void Watcher::start_source_streams(const std::function<std::string(const std::string&)>& rv_of) {
+    const auto& src = config_.spec.source_namespace;
+    source_streams_ =
+        std::make_unique<StreamRunner>(source_api_, queue_, config_.run.chunk_size, log_, stats_);
+    const auto keyed = [&](const std::string& key) { return rv_of(kSourceKey + key); };
+    for (auto spec : namespace_streams(src, keyed)) {
+        spec.key = kSourceKey + spec.key;
+        spec.relevant = nullptr;  // the source namespace alone: every object counts
+        spec.known = nullptr;     // never a copy: its values are always read
+        if (spec.resource_version.empty()) {
+            first_lists_.insert(spec.key);
+        }
+        source_streams_->start(std::move(spec));
+    }
+}
+
+std::vector<std::string> Watcher::unreachable() const {
+    std::vector<std::string> out;
+    const auto add = [&](const StreamRunner* runner, const std::string& cluster) {
+        if (runner == nullptr || cluster.empty()) {
+            return;
+        }
+        if (auto failing = runner->unreachable()) {
+            out.push_back(fmt::format("cluster {}: {}", cluster, *failing));
+        }
+    };
+    add(source_streams_.get(), config_.source_cluster);
+    add(streams_.get(), config_.cluster);
+    return out;
 }
 
 std::optional<WatchState> Watcher::resumed_state(std::size_t target_count) {
@@ -151,7 +217,7 @@ void Watcher::read_initial_sources(const std::vector<std::string>& targets,
     // The sources are read first, so that every target's first pass knows them. A named source
     // that does not exist is followed like the others: the source stream sees it created.
     std::vector<std::string> missing;
-    for (auto& cm : read_sources(api_, spec, config_.run.chunk_size, &missing)) {
+    for (auto& cm : read_sources(source_api_, spec, config_.run.chunk_size, &missing)) {
         const auto name = cm.name;
         if (resumed) {
             const auto it = resumed->source_digests.find(name);
@@ -195,15 +261,40 @@ void Watcher::run(const std::atomic<bool>& stop) {
 
 void Watcher::begin() {
     const auto& spec = config_.spec;
-    const auto targets = resolve_targets(api_, spec, config_.run.chunk_size);
-    const auto resumed = resumed_state(targets.size());
+    // Across clusters, what cannot be reached is named: readiness and the log say which.
+    const auto in_cluster = [](const std::string& cluster, const auto& f) {
+        try {
+            return f();
+        } catch (const http::TransportError& e) {
+            if (cluster.empty()) {
+                throw;
+            }
+            throw http::TransportError(fmt::format("cluster {}: {}", cluster, e.what()),
+                                       e.transient());
+        }
+    };
+    const auto targets = in_cluster(config_.cluster, [&] {
+        return resolve_targets(api_, spec, config_.run.chunk_size, !across_);
+    });
+    const auto resumed = in_cluster(config_.cluster, [&] { return resumed_state(targets.size()); });
+    if (!config_.cluster.empty() && !cluster_scope_) {
+        in_cluster(config_.cluster, [&] {
+            check_target_access(targets);
+            return 0;
+        });
+    }
     {
         std::lock_guard guard(mutex_);
         targets_.insert(targets.begin(), targets.end());
     }
-    read_initial_sources(targets, resumed);
-    log_(fmt::format("watching {} source {}(s) in {} for {} target namespace(s), {} scope",
-                     sources_.size(), spec.kind.name, spec.source_namespace, targets.size(),
+    in_cluster(config_.source_cluster, [&] {
+        read_initial_sources(targets, resumed);
+        return 0;
+    });
+    log_(fmt::format("watching {} source {}(s) in {}{} for {} target namespace(s){}, {} scope",
+                     sources_.size(), spec.kind.name, across_ ? config_.source_cluster + "/" : "",
+                     spec.source_namespace, targets.size(),
+                     config_.cluster.empty() ? "" : " in " + config_.cluster,
                      on_shared_stream_ ? "cluster (shared)"
                      : cluster_scope_  ? "cluster"
                                        : "namespace"));
@@ -222,6 +313,9 @@ void Watcher::begin() {
 void Watcher::end() {
     unsubscribe();
     streams_->stop_all();
+    if (source_streams_) {
+        source_streams_->stop_all();
+    }
     save_state();
 }
 
@@ -266,6 +360,9 @@ void Watcher::turn(std::chrono::milliseconds wait) {
     pass_due_sources();
     retry_due_copies();
     streams_->kick();
+    if (source_streams_) {
+        source_streams_->kick();
+    }
     if (config_.resync_period.count() > 0 && Clock::now() - last_resync_ >= config_.resync_period) {
         resync_all();
         last_resync_ = Clock::now();

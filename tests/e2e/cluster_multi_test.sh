@@ -36,6 +36,14 @@ configmap_writes() {  # cluster_dir
     and (.verb == "create" or .verb == "update" or .verb == "patch" or .verb == "delete")) | .verb' \
     "$1/audit.log" | wc -l
 }
+# ConfigMap writes of namespace web after audit log line MARK of a cluster, "verb code" each.
+configmap_writes_since() {  # cluster_dir mark
+  tail -n "+$(($2 + 1))" "$1/audit.log" |
+    jq -r 'select(.stage == "ResponseComplete" and .objectRef.resource == "configmaps"
+      and .objectRef.namespace == "web"
+      and (.verb == "create" or .verb == "update" or .verb == "patch" or .verb == "delete"))
+      | "\(.verb) \(.responseStatus.code)"'
+}
 
 test_clusters_diff_predicts_sync_which_writes_managed_keys_into_both_members() {
   local member_a member_b clusters
@@ -203,9 +211,26 @@ RULES
   expect_rc 2
   expect_in "$err" "unknown context \"nope\""
   expect_eq "$(request_lines "$err" | wc -l)" 0 "requests"
-  run kubectl cmsync --kubeconfig "$clusters" watch "$src" svc --name ca-bundle --target-context member-a
+  run kubectl cmsync --kubeconfig "$clusters" watch "$src" svc --name ca-bundle \
+    --target-context member-a,nope -v 6
   expect_rc 2
-  expect_in "$err" "watch across clusters is not supported yet"
+  expect_in "$err" "unknown context \"nope\""
+  expect_eq "$(request_lines "$err" | wc -l)" 0 "requests"
+  # the positional watch: a watcher per target cluster, each with a state file of its own
+  ka create namespace pos >/dev/null; kb create namespace pos >/dev/null
+  start_watch --kubeconfig "$clusters" "$src" pos --name ca-bundle --source-context hub \
+    --target-context member-a,member-b --state-file "$T/state"
+  ca_in_pos() { [[ "$(member_key "$1" pos ca-bundle ca.crt)" == CA1 ]]; }
+  wait_for 20 ca_in_pos ka
+  wait_for 20 ca_in_pos kb
+  stop_watch TERM
+  expect_in "$(cat "$T/watch.out")" "member-b/pos/ca-bundle created (add ca.crt)"
+  local f
+  for f in member-a member-b; do
+    expect_eq "$(jq -r '.resourceVersions | keys | join(",")' "$T/state.$f")" "pos,source:$src" "$f"
+  done
+  [[ ! -e "$T/state" ]] || fail "one state file for both clusters"
+  expect_eq "$(member_annotation ka pos ca-bundle cmsync.io/sync-from-cluster)" hub
 }
 
 test_clusters_a_forbidden_member_and_a_member_down_fail_alone() {
@@ -251,6 +276,104 @@ test_clusters_a_forbidden_member_and_a_member_down_fail_alone() {
     --target-context member-b
   expect_rc 2
   expect_in "$err" "error: cannot reach"
+}
+
+# watch across clusters: a watcher per rule and member, each on its own connection. One member's
+# apiserver is killed for 30 s while the source changes twice: the other member follows at
+# once, the stopped one catches up when it returns with one write; /readyz names it meanwhile.
+test_clusters_watch_each_member_on_its_own() {
+  local member_a member_b clusters
+  member_clusters
+  app_is() { [[ "$(member_key "$1" web app-config k)" == "$2" ]]; }  # ka|kb value
+  readyz() { curl -s -w ' %{http_code}' "http://127.0.0.1:$port/readyz"; }
+  ready_is() { [[ "$(readyz)" == *" $1" ]]; }
+  local src port m start
+  src=$(new_ns src)  # the hub is the suite's cluster, shared by every test
+  kh -n "$src" create configmap app-config --from-literal=k=v1 --from-literal=hub-only=x >/dev/null
+  kh -n "$src" create configmap other --from-literal=k=o1 >/dev/null
+  ka create namespace web >/dev/null; kb create namespace web >/dev/null
+  ka -n web create configmap app-config --from-literal=local=mine >/dev/null
+  cat >"$T/rules.yaml" <<RULES
+apiVersion: cmsync.io/v1alpha1
+kind: SyncConfig
+clusters: [{name: hub, context: hub}, {name: member-a, context: member-a},
+  {name: member-b, context: member-b}, {name: restricted, context: member-b-restricted}]
+rules:
+  - name: app
+    source: {cluster: hub, namespace: $src, names: [app-config]}
+    targets: {clusters: [member-a, member-b], namespaces: [web]}
+    keys: [k]
+  - name: forbidden
+    source: {cluster: hub, namespace: $src, names: [other]}
+    targets: {clusters: [restricted], namespaces: [web]}
+RULES
+  start_watch --kubeconfig "$clusters" -f "$T/rules.yaml" --metrics-bind-address 127.0.0.1:0
+  wait_for 20 grep -q 'serving /healthz' "$T/watch.err"
+  port=$(sed -n 's/.*serving \/healthz.*(port \([0-9]*\)).*/\1/p' "$T/watch.err" | head -n 1)
+  # both members get the managed key, recording the hub as the source's cluster, as sync does
+  for m in ka kb; do
+    wait_for 20 app_is $m v1
+    expect_eq "$(member_annotation $m web app-config cmsync.io/sync-from)" "$src/app-config"
+    expect_eq "$(member_annotation $m web app-config cmsync.io/sync-from-cluster)" hub
+    expect_eq "$(member_key $m web app-config hub-only)" "<absent>" "$m: an unmanaged key"
+  done
+  expect_eq "$(member_key ka web app-config local)" mine
+  wait_for 10 grep -q ' app/member-a/web/app-config updated (add k)' "$T/watch.out"
+  wait_for 10 grep -q ' app/member-b/web/app-config created (add k)' "$T/watch.out"
+  # the forbidden member fails its rule alone, said by cluster; the other rule is ready
+  wait_for 20 grep -q 'rule forbidden, cluster restricted: cannot watch: .*not allowed to list and watch configmaps in namespace "web"' "$T/watch.err"
+  wait_for 20 ready_is 200
+  # a source change reaches both members
+  kh -n "$src" patch configmap app-config --type merge -p '{"data":{"k":"v2"}}' >/dev/null
+  wait_for 10 app_is ka v2
+  wait_for 10 app_is kb v2
+  # member-b's apiserver killed for 30 s while the source changes twice
+  local mark killed
+  mark=$(wc -l <"$member_b/audit.log")
+  # SIGKILL: a SIGTERM'd apiserver drains its open watches for longer than the test's budget
+  kill -KILL "$(cat "$member_b/apiserver.pid")"
+  wait_for 20 bash -c "! kill -0 $(cat "$member_b/apiserver.pid") 2>/dev/null"
+  killed=$SECONDS
+  for v in v3 v4; do
+    kh -n "$src" patch configmap app-config --type merge -p "{\"data\":{\"k\":\"$v\"}}" >/dev/null
+    start=$SECONDS
+    wait_for 10 app_is ka $v
+    echo "member-a got $v in $((SECONDS - start)) s with member-b down"
+    (( SECONDS - start <= 5 )) || fail "member-a took $((SECONDS - start)) s for $v"
+    sleep 2
+  done
+  # readiness names the member that cannot be reached
+  wait_for 20 bash -c "curl -s http://127.0.0.1:$port/readyz | grep -q '^cluster member-b: '"
+  run readyz
+  expect_match "$out" ' 503$'
+  expect_in "$out" "cluster member-b: "
+  expect_not_in "$out" "cluster member-a"
+  # metrics say which cluster
+  out=$(curl -fsS "http://127.0.0.1:$port/metrics")
+  expect_match "$out" '^cmsync_writes_total\{verb="update",result="success",cluster="member-a"\} [3-9]$'
+  expect_match "$out" '^cmsync_writes_total\{verb="create",result="success",cluster="member-b"\} 1$'
+  expect_match "$out" '^cmsync_copies_managed\{cluster="member-a"\} 1$'
+  expect_match "$out" '^cmsync_last_sync_timestamp_seconds\{rule="app",cluster="member-b"\} [0-9.e+]+$'
+  sleep $((30 - (SECONDS - killed) > 0 ? 30 - (SECONDS - killed) : 0))
+  "$CMSYNC_SOURCE_DIR/tests/cluster/start-apiserver" "$member_b"
+  start=$SECONDS
+  wait_for 40 app_is kb v4
+  echo "member-b caught up $((SECONDS - start)) s after its apiserver was back"
+  sleep 3  # a second write, had there been one, is done by now
+  expect_eq "$(configmap_writes_since "$member_b" "$mark")" "update 200" "member-b's writes since the kill"
+  wait_for 40 ready_is 200
+  # a hand edit of the managed key in member-a: reported as drift and kept; member-b follows
+  ka -n web patch configmap app-config --type merge -p '{"data":{"k":"by hand"}}' >/dev/null
+  wait_for 10 grep -q ' app/member-a/web/app-config drift (conflict k)' "$T/watch.out"
+  kh -n "$src" patch configmap app-config --type merge -p '{"data":{"k":"v5"}}' >/dev/null
+  wait_for 10 app_is kb v5
+  sleep 1
+  expect_eq "$(member_key ka web app-config k)" "by hand"
+  expect_eq "$(member_key kb web other k)" "<absent>" "the forbidden rule wrote nothing"
+  stop_watch TERM
+  out=$(cat "$T/watch.out")
+  expect_in "$out" "app/member-b/web/app-config error: "  # the outage was reported, by cluster
+  expect_not_in "$out" "app/member-a/web/app-config error"
 }
 
 test_clusters_completion_offers_the_kubeconfig_contexts() {

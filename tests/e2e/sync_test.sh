@@ -310,3 +310,15 @@ APF
     -o custom-columns=NS:.metadata.namespace | grep -c "^apf-$suffix-")" 100 "copies (kubectl)"
   echo "APF-throttled sync of 100 targets: $rejected answers 429" | tee -a "${CMSYNC_E2E_FIGURES:-/dev/null}"
 }
+
+# A selection that matches nothing is said on stderr, not only by an empty report (a merge of
+# the logger had left the warning out).
+test_sync_and_diff_warn_when_the_selection_matches_nothing() {
+  local a b
+  a=$(new_ns src); b=$(new_ns dst)
+  run kubectl cmsync sync "$a" "$b" -l app=none
+  expect_rc 0
+  expect_in "$err" "no ConfigMap in namespace \"$a\" matches the selection"
+  run kubectl cmsync diff "$a" "$b" -l app=none
+  expect_in "$err" "no ConfigMap in namespace \"$a\" matches the selection"
+}

@@ -74,8 +74,10 @@ TEST_CASE("parse_bind_address") {
 TEST_CASE("HealthServer answers /healthz, /readyz, /metrics; 404 and 405 otherwise") {
     std::atomic<bool> alive{true};
     std::atomic<bool> ready{false};
-    HealthServer server("127.0.0.1:0", {[&] { return alive.load(); }, [&] { return ready.load(); },
-                                        [] { return std::string("# HELP x X.\n"); }});
+    HealthServer server("127.0.0.1:0",
+                        {[&] { return alive.load(); }, [&] { return ready.load(); },
+                         [] { return std::string("# HELP x X.\n"); },
+                         [] { return std::string("cluster member-b: unreachable\n"); }});
     REQUIRE(server.port() > 0);
     // Every row on one kept-alive connection.
     TestConnection c(server.port());
@@ -87,14 +89,16 @@ TEST_CASE("HealthServer answers /healthz, /readyz, /metrics; 404 and 405 otherwi
         int status;
         const char* body;
         const char* length;
-    } rows[] = {{"GET", "/healthz", true, false, 200, "ok\n", "3"},
-                {"GET", "/healthz", false, false, 500, "event loop stalled\n", "19"},
-                {"GET", "/readyz", true, false, 503, "not ready\n", "10"},
-                {"GET", "/readyz?verbose", true, true, 200, "ok\n", "3"},
-                {"GET", "/metrics", true, true, 200, "# HELP x X.\n", "12"},
-                {"HEAD", "/metrics", true, true, 200, "", "12"},
-                {"GET", "/nothing", true, true, 404, "not found\n", "10"},
-                {"DELETE", "/healthz", true, true, 405, "method not allowed\n", "19"}};
+    } rows[] = {
+        {"GET", "/healthz", true, false, 200, "ok\n", "3"},
+        {"GET", "/healthz", false, false, 500, "event loop stalled\n", "19"},
+        // why, naming the cluster that cannot be reached
+        {"GET", "/readyz", true, false, 503, "not ready\ncluster member-b: unreachable\n", "40"},
+        {"GET", "/readyz?verbose", true, true, 200, "ok\n", "3"},
+        {"GET", "/metrics", true, true, 200, "# HELP x X.\n", "12"},
+        {"HEAD", "/metrics", true, true, 200, "", "12"},
+        {"GET", "/nothing", true, true, 404, "not found\n", "10"},
+        {"DELETE", "/healthz", true, true, 405, "method not allowed\n", "19"}};
     for (const auto& row : rows) {
         alive = row.alive;
         ready = row.ready;
@@ -122,8 +126,9 @@ TEST_CASE("HealthServer answers /healthz, /readyz, /metrics; 404 and 405 otherwi
 }
 
 TEST_CASE("HealthServer: a failing callback is a failed probe or a 500") {
-    HealthServer server("127.0.0.1:0", {[]() -> bool { throw std::runtime_error("x"); }, nullptr,
-                                        []() -> std::string { throw std::runtime_error("x"); }});
+    HealthServer server("127.0.0.1:0",
+                        {[]() -> bool { throw std::runtime_error("x"); }, nullptr,
+                         []() -> std::string { throw std::runtime_error("x"); }, nullptr});
     CHECK(status(http_get(server.port(), "/healthz")) == 500);
     CHECK(status(http_get(server.port(), "/readyz")) == 200);  // no callback: ready
     const auto metrics = http_get(server.port(), "/metrics");

@@ -185,6 +185,54 @@ TEST_CASE("ControllerMetrics: known label values start at 0; api latency labels"
           std::string::npos);
 }
 
+TEST_CASE("ControllerMetrics: the cluster label names another cluster; the local one has none") {
+    Registry r;
+    ControllerMetrics m(r, "0.1.0");
+    m.count_write("update", "success", "");
+    m.count_write("update", "success", "member-a");
+    m.count_write("update", "success", "member-a");
+    m.count_drift("member-b");
+    m.set_copies_managed("member-a", 2);
+    m.mark_synced("web", "member-a", 5);
+    m.mark_synced("web", "", 6);
+    const auto text = r.render();
+    const struct {
+        const char* series;
+    } rows[] = {
+        // a watch naming no cluster: the series as before clusters
+        {"cmsync_writes_total{verb=\"update\",result=\"success\"} 1\n"},
+        {"cmsync_writes_total{verb=\"update\",result=\"success\",cluster=\"member-a\"} 2\n"},
+        {"cmsync_drift_total 0\n"},
+        {"cmsync_drift_total{cluster=\"member-b\"} 1\n"},
+        {"cmsync_conflicts_total 0\n"},
+        {"cmsync_copies_managed{cluster=\"member-a\"} 2\n"},
+        {"cmsync_last_sync_timestamp_seconds{rule=\"web\",cluster=\"member-a\"} 5\n"},
+        {"cmsync_last_sync_timestamp_seconds{rule=\"web\"} 6\n"},
+    };
+    for (const auto& row : rows) {
+        SUBCASE(row.series) {
+            CHECK(text.find(row.series) != std::string::npos);
+        }
+    }
+    CHECK(text.find("cluster=\"\"") == std::string::npos);
+}
+
+TEST_CASE("format_labels leaves out a label whose value is empty") {
+    const struct {
+        LabelPairs labels;
+        const char* text;
+    } rows[] = {{{}, ""},
+                {{{"cluster", ""}}, ""},
+                {{{"verb", "GET"}, {"cluster", ""}}, "{verb=\"GET\"}"},
+                {{{"cluster", ""}, {"verb", "GET"}}, "{verb=\"GET\"}"},
+                {{{"verb", "GET"}, {"cluster", "m"}}, "{verb=\"GET\",cluster=\"m\"}"}};
+    for (std::size_t i = 0; i < std::size(rows); ++i) {
+        SUBCASE(("row " + std::to_string(i)).c_str()) {
+            CHECK(format_labels(rows[i].labels) == rows[i].text);
+        }
+    }
+}
+
 TEST_CASE("promtool accepts the rendered text of every kind") {
     if (std::system("command -v promtool >/dev/null 2>&1") != 0) {
         MESSAGE("skipped: promtool is not installed (Debian package prometheus)");
@@ -192,16 +240,19 @@ TEST_CASE("promtool accepts the rendered text of every kind") {
     }
     Registry r;
     ControllerMetrics m(r, "0.1.0");
-    m.count_write("update", "success");
-    m.count_conflict();
-    m.count_drift();
-    m.count_orphan();
-    m.set_copies_managed(12);
-    m.count_watch_restart();
-    m.count_relist();
+    m.count_write("update", "success", "");
+    m.count_write("update", "success", "member-a");
+    m.count_conflict("");
+    m.count_drift("member-a");
+    m.count_orphan("");
+    m.set_copies_managed("", 12);
+    m.set_copies_managed("member-a", 3);
+    m.count_watch_restart("member-b");
+    m.count_relist("");
     m.observe_api_request("GET", 200, 0.003);
     m.observe_api_request("PATCH", 404, 12);
-    m.mark_synced("ns/name with \"quotes\" \\ and\nnewline", 1764405600.25);
+    m.mark_synced("ns/name with \"quotes\" \\ and\nnewline", "", 1764405600.25);
+    m.mark_synced("web", "member-a", 1764405600.25);
     m.set_leader("kube-system/cmsync", false);
     m.count_event("posted");
     const auto path = std::filesystem::temp_directory_path() /

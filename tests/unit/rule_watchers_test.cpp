@@ -75,10 +75,12 @@ TEST_CASE("a rule whose source cannot be read: retried, or the run stops with it
         CHECK(log.has("again in 30 s (the other rules go on)"));
         CHECK_FALSE(watchers.failure());
         bool failed = false;
-        watchers.visit([&](const std::string& label, const Watcher* w, bool f) {
-            CHECK(label == "one");
-            CHECK(w == nullptr);
-            failed = f;
+        watchers.visit([&](const RuleWatchers::UnitState& unit) {
+            CHECK(unit.rule == "one");
+            CHECK(unit.cluster == "");
+            CHECK(unit.watcher == nullptr);
+            CHECK(unit.unreachable == "");  // forbidden is an answer
+            failed = unit.failed;
         });
         CHECK(failed);
         watchers.stop_all();

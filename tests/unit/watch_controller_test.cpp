@@ -101,6 +101,34 @@ TEST_CASE(
         failed.failed = true;
         CHECK(watchers_ready({running("a"), failed}));
     }
+    SUBCASE("a member its streams cannot reach: not ready, the cluster named") {
+        auto w = running("b");
+        w.cluster = "member-b";
+        w.unreachable = {"cluster member-b: cannot reach https://m"};
+        CHECK_FALSE(watchers_ready({running("a"), w}));
+        CHECK(unreachable_clusters({running("a"), w}) == std::vector<std::string>{w.unreachable});
+    }
+    SUBCASE("a member unreachable when starting: not ready either, said once") {
+        WatcherStatus failed;
+        failed.rule = "b";
+        failed.cluster = "member-b";
+        failed.failed = true;
+        failed.unreachable = {"cluster member-b: cannot reach https://m"};
+        auto other = failed;
+        other.rule = "c";
+        CHECK_FALSE(watchers_ready({running("a"), failed, other}));
+        CHECK(unreachable_clusters({failed, other}) == failed.unreachable);
+    }
+}
+
+TEST_CASE("watch controller: /readyz's body names the clusters that cannot be reached") {
+    WatchController c(with_metrics(), nullptr);
+    auto w = running("web");
+    w.cluster = "member-b";
+    w.unreachable = {"cluster member-b: cannot reach https://m: Connection refused"};
+    c.observe([&] { return std::vector<WatcherStatus>{running("a"), w}; });
+    CHECK_FALSE(c.ready());
+    CHECK(c.not_ready_detail() == "cluster member-b: cannot reach https://m: Connection refused\n");
 }
 
 TEST_CASE("watch controller: health reads the watchers it observes") {

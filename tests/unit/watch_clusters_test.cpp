@@ -1,0 +1,175 @@
+// watch across clusters (issue 30): a Watcher whose source is in one fake API server and whose
+// targets are in another; the copy cache of copies recording another cluster.
+#include <doctest/doctest.h>
+
+#include <algorithm>
+#include <atomic>
+#include <map>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "api_fixture.hpp"
+#include "error.hpp"
+#include "eventually.hpp"
+#include "fake_api.hpp"
+#include "plan/ownership.hpp"
+#include "watch/copy_cache.hpp"
+#include "watch/watcher.hpp"
+
+namespace cmsync {
+
+namespace {
+
+using Strings = std::map<std::string, std::string>;
+
+// A copy of hub/src/app in `ns` as a watch or list brings it (resourceVersion `rv`).
+kube::Object copy_from(const std::string& ns, const std::string& cluster, const std::string& rv) {
+    kube::Object cm;
+    cm.namespace_name = ns;
+    cm.name = "app";
+    cm.resource_version = rv;
+    cm.data["k"] = kube::Value{"v", false};
+    cm.labels[kManagedLabel] = "true";
+    cm.annotations[kSyncFromAnnotation] = "src/app";
+    if (!cluster.empty()) {
+        cm.annotations[kSyncFromClusterAnnotation] = cluster;
+    }
+    return cm;
+}
+
+constexpr const char* kAccessReview = "POST /apis/authorization.k8s.io/v1/selfsubjectaccessreviews";
+
+http::Response review(bool allowed) {
+    return http::Response{
+        201,
+        {},
+        fmt::format(R"({{"kind":"SelfSubjectAccessReview","status":{{"allowed":{}}}}})",
+                    allowed ? "true" : "false")};
+}
+
+WatchConfig member_config(kube::ApiClient& hub) {
+    WatchConfig config;
+    config.spec.source_namespace = "src";
+    config.spec.selection.names = {"app"};
+    config.spec.target_namespaces = {"src", "web"};
+    config.write.keys = std::vector<std::string>{"k"};
+    config.resync_period = std::chrono::milliseconds(0);
+    config.scope = WatchScope::namespaces;
+    config.source_api = &hub;
+    config.cluster = "member-a";
+    config.source_cluster = "hub";
+    config.write.source_cluster = "hub";
+    return config;
+}
+
+}  // namespace
+
+TEST_CASE("copy cache across clusters: a copy is ours when it records the source's cluster") {
+    const struct {
+        const char* row;
+        const char* cache_cluster;
+        const char* copy_cluster;
+        bool kept;
+    } rows[] = {
+        {"same cluster, recorded none", "", "", true},
+        {"same cluster, recorded another", "", "hub", false},
+        {"from the hub, recorded the hub", "hub", "hub", true},
+        {"from the hub, recorded none: the member's own source", "hub", "", false},
+        {"from the hub, recorded another cluster", "hub", "member-b", false},
+    };
+    for (const auto& row : rows) {
+        SUBCASE(row.row) {
+            CopyCache cache("src", kube::kConfigMap, row.cache_cluster);
+            cache.from_list("web", "app", copy_from("web", row.copy_cluster, "1"));
+            CHECK(cache.find("web", "app").has_value() == row.kept);
+            CHECK(cache.has_copy("web", "app") == row.kept);
+        }
+    }
+}
+
+TEST_CASE("watch across clusters: the source read from its cluster, copies written in the other") {
+    ApiFixture<FakeApi> hub;
+    ApiFixture<FakeApi> member;
+    hub.server.add("configmaps", configmap_json("src", "app", {{"k", "v"}, {"other", "x"}}));
+    // The member has a src namespace of its own: a target there, not the source.
+    member.server.add_namespace("src", {});
+    member.server.add_namespace("web", {});
+    member.server.add("configmaps", configmap_json("web", "app", {{"own", "mine"}}));
+    member.server.add("configmaps", configmap_json("src", "app", {{"k", "member's own"}}));
+    for (int i = 0; i < 4; ++i) {  // list and watch, in src and web
+        member.server.script(kAccessReview, review(true));
+    }
+    const auto config = member_config(hub.api);
+    std::mutex mutex;
+    std::vector<std::string> actions;
+    std::atomic<bool> stop{false};
+    Watcher watcher(
+        member.api, config,
+        [&](const WatchAction& a) {
+            std::lock_guard guard(mutex);
+            actions.push_back(a.cluster + "/" + a.target.str() + " " + to_string(a.action));
+        },
+        [](const std::string&) {});
+    std::thread run([&] { watcher.run(stop); });
+    CHECK(eventually([&] {
+        const auto copy = member.server.stored("configmaps", "web", "app");
+        return copy && copy->data.count("k") != 0;
+    }));
+    CHECK(eventually([&] {
+        std::lock_guard guard(mutex);
+        return actions.size() == 2;
+    }));
+    stop = true;
+    run.join();
+    const auto copy = member.server.stored("configmaps", "web", "app");
+    REQUIRE(copy);
+    CHECK(copy->data == Strings{{"k", "v"}, {"own", "mine"}});
+    CHECK(copy->annotations.at(kSyncFromAnnotation) == "src/app");
+    CHECK(copy->annotations.at(kSyncFromClusterAnnotation) == "hub");
+    // the member's own src/app is not the hub's: a conflict (not ours), left as it was
+    CHECK(member.server.stored("configmaps", "src", "app")->data == Strings{{"k", "member's own"}});
+    std::sort(actions.begin(), actions.end());
+    CHECK(actions ==
+          std::vector<std::string>{"member-a/src/app drift", "member-a/web/app updated"});
+    CHECK(watcher.copies_managed() == 1);
+    // the hub was read, never written, and never asked for a target
+    CHECK(hub.server.write_lines().empty());
+    for (const auto& line : hub.server.lines()) {
+        CHECK(line.find("/namespaces/web/") == std::string::npos);
+    }
+    CHECK(watcher.unreachable().empty());
+}
+
+}  // namespace cmsync
+
+namespace cmsync {
+
+TEST_CASE("watch across clusters: a member where the targets may not be read fails at once") {
+    ApiFixture<FakeApi> hub;
+    ApiFixture<FakeApi> member;
+    hub.server.add("configmaps", configmap_json("src", "app", {{"k", "v"}}));
+    member.server.add_namespace("src", {});
+    member.server.add_namespace("web", {});
+    member.server.script(kAccessReview, review(true));
+    member.server.script(kAccessReview, review(true));
+    member.server.script(kAccessReview, review(false));
+    member.server.script(kAccessReview, review(false));
+    auto config = member_config(hub.api);
+    config.run.concurrency = 1;  // src first, then web
+    Watcher watcher(
+        member.api, config, [](const WatchAction&) {}, [](const std::string&) {});
+    CHECK_THROWS_WITH_AS(watcher.begin(),
+                         "cluster member-a: not allowed to list and watch configmaps in "
+                         "namespace \"web\" (check RBAC)",
+                         ApiError);
+    for (const auto& line : member.server.write_lines()) {
+        CHECK(line == kAccessReview);
+    }
+    CHECK(hub.server.lines().empty());  // the source is not read for a member that cannot run
+}
+
+}  // namespace cmsync
