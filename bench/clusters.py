@@ -54,19 +54,35 @@ class Observer:
 
     def __init__(self, api):
         self.api = api
-        # What the copies hold now (one list), then every change from there on.
-        _, page = api.send("GET", f"/api/v1/configmaps?fieldSelector=metadata.name%3D{NAME}")
-        self.rv = page["metadata"]["resourceVersion"]
-        now = time.monotonic()
-        self.held = {o["metadata"]["namespace"]: ((o.get("data") or {}).get("version"), now)
-                     for o in page["items"]}
+        self.held = {}
         self.cond = threading.Condition()
+        self._list()
         self.stopping = False
         self.proc = None
         threading.Thread(target=self._read, daemon=True).start()
 
+    def _list(self):
+        """What the copies hold now (one list), then every change from there on: at the start,
+        and when the watch's resourceVersion is gone (410: an apiserver started again has no
+        history before its start)."""
+        _, page = self.api.send("GET", f"/api/v1/configmaps?fieldSelector=metadata.name%3D{NAME}")
+        now = time.monotonic()
+        with self.cond:
+            for o in page["items"]:
+                ns, value = o["metadata"]["namespace"], (o.get("data") or {}).get("version")
+                if self.held.get(ns, (None,))[0] != value:
+                    self.held[ns] = (value, now)
+            self.rv = page["metadata"]["resourceVersion"]
+            self.cond.notify_all()
+
     def _read(self):
         while not self.stopping:
+            if self.rv is None:
+                try:
+                    self._list()
+                except Exception:  # its apiserver is still down
+                    time.sleep(0.5)
+                    continue
             url = (f"{self.api.server}/api/v1/configmaps?watch=1&fieldSelector=metadata.name%3D{NAME}"
                    f"&resourceVersion={self.rv}&allowWatchBookmarks=true&timeoutSeconds=3000")
             self.proc = subprocess.Popen(["curl", "-sS", "-N", "--cacert", self.api.ca, "--cert", self.api.cert,
@@ -75,6 +91,9 @@ class Observer:
             for line in self.proc.stdout:
                 event = json.loads(line)
                 obj = event["object"]
+                if event["type"] == "ERROR":
+                    self.rv = None  # 410: listed again
+                    break
                 if event["type"] not in ("ADDED", "MODIFIED", "DELETED", "BOOKMARK"):
                     continue
                 self.rv = obj["metadata"]["resourceVersion"]
@@ -86,9 +105,10 @@ class Observer:
                     if self.held.get(ns, (None,))[0] != value:
                         self.held[ns] = (value, time.monotonic())
                     self.cond.notify_all()
+            self.proc.terminate()
             self.proc.wait()
             if not self.stopping:
-                time.sleep(0.5)  # its apiserver is down: again from the last resourceVersion
+                time.sleep(0.2)  # its apiserver is down: again from the last resourceVersion
 
     def wait(self, namespaces, value, timeout):
         """Arrival time of the last of `namespaces`' copies to hold `value`; None past timeout."""
