@@ -87,8 +87,9 @@ bool RuleStatusWriter::write_changed() {
     const auto round_start = std::chrono::steady_clock::now();
     const auto started_by = round_start - kSettle;
     watchers_.each_rule([&](const RuleWatchers::RuleRun& run) {
-        if (run.watcher == nullptr ? run.failure.empty()
-                                   : run.watcher->stats().last_sync_unix_ms == 0) {
+        // In its first pass: starting, or its first lists' pass not over yet (whether every
+        // copy was written or some failed: a rule whose copies keep failing says Errors).
+        if (run.watcher == nullptr ? run.failure.empty() : !run.watcher->ready()) {
             first_pass.insert(run.name);
             if (run.since > started_by) {
                 settling.insert(run.name);

@@ -265,6 +265,44 @@ test_crd_status_says_in_step_then_conflicts_and_a_quiet_cluster_sees_no_write() 
 }
 
 
+# A rule whose first pass cannot write every copy ends that pass all the same: its status says
+# Errors at once, not Pending (nor nothing) while it keeps failing.
+test_crd_status_of_a_rule_whose_copies_keep_failing_says_errors() {
+  local src a b rule=failing-$RANDOM
+  crds_applied
+  src=$(new_ns src); a=$(new_ns a); b=$(new_ns b)
+  k -n "$src" create configmap app --from-literal=k=v1 >/dev/null
+  # an admission policy refuses every ConfigMap written in b
+  k apply -f - >/dev/null <<YAML
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicy
+metadata: {name: $rule}
+spec:
+  failurePolicy: Fail
+  matchConstraints:
+    resourceRules: [{apiGroups: [""], apiVersions: [v1], operations: [CREATE, UPDATE], resources: [configmaps]}]
+  validations: [{expression: "false", message: "no ConfigMap may be written here"}]
+---
+apiVersion: admissionregistration.k8s.io/v1
+kind: ValidatingAdmissionPolicyBinding
+metadata: {name: $rule}
+spec:
+  policyName: $rule
+  validationActions: [Deny]
+  matchResources:
+    namespaceSelector: {matchLabels: {kubernetes.io/metadata.name: $b}}
+YAML
+  wait_for 10 bash -c "! kubectl --kubeconfig '$CMSYNC_ADMIN_KUBECONFIG' -n '$b' create configmap probe >/dev/null 2>&1"
+  start_watch --rules-from-cluster
+  cluster_rule "$rule" "$src" "$a" "$b"
+  wait_for 20 key_is "$a" app k v1
+  wait_for 10 condition_is reason Errors clustersyncrule "$rule"
+  expect_eq "$(rule_status "$rule")" "False Errors 2 1 0 1"
+  stop_watch INT
+  k delete clustersyncrule "$rule" >/dev/null
+  k delete validatingadmissionpolicybinding,validatingadmissionpolicy "$rule" >/dev/null
+}
+
 test_crd_syncrule_writes_only_where_a_grant_consents() {
   local team a b mark
   crds_applied
