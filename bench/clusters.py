@@ -43,11 +43,6 @@ def three_keys():
     return {"app.yaml": "a" * 2000, "db.yaml": "b" * 2000, "version": "0" * 200}
 
 
-def pct(values, p):
-    s = sorted(values)
-    return s[min(len(s) - 1, int(round(p / 100 * (len(s) - 1))))]
-
-
 class Observer:
     """One watch of every ConfigMap named NAME on one cluster (curl as its admin): per namespace,
     the `version` its copy holds and since when (arrival here)."""
@@ -140,7 +135,7 @@ def namespaces_of(n):
     return [f"fan-{i:03d}" for i in range(n)]
 
 
-def rules_file(work, kubeconfig, targets):
+def rules_file(work, targets):
     path = os.path.join(work, "rules.yaml")
     with open(path, "w") as f:
         f.write("apiVersion: cmsync.io/v1alpha1\nkind: SyncConfig\nclusters:\n")
@@ -299,7 +294,7 @@ def main():
         api.bulk([("POST", "/api/v1/namespaces", {"metadata": {"name": ns}}) for ns in targets + [SRC]])
     data = three_keys()
     apis[0].send("POST", f"/api/v1/namespaces/{SRC}/configmaps", cm(NAME, data))
-    rules = rules_file(work, a.kubeconfig, targets)
+    rules = rules_file(work, targets)
     n = len(targets)
     took, floors = fan_out(apis, a.kubeconfig, rules, targets, data, size["rounds"])
     best = min(floors, key=floors.get)
@@ -309,11 +304,11 @@ def main():
           f"{n} POSTs each, best of {'/'.join(map(str, SWEEP))} per server: {floors[best]:.2f} (at {best}; {sweep}) "
           f"| | {took / floors[best]:.2f}x floor (goal <= 1.3) |", flush=True)
     up, down, back = propagation(apis, a.kubeconfig, rules, targets, size["changes"], size["timeout"], work)
-    fmt = lambda xs: f"p50 {pct(xs, 50) * 1000:.0f} ms, p99 {pct(xs, 99) * 1000:.0f} ms"
+    fmt = lambda xs: f"p50 {peers.pct(xs, 50) * 1000:.0f} ms, p99 {peers.pct(xs, 99) * 1000:.0f} ms"
     for c in range(2):
         print(f"| propagation: {size['changes']} source changes to the {n} copies of c{c + 1}, each after the "
               f"last converged (change to last copy; a separate watch) | all up: {fmt(up[c])} | c3 down: "
-              f"{fmt(down[c])} | | c3 down / all up, p99: {pct(down[c], 99) / pct(up[c], 99):.2f}x (goal: "
+              f"{fmt(down[c])} | | c3 down / all up, p99: {peers.pct(down[c], 99) / peers.pct(up[c], 99):.2f}x (goal: "
               f"unchanged within noise) |", flush=True)
     print(f"| propagation: c3 ({n} copies) while up; then its apiserver killed for {size['changes']} changes "
           f"and started again | all up: {fmt(up[2])} | back: every copy of c3 holds the last version "
