@@ -171,7 +171,8 @@ std::vector<std::string> granted_namespaces(const Rule& rule, const GrantIndex& 
     if (it == grants.by_source_.end()) {
         return out;
     }
-    for (const auto& [target, from] : it->second) {
+    for (const auto& entry : it->second) {
+        const auto* from = entry.second;
         if (!from->kinds.empty() && !has(from->kinds, std::string(spec.kind.name))) {
             continue;
         }
@@ -181,7 +182,7 @@ std::vector<std::string> granted_namespaces(const Rule& rule, const GrantIndex& 
                                            [&](const auto& n) { return has(from->names, n); }))) {
             continue;
         }
-        out.push_back(*target);
+        out.push_back(*entry.first);
     }
     std::sort(out.begin(), out.end());
     out.erase(std::unique(out.begin(), out.end()), out.end());
