@@ -96,9 +96,10 @@ SpecRun run_spec(const ClusterClient& source, const std::vector<ClusterClient>& 
         }
         return out;
     }
-    // Each cluster at once: one that is slow or down holds back only its own targets.
+    // Each cluster at once: one that is slow or down holds back only its own targets; each
+    // writes at --concurrency, as one cluster alone does.
     std::vector<ClusterRun> runs(targets.size());
-    parallel_for(targets.size(), static_cast<int>(targets.size()), [&](std::size_t i) {
+    parallel_loops(targets.size(), run.concurrency, [&](std::size_t i) {
         try {
             runs[i] = run_cluster(source, targets[i], spec, run, write, sources);
         } catch (const std::exception& e) {  // named clusters only: never thrown for one

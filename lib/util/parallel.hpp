@@ -76,4 +76,13 @@ inline void parallel_for(std::size_t n, int concurrency, const std::function<voi
     }
 }
 
+/// Calls fn(0) .. fn(n-1) all at once, each of which runs a loop of its own at `inner`
+/// concurrency (each target cluster's writes): the process's pool grows to hold every loop's
+/// lanes, so that each gets its concurrency as one alone would (at the pool's first 32, three
+/// clusters at 16 took turns for threads and the last one ran nearly alone at the end).
+inline void parallel_loops(std::size_t n, int inner, const std::function<void(std::size_t)>& fn) {
+    WorkPool::shared().allow(static_cast<int>(n) * (std::max(1, inner) + 1));
+    parallel_for(n, static_cast<int>(n), fn);
+}
+
 }  // namespace cmsync

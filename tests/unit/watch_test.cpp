@@ -569,6 +569,29 @@ TEST_CASE("parallel_for: a loop inside a loop keeps its own concurrency") {
     CHECK(most > 2);  // one at a time per inner loop would be 2
 }
 
+TEST_CASE("parallel_loops: every inner loop has its whole concurrency at once") {
+    // As sync across clusters: 4 clusters writing at 60 each want 240 lanes at once, more than
+    // the pool's first bound (32) and than any loop of these tests allows. Each index waits
+    // (up to 2 s) until every lane runs: with lanes short, the loops take turns and it never
+    // gets there.
+    constexpr int kLoops = 4;
+    constexpr int kInner = 60;
+    std::mutex mutex;
+    std::condition_variable all_in;
+    int running = 0;
+    int most = 0;
+    parallel_loops(kLoops, kInner, [&](std::size_t) {
+        parallel_for(kInner, kInner, [&](std::size_t) {
+            std::unique_lock lock(mutex);
+            most = std::max(most, ++running);
+            all_in.notify_all();
+            all_in.wait_for(lock, std::chrono::seconds(2), [&] { return most == kLoops * kInner; });
+            --running;
+        });
+    });
+    CHECK(most == kLoops * kInner);
+}
+
 TEST_CASE("stream runner: stopping wakes the watches, which end at once") {
     ApiFixture<QuietWatches> f;
     EventQueue queue;
