@@ -3,12 +3,18 @@
 #include <array>
 #include <cstdint>
 
+#include "util/sha256_blocks.hpp"
+
 // Hand-written rather than OpenSSL's EVP_Digest (STYLE.md 11), measured for issue 17: linking
 // libcrypto adds libcrypto.so.3 to a release binary that must need only libc and libstdc++
 // (tests/e2e/release_test.sh; libcurl is dlopen()ed), or 3.8 MB (+135%) linked statically;
-// and hashing is no bottleneck (1 KiB: 7.3 us here vs 3.5 us, 1 MiB: 12 ms vs 1.3 ms, while a
-// ConfigMap holds at most 1 MiB). tests/fuzz/base64_fuzz.cpp compares it with libcrypto.
+// (1 KiB: 7.3 us here vs 3.5 us, 1 MiB: 12 ms vs 1.3 ms, while a ConfigMap holds at most
+// 1 MiB). tests/fuzz/base64_fuzz.cpp compares it with libcrypto. Where the CPU has the SHA
+// extensions they do the blocks (sha256_shani.cpp): hashing a 24 KB CA bundle in each of 100
+// copies per source change was 15% of watch's CPU (issue 29's propagation, perf).
 namespace cmsync {
+
+namespace detail {
 
 namespace {
 
@@ -66,14 +72,30 @@ void compress(std::array<std::uint32_t, 8>& h, const unsigned char* block) {
 
 }  // namespace
 
+void sha256_blocks_portable(Sha256State& h, const unsigned char* data, std::size_t blocks) {
+    for (std::size_t i = 0; i < blocks; ++i) {
+        compress(h, data + 64 * i);
+    }
+}
+
+}  // namespace detail
+
+namespace {
+
+void run_blocks(detail::Sha256State& h, const unsigned char* data, std::size_t blocks) {
+    if (!detail::sha256_blocks_shani(h, data, blocks)) {
+        detail::sha256_blocks_portable(h, data, blocks);
+    }
+}
+
+}  // namespace
+
 std::string sha256_hex(std::string_view bytes) {
-    std::array<std::uint32_t, 8> h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
-                                      0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
+    detail::Sha256State h = {0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a,
+                             0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19};
     const auto* data = reinterpret_cast<const unsigned char*>(bytes.data());
     std::size_t full = bytes.size() / 64 * 64;
-    for (std::size_t i = 0; i < full; i += 64) {
-        compress(h, data + i);
-    }
+    run_blocks(h, data, full / 64);
     std::array<unsigned char, 128> tail{};
     const std::size_t rest = bytes.size() - full;
     for (std::size_t i = 0; i < rest; ++i) {
@@ -85,9 +107,7 @@ std::string sha256_hex(std::string_view bytes) {
     for (int i = 0; i < 8; ++i) {
         tail[tail_len - 1 - i] = static_cast<unsigned char>(bits >> (8 * i));
     }
-    for (std::size_t i = 0; i < tail_len; i += 64) {
-        compress(h, tail.data() + i);
-    }
+    run_blocks(h, tail.data(), tail_len / 64);
     static constexpr char kHex[] = "0123456789abcdef";
     std::string out;
     out.reserve(64);
