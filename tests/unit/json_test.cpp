@@ -133,3 +133,23 @@ TEST_CASE("SizedDocument: the same DOM as a Document, also when the text outgrow
     kube::SizedDocument bad(10);
     CHECK(kube::parse_json_object(R"({"a":)", bad).rfind("not JSON", 0) == 0);
 }
+
+TEST_CASE("JSON strings: escapes and multi-byte text at every offset of a 16-byte block") {
+    // The parser copies strings 16 bytes at a time from aligned blocks (RAPIDJSON_SSE2): an
+    // escape, a quote or a UTF-8 sequence may fall anywhere in a block, and a NUL in the text
+    // is still an error, not the end of the text.
+    for (std::size_t at = 0; at < 40; ++at) {
+        CAPTURE(at);
+        const std::string head(at, 'x');
+        const std::string tail(37, 'y');
+        const std::string text = R"({"k":")" + head + R"(\n\"\\\u00e9é)" + tail + R"("})";
+        rapidjson::Document doc;
+        REQUIRE(kube::parse_json_object(text, doc).empty());
+        CHECK(kube::json_string(doc, "k") == head + "\n\"\\\xc3\xa9\xc3\xa9" + tail);
+        const std::string padded = std::string(at, ' ') + R"({"k":")" + head + R"("})";
+        CHECK(kube::parse_json_object(padded, doc).empty());
+        std::string with_nul = text;
+        with_nul[6 + at] = '\0';
+        CHECK_FALSE(kube::parse_json_object(with_nul, doc).empty());
+    }
+}
