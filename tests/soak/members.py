@@ -113,20 +113,20 @@ class Members(soak.Soak):
     def setup(self):
         for c, kc in self.kc.clusters.items():
             for ns in ([SRC] if c == "hub" else []) + FIXED_TARGETS:
-                self.ok(kc, ["create", "namespace", ns])
+                self.kubectl_ok(["create", "namespace", ns], kc=kc)
             # The watcher reaches the members as their restricted user, given every right, so
             # their audit logs tell its writes from the driver's (the admin).
-            self.ok(kc, ["create", "clusterrolebinding", "soak-watcher", "--clusterrole=cluster-admin",
-                         f"--user={WATCHER_USER}"])
-        self.ok(self.kc, ["-n", SRC, "create", "configmap", soak.UNSELECTED, "--from-literal=x=never-copied"])
-        self.ok(self.kc, ["-n", SRC, "create", "secret", "generic", soak.SEC_UNSELECTED,
+            self.kubectl_ok(["create", "clusterrolebinding", "soak-watcher", "--clusterrole=cluster-admin",
+                             f"--user={WATCHER_USER}"], kc=kc)
+        self.kubectl_ok(["-n", SRC, "create", "configmap", soak.UNSELECTED, "--from-literal=x=never-copied"])
+        self.kubectl_ok(["-n", SRC, "create", "secret", "generic", soak.SEC_UNSELECTED,
                           "--from-literal=x=never-copied"])
-        self.ok(self.kc, ["create", "-f", "-"], stdin=json.dumps(soak.APF_LEVEL))
+        self.kubectl_ok(["create", "-f", "-"], stdin=json.dumps(soak.APF_LEVEL))
         for n in soak.NAMES[:2] + soak.SEC_NAMES[:1]:
             self.op_source_create(n)
         self.probe_value = self.unique("probe")
-        self.ok(self.kc, ["-n", SRC, "create", "configmap", PROBE, f"--from-literal=tick={self.probe_value}"])
-        self.ok(self.kc, ["-n", SRC, "label", "configmap", PROBE, SELECTOR])
+        self.kubectl_ok(["-n", SRC, "create", "configmap", PROBE, f"--from-literal=tick={self.probe_value}"])
+        self.kubectl_ok(["-n", SRC, "label", "configmap", PROBE, SELECTOR])
         self.setup_replicas()  # soak-system, the ServiceAccount, its hub kubeconfig
         slot = self.slots[0]
         self.start_proxy(slot)
@@ -139,14 +139,6 @@ class Members(soak.Soak):
         os.makedirs(os.path.join(self.out, "state"), mode=0o700, exist_ok=True)
         self.start_watcher(slot)
         self.record("setup", prune=self.prune, seed=self.a.seed, minutes=self.a.minutes, mode="members")
-
-    def ok(self, kc, args, stdin=None):
-        for _ in range(30):
-            rc, out, err = kc.run(args, stdin=stdin)
-            if rc == 0 or "AlreadyExists" in err:
-                return out
-            time.sleep(1)
-        raise RuntimeError(f"kubectl {' '.join(args)}: {err.strip()}")
 
     def member_contexts(self, kubeconfig):
         """The watcher's kubeconfig: context hub (its ServiceAccount, through its proxy) and a
@@ -208,7 +200,7 @@ class Members(soak.Soak):
         hold the change (kubectl polls), or None past `limit`."""
         self.probe_value = self.unique("probe")
         t0 = now()
-        self.ok(self.kc, ["-n", SRC, "patch", "configmap", PROBE, "--type", "merge",
+        self.kubectl_ok(["-n", SRC, "patch", "configmap", PROBE, "--type", "merge",
                           "-p", json.dumps({"data": {"tick": self.probe_value}})])
         waiting = list(clusters)
         while waiting and now() - t0 < limit:

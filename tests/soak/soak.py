@@ -302,9 +302,11 @@ class Soak:
         return f"{prefix}-{self.counter}-{self.rng.randrange(1 << 30):x}"
 
     # ---------------------------------------------------------------- setup
-    def kubectl_ok(self, args, stdin=None):
+    def kubectl_ok(self, args, stdin=None, kc=None):
+        """A kubectl command that must succeed (retried while the apiserver restarts); kc: the
+        cluster's kubectl (--mode members), else the hub's."""
         for _ in range(30):
-            rc, out, err = self.kc.run(args, stdin=stdin)
+            rc, out, err = (kc or self.kc).run(args, stdin=stdin)
             if rc == 0:
                 return out
             if "AlreadyExists" in err:
