@@ -102,6 +102,7 @@ class Members(soak.Soak):
         self.catch_ups = []  # (fault, member, s after it was back, its writes per namespace)
         self.current = None  # the member fault in course: {fault, member, other, mark, countable, changes, mid}
         self.catch_up = None  # the member fault that ended, its copies not yet checked
+        self.member_faults = []  # the next member faults' kinds, popped
         self.member_violations = []
         self.extra_writes = 0  # catch-up writes beyond one per copy (README: a known cost)
 
@@ -220,7 +221,9 @@ class Members(soak.Soak):
             return super().fault()
         if self.pending:
             return
-        f = self.frng.choice(MEMBER_FAULTS)
+        if not self.member_faults:  # each kind once in every four, so a short run has them all
+            self.member_faults = self.frng.sample(MEMBER_FAULTS, len(MEMBER_FAULTS))
+        f = self.member_faults.pop()
         m = self.members[self.frng.choice(MEMBERS)]
         other = next(x for x in MEMBERS if x != m.name)
         # Every cluster in step first: the streams are live and the member's copies current.
