@@ -51,6 +51,13 @@ GRANT_GRACE = 3  # s after a grant went (or a fault ended) in which a write it a
 LEASE_NS = "soak-system"
 LEASE_NAME = "kubectl-cmsync"
 REPLICAS = 2
+# The throttle fault's priority level: one seat of the server's 60, so concurrent requests get 429.
+APF_LEVEL = {
+    "apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "PriorityLevelConfiguration",
+    "metadata": {"name": "soak-tiny"},
+    "spec": {"type": "Limited", "limited": {
+        "nominalConcurrencyShares": 1, "lendablePercent": 0, "borrowingLimitPercent": 0,
+        "limitResponse": {"type": "Reject"}}}}
 
 
 def replica_user(i):
@@ -118,6 +125,21 @@ class Slot:
 
 def now():
     return time.time()
+
+
+def spawn_proxy(proxy, out, tag, cluster_dir, mode_file):
+    """tests/e2e/tools/tcp_proxy.py in front of a cluster's apiserver, in pass mode (writing
+    `cut` or `stall` into mode_file partitions what goes through it): (process, its port)."""
+    api_port = open(os.path.join(cluster_dir, "server")).read().strip().rsplit(":", 1)[1]
+    open(mode_file, "w").write("pass")
+    port_file = os.path.join(out, f"proxy-{tag}.port")
+    p = subprocess.Popen([sys.executable, proxy, port_file, "127.0.0.1", api_port, mode_file],
+                         stdout=open(os.path.join(out, f"proxy-{tag}.log"), "a"), stderr=subprocess.STDOUT)
+    for _ in range(100):
+        if os.path.exists(port_file):
+            break
+        time.sleep(0.1)
+    return p, open(port_file).read().strip()
 
 
 def iso_to_epoch(s):
@@ -280,9 +302,11 @@ class Soak:
         return f"{prefix}-{self.counter}-{self.rng.randrange(1 << 30):x}"
 
     # ---------------------------------------------------------------- setup
-    def kubectl_ok(self, args, stdin=None):
+    def kubectl_ok(self, args, stdin=None, kc=None):
+        """A kubectl command that must succeed (retried while the apiserver restarts); kc: the
+        cluster's kubectl (--mode members), else the hub's."""
         for _ in range(30):
-            rc, out, err = self.kc.run(args, stdin=stdin)
+            rc, out, err = (kc or self.kc).run(args, stdin=stdin)
             if rc == 0:
                 return out
             if "AlreadyExists" in err:
@@ -299,13 +323,7 @@ class Soak:
         # The watcher runs as the restricted user (so APF can single it out), with full rights.
         self.kubectl_ok(["create", "clusterrolebinding", "soak-watcher", "--clusterrole=cluster-admin",
                          f"--user={WATCHER_USER}"])
-        apf = {
-            "apiVersion": "flowcontrol.apiserver.k8s.io/v1", "kind": "PriorityLevelConfiguration",
-            "metadata": {"name": "soak-tiny"},
-            "spec": {"type": "Limited", "limited": {
-                "nominalConcurrencyShares": 1, "lendablePercent": 0, "borrowingLimitPercent": 0,
-                "limitResponse": {"type": "Reject"}}}}
-        self.kubectl_ok(["create", "-f", "-"], stdin=json.dumps(apf))
+        self.kubectl_ok(["create", "-f", "-"], stdin=json.dumps(APF_LEVEL))
         # Initial sources.
         for n in NAMES[:2] + SEC_NAMES[:1]:
             self.op_source_create(n)
@@ -437,17 +455,7 @@ users:
 
     def start_proxy(self, slot):
         """A proxy of its own between each watcher process and the apiserver (cut/stall one)."""
-        api_port = open(os.path.join(self.cluster, "server")).read().strip().rsplit(":", 1)[1]
-        open(slot.mode_file, "w").write("pass")
-        port_file = os.path.join(self.out, f"proxy-{slot.i}.port")
-        slot.proxy = subprocess.Popen([sys.executable, self.a.proxy, port_file, "127.0.0.1", api_port, slot.mode_file],
-                                      stdout=open(os.path.join(self.out, f"proxy-{slot.i}.log"), "a"),
-                                      stderr=subprocess.STDOUT)
-        for _ in range(100):
-            if os.path.exists(port_file):
-                break
-            time.sleep(0.1)
-        slot.proxy_port = open(port_file).read().strip()
+        slot.proxy, slot.proxy_port = spawn_proxy(self.a.proxy, self.out, slot.i, self.cluster, slot.mode_file)
         if slot.kubeconfig:
             self.point_kubeconfig(slot)
 
@@ -655,7 +663,7 @@ users:
         t0 = now()
         # A replace carries the resourceVersion read: it succeeds only if the copy is unchanged,
         # so at the moment of the write the key was managed (in the record) with the value read.
-        rc, out, err = self.kc.run(["replace", "-f", "-"], stdin=json.dumps(obj))
+        rc, out, err = self.kc.run(["-n", ns, "replace", "-f", "-"], stdin=json.dumps(obj))
         ok = rc == 0
         if ok:
             self.hand.setdefault((ns, name), {})[k] = (v, t0)
@@ -833,7 +841,7 @@ users:
         other = [x for x in self.slots if x is not leader]
         if leader is not None and self.frng.random() < 0.7:
             return leader
-        return self.frng.choice(other)
+        return self.frng.choice(other or self.slots)  # --mode members: one replica
 
     def set_throttle(self, on):
         if on:
@@ -880,15 +888,7 @@ users:
         r = self.rng.random()
         name = self.rng.choice(ALL_NAMES)
         if r < 0.30:
-            if self.sources[name] is None:
-                self.count(self.op_counts, "source-create")
-                self.op_source_create(name)
-            elif self.rng.random() < 0.08:
-                self.count(self.op_counts, "source-delete")
-                self.op_source_delete(name)
-            else:
-                self.count(self.op_counts, "source-edit")
-                self.op_source_edit(name)
+            self.op_source(name)
         elif r < 0.45:
             self.count(self.op_counts, "hand-edit")
             self.op_hand_edit()
@@ -905,11 +905,26 @@ users:
             self.count(self.op_counts, "cmsync-run")
             self.op_cmsync_run()
         else:
-            # a burst: several quick edits of one source (coalescing)
-            if self.sources[name] is not None:
-                self.count(self.op_counts, "source-burst")
-                for _ in range(self.rng.randint(2, 5)):
-                    self.op_source_edit(name)
+            self.op_burst(name)
+
+    def op_source(self, name):
+        """A source created (when missing), deleted (now and then) or edited."""
+        if self.sources[name] is None:
+            self.count(self.op_counts, "source-create")
+            self.op_source_create(name)
+        elif self.rng.random() < 0.08:
+            self.count(self.op_counts, "source-delete")
+            self.op_source_delete(name)
+        else:
+            self.count(self.op_counts, "source-edit")
+            self.op_source_edit(name)
+
+    def op_burst(self, name):
+        """Several quick edits of one source (coalescing)."""
+        if self.sources[name] is not None:
+            self.count(self.op_counts, "source-burst")
+            for _ in range(self.rng.randint(2, 5)):
+                self.op_source_edit(name)
 
     def drive(self):
         deadline = self.start + self.a.minutes * 60
@@ -958,14 +973,7 @@ users:
     # ---------------------------------------------------------------- checker
     def audit_entries(self):
         """The audit log's ResponseComplete entries."""
-        with open(os.path.join(self.cluster, "audit.log")) as f:
-            for line in f:
-                try:
-                    e = json.loads(line)
-                except ValueError:
-                    continue
-                if e.get("stage") == "ResponseComplete":
-                    yield e
+        return audit_log(self.cluster)
 
     def watched_write(self, ref):
         """A ConfigMap or Secret, or (--mode rules) a rule's status: what a quiet cluster never writes."""
@@ -1015,6 +1023,11 @@ users:
                 pass
         return sorted(out, key=lambda e: e["epoch"])
 
+    def list_objects(self, kind, extra):
+        """Every object of a kind in the cluster, by (namespace, name)."""
+        items = self.kc.get_json([kind, "-A"] + extra)["items"]
+        return {(o["metadata"]["namespace"], o["metadata"]["name"]): o for o in items}
+
     def check_state(self):
         """Violations of invariants 1-3 (state part) against the cluster now; [] when all hold."""
         v = []
@@ -1022,8 +1035,7 @@ users:
         # A Secret with its managedFields: which keys cmsync's field manager set.
         for kind, names, unselected, extra in (("configmaps", NAMES, UNSELECTED, []),
                                                ("secrets", SEC_NAMES, SEC_UNSELECTED, ["--show-managed-fields"])):
-            items = self.kc.get_json([kind, "-A"] + extra)["items"]
-            objs = {(o["metadata"]["namespace"], o["metadata"]["name"]): o for o in items}
+            objs = self.list_objects(kind, extra)
             targets = set(self.targets())
             # Nothing outside the targets, nothing of the unselected source.
             for (ns, name), o in objs.items():
@@ -1259,10 +1271,10 @@ users:
         for e in lines:
             if e["action"] != "orphaned":
                 continue
-            n = e["target"].split("/", 1)[1]
+            n = e["target"].rsplit("/", 1)[1]
             if not any(t <= e["epoch"] + 0.002 for t in self.src_deleted_at.get(n, [])):
                 v.append((f"{e['target']}: reported orphaned at {e['time']} but its source was never deleted before",
-                          ("copy",) + tuple(e["target"].split("/", 1))))
+                          ("copy",) + tuple(e["target"].rsplit("/", 1))))
         if not self.prune:
             for n in ALL_NAMES:
                 if self.sources[n] is not None or not self.src_deleted_at[n]:  # never created: no orphan
@@ -1616,6 +1628,18 @@ users:
             self.bg[0].kill()
 
 
+def audit_log(cluster_dir):
+    """A cluster's audit log's ResponseComplete entries."""
+    with open(os.path.join(cluster_dir, "audit.log")) as f:
+        for line in f:
+            try:
+                e = json.loads(line)
+            except ValueError:
+                continue
+            if e.get("stage") == "ResponseComplete":
+                yield e
+
+
 def http_status(url):
     try:
         with urllib.request.urlopen(url, timeout=5) as r:
@@ -1640,7 +1664,8 @@ class Violation(Exception):
         self.seq = seq
 
 
-def main():
+def main(make=None):
+    """make: the Soak class to run (tests/soak/members.py passes its own for --mode members)."""
     ap = argparse.ArgumentParser()
     ap.add_argument("--minutes", type=float, required=True)
     ap.add_argument("--seed", required=True)
@@ -1649,9 +1674,12 @@ def main():
     ap.add_argument("--root", required=True)
     ap.add_argument("--proxy", required=True)
     ap.add_argument("--prune", choices=["yes", "no", "seed"], default="seed")
-    ap.add_argument("--mode", choices=["cli", "replicas", "rules"], default="cli",
+    ap.add_argument("--mode", choices=["cli", "replicas", "rules", "members"], default="cli",
                     help="cli: one `watch NS...`; replicas: two leader-elected `watch -f RULES`; rules: two "
-                         "leader-elected `watch --rules-from-cluster` while the driver edits rule objects")
+                         "leader-elected `watch --rules-from-cluster` while the driver edits rule objects; "
+                         "members: one leader-elected `watch -f RULES` from a hub into it and two member "
+                         "clusters (tests/soak/members.py)")
+    ap.add_argument("--member-dirs", default="", help="--mode members: the two members' cluster dirs, A,B")
     ap.add_argument("--converge-seconds", type=int, default=120)
     ap.add_argument("--quiet-seconds", type=int, default=60)
     ap.add_argument("--sabotage", choices=["local", "managed", "secret-local", "secret-managed", "secret-owner",
@@ -1664,7 +1692,7 @@ def main():
         a.prune = a.prune == "yes"
     # SIGTERM (tests/soak/run forwards it) ends the run through the cleanup below.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
-    s = Soak(a)
+    s = (make or Soak)(a)
     violations = []
     try:
         s.setup()
