@@ -128,10 +128,6 @@ class NumberFilter {
     std::string& problem_;
 };
 
-}  // namespace
-
-namespace {
-
 // Whether RapidJSON's SSE2 reader reads `text` as its byte-at-a-time reader does. It stops
 // at a NUL (the bounded reader calls a NUL an error), and it lets 0x1A-0x1F through inside
 // strings (the other reader refuses them, as JSON does). Neither is in JSON a server writes.
