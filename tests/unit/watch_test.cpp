@@ -572,8 +572,8 @@ TEST_CASE("parallel_for: a loop inside a loop keeps its own concurrency") {
 TEST_CASE("parallel_loops: every inner loop has its whole concurrency at once") {
     // As sync across clusters: 4 clusters writing at 60 each want 240 lanes at once, more than
     // the pool's first bound (32) and than any loop of these tests allows. Each index waits
-    // (up to 2 s) until every lane runs: with lanes short, the loops take turns and it never
-    // gets there.
+    // until every lane runs (up to 5 s: room for a loaded machine to start 240 threads); with
+    // lanes short, the loops take turns and it never gets there.
     constexpr int kLoops = 4;
     constexpr int kInner = 60;
     std::mutex mutex;
@@ -585,7 +585,7 @@ TEST_CASE("parallel_loops: every inner loop has its whole concurrency at once") 
             std::unique_lock lock(mutex);
             most = std::max(most, ++running);
             all_in.notify_all();
-            all_in.wait_for(lock, std::chrono::seconds(2), [&] { return most == kLoops * kInner; });
+            all_in.wait_for(lock, std::chrono::seconds(5), [&] { return most == kLoops * kInner; });
             --running;
         });
     });
