@@ -6,6 +6,9 @@ namespace cmsync {
 
 void EventQueue::push(StreamEvent event) {
     event.received = std::chrono::steady_clock::now();
+    if (observe_) {
+        observe_(event);
+    }
     {
         std::lock_guard guard(mutex_);
         items_.push_back(std::move(event));

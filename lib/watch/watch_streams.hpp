@@ -56,9 +56,13 @@ class EventQueue {
                  const std::function<bool(const std::string& stream)>& of_stream = nullptr);
     /// `f` is called after each push (a driver waiting on many queues); set before any push.
     void on_push(std::function<void()> f) { on_push_ = std::move(f); }
+    /// `f` sees each event as it is pushed, on the pushing thread, before it is queued; set
+    /// before any push.
+    void observe(std::function<void(const StreamEvent&)> f) { observe_ = std::move(f); }
 
   private:
     std::function<void()> on_push_;
+    std::function<void(const StreamEvent&)> observe_;
     std::mutex mutex_;
     std::condition_variable ready_;
     std::deque<StreamEvent> items_;

@@ -50,6 +50,7 @@ Watcher::Watcher(kube::ApiClient& api, WatchConfig config,
                                     const std::optional<kube::Object>& now) {
         copies_.learned(ns, name, now);
     };
+    queue_.observe([this](const StreamEvent& event) { note_news(event); });
     const auto& sel = config_.spec.selection;
     if (!sel.label_selector.empty()) {
         selector_ = LabelSelector::parse(sel.label_selector);
@@ -254,6 +255,12 @@ bool Watcher::handle_target(const std::string& ns, const std::string& name,
     return o.error.empty();
 }
 
+namespace {
+// A read of a copy this slow (its cluster coming back: the request retried) kept the loop from
+// its events long enough for the source to have changed: it is read again before the write.
+constexpr auto kSlowRead = std::chrono::seconds(1);
+}  // namespace
+
 bool Watcher::sync_sources(const std::vector<std::string>& names,
                            const std::set<std::string>& namespaces, bool fresh) {
     if (!leading_or_skip()) {
@@ -285,24 +292,38 @@ bool Watcher::sync_sources(const std::vector<std::string>& names,
             const auto* source_digests = digests[i / list.size()].get();
             TargetOutcome o{source.ref(), {ns, source.name}, {}, ""};
             o.kind = config_.spec.kind;
+            const kube::Object* from = &source;  // or a newer version, after a slow copy read
+            SourceReads::Read again;
             try {
                 // The cached copy saves a read; if it is stale, the write meets a 409 and the
                 // writer reads the copy afresh.
                 auto copy = fresh ? std::nullopt : copies_.find(ns, source.name);
+                bool slow_read = false;
                 if (!copy) {
+                    const auto asked = Clock::now();
                     copy = api_.get(config_.spec.kind, ns, source.name);
                     copies_.learned(ns, source.name, copy);
+                    slow_read = Clock::now() - asked >= kSlowRead;
                 }
-                plan_and_apply(source, std::move(copy), source_digests, reads, o);
+                from = latest_source(source, slow_read, reads, again);
+                if (from != nullptr) {
+                    plan_and_apply(*from, std::move(copy),
+                                   from == &source ? source_digests : nullptr, reads, o);
+                }
             } catch (const std::exception& e) {
                 o.error = e.what();
             }
             if (!o.error.empty()) {
                 failed = true;
             }
-            report(o, source.resource_version);
+            report(o, (from != nullptr ? from : &source)->resource_version);
         },
         compact);
+    // What the pass read again becomes the held version: a pass for it if some copies were
+    // written from the older one, and the queued events it is past are skipped.
+    for (auto& [name, read] : reads.read_again()) {
+        adopt_source(name, *read, Clock::now());
+    }
     if (!failed) {
         mark_synced();
     }
@@ -350,6 +371,7 @@ void Watcher::handle_source(const kube::WatchEvent& event, Clock::time_point at,
             digests_.erase(name);
         }
         schedule_.forget(name);
+        news_.forget(name);
         versions_checked_.erase(name);
         copies_.forget_name(name);
         retries_.forget_name(name);

@@ -20,6 +20,7 @@
 #include "watch/copy_retries.hpp"
 #include "watch/pass_schedule.hpp"
 #include "watch/shared_stream.hpp"
+#include "watch/source_news.hpp"
 #include "watch/takeover.hpp"
 #include "watch/watch_action.hpp"
 #include "watch/watch_state.hpp"
@@ -54,17 +55,27 @@ struct WatchConfig {
     bool other_cluster = false;
 };
 
-/// The sources' values read for one pass (a sensitive kind's: the watcher holds them sealed),
-/// each read once however many copies need it, and let go with the pass. Thread-safe.
+/// The sources read during one pass, let go with it. Thread-safe.
 class SourceReads {
   public:
-    /// The source as the server has it now (nothing: gone).
+    using Clock = std::chrono::steady_clock;
+    using Read = std::shared_ptr<const std::optional<kube::Object>>;
+    /// A sensitive kind's values (the watcher holds them sealed): the source as the server has
+    /// it now (nothing: gone), read once however many copies need it.
     std::optional<kube::Object> get(kube::ApiClient& api, const kube::Kind& kind,
                                     const kube::ObjectRef& source);
+    /// The source as the server has it now (nothing: gone), when the pass has reason to think
+    /// it changed since the pass began (Watcher::latest_source). One read serves every copy
+    /// that asks up to 250 ms after it began.
+    Read again(kube::ApiClient& api, const kube::Kind& kind, const kube::ObjectRef& source);
+    /// What again() read last, by source name.
+    std::map<std::string, Read> read_again() const;
 
   private:
     std::mutex mutex_;
     std::map<std::string, std::optional<kube::Object>> read_;  ///< by name
+    mutable std::mutex again_mutex_;
+    std::map<std::string, std::pair<Clock::time_point, Read>> again_;  ///< name -> when, what
 };
 
 /// What a rule's copies are now, as the watcher last reported each: what a rule object's
@@ -220,6 +231,20 @@ class Watcher {
     /// the plan is made again from them.
     void plan_and_apply(const kube::Object& source, std::optional<kube::Object> copy,
                         const KeyHashes* digests, SourceReads& reads, TargetOutcome& o);
+    /// What a pass plans a copy from: `source` as held, or the source read again (kept alive
+    /// by `again`) when a newer version of it waits in the queue (SourceNews) or the copy's
+    /// read was slow (`slow_read`: its cluster coming back, while the loop could not take
+    /// events); nullptr when it is gone or no longer selected (its event reports the copies).
+    /// So a copy is written once, from the source as it is by then, not once from the held
+    /// version and again from the queued one. The pass hands what it read to adopt_source.
+    const kube::Object* latest_source(const kube::Object& source, bool slow_read,
+                                      SourceReads& reads, SourceReads::Read& again);
+    /// `now`, read from the server, becomes the held version of source `name` (handle_source:
+    /// a pass if its values changed), and its stream's older events are skipped (caught_up).
+    void adopt_source(const std::string& name, std::optional<kube::Object> now,
+                      Clock::time_point at);
+    /// Notes a source event as a stream thread queues it (SourceNews).
+    void note_news(const StreamEvent& event);
     /// value_digests of a source, kept for its resourceVersion: every echo of a pass's writes
     /// plans its copy again, and hashing the source's values each time was 5% of the
     /// watcher's CPU in a pass of 10,000 copies.
@@ -251,6 +276,7 @@ class Watcher {
     std::map<std::string, kube::Object> sources_;    ///< name -> source (sealed if sensitive)
     PassSchedule schedule_;                          ///< changed sources waiting for a pass
     std::map<std::string, std::string> awaited_rv_;  ///< source -> RV its stream must reach
+    SourceNews news_;  ///< the newest version of each source queued for the loop
     /// source -> versions of it that copies named and read_source_now found not newer than
     /// the one held (never newer later: checked once each)
     std::map<std::string, std::set<std::string>> versions_checked_;

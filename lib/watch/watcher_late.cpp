@@ -65,15 +65,52 @@ void Watcher::read_source_now(const std::string& name, Clock::time_point at) {
     } catch (const std::exception&) {
         return;  // planned from what is held; a stale plan meets a 409 or the next event
     }
-    if (now && sources_.at(name).resource_version == now->resource_version) {
-        return;  // the copy is the older one
+    adopt_source(name, std::move(now), at);
+}
+
+void Watcher::adopt_source(const std::string& name, std::optional<kube::Object> now,
+                           Clock::time_point at) {
+    const auto it = sources_.find(name);
+    if (it == sources_.end() || (now && it->second.resource_version == now->resource_version)) {
+        return;  // gone meanwhile (its event handled), or the version held
     }
     kube::WatchEvent e;
     e.name = name;
     awaited_rv_[name] = now ? now->resource_version : "";
+    if (now) {
+        // The queue's older versions are skipped now: a pass has no reason to read it again.
+        news_.queued(name, now->resource_version);
+    }
     e.type = now ? kube::WatchEventType::modified : kube::WatchEventType::deleted;
     e.object = std::move(now);
     handle_source(e, at, false);
+}
+
+void Watcher::note_news(const StreamEvent& event) {
+    // Only sources held: a pass plans nothing else (and a namespace's other objects would make
+    // the record grow without end).
+    const auto note = [this](const std::string& name, const std::string& rv) {
+        {
+            std::lock_guard guard(mutex_);
+            if (source_names_.count(name) == 0) {
+                return;
+            }
+        }
+        news_.queued(name, rv);
+    };
+    if (event.kind == StreamEvent::Kind::relisted) {
+        for (const auto& cm : event.items) {
+            if (from_source(event.stream, cm.namespace_name)) {
+                note(cm.name, cm.resource_version);
+            }
+        }
+        return;
+    }
+    const auto& e = event.event;
+    if (e.type != kube::WatchEventType::bookmark && e.type != kube::WatchEventType::error &&
+        event.stream != kNamespacesStream && from_source(event.stream, e.namespace_name)) {
+        note(e.name, e.resource_version);
+    }
 }
 
 }  // namespace cmsync

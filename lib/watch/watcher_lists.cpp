@@ -256,8 +256,9 @@ void Watcher::resync_all() {
     for (const auto& [name, source] : sources_) {
         names.push_back(name);
     }
-    sync_sources(names, targets, true);  // a safety net: reads every copy, not the cache
+    // The passes due are this one; a source it reads again (adopt_source) gets its own after.
     schedule_.clear_pending();
+    sync_sources(names, targets, true);  // a safety net: reads every copy, not the cache
 }
 
 }  // namespace cmsync

@@ -15,6 +15,41 @@ std::optional<kube::Object> SourceReads::get(kube::ApiClient& api, const kube::K
     return it->second;
 }
 
+SourceReads::Read SourceReads::again(kube::ApiClient& api, const kube::Kind& kind,
+                                     const kube::ObjectRef& source) {
+    constexpr auto kShared = std::chrono::milliseconds(250);
+    std::lock_guard guard(again_mutex_);  // one read at a time: those waiting share it
+    auto& [when, read] = again_[source.name];
+    const auto asked = Clock::now();
+    if (read == nullptr || asked - when > kShared) {
+        when = asked;
+        read = std::make_shared<const std::optional<kube::Object>>(
+            api.get(kind, source.namespace_name, source.name));
+    }
+    return read;
+}
+
+std::map<std::string, SourceReads::Read> SourceReads::read_again() const {
+    std::lock_guard guard(again_mutex_);
+    std::map<std::string, Read> out;
+    for (const auto& [name, entry] : again_) {
+        out.emplace(name, entry.second);
+    }
+    return out;
+}
+
+const kube::Object* Watcher::latest_source(const kube::Object& source, bool slow_read,
+                                           SourceReads& reads, SourceReads::Read& again) {
+    if (!slow_read && !news_.moved_on(source.name, source.resource_version)) {
+        return &source;
+    }
+    again = reads.again(source_api_, config_.spec.kind, source.ref());
+    if (!*again || !selected(**again)) {
+        return nullptr;
+    }
+    return (*again)->resource_version == source.resource_version ? &source : &**again;
+}
+
 void Watcher::plan_and_apply(const kube::Object& source, std::optional<kube::Object> copy,
                              const KeyHashes* digests, SourceReads& reads, TargetOutcome& o) {
     const auto& ns = o.target.namespace_name;

@@ -66,6 +66,84 @@ WatchConfig member_config(kube::ApiClient& hub) {
     return config;
 }
 
+// A member whose next GET of one copy runs `meanwhile` first, then waits `delay` (1.1 s: slow,
+// its link coming back).
+class SlowCopyRead : public FakeApi {
+  public:
+    std::string path;
+    std::function<void()> meanwhile;
+    std::chrono::milliseconds delay{1100};
+    std::atomic<bool> armed{false};
+
+    http::Response send(const http::Request& request) override {
+        if (request.method == "GET" && request.url.find(path) != std::string::npos &&
+            armed.exchange(false)) {
+            meanwhile();
+            std::this_thread::sleep_for(delay);
+        }
+        return FakeApi::send(request);
+    }
+};
+
+// A hub whose watches stay open until cancelled, and send what the test delivers.
+class HubWatches : public FakeApi {
+  public:
+    void open_stream(const http::Request&, http::BodySink sink, http::CancelCheck cancelled,
+                     http::StreamEnded ended) override {
+        std::lock_guard lock(mutex_);
+        open_.push_back({std::move(sink), std::move(cancelled), std::move(ended)});
+    }
+    void wake_streams() override {
+        std::vector<Open> done;
+        {
+            std::lock_guard lock(mutex_);
+            const auto it = std::stable_partition(open_.begin(), open_.end(),
+                                                  [](const Open& o) { return !o.cancelled(); });
+            done.assign(std::make_move_iterator(it), std::make_move_iterator(open_.end()));
+            open_.erase(it, open_.end());
+        }
+        for (auto& o : done) {
+            o.ended({200, {}, ""}, nullptr);
+        }
+    }
+    /// Sends `line` on every open watch; how many there were.
+    std::size_t deliver(const std::string& line) {
+        std::lock_guard lock(mutex_);
+        for (auto& o : open_) {
+            o.sink(line);
+        }
+        return open_.size();
+    }
+
+  private:
+    struct Open {
+        http::BodySink sink;
+        http::CancelCheck cancelled;
+        http::StreamEnded ended;
+    };
+    std::mutex mutex_;
+    std::vector<Open> open_;
+};
+
+// hub/src/app with data k=`value` at resourceVersion `rv`, as stored and as a watch sends it.
+std::string source_at(const std::string& value, const std::string& rv) {
+    auto json = configmap_json("src", "app", {{"k", value}});
+    const std::string meta = "\"metadata\":{";
+    json.insert(json.find(meta) + meta.size(), "\"resourceVersion\":\"" + rv + "\",");
+    return json;
+}
+
+// The writes of the member other than access reviews.
+std::vector<std::string> copy_writes(const FakeApi& member) {
+    std::vector<std::string> out;
+    for (const auto& line : member.write_lines()) {
+        if (line != kAccessReview) {
+            out.push_back(line);
+        }
+    }
+    return out;
+}
+
 }  // namespace
 
 TEST_CASE("copy cache across clusters: a copy is ours when it records the source's cluster") {
@@ -170,6 +248,79 @@ TEST_CASE("watch across clusters: a member where the targets may not be read fai
         CHECK(line == kAccessReview);
     }
     CHECK(hub.server.lines().empty());  // the source is not read for a member that cannot run
+}
+
+TEST_CASE("watch across clusters: a copy whose read was slow is written from the source as it "
+          "is now, once") {
+    // The member's first write fails; the retry reads the copy afresh, slowly, and the source
+    // changes on the hub meanwhile (its event would wait for the loop): the copy must get the
+    // new version, not the one the pass began with and then the new one.
+    ApiFixture<FakeApi> hub;
+    ApiFixture<SlowCopyRead> member;
+    hub.server.add("configmaps", configmap_json("src", "app", {{"k", "v1"}}));
+    member.server.add_namespace("web", {});
+    member.server.script(kAccessReview, review(true));
+    member.server.script(kAccessReview, review(true));
+    member.server.script("POST /api/v1/namespaces/web/configmaps?fieldManager=kubectl-cmsync",
+                         status(503, "ServiceUnavailable", "member restarting"));
+    member.server.path = "/api/v1/namespaces/web/configmaps/app";
+    member.server.meanwhile = [&] {
+        hub.server.add("configmaps", configmap_json("src", "app", {{"k", "v2"}}));
+    };
+    member.server.armed = true;
+    auto config = member_config(hub.api);
+    config.spec.target_namespaces = {"web"};
+    std::atomic<bool> stop{false};
+    Watcher watcher(
+        member.api, config, [](const WatchAction&) {}, [](const std::string&) {});
+    std::thread run([&] { watcher.run(stop); });
+    CHECK(eventually([&] { return member.server.stored("configmaps", "web", "app").has_value(); }));
+    stop = true;
+    run.join();
+    CHECK_FALSE(member.server.armed);  // the retry read the copy (slowly)
+    CHECK(member.server.stored("configmaps", "web", "app")->data == Strings{{"k", "v2"}});
+    CHECK(copy_writes(member.server).size() == 2);  // the failed create, then one (from v2)
+    // the hub's source was read at the start and once again, after the slow read
+    const auto hub_lines = hub.server.lines();
+    CHECK(std::count(hub_lines.begin(), hub_lines.end(),
+                     "GET /api/v1/namespaces/src/configmaps/app") == 2);
+}
+
+TEST_CASE("watch across clusters: a change queued while a pass ran is written with it, once") {
+    // As the soak found: the loop busy with another source's retry while the member came back;
+    // the pass that follows reads the member's copy at once, but the source's change waits in
+    // the queue. The pass must write the queued version (read again), and the queued event
+    // then finds the copy in step: one write, not the old version and then the new one.
+    ApiFixture<HubWatches> hub;
+    ApiFixture<SlowCopyRead> member;
+    hub.server.add("configmaps", source_at("v1", "800"));
+    member.server.add_namespace("web", {});
+    member.server.script(kAccessReview, review(true));
+    member.server.script(kAccessReview, review(true));
+    member.server.script("POST /api/v1/namespaces/web/configmaps?fieldManager=kubectl-cmsync",
+                         status(503, "ServiceUnavailable", "member restarting"));
+    member.server.path = "/api/v1/namespaces/web/configmaps/app";
+    member.server.delay = std::chrono::milliseconds(0);  // a quick read: only the queue tells
+    std::atomic<std::size_t> delivered{0};
+    member.server.meanwhile = [&] {
+        hub.server.add("configmaps", source_at("v2", "900"));
+        delivered = hub.server.deliver(R"({"type":"MODIFIED","object":)" +
+                                       source_at("v2", "900") + "}\n");
+    };
+    member.server.armed = true;
+    auto config = member_config(hub.api);
+    config.spec.target_namespaces = {"web"};
+    std::atomic<bool> stop{false};
+    Watcher watcher(
+        member.api, config, [](const WatchAction&) {}, [](const std::string&) {});
+    std::thread run([&] { watcher.run(stop); });
+    CHECK(eventually([&] { return member.server.stored("configmaps", "web", "app").has_value(); }));
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the queued event handled
+    stop = true;
+    run.join();
+    CHECK(delivered == 1);  // the source's watch was open and got the change
+    CHECK(member.server.stored("configmaps", "web", "app")->data == Strings{{"k", "v2"}});
+    CHECK(copy_writes(member.server).size() == 2);  // the failed create, then one (from v2)
 }
 
 }  // namespace cmsync
