@@ -250,8 +250,9 @@ TEST_CASE("watch across clusters: a member where the targets may not be read fai
     CHECK(hub.server.lines().empty());  // the source is not read for a member that cannot run
 }
 
-TEST_CASE("watch across clusters: a copy whose read was slow is written from the source as it "
-          "is now, once") {
+TEST_CASE(
+    "watch across clusters: a copy whose read was slow is written from the source as it "
+    "is now, once") {
     // The member's first write fails; the retry reads the copy afresh, slowly, and the source
     // changes on the hub meanwhile (its event would wait for the loop): the copy must get the
     // new version, not the one the pass began with and then the new one.
@@ -304,8 +305,8 @@ TEST_CASE("watch across clusters: a change queued while a pass ran is written wi
     std::atomic<std::size_t> delivered{0};
     member.server.meanwhile = [&] {
         hub.server.add("configmaps", source_at("v2", "900"));
-        delivered = hub.server.deliver(R"({"type":"MODIFIED","object":)" +
-                                       source_at("v2", "900") + "}\n");
+        delivered =
+            hub.server.deliver(R"({"type":"MODIFIED","object":)" + source_at("v2", "900") + "}\n");
     };
     member.server.armed = true;
     auto config = member_config(hub.api);
