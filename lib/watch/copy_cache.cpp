@@ -195,4 +195,14 @@ std::size_t CopyCache::copies() const {
         entries_.begin(), entries_.end(), [](const auto& e) { return e.second.copy.has_value(); }));
 }
 
+std::size_t CopyCache::copies_in(const std::set<std::string>& namespaces,
+                                 const std::set<std::string>& names) const {
+    std::lock_guard guard(mutex_);
+    return static_cast<std::size_t>(
+        std::count_if(entries_.begin(), entries_.end(), [&](const auto& e) {
+            return e.second.copy.has_value() && namespaces.count(e.first.first) != 0 &&
+                   names.count(e.first.second) != 0;
+        }));
+}
+
 }  // namespace cmsync

@@ -4,6 +4,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <utility>
@@ -59,6 +60,10 @@ class CopyCache {
     std::optional<kube::Object> find(const std::string& ns, const std::string& name) const;
     /// How many copies of ours are known to exist.
     std::size_t copies() const;
+    /// How many of them are in `namespaces` and named as one of `names`: what a status counts
+    /// while the watcher has dropped a target or a source and not yet the cache's copies there.
+    std::size_t copies_in(const std::set<std::string>& namespaces,
+                          const std::set<std::string>& names) const;
     /// Whether the copy NS/NAME is known to exist and be ours.
     bool has_copy(const std::string& ns, const std::string& name) const;
     /// Every copy in `ns` (the namespace is no longer a target).

@@ -282,6 +282,14 @@ TEST_CASE("copy cache: keeps copies of our sources only, forgets by namespace an
         CHECK_FALSE(cache.find("bb", "app"));
         CHECK(cache.find("b", "db"));
     }
+    SUBCASE("counted within the targets and sources held") {
+        CHECK(cache.copies() == 4);
+        CHECK(cache.copies_in({"b", "bb", "c"}, {"app", "db"}) == 4);
+        CHECK(cache.copies_in({"b", "c"}, {"app", "db"}) == 3);  // bb no longer a target
+        CHECK(cache.copies_in({"b", "bb", "c"}, {"app"}) == 3);  // db gone
+        CHECK(cache.copies_in({"b"}, {"app"}) == 1);
+        CHECK(cache.copies_in({}, {"app", "db"}) == 0);
+    }
 }
 
 TEST_CASE("copy cache: events older than a learned state are stale until the watch catches up") {
