@@ -49,7 +49,8 @@ void ClusterConnections::bind(std::vector<Rule>& rules) {
     }
 }
 
-ClusterConnections::ClusterConnections(const GlobalOptions& global) : global_(global) {
+ClusterConnections::ClusterConnections(const GlobalOptions& global, ConnectionHooks hooks)
+    : global_(global), hooks_(std::move(hooks)) {
     std::lock_guard lock(mutex_);
     open("");
 }
@@ -94,14 +95,14 @@ Connection& ClusterConnections::open(const std::string& context) {
     auto& slot = by_context_[key];
     if (!slot) {
         if (key.empty()) {
-            slot = std::make_unique<Connection>(global_, hooks_.cancel, hooks_.observe);
+            slot = std::make_unique<Connection>(global_, hooks_);
         } else {
             GlobalOptions options = global_;
             options.connection = kube::ConnectionFlags{};
             options.connection.kubeconfig = global_.connection.kubeconfig;
             options.connection.context = key;
             options.connection.request_timeout = global_.connection.request_timeout;
-            slot = std::make_unique<Connection>(options, hooks_.cancel, hooks_.observe);
+            slot = std::make_unique<Connection>(options, hooks_);
         }
     }
     return *slot;
@@ -122,8 +123,7 @@ Connection& ClusterConnections::open_secret(const std::string& secret) {
             return kube::cluster_from_secret(*object);
         };
         auto config = read();
-        slot = std::make_unique<Connection>(global_, std::move(config), std::move(read),
-                                            hooks_.cancel, hooks_.observe);
+        slot = std::make_unique<Connection>(global_, std::move(config), std::move(read), hooks_);
     }
     return *slot;
 }
