@@ -49,8 +49,7 @@ void ClusterConnections::bind(std::vector<Rule>& rules) {
     }
 }
 
-ClusterConnections::ClusterConnections(const GlobalOptions& global, ConnectionHooks hooks)
-    : global_(global), hooks_(std::move(hooks)) {
+ClusterConnections::ClusterConnections(const GlobalOptions& global) : global_(global) {
     std::lock_guard lock(mutex_);
     open("");
 }
@@ -95,14 +94,14 @@ Connection& ClusterConnections::open(const std::string& context) {
     auto& slot = by_context_[key];
     if (!slot) {
         if (key.empty()) {
-            slot = std::make_unique<Connection>(global_, hooks_);
+            slot = std::make_unique<Connection>(global_, hooks_.cancel, hooks_.observe);
         } else {
             GlobalOptions options = global_;
             options.connection = kube::ConnectionFlags{};
             options.connection.kubeconfig = global_.connection.kubeconfig;
             options.connection.context = key;
             options.connection.request_timeout = global_.connection.request_timeout;
-            slot = std::make_unique<Connection>(options, hooks_);
+            slot = std::make_unique<Connection>(options, hooks_.cancel, hooks_.observe);
         }
     }
     return *slot;
@@ -123,7 +122,8 @@ Connection& ClusterConnections::open_secret(const std::string& secret) {
             return kube::cluster_from_secret(*object);
         };
         auto config = read();
-        slot = std::make_unique<Connection>(global_, std::move(config), std::move(read), hooks_);
+        slot = std::make_unique<Connection>(global_, std::move(config), std::move(read),
+                                            hooks_.cancel, hooks_.observe);
     }
     return *slot;
 }

@@ -14,6 +14,12 @@
 
 namespace cmsync::cli {
 
+/// What every connection gets (watch): a cancel check and a request observer (metrics).
+struct ConnectionHooks {
+    http::CancelCheck cancel;
+    http::RequestObserver observe;
+};
+
 /// The connections of diff, sync and watch: one per kubeconfig context or cluster Secret the rules
 /// name, each with its own credentials, TLS settings and connection pool (one cluster's
 /// failures stay its own). kubectl's connection flags (--server, --token, --as, ...) apply to
@@ -26,11 +32,11 @@ namespace cmsync::cli {
 class ClusterConnections : public ClusterClients {
   public:
     /// Binds the rules' clusters to the kubeconfig (bind: an unknown context is a UsageError
-    /// naming it) and opens a connection per context, each with `hooks`; no request is sent.
+    /// naming it) and opens a connection per context; no request is sent.
     ClusterConnections(const GlobalOptions& global, std::vector<Rule>& rules,
                        ConnectionHooks hooks = {});
     /// The current context only, until context_api asks for another (resync).
-    explicit ClusterConnections(const GlobalOptions& global, ConnectionHooks hooks = {});
+    explicit ClusterConnections(const GlobalOptions& global);
     /// Binds more rules (watch -f re-read its files; thread-safe): bind_clusters and
     /// check_rules when any names a cluster (throws UsageError, RulesError), and a connection
     /// per new context. No request is sent.

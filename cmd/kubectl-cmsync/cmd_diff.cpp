@@ -46,7 +46,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         ->check(CLI::IsMember({"text", "json"}));
     return [options, sub, &global] {
         auto rules = rules_from_options(*sub, options->targets, global);
-        ClusterConnections clusters(global, rules, one_shot_hooks());
+        ClusterConnections clusters(global, rules);
         const auto runs =
             run_rules(clusters, rules, run_options(options->targets, global), nullptr);
         const bool from_file = !rules.front().name.empty();

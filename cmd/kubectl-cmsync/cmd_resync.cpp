@@ -100,7 +100,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         request.chunk_size = global.chunk_size;
         request.concurrency = options->concurrency;
         request.after_page = after_page();
-        ClusterConnections clusters(global, one_shot_hooks());
+        ClusterConnections clusters(global);
         request.cluster_api = [&clusters](const std::string& cluster) -> kube::ApiClient& {
             return clusters.context_api(cluster);
         };

@@ -62,7 +62,7 @@ Connection flags (--kubeconfig, --context, -n, -v, ...): kubectl cmsync --help)"
         ->check(CLI::IsMember({"none", "client", "server"}));
     return [options, sub, &global] {
         auto rules = rules_from_options(*sub, options->targets, global);
-        ClusterConnections clusters(global, rules, one_shot_hooks());
+        ClusterConnections clusters(global, rules);
         WriteOptions write;
         write.dry_run = parse_dry_run(options->dry_run);
         write.before_write = test_before_write_hook();

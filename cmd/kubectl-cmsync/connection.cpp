@@ -62,20 +62,22 @@ kube::Environment read_environment() {
     return env;
 }
 
-Connection::Connection(const GlobalOptions& options, ConnectionHooks hooks)
+Connection::Connection(const GlobalOptions& options, http::CancelCheck cancel,
+                       http::RequestObserver observe)
     : config_(kube::load_rest_config(options.connection, read_environment(), disk_files())) {
-    start(options, nullptr, std::move(hooks));
+    start(options, nullptr, std::move(cancel), std::move(observe));
 }
 
 Connection::Connection(const GlobalOptions& options, kube::RestConfig config,
-                       kube::CredentialReload reload, ConnectionHooks hooks)
+                       kube::CredentialReload reload, http::CancelCheck cancel,
+                       http::RequestObserver observe)
     : config_(std::move(config)) {
     config_.request_timeout = options.connection.request_timeout;
-    start(options, std::move(reload), std::move(hooks));
+    start(options, std::move(reload), std::move(cancel), std::move(observe));
 }
 
 void Connection::start(const GlobalOptions& options, kube::CredentialReload reload,
-                       ConnectionHooks hooks) {
+                       http::CancelCheck cancel, http::RequestObserver observe) {
     credentials_ = std::make_unique<kube::Credentials>(
         config_, kube::run_exec_plugin, read_file, [] { return std::chrono::system_clock::now(); },
         [](const std::string& warning) { process_log().warning(warning); }, std::move(reload));
@@ -90,8 +92,7 @@ void Connection::start(const GlobalOptions& options, kube::CredentialReload relo
         {getenv_any("HTTP_PROXY", "http_proxy"), getenv_any("HTTPS_PROXY", "https_proxy"),
          getenv_any("NO_PROXY", "no_proxy")});
     curl.user_agent = fmt::format("kubectl-cmsync/{}", kVersion);
-    curl.cancel = std::move(hooks.cancel);
-    curl.multiplex_requests = hooks.multiplex;
+    curl.cancel = std::move(cancel);
     transport_ = std::make_unique<http::CurlTransport>(std::move(curl));
     http::ClientOptions client;
     client.verbosity = options.verbosity;
@@ -104,7 +105,7 @@ void Connection::start(const GlobalOptions& options, kube::CredentialReload relo
     if (options.overall_limit.count() > 0) {
         client.deadline = std::chrono::steady_clock::now() + options.overall_limit;
     }
-    client.observe = std::move(hooks.observe);
+    client.observe = std::move(observe);
     // Every thread of a command slows down together when the server throttles (429).
     client.throttle = std::make_shared<http::Throttle>();
     client_options_ = client;

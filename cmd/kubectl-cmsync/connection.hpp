@@ -19,35 +19,20 @@ kube::Environment read_environment();
 /// The kubeconfig loader's view of the disk.
 kube::ConfigFiles disk_files();
 
-/// What a command asks of its connections beyond the flags.
-struct ConnectionHooks {
-    /// Aborts every request once true (see http::CurlOptions::cancel).
-    http::CancelCheck cancel;
-    /// Hears each request attempt (metrics).
-    http::RequestObserver observe;
-    /// Every request on one HTTP/2 connection per cluster (http::CurlOptions::
-    /// multiplex_requests): diff, sync and resync, never watch.
-    bool multiplex = false;
-};
-
-/// The hooks of diff, sync and resync: a run that ends, its requests multiplexed.
-inline ConnectionHooks one_shot_hooks() {
-    ConnectionHooks hooks;
-    hooks.multiplex = true;
-    return hooks;
-}
-
 /// Everything between the command and the API server, built from flags, files and the
 /// environment; logs go to the process log.
 class Connection {
   public:
-    /// Throws Error when the kubeconfig cannot be read or resolved.
-    explicit Connection(const GlobalOptions& options, ConnectionHooks hooks = {});
+    /// Throws Error when the kubeconfig cannot be read or resolved. `cancel` aborts every
+    /// request once true (see http::CurlOptions::cancel).
+    /// `observe` hears each request attempt (metrics).
+    explicit Connection(const GlobalOptions& options, http::CancelCheck cancel = nullptr,
+                        http::RequestObserver observe = nullptr);
     /// A connection to a cluster the kubeconfig does not hold (a cluster Secret): `config` as
     /// read, `reload` to read its credentials again after a 401 (kube::Credentials). The
     /// options give logging, limits and --request-timeout; their connection flags are not used.
     Connection(const GlobalOptions& options, kube::RestConfig config, kube::CredentialReload reload,
-               ConnectionHooks hooks = {});
+               http::CancelCheck cancel = nullptr, http::RequestObserver observe = nullptr);
     kube::ApiClient& api() { return *api_; }
     /// Another client on the same connection whose requests give up after `budget` (leader
     /// election and Events must not hang on a stalled server). Lives as long as this.
@@ -57,7 +42,8 @@ class Connection {
     void wake_streams() { transport_->wake_streams(); }
 
   private:
-    void start(const GlobalOptions& options, kube::CredentialReload reload, ConnectionHooks hooks);
+    void start(const GlobalOptions& options, kube::CredentialReload reload,
+               http::CancelCheck cancel, http::RequestObserver observe);
 
     kube::RestConfig config_;
     std::unique_ptr<kube::Credentials> credentials_;

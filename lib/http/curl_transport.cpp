@@ -166,9 +166,6 @@ CurlTransport::~CurlTransport() {
 }
 
 Response CurlTransport::send(const Request& request) {
-    if (impl_->options.multiplex_requests) {
-        return send_multiplexed(request);
-    }
     auto easy = impl_->acquire();
     impl_->prepare(*easy, request, false);
     Response response;
@@ -179,34 +176,6 @@ Response CurlTransport::send(const Request& request) {
     easy->perform(response, nullptr, impl_->options.cancel ? &impl_->options.cancel : nullptr);
     impl_->release(std::move(easy));
     return response;
-}
-
-Response CurlTransport::send_multiplexed(const Request& request) {
-    struct Sent {
-        CurlEasy easy;
-        Response response;
-        std::promise<std::exception_ptr> done;
-    };
-    // Shared with the multiplexer's record of the transfer, which outlives the wait here.
-    auto sent = std::make_shared<Sent>();
-    impl_->prepare(sent->easy, request, false);
-    sent->easy.set_http2();
-    sent->easy.begin(sent->response, nullptr,
-                     impl_->options.cancel ? &impl_->options.cancel : nullptr);
-    auto done = sent->done.get_future();
-    impl_->multiplexer().start(sent->easy, [sent](CURLcode code) {
-        std::exception_ptr error;
-        try {
-            sent->easy.finish(code);
-        } catch (...) {
-            error = std::current_exception();
-        }
-        sent->done.set_value(error);
-    });
-    if (auto error = done.get()) {
-        std::rethrow_exception(error);
-    }
-    return std::move(sent->response);
 }
 
 Response CurlTransport::stream(const Request& request, const BodySink& sink,

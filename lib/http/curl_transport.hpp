@@ -29,18 +29,11 @@ struct CurlOptions {
     /// Polled about once a second during every request and stream; true aborts them (a send
     /// throws TransportError, a stream ends): nothing the network does holds the process then.
     CancelCheck cancel;
-    /// Requests too go on the multiplexer: every request at once on one HTTP/2 connection,
-    /// as curl --parallel sends them (one TLS handshake instead of one per thread; 3 clusters
-    /// x 16 threads spent 68 ms of CPU setting up 48 connections). For one-shot commands only:
-    /// a watch's lease renewals and writes must not wait behind streams on a stalled
-    /// connection (see send()).
-    bool multiplex_requests = false;
 };
 
 /// libcurl behind Transport: a pool of easy handles, each keeping its HTTP/1.1 connection alive
 /// between requests, sharing DNS and TLS sessions; requests may run from several threads at
-/// once. Watch streams share one multiplexed connection (HTTP/2 when the server offers it),
-/// and so do requests with CurlOptions::multiplex_requests.
+/// once. Watch streams share one multiplexed connection (HTTP/2 when the server offers it).
 class CurlTransport final : public Transport {
   public:
     explicit CurlTransport(CurlOptions options);
@@ -57,9 +50,6 @@ class CurlTransport final : public Transport {
     void wake_streams() override;
 
   private:
-    /// send() on the multiplexer, this thread waiting for the answer.
-    Response send_multiplexed(const Request& request);
-
     struct Impl;
     std::unique_ptr<Impl> impl_;
 };

@@ -281,48 +281,6 @@ TEST_CASE("curl transport: an error body keeps its first 64 KiB and the rest is 
     }
 }
 
-TEST_CASE("curl transport, requests multiplexed: each thread gets its own answer, as pooled") {
-    // The one-shot commands' mode (CurlOptions::multiplex_requests): a request waits for the
-    // multiplexer's thread to carry it. Over http:// there is no HTTP/2: a connection each.
-    LoopbackServer server([](int fd, const std::string& head) {
-        const auto path = head.substr(head.find(' ') + 1, head.find(" HTTP/") - head.find(' ') - 1);
-        if (path == "/big-error") {
-            const std::string body(200 * 1024, 'e');
-            send_all(fd, fmt::format("HTTP/1.1 500 Internal Server Error\r\nContent-Length: "
-                                     "{}\r\n\r\n{}",
-                                     body.size(), body));
-            return;
-        }
-        send_all(fd, fmt::format("HTTP/1.1 200 OK\r\nContent-Length: {}\r\nX-Path: {}\r\n\r\n{}",
-                                 path.size(), path, path));
-    });
-    CurlOptions options;
-    options.multiplex_requests = true;
-    CurlTransport transport(options);
-    std::vector<std::thread> threads;
-    std::atomic<int> right{0};
-    for (int i = 0; i < 8; ++i) {
-        threads.emplace_back([&, i] {
-            const auto path = fmt::format("/api/{}", i);
-            const auto response = transport.send(Request{"GET", server.url() + path, {}, ""});
-            if (response.status == 200 && response.body == path &&
-                response.header("X-Path") == path) {
-                ++right;
-            }
-        });
-    }
-    for (auto& t : threads) {
-        t.join();
-    }
-    CHECK(right == 8);
-    const auto error = transport.send(Request{"GET", server.url() + "/big-error", {}, ""});
-    CHECK(error.status == 500);
-    CHECK(error.body.size() == kMaxErrorBody);
-    CHECK_THROWS_WITH_AS(transport.send(Request{"GET", "http://127.0.0.1:1/api?x=1", {}, ""}),
-                         doctest::Contains("cannot reach http://127.0.0.1:1/api (GET): "),
-                         TransportError);
-}
-
 TEST_CASE("curl transport: only http and https go out") {
     LoopbackServer server([](int fd, const std::string&) {
         send_all(fd, "HTTP/1.1 200 OK\r\nContent-Length: 2\r\n\r\n{}");
@@ -358,10 +316,6 @@ TEST_CASE("curl transport: a cancel ends a request to a server that never answer
     const auto start = std::chrono::steady_clock::now();
     CurlOptions options;
     options.cancel = [&] { return std::chrono::steady_clock::now() - start > 200ms; };
-    SUBCASE("multiplexed") {
-        options.multiplex_requests = true;
-    }
-    SUBCASE("pooled") {}
     CurlTransport transport(options);
     const Request get{"GET", server.url() + "/api/v1/configmaps?x=1", {}, ""};
     SUBCASE("send throws") {
