@@ -6,9 +6,10 @@
 
 namespace cmsync {
 
-/// Waits up to 5 s for `done` (polled every 10 ms); whether it came.
-inline bool eventually(const std::function<bool()>& done) {
-    const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+/// Waits up to `limit` for `done` (polled every 10 ms); whether it came.
+inline bool eventually(const std::function<bool()>& done,
+                       std::chrono::seconds limit = std::chrono::seconds(5)) {
+    const auto until = std::chrono::steady_clock::now() + limit;
     while (!done()) {
         if (std::chrono::steady_clock::now() > until) {
             return false;

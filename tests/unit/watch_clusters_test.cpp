@@ -275,7 +275,9 @@ TEST_CASE(
     Watcher watcher(
         member.api, config, [](const WatchAction&) {}, [](const std::string&) {});
     std::thread run([&] { watcher.run(stop); });
-    CHECK(eventually([&] { return member.server.stored("configmaps", "web", "app").has_value(); }));
+    // a retry's backoff (0.8-1.6 s) and the read: seconds, more under sanitizers on a busy machine
+    CHECK(eventually([&] { return member.server.stored("configmaps", "web", "app").has_value(); },
+                     std::chrono::seconds(20)));
     stop = true;
     run.join();
     CHECK_FALSE(member.server.armed);  // the retry read the copy (slowly)
@@ -315,7 +317,9 @@ TEST_CASE("watch across clusters: a change queued while a pass ran is written wi
     Watcher watcher(
         member.api, config, [](const WatchAction&) {}, [](const std::string&) {});
     std::thread run([&] { watcher.run(stop); });
-    CHECK(eventually([&] { return member.server.stored("configmaps", "web", "app").has_value(); }));
+    // a retry's backoff (0.8-1.6 s) and the read: seconds, more under sanitizers on a busy machine
+    CHECK(eventually([&] { return member.server.stored("configmaps", "web", "app").has_value(); },
+                     std::chrono::seconds(20)));
     std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the queued event handled
     stop = true;
     run.join();
