@@ -133,6 +133,36 @@ std::string source_at(const std::string& value, const std::string& rv) {
     return json;
 }
 
+// A member with namespace web, whose first create there fails (503), and whose GET of the
+// copy web/app is the one SlowCopyRead makes slow.
+void member_whose_first_write_fails(SlowCopyRead& member) {
+    member.add_namespace("web", {});
+    member.script(kAccessReview, review(true));
+    member.script(kAccessReview, review(true));
+    member.script("POST /api/v1/namespaces/web/configmaps?fieldManager=kubectl-cmsync",
+                  status(503, "ServiceUnavailable", "member restarting"));
+    member.path = "/api/v1/namespaces/web/configmaps/app";
+}
+
+// Watches hub/src/app into the member's web (the slow read armed) until the copy exists, then
+// `settle` more, and stops.
+void watch_until_copied(kube::ApiClient& hub, ApiFixture<SlowCopyRead>& member,
+                        std::chrono::milliseconds settle) {
+    member.server.armed = true;
+    auto config = member_config(hub);
+    config.spec.target_namespaces = {"web"};
+    std::atomic<bool> stop{false};
+    Watcher watcher(
+        member.api, config, [](const WatchAction&) {}, [](const std::string&) {});
+    std::thread run([&] { watcher.run(stop); });
+    // a retry's backoff (0.8-1.6 s) and the read: seconds, more under sanitizers on a busy machine
+    CHECK(eventually([&] { return member.server.stored("configmaps", "web", "app").has_value(); },
+                     std::chrono::seconds(20)));
+    std::this_thread::sleep_for(settle);
+    stop = true;
+    run.join();
+}
+
 // The writes of the member other than access reviews.
 std::vector<std::string> copy_writes(const FakeApi& member) {
     std::vector<std::string> out;
@@ -259,27 +289,11 @@ TEST_CASE(
     ApiFixture<FakeApi> hub;
     ApiFixture<SlowCopyRead> member;
     hub.server.add("configmaps", configmap_json("src", "app", {{"k", "v1"}}));
-    member.server.add_namespace("web", {});
-    member.server.script(kAccessReview, review(true));
-    member.server.script(kAccessReview, review(true));
-    member.server.script("POST /api/v1/namespaces/web/configmaps?fieldManager=kubectl-cmsync",
-                         status(503, "ServiceUnavailable", "member restarting"));
-    member.server.path = "/api/v1/namespaces/web/configmaps/app";
+    member_whose_first_write_fails(member.server);
     member.server.meanwhile = [&] {
         hub.server.add("configmaps", configmap_json("src", "app", {{"k", "v2"}}));
     };
-    member.server.armed = true;
-    auto config = member_config(hub.api);
-    config.spec.target_namespaces = {"web"};
-    std::atomic<bool> stop{false};
-    Watcher watcher(
-        member.api, config, [](const WatchAction&) {}, [](const std::string&) {});
-    std::thread run([&] { watcher.run(stop); });
-    // a retry's backoff (0.8-1.6 s) and the read: seconds, more under sanitizers on a busy machine
-    CHECK(eventually([&] { return member.server.stored("configmaps", "web", "app").has_value(); },
-                     std::chrono::seconds(20)));
-    stop = true;
-    run.join();
+    watch_until_copied(hub.api, member, std::chrono::milliseconds(0));
     CHECK_FALSE(member.server.armed);  // the retry read the copy (slowly)
     CHECK(member.server.stored("configmaps", "web", "app")->data == Strings{{"k", "v2"}});
     CHECK(copy_writes(member.server).size() == 2);  // the failed create, then one (from v2)
@@ -297,12 +311,7 @@ TEST_CASE("watch across clusters: a change queued while a pass ran is written wi
     ApiFixture<HubWatches> hub;
     ApiFixture<SlowCopyRead> member;
     hub.server.add("configmaps", source_at("v1", "800"));
-    member.server.add_namespace("web", {});
-    member.server.script(kAccessReview, review(true));
-    member.server.script(kAccessReview, review(true));
-    member.server.script("POST /api/v1/namespaces/web/configmaps?fieldManager=kubectl-cmsync",
-                         status(503, "ServiceUnavailable", "member restarting"));
-    member.server.path = "/api/v1/namespaces/web/configmaps/app";
+    member_whose_first_write_fails(member.server);
     member.server.delay = std::chrono::milliseconds(0);  // a quick read: only the queue tells
     std::atomic<std::size_t> delivered{0};
     member.server.meanwhile = [&] {
@@ -310,19 +319,7 @@ TEST_CASE("watch across clusters: a change queued while a pass ran is written wi
         delivered =
             hub.server.deliver(R"({"type":"MODIFIED","object":)" + source_at("v2", "900") + "}\n");
     };
-    member.server.armed = true;
-    auto config = member_config(hub.api);
-    config.spec.target_namespaces = {"web"};
-    std::atomic<bool> stop{false};
-    Watcher watcher(
-        member.api, config, [](const WatchAction&) {}, [](const std::string&) {});
-    std::thread run([&] { watcher.run(stop); });
-    // a retry's backoff (0.8-1.6 s) and the read: seconds, more under sanitizers on a busy machine
-    CHECK(eventually([&] { return member.server.stored("configmaps", "web", "app").has_value(); },
-                     std::chrono::seconds(20)));
-    std::this_thread::sleep_for(std::chrono::milliseconds(500));  // the queued event handled
-    stop = true;
-    run.join();
+    watch_until_copied(hub.api, member, std::chrono::milliseconds(500));  // the event handled
     CHECK(delivered == 1);  // the source's watch was open and got the change
     CHECK(member.server.stored("configmaps", "web", "app")->data == Strings{{"k", "v2"}});
     CHECK(copy_writes(member.server).size() == 2);  // the failed create, then one (from v2)
